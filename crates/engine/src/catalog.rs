@@ -1,0 +1,157 @@
+//! The in-memory view of the tables, loaded at start-up and changed only by
+//! the writer, after the change is committed.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
+
+use crate::error::{Error, Result};
+use crate::model::{TableDefinition, TableStats};
+
+/// Keyspace of table definitions, keyed by table name.
+pub(crate) const CATALOG_KEYSPACE: &str = "catalog";
+/// Keyspace of table counters, keyed by table id.
+pub(crate) const STATS_KEYSPACE: &str = "stats";
+
+/// A live table: its definition and its counters.
+#[derive(Debug)]
+pub(crate) struct Table {
+    pub definition: TableDefinition,
+    pub stats: Mutex<TableStats>,
+}
+
+impl Table {
+    pub fn stats(&self) -> TableStats {
+        *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+#[derive(Default)]
+pub(crate) struct Catalog {
+    tables: RwLock<BTreeMap<String, Arc<Table>>>,
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))
+}
+
+fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    serde_json::to_vec(value).expect("catalog entries serialise")
+}
+
+impl Catalog {
+    pub fn load(storage: &dyn Storage) -> Result<Catalog> {
+        // First start: create the catalog's own keyspaces.
+        let mut tx = storage.begin_write()?;
+        tx.create_keyspace(CATALOG_KEYSPACE)?;
+        tx.create_keyspace(STATS_KEYSPACE)?;
+        tx.commit()?;
+
+        let snapshot = storage.snapshot()?;
+        let mut definitions = Vec::new();
+        let mut failure = None;
+        snapshot.scan(
+            CATALOG_KEYSPACE,
+            KeyRange::ALL,
+            halyard_storage::Direction::Forward,
+            &mut |_, value| {
+                match decode::<TableDefinition>(value) {
+                    Ok(definition) => definitions.push(definition),
+                    Err(e) => failure = Some(e),
+                }
+                Visit::Continue
+            },
+        )?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let mut tables = BTreeMap::new();
+        for definition in definitions {
+            let stats = read_stats(&*snapshot, &definition.id)?;
+            tables.insert(
+                definition.name.clone(),
+                Arc::new(Table {
+                    definition,
+                    stats: Mutex::new(stats),
+                }),
+            );
+        }
+        Ok(Catalog {
+            tables: RwLock::new(tables),
+        })
+    }
+
+    pub fn get(&self, name: &str) -> Option<Arc<Table>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            .cloned()
+    }
+
+    /// Table names in order, starting after `exclusive_start`.
+    pub fn names_after(&self, exclusive_start: Option<&str>, limit: usize) -> (Vec<String>, bool) {
+        let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
+        let mut names = tables
+            .keys()
+            .filter(|name| exclusive_start.is_none_or(|start| name.as_str() > start))
+            .cloned();
+        let page: Vec<String> = names.by_ref().take(limit).collect();
+        let more = names.next().is_some();
+        (page, more)
+    }
+
+    /// Publishes a committed create or update.
+    pub fn insert(&self, table: Arc<Table>) {
+        let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        tables.insert(table.definition.name.clone(), table);
+    }
+
+    /// Publishes a committed delete.
+    pub fn remove(&self, name: &str) {
+        self.tables
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(name);
+    }
+}
+
+fn read_stats(view: &dyn ReadView, table_id: &str) -> Result<TableStats> {
+    match view.get(STATS_KEYSPACE, table_id.as_bytes())? {
+        Some(bytes) => decode(&bytes),
+        None => Ok(TableStats::default()),
+    }
+}
+
+pub(crate) fn write_definition(
+    tx: &mut dyn WriteTransaction,
+    definition: &TableDefinition,
+) -> Result<()> {
+    tx.put(
+        CATALOG_KEYSPACE,
+        definition.name.as_bytes(),
+        &encode(definition),
+    )?;
+    Ok(())
+}
+
+pub(crate) fn write_stats(
+    tx: &mut dyn WriteTransaction,
+    table_id: &str,
+    stats: &TableStats,
+) -> Result<()> {
+    tx.put(STATS_KEYSPACE, table_id.as_bytes(), &encode(stats))?;
+    Ok(())
+}
+
+pub(crate) fn delete_table_records(
+    tx: &mut dyn WriteTransaction,
+    definition: &TableDefinition,
+) -> Result<()> {
+    tx.delete(CATALOG_KEYSPACE, definition.name.as_bytes())?;
+    tx.delete(STATS_KEYSPACE, definition.id.as_bytes())?;
+    tx.drop_keyspace(&definition.keyspace)?;
+    Ok(())
+}

@@ -1,0 +1,55 @@
+//! The engine's errors. Each variant is one DynamoDB error type; the
+//! protocol layer turns them into the wire format in one place.
+
+use crate::model::Item;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Validation(String),
+    #[error("{0}")]
+    ResourceNotFound(String),
+    #[error("{0}")]
+    ResourceInUse(String),
+    #[error("{0}")]
+    LimitExceeded(String),
+    /// `item` is returned when ReturnValuesOnConditionCheckFailure=ALL_OLD.
+    #[error("The conditional request failed")]
+    ConditionalCheckFailed { item: Option<Item> },
+    /// A fault of Halyard's, not the caller's: logged, and reported as
+    /// DynamoDB's InternalServerError.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn validation(message: impl Into<String>) -> Error {
+        Error::Validation(message.into())
+    }
+
+    /// DynamoDB's error type name (the part after `#` in `__type`).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Error::Validation(_) => "ValidationException",
+            Error::ResourceNotFound(_) => "ResourceNotFoundException",
+            Error::ResourceInUse(_) => "ResourceInUseException",
+            Error::LimitExceeded(_) => "LimitExceededException",
+            Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::Internal(_) => "InternalServerError",
+        }
+    }
+}
+
+impl From<halyard_storage::StorageError> for Error {
+    fn from(error: halyard_storage::StorageError) -> Error {
+        Error::Internal(error.to_string())
+    }
+}
+
+impl From<crate::model::item_codec::CorruptItem> for Error {
+    fn from(error: crate::model::item_codec::CorruptItem) -> Error {
+        Error::Internal(error.to_string())
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,118 @@
+//! Primary keys: checking them against a table's key schema and turning
+//! them into storage keys.
+
+use halyard_storage::keycodec::{self, KeyValue};
+
+use crate::error::Error;
+use crate::model::{AttributeValue, Item, KeyAttribute, PrimaryKey};
+
+/// DynamoDB's limits on key value sizes, in bytes.
+const MAX_PARTITION_KEY_SIZE: usize = 2048;
+const MAX_SORT_KEY_SIZE: usize = 1024;
+
+pub(crate) fn table_not_found() -> Error {
+    Error::ResourceNotFound("Requested resource not found".into())
+}
+
+pub(crate) fn table_not_found_named(name: &str) -> Error {
+    Error::ResourceNotFound(format!(
+        "Requested resource not found: Table: {name} not found"
+    ))
+}
+
+fn key_value(value: &AttributeValue) -> Option<KeyValue<'_>> {
+    match value {
+        AttributeValue::S(s) => Some(KeyValue::S(s)),
+        AttributeValue::N(n) => Some(KeyValue::N(n.parts())),
+        AttributeValue::B(b) => Some(KeyValue::B(b)),
+        _ => None,
+    }
+}
+
+/// The storage key of an item or key that has passed validation.
+pub(crate) fn storage_key(schema: &PrimaryKey, item: &Item) -> Result<Vec<u8>, Error> {
+    let value = |key: &KeyAttribute| {
+        item.get(&key.name).and_then(key_value).ok_or_else(|| {
+            Error::Internal(format!(
+                "key attribute {} missing after validation",
+                key.name
+            ))
+        })
+    };
+    let partition = value(&schema.partition)?;
+    let sort = schema.sort.as_ref().map(value).transpose()?;
+    Ok(keycodec::encode_key(partition, sort))
+}
+
+/// Checks one key attribute's value: type, emptiness and size.
+fn check_key_value(
+    key: &KeyAttribute,
+    value: &AttributeValue,
+    is_partition: bool,
+    mismatch: impl Fn() -> Error,
+) -> Result<(), Error> {
+    if !key.scalar_type.matches(value) {
+        return Err(mismatch());
+    }
+    let size = match value {
+        AttributeValue::S(s) if s.is_empty() => {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty string value. Key: {}",
+                key.name
+            )))
+        }
+        AttributeValue::B(b) if b.is_empty() => {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. The AttributeValue for a key attribute cannot contain an empty binary value. Key: {}",
+                key.name
+            )))
+        }
+        other => other.size(),
+    };
+    if is_partition && size > MAX_PARTITION_KEY_SIZE {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of2048 bytes",
+        ));
+    }
+    if !is_partition && size > MAX_SORT_KEY_SIZE {
+        return Err(Error::validation(
+            "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of 1024 bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks the key attributes of an item to be written (PutItem).
+pub(crate) fn validate_item_key(schema: &PrimaryKey, item: &Item) -> Result<(), Error> {
+    for (position, key) in schema.attributes().enumerate() {
+        let value = item.get(&key.name).ok_or_else(|| {
+            Error::validation(format!(
+                "One or more parameter values were invalid: Missing the key {} in the item",
+                key.name
+            ))
+        })?;
+        check_key_value(key, value, position == 0, || {
+            Error::validation(format!(
+                "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
+                key.name,
+                key.scalar_type.name(),
+                value.type_name()
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+/// Checks a `Key` parameter (GetItem, DeleteItem): exactly the table's key
+/// attributes, of the right types.
+pub(crate) fn validate_key(schema: &PrimaryKey, key: &Item) -> Result<(), Error> {
+    let mismatch = || Error::validation("The provided key element does not match the schema");
+    if key.len() != schema.attributes().count() {
+        return Err(mismatch());
+    }
+    for (position, attribute) in schema.attributes().enumerate() {
+        let value = key.get(&attribute.name).ok_or_else(mismatch)?;
+        check_key_value(attribute, value, position == 0, mismatch)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,91 @@
+//! Halyard's database engine: tables, items and the single ordered write path.
+//!
+//! Reads run on storage snapshots from a pool; every mutation is a
+//! [`writer::Command`] applied in order by one writer thread that commits
+//! batches of commands at once (group commit) and acknowledges each command
+//! only after its batch is durable.
+
+pub mod error;
+pub mod expression;
+pub mod model;
+pub mod operations;
+
+mod catalog;
+mod keys;
+
+mod writer;
+
+use std::sync::Arc;
+
+use halyard_storage::Storage;
+
+pub use error::{Error, Result};
+pub use operations::*;
+
+use catalog::Catalog;
+use writer::Writer;
+
+/// Settings that shape what the engine reports (ARNs).
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    pub region: String,
+    pub account_id: String,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            region: "us-east-1".into(),
+            account_id: "000000000000".into(),
+        }
+    }
+}
+
+/// The database: one per storage.
+pub struct Engine {
+    storage: Arc<dyn Storage>,
+    catalog: Arc<Catalog>,
+    writer: Writer,
+    config: EngineConfig,
+}
+
+impl Engine {
+    /// Loads the catalog from `storage` and starts the writer thread.
+    pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
+        let catalog = Arc::new(Catalog::load(&*storage)?);
+        let writer = Writer::start(storage.clone(), catalog.clone());
+        Ok(Engine {
+            storage,
+            catalog,
+            writer,
+            config,
+        })
+    }
+
+    /// Runs a read on a storage snapshot, off the async runtime's threads.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let storage = self.storage.clone();
+        tokio::task::spawn_blocking(move || {
+            let snapshot = storage.snapshot()?;
+            read(&*snapshot)
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("read task failed: {e}")))?
+    }
+
+    /// Stops accepting writes and waits for the writer to finish what it has.
+    pub fn shutdown(&self) {
+        self.writer.shutdown();
+    }
+}
+
+fn now_seconds() -> f64 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    // DynamoDB reports times with millisecond precision.
+    (now.as_millis() as f64) / 1000.0
+}

@@ -1,0 +1,167 @@
+use std::collections::HashSet;
+
+use crate::catalog::Table;
+use crate::model::{
+    AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey,
+    ProvisionedThroughput, TableDefinition, TableDescription, TableStatus, Tag,
+};
+use crate::writer::{Command, Outcome};
+use crate::{now_seconds, Engine, Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateTableInput {
+    pub table_name: String,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub billing_mode: Option<BillingMode>,
+    /// (ReadCapacityUnits, WriteCapacityUnits)
+    pub provisioned_throughput: Option<(i64, i64)>,
+    pub tags: Vec<Tag>,
+    pub deletion_protection_enabled: Option<bool>,
+}
+
+fn invalid(message: &str) -> Error {
+    Error::validation(format!(
+        "One or more parameter values were invalid: {message}"
+    ))
+}
+
+/// Checks the key schema against the attribute definitions and returns the
+/// primary key it describes.
+pub(crate) fn validate_key_schema(
+    key_schema: &[KeySchemaElement],
+    definitions: &[AttributeDefinition],
+) -> Result<PrimaryKey> {
+    let mut defined = HashSet::new();
+    for definition in definitions {
+        if !defined.insert(definition.attribute_name.as_str()) {
+            return Err(Error::validation(
+                "Cannot have two attributes with the same name",
+            ));
+        }
+    }
+    let (partition, sort) = match key_schema {
+        [] => return Err(Error::validation("No defined key schema.  A key schema containing at least a hash key must be defined for all tables")),
+        [hash] if hash.key_type == KeyType::Hash => (hash, None),
+        [first, second] if first.key_type == KeyType::Hash && second.key_type == KeyType::Range => {
+            if first.attribute_name == second.attribute_name {
+                return Err(Error::validation("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+            }
+            (first, Some(second))
+        }
+        [first, second] if first.key_type == KeyType::Hash && second.key_type == KeyType::Hash => {
+            return Err(Error::validation("Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"))
+        }
+        [first, second] if first.key_type == KeyType::Range && second.key_type == KeyType::Hash => {
+            return Err(Error::validation(
+                "Invalid key order.  Hash Key must be specified first in key schema, Range Key must be specifed second",
+            ))
+        }
+        _ => return Err(Error::validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key")),
+    };
+    let key_attribute = |element: &KeySchemaElement| -> Result<KeyAttribute> {
+        let definition = definitions
+            .iter()
+            .find(|d| d.attribute_name == element.attribute_name)
+            .ok_or_else(|| {
+                let keys: Vec<&str> = key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+                let defined: Vec<&str> = definitions.iter().map(|d| d.attribute_name.as_str()).collect();
+                invalid(&format!(
+                    "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                    keys.join(", "),
+                    defined.join(", ")
+                ))
+            })?;
+        Ok(KeyAttribute {
+            name: element.attribute_name.clone(),
+            scalar_type: definition.attribute_type,
+        })
+    };
+    let primary_key = PrimaryKey {
+        partition: key_attribute(partition)?,
+        sort: sort.map(key_attribute).transpose()?,
+    };
+    if definitions.len() != key_schema.len() {
+        return Err(invalid(
+            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+        ));
+    }
+    Ok(primary_key)
+}
+
+/// Checks billing mode and throughput together, as CreateTable and
+/// UpdateTable do.
+pub(crate) fn validate_billing(
+    billing_mode: BillingMode,
+    throughput: Option<(i64, i64)>,
+) -> Result<()> {
+    match (billing_mode, throughput) {
+        (BillingMode::Provisioned, None) => Err(invalid(
+            "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
+        )),
+        (BillingMode::PayPerRequest, Some(_)) => Err(invalid(
+            "Neither ReadCapacityUnits nor WriteCapacityUnits can be specified when BillingMode is PAY_PER_REQUEST",
+        )),
+        _ => Ok(()),
+    }
+}
+
+impl Engine {
+    pub async fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
+        let primary_key = validate_key_schema(&input.key_schema, &input.attribute_definitions)?;
+        let billing_mode = input.billing_mode.unwrap_or(BillingMode::Provisioned);
+        validate_billing(billing_mode, input.provisioned_throughput)?;
+        if self.catalog.get(&input.table_name).is_some() {
+            return Err(Error::ResourceInUse(format!(
+                "Table already exists: {}",
+                input.table_name
+            )));
+        }
+        let id = uuid::Uuid::new_v4();
+        let now = now_seconds();
+        let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
+        let definition = TableDefinition {
+            arn: format!(
+                "arn:aws:dynamodb:{}:{}:table/{}",
+                self.config.region, self.config.account_id, input.table_name
+            ),
+            name: input.table_name,
+            id: id.to_string(),
+            created: now,
+            key_schema: input.key_schema,
+            attribute_definitions: input.attribute_definitions,
+            primary_key,
+            billing_mode,
+            throughput: ProvisionedThroughput {
+                read_capacity_units: read,
+                write_capacity_units: write,
+                ..Default::default()
+            },
+            last_update_to_pay_per_request: (billing_mode == BillingMode::PayPerRequest)
+                .then_some(now),
+            tags: input.tags,
+            deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
+            keyspace: format!("t_{}", id.simple()),
+        };
+        let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
+        // Usable at once; the response reports CREATING as DynamoDB's does.
+        Ok(describe(&table, TableStatus::Creating))
+    }
+}
+
+pub(crate) fn expect_table(outcome: Outcome) -> Result<std::sync::Arc<Table>> {
+    match outcome {
+        Outcome::Table(table) => Ok(table),
+        other => Err(Error::Internal(format!(
+            "unexpected writer outcome {other:?}"
+        ))),
+    }
+}
+
+pub(crate) fn describe(table: &Table, status: TableStatus) -> TableDescription {
+    TableDescription {
+        definition: table.definition.clone(),
+        stats: table.stats(),
+        status,
+    }
+}

@@ -1,0 +1,161 @@
+//! The `halyard` binary: wires storage, engine and server together.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use halyard_engine::{Engine, EngineConfig};
+use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
+
+#[derive(Parser)]
+#[command(
+    name = "halyard",
+    version,
+    about = "A self-hosted, DynamoDB-compatible database"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the DynamoDB API (the default).
+    Serve(ServeArgs),
+}
+
+#[derive(clap::Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "HALYARD_LISTEN", default_value = "127.0.0.1:8000")]
+    listen: SocketAddr,
+    /// Directory holding the data (created if missing).
+    #[arg(long, env = "HALYARD_DATA_DIR", default_value = "./halyard-data")]
+    data_dir: PathBuf,
+    /// Keep data in a temporary directory that is deleted on exit.
+    #[arg(long, env = "HALYARD_IN_MEMORY", conflicts_with = "data_dir")]
+    in_memory: bool,
+    /// full: every acknowledged write survives power loss (fsync before
+    /// acknowledging). relaxed: survives a crash of Halyard, but the last
+    /// few milliseconds of writes may be lost on power loss.
+    #[arg(long, env = "HALYARD_DURABILITY", value_enum, default_value = "full")]
+    durability: DurabilityArg,
+    /// Region named in table ARNs.
+    #[arg(long, env = "HALYARD_REGION", default_value = "us-east-1")]
+    region: String,
+}
+
+#[derive(ValueEnum, Clone, Copy)]
+enum DurabilityArg {
+    Full,
+    Relaxed,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let args = match cli.command {
+        Some(Command::Serve(args)) => args,
+        None => cli.serve,
+    };
+    match serve(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("halyard: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn serve(args: ServeArgs) -> Result<(), String> {
+    // Kept alive until the server stops; deleted on drop.
+    let temporary = if args.in_memory {
+        Some(
+            tempfile::Builder::new()
+                .prefix("halyard-")
+                .tempdir()
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let (data_dir, durability) = match &temporary {
+        Some(dir) => (dir.path().to_path_buf(), Durability::None),
+        None => (
+            args.data_dir.clone(),
+            match args.durability {
+                DurabilityArg::Full => Durability::Full,
+                DurabilityArg::Relaxed => Durability::Relaxed,
+            },
+        ),
+    };
+    let storage = SqliteStorage::open(
+        &data_dir,
+        SqliteOptions {
+            durability,
+            ..Default::default()
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    let engine = Arc::new(
+        Engine::open(
+            Arc::new(storage),
+            EngineConfig {
+                region: args.region.clone(),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?,
+    );
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    runtime.block_on(async {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+        let mode = match (&temporary, durability) {
+            (Some(_), _) => "in-memory (temporary directory)".to_string(),
+            (None, Durability::Full) => format!("{} (durability: full)", data_dir.display()),
+            (None, _) => format!(
+                "{} (durability: relaxed — the last few ms of writes may be lost on power loss)",
+                data_dir.display()
+            ),
+        };
+        tracing::info!(
+            "Halyard listening on http://{} with data in {mode}",
+            listener.local_addr().map_err(|e| e.to_string())?
+        );
+        axum::serve(listener, halyard_server::router(engine.clone()))
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| e.to_string())
+    })?;
+    // Every acknowledged write is already committed; this drains the queue.
+    engine.shutdown();
+    tracing::info!("Halyard stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("install SIGTERM handler");
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate.recv() => {}
+    }
+    tracing::info!("shutting down");
+}

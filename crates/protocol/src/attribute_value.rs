@@ -1,0 +1,249 @@
+//! AttributeValue in wire JSON (`{"S": "text"}`, `{"N": "1.5"}`,
+//! `{"B": "<base64>"}`, ...) to and from the engine's values, with
+//! DynamoDB's validation of each value.
+
+use std::collections::HashSet;
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine as _;
+use halyard_engine::model::{AttributeValue, Item, Number};
+use halyard_engine::Error as EngineError;
+use serde_json::{Map, Value};
+
+use crate::error::ProtocolError;
+use crate::fields::{as_string, wrong_type};
+
+const MAX_ATTRIBUTE_NAME_BYTES: usize = 65535;
+
+fn invalid(message: impl Into<String>) -> ProtocolError {
+    ProtocolError::Engine(EngineError::Validation(message.into()))
+}
+
+/// Parses an item (or key) in wire form.
+pub fn item_from_json(map: &Map<String, Value>) -> Result<Item, ProtocolError> {
+    let mut item = Item::new();
+    for (name, value) in map {
+        check_attribute_name(name)?;
+        item.insert(name.clone(), value_from_json(value)?);
+    }
+    Ok(item)
+}
+
+fn check_attribute_name(name: &str) -> Result<(), ProtocolError> {
+    if name.is_empty() {
+        return Err(invalid("Empty attribute name"));
+    }
+    if name.len() > MAX_ATTRIBUTE_NAME_BYTES {
+        return Err(invalid(
+            "Attribute name is too large, must be less than 65536 bytes",
+        ));
+    }
+    Ok(())
+}
+
+fn number(text: &str) -> Result<Number, ProtocolError> {
+    Number::parse(text).map_err(|e| invalid(e.to_string()))
+}
+
+fn binary(value: &Value) -> Result<Vec<u8>, ProtocolError> {
+    let text = as_string(value)?;
+    BASE64.decode(text).map_err(|_| {
+        ProtocolError::Serialization(format!("Base64 encoded value {text:?} is not valid base64"))
+    })
+}
+
+fn list_of(value: &Value) -> Result<&Vec<Value>, ProtocolError> {
+    match value {
+        Value::Array(list) => Ok(list),
+        other => Err(ProtocolError::Serialization(format!(
+            "Unexpected value type in payload: expected a list, found {}",
+            if other.is_object() {
+                "a structure"
+            } else {
+                "a scalar"
+            }
+        ))),
+    }
+}
+
+pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
+    let map = match value {
+        Value::Object(map) => map,
+        other => return Err(wrong_type(other, "AttributeValue")),
+    };
+    let mut members = map.iter().filter(|(_, v)| !v.is_null());
+    let (type_name, content) = match (members.next(), members.next()) {
+        (None, _) => return Err(invalid("Supplied AttributeValue is empty, must contain exactly one of the supported datatypes")),
+        (Some(member), None) => member,
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+            ))
+        }
+    };
+    Ok(match type_name.as_str() {
+        "S" => AttributeValue::S(as_string(content)?.to_string()),
+        "N" => AttributeValue::N(number(as_string(content)?)?),
+        "B" => AttributeValue::B(binary(content)?),
+        "BOOL" => match content {
+            Value::Bool(b) => AttributeValue::Bool(*b),
+            other => return Err(wrong_type(other, "Boolean")),
+        },
+        "NULL" => match content {
+            Value::Bool(true) => AttributeValue::Null,
+            Value::Bool(false) => {
+                return Err(invalid(
+                    "One or more parameter values were invalid: Null attribute value types must have the value of true",
+                ))
+            }
+            other => return Err(wrong_type(other, "Boolean")),
+        },
+        "M" => match content {
+            Value::Object(map) => AttributeValue::M(item_from_json(map)?),
+            other => return Err(wrong_type(other, "Map")),
+        },
+        "L" => AttributeValue::L(list_of(content)?.iter().map(value_from_json).collect::<Result<_, _>>()?),
+        "SS" => {
+            let set: Vec<String> = list_of(content)?
+                .iter()
+                .map(|v| as_string(v).map(str::to_string))
+                .collect::<Result<_, _>>()?;
+            if set.is_empty() {
+                return Err(invalid("One or more parameter values were invalid: An string set  may not be empty"));
+            }
+            if has_duplicates(&set) {
+                return Err(invalid(format!(
+                    "One or more parameter values were invalid: Input collection [{}] contains duplicates.",
+                    set.join(", ")
+                )));
+            }
+            AttributeValue::Ss(set)
+        }
+        "NS" => {
+            let set: Vec<Number> = list_of(content)?
+                .iter()
+                .map(|v| number(as_string(v)?))
+                .collect::<Result<_, _>>()?;
+            if set.is_empty() {
+                return Err(invalid("One or more parameter values were invalid: An number set  may not be empty"));
+            }
+            if has_duplicates(&set) {
+                return Err(invalid("Input collection contains duplicates"));
+            }
+            AttributeValue::Ns(set)
+        }
+        "BS" => {
+            let set: Vec<Vec<u8>> = list_of(content)?.iter().map(binary).collect::<Result<_, _>>()?;
+            if set.is_empty() {
+                return Err(invalid("One or more parameter values were invalid: Binary sets should not be empty"));
+            }
+            if has_duplicates(&set) {
+                return Err(invalid(
+                    "One or more parameter values were invalid: Input collection of type BS contains duplicates.",
+                ));
+            }
+            AttributeValue::Bs(set)
+        }
+        other => {
+            return Err(ProtocolError::Serialization(format!(
+                "Unknown AttributeValue data type: {other}"
+            )))
+        }
+    })
+}
+
+fn has_duplicates<T: std::hash::Hash + Eq>(set: &[T]) -> bool {
+    let mut seen = HashSet::with_capacity(set.len());
+    !set.iter().all(|member| seen.insert(member))
+}
+
+pub fn item_to_json(item: &Item) -> Value {
+    Value::Object(
+        item.iter()
+            .map(|(name, value)| (name.clone(), value_to_json(value)))
+            .collect(),
+    )
+}
+
+pub fn value_to_json(value: &AttributeValue) -> Value {
+    let (type_name, content) = match value {
+        AttributeValue::S(s) => ("S", Value::String(s.clone())),
+        AttributeValue::N(n) => ("N", Value::String(n.to_string())),
+        AttributeValue::B(b) => ("B", Value::String(BASE64.encode(b))),
+        AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
+        AttributeValue::Null => ("NULL", Value::Bool(true)),
+        AttributeValue::M(map) => ("M", item_to_json(map)),
+        AttributeValue::L(list) => ("L", Value::Array(list.iter().map(value_to_json).collect())),
+        AttributeValue::Ss(set) => (
+            "SS",
+            Value::Array(set.iter().cloned().map(Value::String).collect()),
+        ),
+        AttributeValue::Ns(set) => (
+            "NS",
+            Value::Array(set.iter().map(|n| Value::String(n.to_string())).collect()),
+        ),
+        AttributeValue::Bs(set) => (
+            "BS",
+            Value::Array(
+                set.iter()
+                    .map(|b| Value::String(BASE64.encode(b)))
+                    .collect(),
+            ),
+        ),
+    };
+    let mut map = Map::with_capacity(1);
+    map.insert(type_name.to_string(), content);
+    Value::Object(map)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<AttributeValue, String> {
+        value_from_json(&value).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn round_trips_every_type() {
+        let item = json!({
+            "s": {"S": "x"}, "n": {"N": "1.50"}, "b": {"B": "AAEC"}, "t": {"BOOL": true}, "z": {"NULL": true},
+            "m": {"M": {"k": {"L": [{"S": "v"}]}}}, "ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "bs": {"BS": ["AQ=="]}
+        });
+        let parsed = item_from_json(item.as_object().unwrap()).unwrap();
+        let mut expected = item.clone();
+        expected["n"] = json!({"N": "1.5"});
+        assert_eq!(item_to_json(&parsed), expected);
+    }
+
+    #[test]
+    fn invalid_values_get_dynamodb_messages() {
+        assert_eq!(
+            parse(json!({})).unwrap_err(),
+            "Supplied AttributeValue is empty, must contain exactly one of the supported datatypes"
+        );
+        assert!(parse(json!({"S": "a", "N": "1"}))
+            .unwrap_err()
+            .contains("more than one datatypes"));
+        assert_eq!(
+            parse(json!({"SS": []})).unwrap_err(),
+            "One or more parameter values were invalid: An string set  may not be empty"
+        );
+        assert_eq!(
+            parse(json!({"NS": ["1", "1.0"]})).unwrap_err(),
+            "Input collection contains duplicates"
+        );
+        assert_eq!(
+            parse(json!({"N": "abc"})).unwrap_err(),
+            "The parameter cannot be converted to a numeric value: abc"
+        );
+        assert_eq!(
+            parse(json!({"S": 5})).unwrap_err(),
+            "NUMBER_VALUE cannot be converted to String"
+        );
+        assert!(parse(json!({"NULL": false}))
+            .unwrap_err()
+            .contains("Null attribute value types must have the value of true"));
+    }
+}

@@ -1,0 +1,70 @@
+//! The error catalogue: every error Halyard returns, in DynamoDB's wire form.
+
+use halyard_engine::Error as EngineError;
+use serde_json::json;
+
+/// An error at the protocol level, or one the engine raised.
+#[derive(Debug, thiserror::Error)]
+pub enum ProtocolError {
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// The body is not well-formed JSON, or a member has the wrong JSON type.
+    #[error("{0}")]
+    Serialization(String),
+    #[error("An unknown operation was requested.")]
+    UnknownOperation,
+    #[error(
+        "Request must contain either a valid (registered) AWS access key ID or X.509 certificate."
+    )]
+    MissingAuthenticationToken,
+    #[error("Request size {0} exceeded 16777216 bytes")]
+    RequestTooLarge(usize),
+}
+
+impl From<crate::constraints::ConstraintViolations> for ProtocolError {
+    fn from(violations: crate::constraints::ConstraintViolations) -> Self {
+        ProtocolError::Engine(EngineError::Validation(violations.to_string()))
+    }
+}
+
+/// An error ready to send: HTTP status and JSON body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireError {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+const DYNAMODB: &str = "com.amazonaws.dynamodb.v20120810#";
+const CORAL_VALIDATE: &str = "com.amazon.coral.validate#";
+const CORAL_SERVICE: &str = "com.amazon.coral.service#";
+
+impl ProtocolError {
+    /// The one place errors become DynamoDB's wire format.
+    pub fn to_wire(&self) -> WireError {
+        let (status, namespace, type_name) = match self {
+            ProtocolError::Engine(error) => match error {
+                EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
+                EngineError::Internal(_) => (500, DYNAMODB, "InternalServerError"),
+                other => (400, DYNAMODB, other.type_name()),
+            },
+            ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
+            ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
+            ProtocolError::MissingAuthenticationToken => {
+                (400, DYNAMODB, "MissingAuthenticationTokenException")
+            }
+            ProtocolError::RequestTooLarge(_) => (413, DYNAMODB, "RequestEntityTooLarge"),
+        };
+        let message = match self {
+            // Internal details go to the log, not to the caller.
+            ProtocolError::Engine(EngineError::Internal(_)) => "Internal server error".to_string(),
+            other => other.to_string(),
+        };
+        let mut body = json!({ "__type": format!("{namespace}{type_name}"), "message": message });
+        if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) =
+            self
+        {
+            body["Item"] = crate::attribute_value::item_to_json(item);
+        }
+        WireError { status, body }
+    }
+}

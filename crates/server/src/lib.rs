@@ -1,0 +1,99 @@
+//! Halyard's HTTP front end: DynamoDB's JSON 1.0 protocol over HTTP/1.1.
+//!
+//! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
+//! operation; `GET /` answers a health check. Every response carries
+//! `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which SDKs
+//! verify).
+
+use std::sync::Arc;
+
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use halyard_engine::Engine;
+use halyard_protocol::{ProtocolError, TARGET_PREFIX};
+
+/// DynamoDB's limit on a request body.
+pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
+
+/// The router serving one engine.
+pub fn router(engine: Arc<Engine>) -> Router {
+    Router::new()
+        .route("/", get(health).post(dynamodb))
+        .fallback(dynamodb)
+        .with_state(engine)
+}
+
+async fn health() -> &'static str {
+    "healthy: halyard\n"
+}
+
+async fn dynamodb(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Body) -> Response {
+    let result = run(&engine, &headers, body).await;
+    let (status, body) = match result {
+        Ok(value) => (StatusCode::OK, value),
+        Err(error) => {
+            if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
+                tracing::error!(%detail, "internal error");
+            }
+            let wire = error.to_wire();
+            (
+                StatusCode::from_u16(wire.status).unwrap_or(StatusCode::BAD_REQUEST),
+                wire.body,
+            )
+        }
+    };
+    respond(
+        status,
+        serde_json::to_vec(&body).expect("JSON values serialise"),
+    )
+}
+
+async fn run(
+    engine: &Engine,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<serde_json::Value, ProtocolError> {
+    if !headers.contains_key("authorization") {
+        return Err(ProtocolError::MissingAuthenticationToken);
+    }
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+        .ok_or(ProtocolError::UnknownOperation)?;
+    let body = read_body(headers, body).await?;
+    halyard_protocol::handle(engine, operation, &body).await
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ProtocolError> {
+    let declared = headers
+        .get("content-length")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if let Some(length) = declared.filter(|&length| length > MAX_REQUEST_BYTES) {
+        return Err(ProtocolError::RequestTooLarge(length));
+    }
+    axum::body::to_bytes(body, MAX_REQUEST_BYTES)
+        .await
+        .map_err(|_| ProtocolError::RequestTooLarge(MAX_REQUEST_BYTES + 1))
+}
+
+fn respond(status: StatusCode, body: Vec<u8>) -> Response {
+    let crc = crc32fast::hash(&body);
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    headers.insert("x-amz-crc32", HeaderValue::from(crc));
+    let request_id = uuid::Uuid::new_v4().simple().to_string().to_uppercase();
+    headers.insert(
+        "x-amzn-requestid",
+        HeaderValue::from_str(&request_id).expect("hex is a valid header value"),
+    );
+    response
+}

@@ -1,0 +1,141 @@
+//! Halyard's storage layer: an ordered, transactional key-value space.
+//!
+//! Everything above this crate sees keyspaces of byte keys kept in byte order,
+//! point reads, forward and backward range scans and atomic multi-key write
+//! transactions — never SQL. The embedded adapter is SQLite (built with
+//! SQLCipher) in [`sqlite`]; the trait is narrow enough that an ordered,
+//! transactional distributed store (TiKV, FoundationDB) can take its place.
+
+pub mod keycodec;
+pub mod sqlite;
+
+use std::ops::Bound;
+
+/// Errors raised by a storage adapter.
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error(
+        "data directory {path} is in use by another Halyard process (could not lock {path}/LOCK)"
+    )]
+    Locked { path: String },
+    #[error("{path} is not a Halyard database ({reason}); refusing to touch it")]
+    Foreign { path: String, reason: String },
+    #[error("{path} was written by a newer Halyard (data format {found}; this build reads format {supported} and older)")]
+    NewerFormat {
+        path: String,
+        found: i64,
+        supported: i64,
+    },
+    #[error("invalid keyspace name {0:?}: use 1-64 characters of [A-Za-z0-9_]")]
+    InvalidKeyspace(String),
+    #[error("storage I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("storage engine error: {0}")]
+    Engine(String),
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// Order in which a range scan visits keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Forward,
+    Backward,
+}
+
+/// A half-open or closed range of keys within one keyspace.
+#[derive(Debug, Clone, Copy)]
+pub struct KeyRange<'a> {
+    pub start: Bound<&'a [u8]>,
+    pub end: Bound<&'a [u8]>,
+}
+
+impl<'a> KeyRange<'a> {
+    /// Every key of the keyspace.
+    pub const ALL: KeyRange<'static> = KeyRange {
+        start: Bound::Unbounded,
+        end: Bound::Unbounded,
+    };
+
+    /// Every key that starts with `prefix`.
+    pub fn prefix(prefix: &'a [u8], upper: &'a mut Vec<u8>) -> KeyRange<'a> {
+        *upper = prefix.to_vec();
+        // The smallest key greater than every key with this prefix: increment
+        // the last byte that is not 0xFF and cut what follows.
+        while let Some(last) = upper.pop() {
+            if last != 0xFF {
+                upper.push(last + 1);
+                return KeyRange {
+                    start: Bound::Included(prefix),
+                    end: Bound::Excluded(upper.as_slice()),
+                };
+            }
+        }
+        KeyRange {
+            start: Bound::Included(prefix),
+            end: Bound::Unbounded,
+        }
+    }
+}
+
+/// What a scan visitor tells the scan to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Visit {
+    Continue,
+    Stop,
+}
+
+/// Reads over one consistent snapshot of the store.
+pub trait ReadView {
+    /// The value stored under `key`, if any.
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
+
+    /// Calls `visit` for each key-value pair in `range`, in `direction` order,
+    /// until the range ends or `visit` returns [`Visit::Stop`].
+    fn scan(
+        &self,
+        keyspace: &str,
+        range: KeyRange<'_>,
+        direction: Direction,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
+    ) -> Result<()>;
+
+    /// Names of all keyspaces, in byte order.
+    fn keyspaces(&self) -> Result<Vec<String>>;
+}
+
+/// An atomic write transaction: reads see its own writes; nothing is visible to
+/// others (or durable) until [`WriteTransaction::commit`] returns. Dropping it
+/// without committing rolls everything back.
+pub trait WriteTransaction: ReadView {
+    fn put(&mut self, keyspace: &str, key: &[u8], value: &[u8]) -> Result<()>;
+    fn delete(&mut self, keyspace: &str, key: &[u8]) -> Result<()>;
+    /// Creates an empty keyspace; no-op when it exists.
+    fn create_keyspace(&mut self, keyspace: &str) -> Result<()>;
+    /// Removes a keyspace and everything in it; no-op when it does not exist.
+    fn drop_keyspace(&mut self, keyspace: &str) -> Result<()>;
+    /// Makes every write of the transaction durable (per the store's
+    /// durability setting) and visible, atomically.
+    fn commit(self: Box<Self>) -> Result<()>;
+}
+
+/// An ordered, transactional key-value store.
+pub trait Storage: Send + Sync {
+    /// A consistent read snapshot that sees every committed transaction.
+    fn snapshot(&self) -> Result<Box<dyn ReadView + '_>>;
+    /// Starts the write transaction. Callers serialise writes (Halyard has
+    /// one writer); a second concurrent call waits for the first to finish.
+    fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;
+}
+
+/// Checks a keyspace name: adapters may embed it in identifiers.
+pub fn validate_keyspace(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StorageError::InvalidKeyspace(name.to_string()))
+    }
+}

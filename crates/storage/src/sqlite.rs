@@ -1,0 +1,576 @@
+//! The embedded storage adapter: SQLite (built with SQLCipher) in WAL mode.
+//!
+//! One database file per data directory, one `WITHOUT ROWID` table of
+//! `(k BLOB PRIMARY KEY, v BLOB)` per keyspace, so that a range scan is a
+//! B-tree seek. A single write connection serves the (single) writer; reads
+//! come from a pool of connections, each read view one read transaction.
+
+use std::fs::File;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
+
+use crate::{
+    validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit,
+    WriteTransaction,
+};
+
+/// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
+const APPLICATION_ID: i64 = 0x4841_4C59;
+/// The on-disk format this build writes (`PRAGMA user_version`).
+pub const FORMAT_VERSION: i64 = 1;
+const DATABASE_FILE: &str = "halyard.db";
+const LOCK_FILE: &str = "LOCK";
+const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// Prefix of the SQL table that holds a keyspace.
+const TABLE_PREFIX: &str = "ks_";
+
+/// When a committed write is on stable storage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// fsync before a commit returns: survives power loss.
+    Full,
+    /// Survives a process crash, but the last few commits may be lost on
+    /// power loss (the WAL is synced at checkpoints only).
+    Relaxed,
+    /// No syncing at all: for throw-away instances.
+    None,
+}
+
+/// Options for [`SqliteStorage::open`].
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub durability: Durability,
+    /// Read connections kept open for reuse.
+    pub read_pool_size: usize,
+}
+
+impl Default for SqliteOptions {
+    fn default() -> Self {
+        SqliteOptions {
+            durability: Durability::Full,
+            read_pool_size: 8,
+        }
+    }
+}
+
+pub struct SqliteStorage {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    options: SqliteOptions,
+    /// Held for the lifetime of the store: one server per data directory.
+    _lock: File,
+}
+
+fn engine_error(error: rusqlite::Error) -> StorageError {
+    StorageError::Engine(error.to_string())
+}
+
+impl SqliteStorage {
+    /// Opens (creating if needed) the store in `dir`, locking the directory.
+    pub fn open(dir: &Path, options: SqliteOptions) -> Result<SqliteStorage> {
+        std::fs::create_dir_all(dir)?;
+        let dir_display = dir.display().to_string();
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(LOCK_FILE))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StorageError::Locked { path: dir_display })
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+        }
+        let path = dir.join(DATABASE_FILE);
+        check_file_header(&path)?;
+        let writer = open_connection(&path, options.durability)?;
+        check_format(&writer, &path)?;
+        Ok(SqliteStorage {
+            path,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            options,
+            _lock: lock,
+        })
+    }
+
+    fn take_reader(&self) -> Result<Connection> {
+        if let Some(connection) = lock(&self.readers).pop() {
+            return Ok(connection);
+        }
+        open_connection(&self.path, self.options.durability)
+    }
+
+    fn return_reader(&self, connection: Connection) {
+        let mut pool = lock(&self.readers);
+        if pool.len() < self.options.read_pool_size {
+            pool.push(connection);
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a connection leaves no half-done state behind
+    // (transactions roll back on drop), so a poisoned lock is still usable.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Refuses files that are not SQLite databases before SQLite touches them.
+fn check_file_header(path: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let mut header = [0u8; 16];
+    let mut read = 0;
+    while read < header.len() {
+        match file.read(&mut header[read..])? {
+            0 => break,
+            n => read += n,
+        }
+    }
+    if read == 0 {
+        return Ok(()); // an empty file: SQLite initialises it
+    }
+    if read < header.len() || &header != SQLITE_MAGIC {
+        return Err(StorageError::Foreign {
+            path: path.display().to_string(),
+            reason: "the file is not a SQLite database or is corrupt".into(),
+        });
+    }
+    Ok(())
+}
+
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(engine_error)?;
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Relaxed => "NORMAL",
+        Durability::None => "OFF",
+    };
+    connection
+        .execute_batch(&format!(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = {synchronous};
+             PRAGMA busy_timeout = 10000;"
+        ))
+        .map_err(|e| foreign_or_engine(path, e))?;
+    connection.set_prepared_statement_cache_capacity(64);
+    Ok(connection)
+}
+
+fn foreign_or_engine(path: &Path, error: rusqlite::Error) -> StorageError {
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
+            StorageError::Foreign {
+                path: path.display().to_string(),
+                reason: error.to_string(),
+            }
+        }
+        _ => engine_error(error),
+    }
+}
+
+/// Stamps a new database with Halyard's application id and format version;
+/// refuses someone else's database or a newer format.
+fn check_format(connection: &Connection, path: &Path) -> Result<()> {
+    let pragma = |name: &str| -> Result<i64> {
+        connection
+            .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
+            .map_err(|e| foreign_or_engine(path, e))
+    };
+    let application_id = pragma("application_id")?;
+    let schema_objects: i64 = connection
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
+        .map_err(|e| foreign_or_engine(path, e))?;
+    if application_id == 0 && schema_objects == 0 {
+        connection
+            .execute_batch(&format!(
+                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT_VERSION};"
+            ))
+            .map_err(engine_error)?;
+        return Ok(());
+    }
+    if application_id != APPLICATION_ID {
+        return Err(StorageError::Foreign {
+            path: path.display().to_string(),
+            reason: format!("SQLite application_id is {application_id:#x}, not Halyard's"),
+        });
+    }
+    let found = pragma("user_version")?;
+    if found > FORMAT_VERSION {
+        return Err(StorageError::NewerFormat {
+            path: path.display().to_string(),
+            found,
+            supported: FORMAT_VERSION,
+        });
+    }
+    Ok(())
+}
+
+fn table_name(keyspace: &str) -> Result<String> {
+    validate_keyspace(keyspace)?;
+    Ok(format!("{TABLE_PREFIX}{keyspace}"))
+}
+
+fn get(connection: &Connection, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+    let sql = format!("SELECT v FROM {} WHERE k = ?1", table_name(keyspace)?);
+    let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
+    statement
+        .query_row([key], |row| row.get(0))
+        .optional()
+        .map_err(engine_error)
+}
+
+fn scan(
+    connection: &Connection,
+    keyspace: &str,
+    range: KeyRange<'_>,
+    direction: Direction,
+    visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
+) -> Result<()> {
+    let mut sql = format!("SELECT k, v FROM {}", table_name(keyspace)?);
+    let mut bounds: Vec<&[u8]> = Vec::with_capacity(2);
+    let mut conditions = Vec::with_capacity(2);
+    for (bound, inclusive, exclusive) in [(range.start, ">=", ">"), (range.end, "<=", "<")] {
+        match bound {
+            Bound::Included(key) => {
+                bounds.push(key);
+                conditions.push(format!("k {inclusive} ?{}", bounds.len()));
+            }
+            Bound::Excluded(key) => {
+                bounds.push(key);
+                conditions.push(format!("k {exclusive} ?{}", bounds.len()));
+            }
+            Bound::Unbounded => {}
+        }
+    }
+    if !conditions.is_empty() {
+        sql.push_str(" WHERE ");
+        sql.push_str(&conditions.join(" AND "));
+    }
+    sql.push_str(match direction {
+        Direction::Forward => " ORDER BY k ASC",
+        Direction::Backward => " ORDER BY k DESC",
+    });
+    let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
+    let mut rows = statement
+        .query(params_from_iter(bounds))
+        .map_err(engine_error)?;
+    while let Some(row) = rows.next().map_err(engine_error)? {
+        let key = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
+        let value = row.get_ref(1).and_then(|v| v.as_blob().map_err(Into::into));
+        let (key, value) = (key.map_err(engine_error)?, value.map_err(engine_error)?);
+        if visit(key, value) == Visit::Stop {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn keyspaces(connection: &Connection) -> Result<Vec<String>> {
+    let mut statement = connection
+        .prepare_cached("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'ks\\_%' ESCAPE '\\' ORDER BY name")
+        .map_err(engine_error)?;
+    let names = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .map_err(engine_error)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(engine_error)?;
+    Ok(names
+        .into_iter()
+        .map(|name| name[TABLE_PREFIX.len()..].to_string())
+        .collect())
+}
+
+/// A read transaction on a pooled connection.
+struct SqliteReadView<'a> {
+    storage: &'a SqliteStorage,
+    connection: Option<Connection>,
+}
+
+impl SqliteReadView<'_> {
+    fn connection(&self) -> &Connection {
+        self.connection
+            .as_ref()
+            .expect("connection present until drop")
+    }
+}
+
+impl ReadView for SqliteReadView<'_> {
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        get(self.connection(), keyspace, key)
+    }
+    fn scan(
+        &self,
+        keyspace: &str,
+        range: KeyRange<'_>,
+        direction: Direction,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
+    ) -> Result<()> {
+        scan(self.connection(), keyspace, range, direction, visit)
+    }
+    fn keyspaces(&self) -> Result<Vec<String>> {
+        keyspaces(self.connection())
+    }
+}
+
+impl Drop for SqliteReadView<'_> {
+    fn drop(&mut self) {
+        if let Some(connection) = self.connection.take() {
+            // Only a connection whose read transaction ended cleanly goes back.
+            if connection.execute_batch("COMMIT").is_ok() {
+                self.storage.return_reader(connection);
+            }
+        }
+    }
+}
+
+struct SqliteWriteTransaction<'a> {
+    connection: MutexGuard<'a, Connection>,
+    committed: bool,
+}
+
+impl ReadView for SqliteWriteTransaction<'_> {
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        get(&self.connection, keyspace, key)
+    }
+    fn scan(
+        &self,
+        keyspace: &str,
+        range: KeyRange<'_>,
+        direction: Direction,
+        visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
+    ) -> Result<()> {
+        scan(&self.connection, keyspace, range, direction, visit)
+    }
+    fn keyspaces(&self) -> Result<Vec<String>> {
+        keyspaces(&self.connection)
+    }
+}
+
+impl WriteTransaction for SqliteWriteTransaction<'_> {
+    fn put(&mut self, keyspace: &str, key: &[u8], value: &[u8]) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
+            table_name(keyspace)?
+        );
+        let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
+        statement.execute([key, value]).map_err(engine_error)?;
+        Ok(())
+    }
+
+    fn delete(&mut self, keyspace: &str, key: &[u8]) -> Result<()> {
+        let sql = format!("DELETE FROM {} WHERE k = ?1", table_name(keyspace)?);
+        let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
+        statement.execute([key]).map_err(engine_error)?;
+        Ok(())
+    }
+
+    fn create_keyspace(&mut self, keyspace: &str) -> Result<()> {
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS {} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID",
+            table_name(keyspace)?
+        );
+        self.connection.execute_batch(&sql).map_err(engine_error)
+    }
+
+    fn drop_keyspace(&mut self, keyspace: &str) -> Result<()> {
+        let sql = format!("DROP TABLE IF EXISTS {}", table_name(keyspace)?);
+        self.connection.execute_batch(&sql).map_err(engine_error)?;
+        // Cached statements may name the dropped table.
+        self.connection.flush_prepared_statement_cache();
+        Ok(())
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        self.connection
+            .execute_batch("COMMIT")
+            .map_err(engine_error)?;
+        self.committed = true;
+        Ok(())
+    }
+}
+
+impl Drop for SqliteWriteTransaction<'_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = self.connection.execute_batch("ROLLBACK");
+        }
+    }
+}
+
+impl Storage for SqliteStorage {
+    fn snapshot(&self) -> Result<Box<dyn ReadView + '_>> {
+        let connection = self.take_reader()?;
+        // DEFERRED: the snapshot is fixed at the first read, and sees every
+        // transaction committed before it.
+        connection.execute_batch("BEGIN").map_err(engine_error)?;
+        Ok(Box::new(SqliteReadView {
+            storage: self,
+            connection: Some(connection),
+        }))
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
+        let connection = lock(&self.writer);
+        connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(engine_error)?;
+        Ok(Box::new(SqliteWriteTransaction {
+            connection,
+            committed: false,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(dir: &Path) -> SqliteStorage {
+        SqliteStorage::open(dir, SqliteOptions::default()).unwrap()
+    }
+
+    fn collect(view: &dyn ReadView, range: KeyRange<'_>, direction: Direction) -> Vec<Vec<u8>> {
+        let mut keys = Vec::new();
+        view.scan("items", range, direction, &mut |k, _| {
+            keys.push(k.to_vec());
+            Visit::Continue
+        })
+        .unwrap();
+        keys
+    }
+
+    #[test]
+    fn writes_are_atomic_and_scans_are_ordered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut tx = store.begin_write().unwrap();
+        tx.create_keyspace("items").unwrap();
+        for key in [&b"b"[..], b"a", b"c", b"ab"] {
+            tx.put("items", key, b"v").unwrap();
+        }
+        // Not visible before commit.
+        assert!(store.snapshot().unwrap().keyspaces().unwrap().is_empty());
+        tx.commit().unwrap();
+
+        let view = store.snapshot().unwrap();
+        let forward = collect(&*view, KeyRange::ALL, Direction::Forward);
+        assert_eq!(
+            forward,
+            vec![b"a".to_vec(), b"ab".to_vec(), b"b".to_vec(), b"c".to_vec()]
+        );
+        let range = KeyRange {
+            start: Bound::Excluded(b"a"),
+            end: Bound::Included(b"b"),
+        };
+        assert_eq!(
+            collect(&*view, range, Direction::Backward),
+            vec![b"b".to_vec(), b"ab".to_vec()]
+        );
+        let mut upper = Vec::new();
+        let prefix = KeyRange::prefix(b"a", &mut upper);
+        assert_eq!(
+            collect(&*view, prefix, Direction::Forward),
+            vec![b"a".to_vec(), b"ab".to_vec()]
+        );
+        assert_eq!(view.get("items", b"c").unwrap(), Some(b"v".to_vec()));
+        assert_eq!(view.get("items", b"d").unwrap(), None);
+    }
+
+    #[test]
+    fn dropped_transaction_rolls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut tx = store.begin_write().unwrap();
+        tx.create_keyspace("items").unwrap();
+        tx.commit().unwrap();
+        let mut tx = store.begin_write().unwrap();
+        tx.put("items", b"k", b"v").unwrap();
+        drop(tx);
+        assert_eq!(store.snapshot().unwrap().get("items", b"k").unwrap(), None);
+    }
+
+    #[test]
+    fn second_open_of_a_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _store = open(dir.path());
+        let second = SqliteStorage::open(dir.path(), SqliteOptions::default());
+        assert!(matches!(second, Err(StorageError::Locked { .. })));
+    }
+
+    #[test]
+    fn foreign_and_newer_files_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(DATABASE_FILE),
+            b"definitely not sqlite, just text",
+        )
+        .unwrap();
+        let opened = SqliteStorage::open(dir.path(), SqliteOptions::default());
+        assert!(
+            matches!(opened, Err(StorageError::Foreign { .. })),
+            "{:?}",
+            opened.err()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let other = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        other.execute_batch("CREATE TABLE t (x)").unwrap();
+        drop(other);
+        let opened = SqliteStorage::open(dir.path(), SqliteOptions::default());
+        assert!(
+            matches!(opened, Err(StorageError::Foreign { .. })),
+            "{:?}",
+            opened.err()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(dir.path()));
+        let newer = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        newer
+            .execute_batch(&format!("PRAGMA user_version = {}", FORMAT_VERSION + 1))
+            .unwrap();
+        drop(newer);
+        let opened = SqliteStorage::open(dir.path(), SqliteOptions::default());
+        assert!(
+            matches!(opened, Err(StorageError::NewerFormat { .. })),
+            "{:?}",
+            opened.err()
+        );
+    }
+
+    #[test]
+    fn data_survives_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            let mut tx = store.begin_write().unwrap();
+            tx.create_keyspace("items").unwrap();
+            tx.put("items", b"k", b"v").unwrap();
+            tx.commit().unwrap();
+        }
+        let store = open(dir.path());
+        assert_eq!(
+            store.snapshot().unwrap().get("items", b"k").unwrap(),
+            Some(b"v".to_vec())
+        );
+        assert_eq!(
+            store.snapshot().unwrap().keyspaces().unwrap(),
+            vec!["items".to_string()]
+        );
+    }
+}
