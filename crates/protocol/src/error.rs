@@ -17,7 +17,7 @@ pub enum ProtocolError {
         "Request must contain either a valid (registered) AWS access key ID or X.509 certificate."
     )]
     MissingAuthenticationToken,
-    #[error("Request size {0} exceeded 16777216 bytes")]
+    #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
 }
 

@@ -15,9 +15,13 @@ use axum::routing::get;
 use axum::Router;
 use halyard_engine::Engine;
 use halyard_protocol::{ProtocolError, TARGET_PREFIX};
+use http_body_util::BodyExt;
 
 /// DynamoDB's limit on a request body.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
+
+/// How much of an oversized body is read before the connection is dropped.
+const DRAIN_LIMIT: usize = 4 * MAX_REQUEST_BYTES;
 
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 
@@ -67,21 +71,35 @@ async fn run(
         .and_then(|target| target.to_str().ok())
         .and_then(|target| target.strip_prefix(TARGET_PREFIX))
         .ok_or(ProtocolError::UnknownOperation)?;
-    let body = read_body(headers, body).await?;
+    let body = read_body(body).await?;
     halyard_protocol::handle(engine, operation, &body).await
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ProtocolError> {
-    let declared = headers
-        .get("content-length")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if let Some(length) = declared.filter(|&length| length > MAX_REQUEST_BYTES) {
-        return Err(ProtocolError::RequestTooLarge(length));
+/// Reads the body, up to [`MAX_REQUEST_BYTES`]. A larger body is read on
+/// (and discarded) up to [`DRAIN_LIMIT`], so that the client, which is
+/// still sending, sees the 413 answer rather than a broken connection.
+async fn read_body(body: Body) -> Result<Bytes, ProtocolError> {
+    let mut body = body;
+    let mut buffer = Vec::new();
+    let mut received = 0usize;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| {
+            ProtocolError::Serialization(format!("could not read the request body: {e}"))
+        })?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        received += data.len();
+        if received <= MAX_REQUEST_BYTES {
+            buffer.extend_from_slice(&data);
+        } else if received > DRAIN_LIMIT {
+            break;
+        }
     }
-    axum::body::to_bytes(body, MAX_REQUEST_BYTES)
-        .await
-        .map_err(|_| ProtocolError::RequestTooLarge(MAX_REQUEST_BYTES + 1))
+    if received > MAX_REQUEST_BYTES {
+        return Err(ProtocolError::RequestTooLarge(received));
+    }
+    Ok(Bytes::from(buffer))
 }
 
 fn respond(status: StatusCode, body: Vec<u8>) -> Response {

@@ -144,8 +144,9 @@ impl Engine {
             keyspace: format!("t_{}", id.simple()),
         };
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
-        // Usable at once; the response reports CREATING as DynamoDB's does.
-        Ok(describe(&table, TableStatus::Creating))
+        // The table is usable as soon as the command commits, so it is
+        // honestly ACTIVE already (DynamoDB would say CREATING for a while).
+        Ok(describe(&table, TableStatus::Active))
     }
 }
 

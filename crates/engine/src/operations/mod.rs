@@ -8,6 +8,7 @@ mod describe_table;
 mod get_item;
 mod list_tables;
 mod put_item;
+mod scan;
 mod update_table;
 
 pub use create_table::CreateTableInput;
@@ -15,6 +16,7 @@ pub use delete_item::DeleteItemInput;
 pub use get_item::GetItemInput;
 pub use list_tables::{ListTablesInput, ListTablesOutput};
 pub use put_item::PutItemInput;
+pub use scan::{ScanInput, ScanOutput};
 pub use update_table::UpdateTableInput;
 
 /// What a write returns of the item it replaced or removed.

@@ -16,14 +16,32 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let name = table_name(request, &mut violations)?;
     let key = request.map("Key")?;
     violations.required(key, "key");
-    let projection_expression = request.string("ProjectionExpression")?;
-    let attributes_to_get = request.string_list("AttributesToGet")?;
-    let names = request.string_map("ExpressionAttributeNames")?;
     let consistent_read = request.boolean("ConsistentRead")?.unwrap_or(false);
     violations.into_result()?;
     let key = item_from_json(key.expect("required checked"))?;
 
-    let projection = match (projection_expression, attributes_to_get) {
+    let projection = projection(request)?;
+    let item = engine
+        .get_item(GetItemInput {
+            table_name: name.to_string(),
+            key,
+            projection,
+            consistent_read,
+        })
+        .await?;
+    Ok(match item {
+        Some(item) => json!({ "Item": item_to_json(&item) }),
+        None => json!({}),
+    })
+}
+
+/// ProjectionExpression (with ExpressionAttributeNames) or the legacy
+/// AttributesToGet, as GetItem, Query and Scan accept them.
+pub(super) fn projection(request: Fields<'_>) -> Result<Option<Projection>, ProtocolError> {
+    let projection_expression = request.string("ProjectionExpression")?;
+    let attributes_to_get = request.string_list("AttributesToGet")?;
+    let names = request.string_map("ExpressionAttributeNames")?;
+    Ok(match (projection_expression, attributes_to_get) {
         (Some(_), Some(_)) => {
             return Err(EngineError::validation(
                 "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
@@ -50,17 +68,5 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             }
             None
         }
-    };
-    let item = engine
-        .get_item(GetItemInput {
-            table_name: name.to_string(),
-            key,
-            projection,
-            consistent_read,
-        })
-        .await?;
-    Ok(match item {
-        Some(item) => json!({ "Item": item_to_json(&item) }),
-        None => json!({}),
     })
 }

@@ -7,6 +7,7 @@ mod describe_table;
 mod get_item;
 mod list_tables;
 mod put_item;
+mod scan;
 mod table_description;
 mod update_table;
 
@@ -31,6 +32,7 @@ pub(crate) async fn dispatch(
         "PutItem" => put_item::handle(engine, request).await,
         "GetItem" => get_item::handle(engine, request).await,
         "DeleteItem" => delete_item::handle(engine, request).await,
+        "Scan" => scan::handle(engine, request).await,
         _ => Err(ProtocolError::UnknownOperation),
     }
 }

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs Halyard's whole test suite on a fresh machine: formatting, Rust unit
+# and property tests, the Rust SDK end-to-end tests, and the Python
+# end-to-end tests (boto3 and the AWS CLI, installed into ./.venv).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "== cargo build --release"
+cargo build --release --workspace --locked
+
+echo "== cargo test (unit, property, aws-sdk-dynamodb end-to-end)"
+cargo test --release --workspace --locked
+
+echo "== Python end-to-end tests (boto3, AWS CLI)"
+if [ ! -x .venv/bin/python ]; then
+  python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"

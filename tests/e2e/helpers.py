@@ -1,0 +1,16 @@
+import botocore.exceptions
+import pytest
+
+
+def expect_error(call, error_type, message=None, status=400, contains=None, **kwargs):
+    """Calls `call(**kwargs)` and checks DynamoDB's error type, message and status."""
+    with pytest.raises(botocore.exceptions.ClientError) as caught:
+        call(**kwargs)
+    error = caught.value.response
+    assert error["Error"]["Code"] == error_type, error
+    if message is not None:
+        assert error["Error"]["Message"] == message, error
+    if contains is not None:
+        assert contains in error["Error"]["Message"], error
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == status, error
+    return error

@@ -1,0 +1,58 @@
+"""The AWS CLI against Halyard: the README's quick start, step by step."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+AWS = str(Path(sys.executable).parent / "aws")
+
+
+def aws(server, *args, check=True):
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDHALYARDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+           "AWS_PAGER": ""}
+    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", "dynamodb", *args],
+                            capture_output=True, text=True, env=env, timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def test_readme_quick_start_employee_directory(fresh_server):
+    server = fresh_server.start()
+    aws(server, "create-table", "--table-name", "employees",
+        "--attribute-definitions", "AttributeName=employee_id,AttributeType=S",
+        "--key-schema", "AttributeName=employee_id,KeyType=HASH",
+        "--billing-mode", "PAY_PER_REQUEST")
+    aws(server, "wait", "table-exists", "--table-name", "employees")
+    employees = [
+        {"employee_id": {"S": "001"}, "name": {"S": "John"}, "dept": {"S": "IT"}},
+        {"employee_id": {"S": "002"}, "name": {"S": "Jane"}, "dept": {"S": "HR"}, "phone": {"S": "555-1234"}},
+        {"employee_id": {"S": "003"}, "name": {"S": "Bob"}, "title": {"S": "Manager"}},
+    ]
+    for employee in employees:
+        aws(server, "put-item", "--table-name", "employees", "--item", json.dumps(employee))
+
+    got = json.loads(aws(server, "get-item", "--table-name", "employees",
+                         "--key", '{"employee_id": {"S": "002"}}').stdout)
+    assert got["Item"] == employees[1]
+
+    scanned = json.loads(aws(server, "scan", "--table-name", "employees").stdout)
+    assert scanned["Count"] == 3
+    assert sorted(scanned["Items"], key=lambda i: i["employee_id"]["S"]) == employees
+
+    described = json.loads(aws(server, "describe-table", "--table-name", "employees").stdout)["Table"]
+    assert described["TableStatus"] == "ACTIVE" and described["ItemCount"] == 3
+    assert json.loads(aws(server, "list-tables").stdout)["TableNames"] == ["employees"]
+
+    aws(server, "delete-item", "--table-name", "employees", "--key", '{"employee_id": {"S": "003"}}')
+    assert json.loads(aws(server, "scan", "--table-name", "employees", "--select", "COUNT").stdout)["Count"] == 2
+
+    failed = aws(server, "get-item", "--table-name", "nope", "--key", '{"employee_id": {"S": "1"}}', check=False)
+    assert failed.returncode != 0
+    assert "ResourceNotFoundException" in failed.stderr
+
+    aws(server, "delete-table", "--table-name", "employees")
+    assert json.loads(aws(server, "list-tables").stdout)["TableNames"] == []

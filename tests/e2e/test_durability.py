@@ -1,0 +1,130 @@
+"""Durability: data survives restarts and SIGKILL; bad data directories are refused."""
+
+import sqlite3
+import subprocess
+import threading
+import time
+
+import botocore.exceptions
+
+from conftest import BINARY, Server, create_table
+
+
+def test_data_survives_restart(fresh_server):
+    server = fresh_server.start()
+    client = server.client()
+    create_table(client, "persist", range_key=("sk", "N"))
+    for i in range(20):
+        client.put_item(TableName="persist", Item={"pk": {"S": "p"}, "sk": {"N": str(i)}, "b": {"B": bytes([i])}})
+    client.delete_item(TableName="persist", Key={"pk": {"S": "p"}, "sk": {"N": "7"}})
+    server.stop()
+
+    server.start()
+    client = server.client()
+    table = client.describe_table(TableName="persist")["Table"]
+    assert table["ItemCount"] == 19
+    assert table["KeySchema"][1] == {"AttributeName": "sk", "KeyType": "RANGE"}
+    item = client.get_item(TableName="persist", Key={"pk": {"S": "p"}, "sk": {"N": "3"}})["Item"]
+    assert item["b"] == {"B": b"\x03"}
+    assert "Item" not in client.get_item(TableName="persist", Key={"pk": {"S": "p"}, "sk": {"N": "7"}})
+
+
+def test_acknowledged_writes_survive_sigkill(fresh_server):
+    """Several clients write concurrently; the server is killed with SIGKILL
+    mid-stream; after restart every acknowledged write is there, intact."""
+    server = fresh_server.start()
+    create_table(server.client(), "crash", range_key=("sk", "N"))
+    acknowledged = {}  # (writer, seq) -> payload
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(writer_id):
+        client = server.client()
+        seq = 0
+        while not stop.is_set() and seq < 100_000:
+            payload = f"{writer_id}-{seq}-" + "x" * (seq % 200)
+            try:
+                client.put_item(TableName="crash", Item={"pk": {"S": f"w{writer_id}"}, "sk": {"N": str(seq)},
+                                                         "payload": {"S": payload}})
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+                return  # the server died: this write was never acknowledged
+            with lock:
+                acknowledged[(writer_id, seq)] = payload
+            seq += 1
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    deadline = time.time() + 30
+    while len(acknowledged) < 300 and time.time() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(acknowledged) >= 300
+
+    server.start()
+    client = server.client()
+    for (writer_id, seq), payload in acknowledged.items():
+        item = client.get_item(TableName="crash", Key={"pk": {"S": f"w{writer_id}"}, "sk": {"N": str(seq)}},
+                               ConsistentRead=True).get("Item")
+        assert item is not None, f"acknowledged write w{writer_id}/{seq} lost"
+        assert item["payload"]["S"] == payload
+    # Counters stay consistent with the data after the crash.
+    stored = 0
+    for page in client.get_paginator("scan").paginate(TableName="crash", Select="COUNT"):
+        stored += page["Count"]
+    assert client.describe_table(TableName="crash")["Table"]["ItemCount"] == stored
+
+
+def run_binary_expecting_failure(data_dir, port):
+    result = subprocess.run([str(BINARY), "serve", "--listen", f"127.0.0.1:{port}", "--data-dir", str(data_dir)],
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    return result.stderr
+
+
+def test_second_server_on_same_directory_is_refused(fresh_server):
+    fresh_server.start()
+    second = Server(fresh_server.data_dir)
+    stderr = run_binary_expecting_failure(fresh_server.data_dir, second.port)
+    assert "in use by another Halyard process" in stderr
+    fresh_server.client().list_tables()  # the first one is unaffected
+
+
+def test_foreign_or_corrupt_database_is_refused(workdir):
+    corrupt = workdir / "corrupt"
+    corrupt.mkdir()
+    (corrupt / "halyard.db").write_bytes(b"this is not a database at all, not even close" * 10)
+    assert "is not a Halyard database" in run_binary_expecting_failure(corrupt, 1)
+
+    foreign = workdir / "foreign"
+    foreign.mkdir()
+    connection = sqlite3.connect(foreign / "halyard.db")
+    connection.execute("CREATE TABLE customers (id INTEGER)")
+    connection.commit()
+    connection.close()
+    assert "is not a Halyard database" in run_binary_expecting_failure(foreign, 1)
+    # Nothing was changed in the foreign database.
+    connection = sqlite3.connect(foreign / "halyard.db")
+    assert [r[0] for r in connection.execute("SELECT name FROM sqlite_master")] == ["customers"]
+    connection.close()
+
+
+def test_newer_format_is_refused(fresh_server):
+    fresh_server.start()
+    fresh_server.stop()
+    connection = sqlite3.connect(fresh_server.data_dir / "halyard.db")
+    connection.execute("PRAGMA user_version = 999")
+    connection.commit()
+    connection.close()
+    assert "written by a newer Halyard" in run_binary_expecting_failure(fresh_server.data_dir, 1)
+
+
+def test_clean_shutdown_on_sigterm(fresh_server):
+    server = fresh_server.start()
+    create_table(server.client(), "t-sigterm")
+    server.process.terminate()
+    assert server.process.wait(timeout=20) == 0
+    assert "Halyard stopped" in server.read_log()
