@@ -124,10 +124,27 @@ def workdir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+class ExternalServer(Server):
+    """An already running DynamoDB-compatible endpoint (HALYARD_TEST_ENDPOINT),
+    e.g. DynamoDB Local, to check that a test asserts what DynamoDB does."""
+
+    def __init__(self, endpoint):
+        super().__init__(Path(tempfile.gettempdir()))
+        self._endpoint = endpoint
+
+    @property
+    def endpoint(self):
+        return self._endpoint
+
+    def stop(self):
+        pass
+
+
 @pytest.fixture(scope="session")
 def server(workdir):
     """A server shared by the tests of a session (tests use unique table names)."""
-    instance = Server(workdir / "shared-data").start()
+    external = os.environ.get("HALYARD_TEST_ENDPOINT")
+    instance = ExternalServer(external) if external else Server(workdir / "shared-data").start()
     yield instance
     instance.stop()
 
