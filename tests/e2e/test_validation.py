@@ -125,11 +125,3 @@ def test_wrong_json_types_are_serialization_errors(server, table):
         assert error["__type"] == "com.amazon.coral.service#SerializationException", error
         if message:
             assert error["message"] == message
-
-
-def test_condition_expressions_are_refused_until_supported(lax, table):
-    expect_error(lax.put_item, "ValidationException", contains="ConditionExpression",
-                 TableName=table, Item=KEY, ConditionExpression="attribute_not_exists(pk)")
-    expect_error(lax.delete_item, "ValidationException", contains="Expected",
-                 TableName=table, Key=KEY, Expected={"a": {"Exists": False}})
-    assert lax.scan(TableName=table)["Count"] == 0

@@ -33,8 +33,7 @@ pub(crate) struct Catalog {
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes)
-        .map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))
 }
 
 fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
@@ -84,11 +83,7 @@ impl Catalog {
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Table>> {
-        self.tables
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(name)
-            .cloned()
+        self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     /// Table names in order, starting after `exclusive_start`.
@@ -111,10 +106,7 @@ impl Catalog {
 
     /// Publishes a committed delete.
     pub fn remove(&self, name: &str) {
-        self.tables
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(name);
+        self.tables.write().unwrap_or_else(|p| p.into_inner()).remove(name);
     }
 }
 
@@ -125,31 +117,17 @@ fn read_stats(view: &dyn ReadView, table_id: &str) -> Result<TableStats> {
     }
 }
 
-pub(crate) fn write_definition(
-    tx: &mut dyn WriteTransaction,
-    definition: &TableDefinition,
-) -> Result<()> {
-    tx.put(
-        CATALOG_KEYSPACE,
-        definition.name.as_bytes(),
-        &encode(definition),
-    )?;
+pub(crate) fn write_definition(tx: &mut dyn WriteTransaction, definition: &TableDefinition) -> Result<()> {
+    tx.put(CATALOG_KEYSPACE, definition.name.as_bytes(), &encode(definition))?;
     Ok(())
 }
 
-pub(crate) fn write_stats(
-    tx: &mut dyn WriteTransaction,
-    table_id: &str,
-    stats: &TableStats,
-) -> Result<()> {
+pub(crate) fn write_stats(tx: &mut dyn WriteTransaction, table_id: &str, stats: &TableStats) -> Result<()> {
     tx.put(STATS_KEYSPACE, table_id.as_bytes(), &encode(stats))?;
     Ok(())
 }
 
-pub(crate) fn delete_table_records(
-    tx: &mut dyn WriteTransaction,
-    definition: &TableDefinition,
-) -> Result<()> {
+pub(crate) fn delete_table_records(tx: &mut dyn WriteTransaction, definition: &TableDefinition) -> Result<()> {
     tx.delete(CATALOG_KEYSPACE, definition.name.as_bytes())?;
     tx.delete(STATS_KEYSPACE, definition.id.as_bytes())?;
     tx.drop_keyspace(&definition.keyspace)?;

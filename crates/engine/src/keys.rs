@@ -15,9 +15,7 @@ pub(crate) fn table_not_found() -> Error {
 }
 
 pub(crate) fn table_not_found_named(name: &str) -> Error {
-    Error::ResourceNotFound(format!(
-        "Requested resource not found: Table: {name} not found"
-    ))
+    Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
 }
 
 fn key_value(value: &AttributeValue) -> Option<KeyValue<'_>> {
@@ -32,12 +30,9 @@ fn key_value(value: &AttributeValue) -> Option<KeyValue<'_>> {
 /// The storage key of an item or key that has passed validation.
 pub(crate) fn storage_key(schema: &PrimaryKey, item: &Item) -> Result<Vec<u8>, Error> {
     let value = |key: &KeyAttribute| {
-        item.get(&key.name).and_then(key_value).ok_or_else(|| {
-            Error::Internal(format!(
-                "key attribute {} missing after validation",
-                key.name
-            ))
-        })
+        item.get(&key.name)
+            .and_then(key_value)
+            .ok_or_else(|| Error::Internal(format!("key attribute {} missing after validation", key.name)))
     };
     let partition = value(&schema.partition)?;
     let sort = schema.sort.as_ref().map(value).transpose()?;

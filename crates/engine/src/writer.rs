@@ -17,9 +17,11 @@ use tokio::sync::oneshot;
 
 use crate::catalog::{self, Catalog, Table};
 use crate::error::{Error, Result};
+use crate::expression::condition::Condition;
+use crate::expression::update::Update;
 use crate::keys;
 use crate::model::item_codec::{decode_item, encode_item};
-use crate::model::{item_size, Item, TableDefinition, TableStats};
+use crate::model::{item_size, Item, TableDefinition, TableStats, MAX_ITEM_SIZE};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -34,16 +36,29 @@ pub(crate) enum Command {
     DeleteTable {
         name: String,
     },
-    PutItem {
-        table: String,
-        table_id: String,
-        item: Item,
-    },
-    DeleteItem {
-        table: String,
-        table_id: String,
-        key: Item,
-    },
+    /// PutItem, UpdateItem or DeleteItem on one item.
+    WriteItem(ItemWrite),
+}
+
+/// A write to one item, applied only if its condition holds on the item
+/// as it is when the writer reaches the command.
+#[derive(Debug)]
+pub(crate) struct ItemWrite {
+    pub table: String,
+    pub table_id: String,
+    /// The item's key attributes.
+    pub key: Item,
+    pub action: ItemAction,
+    pub condition: Option<Condition>,
+    /// ReturnValuesOnConditionCheckFailure=ALL_OLD
+    pub return_old_on_failure: bool,
+}
+
+#[derive(Debug)]
+pub(crate) enum ItemAction {
+    Put(Item),
+    Update(Update),
+    Delete,
 }
 
 impl Command {
@@ -62,8 +77,8 @@ impl Command {
 pub(crate) enum Outcome {
     /// The table as it is after a table-level command.
     Table(Arc<Table>),
-    /// The item an item command replaced or removed, if there was one.
-    OldItem(Option<Item>),
+    /// The item before and after an item command.
+    Item { old: Option<Item>, new: Option<Item> },
 }
 
 struct Job {
@@ -166,10 +181,7 @@ impl WriterLoop {
 
     fn run_batch(&self, batch: Vec<Job>) {
         let size = batch.len();
-        let (jobs, commands): (Vec<_>, Vec<_>) = batch
-            .into_iter()
-            .map(|job| (job.reply, job.command))
-            .unzip();
+        let (jobs, commands): (Vec<_>, Vec<_>) = batch.into_iter().map(|job| (job.reply, job.command)).unzip();
         match self.apply_and_commit(&commands) {
             Ok(outcomes) => {
                 for (reply, outcome) in jobs.into_iter().zip(outcomes) {
@@ -285,52 +297,62 @@ impl WriterLoop {
                 published.push(Publish::Remove(name.clone()));
                 Ok(Outcome::Table(table))
             }
-            Command::PutItem {
-                table,
-                table_id,
-                item,
-            } => {
-                let table = self.live_table(table, table_id)?;
-                let definition = &table.definition;
-                let key = keys::storage_key(&definition.primary_key, item)?;
-                let old = tx
-                    .get(&definition.keyspace, &key)?
-                    .map(|bytes| decode_item(&bytes))
-                    .transpose()?;
-                tx.put(&definition.keyspace, &key, &encode_item(item))?;
-                let delta = &mut deltas
-                    .entry(definition.id.clone())
-                    .or_insert_with(|| (table.clone(), TableStats::default()))
-                    .1;
-                delta.item_count += i64::from(old.is_none());
-                delta.size_bytes +=
-                    item_size(item) as i64 - old.as_ref().map_or(0, |o| item_size(o) as i64);
-                Ok(Outcome::OldItem(old))
-            }
-            Command::DeleteItem {
-                table,
-                table_id,
-                key,
-            } => {
-                let table = self.live_table(table, table_id)?;
-                let definition = &table.definition;
-                let storage_key = keys::storage_key(&definition.primary_key, key)?;
-                let old = tx
-                    .get(&definition.keyspace, &storage_key)?
-                    .map(|bytes| decode_item(&bytes))
-                    .transpose()?;
-                if let Some(old_item) = &old {
-                    tx.delete(&definition.keyspace, &storage_key)?;
-                    let delta = &mut deltas
-                        .entry(definition.id.clone())
-                        .or_insert_with(|| (table.clone(), TableStats::default()))
-                        .1;
-                    delta.item_count -= 1;
-                    delta.size_bytes -= item_size(old_item) as i64;
-                }
-                Ok(Outcome::OldItem(old))
+            Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
+        }
+    }
+
+    fn apply_item_write(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        write: &ItemWrite,
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        let table = self.live_table(&write.table, &write.table_id)?;
+        let definition = &table.definition;
+        let storage_key = keys::storage_key(&definition.primary_key, &write.key)?;
+        let old = tx
+            .get(&definition.keyspace, &storage_key)?
+            .map(|bytes| decode_item(&bytes))
+            .transpose()?;
+        if let Some(condition) = &write.condition {
+            // An absent item is checked as an empty one.
+            let holds = match &old {
+                Some(item) => condition.evaluate(item),
+                None => condition.evaluate(&Item::new()),
+            };
+            if !holds {
+                return Err(Error::ConditionalCheckFailed {
+                    item: if write.return_old_on_failure { old } else { None },
+                });
             }
         }
+        let new = match &write.action {
+            ItemAction::Put(item) => Some(item.clone()),
+            ItemAction::Delete => None,
+            ItemAction::Update(update) => {
+                let updated = update.apply(old.as_ref().unwrap_or(&write.key))?;
+                if item_size(&updated) > MAX_ITEM_SIZE {
+                    return Err(Error::validation(
+                        "Item size to update has exceeded the maximum allowed size",
+                    ));
+                }
+                Some(updated)
+            }
+        };
+        // Every check has passed: only now write.
+        match &new {
+            Some(item) => tx.put(&definition.keyspace, &storage_key, &encode_item(item))?,
+            None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
+            None => {}
+        }
+        let size = |item: &Option<Item>| item.as_ref().map_or(0, |i| item_size(i) as i64);
+        let delta = &mut deltas
+            .entry(definition.id.clone())
+            .or_insert_with(|| (table.clone(), TableStats::default()))
+            .1;
+        delta.item_count += i64::from(new.is_some()) - i64::from(old.is_some());
+        delta.size_bytes += size(&new) - size(&old);
+        Ok(Outcome::Item { old, new })
     }
 }
 

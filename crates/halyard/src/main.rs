@@ -10,11 +10,7 @@ use halyard_engine::{Engine, EngineConfig};
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
 #[derive(Parser)]
-#[command(
-    name = "halyard",
-    version,
-    about = "A self-hosted, DynamoDB-compatible database"
-)]
+#[command(name = "halyard", version, about = "A self-hosted, DynamoDB-compatible database")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -57,10 +53,7 @@ enum DurabilityArg {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -151,8 +144,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("install SIGTERM handler");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("install SIGTERM handler");
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}

@@ -10,8 +10,7 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Credentials, Region};
 use aws_sdk_dynamodb::error::ProvideErrorMetadata;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue,
-    ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ReturnValue, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -30,19 +29,10 @@ impl Drop for Server {
 }
 
 fn start_server() -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let data = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_halyard"))
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -65,13 +55,7 @@ fn client(server: &Server) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&server.endpoint)
-        .credentials_provider(Credentials::new(
-            "AKIDHALYARDTEST",
-            "secret",
-            None,
-            None,
-            "test",
-        ))
+        .credentials_provider(Credentials::new("AKIDHALYARDTEST", "secret", None, None, "test"))
         .build();
     Client::from_conf(config)
 }
@@ -128,12 +112,7 @@ async fn tables_and_items_through_the_rust_sdk() {
     let client = client(&server);
     create_table(&client, "sdk-items").await;
 
-    let described = client
-        .describe_table()
-        .table_name("sdk-items")
-        .send()
-        .await
-        .unwrap();
+    let described = client.describe_table().table_name("sdk-items").send().await.unwrap();
     let table = described.table().unwrap();
     assert_eq!(table.table_status().unwrap().as_str(), "ACTIVE");
     assert_eq!(table.key_schema().len(), 2);
@@ -201,10 +180,7 @@ async fn tables_and_items_through_the_rust_sdk() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        deleted.attributes().unwrap()["flag"],
-        AttributeValue::Bool(true)
-    );
+    assert_eq!(deleted.attributes().unwrap()["flag"], AttributeValue::Bool(true));
     let after = client
         .get_item()
         .table_name("sdk-items")
@@ -215,19 +191,8 @@ async fn tables_and_items_through_the_rust_sdk() {
         .unwrap();
     assert!(after.item().is_none());
 
-    client
-        .delete_table()
-        .table_name("sdk-items")
-        .send()
-        .await
-        .unwrap();
-    assert!(client
-        .list_tables()
-        .send()
-        .await
-        .unwrap()
-        .table_names()
-        .is_empty());
+    client.delete_table().table_name("sdk-items").send().await.unwrap();
+    assert!(client.list_tables().send().await.unwrap().table_names().is_empty());
 }
 
 #[tokio::test]

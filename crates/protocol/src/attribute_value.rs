@@ -34,9 +34,7 @@ fn check_attribute_name(name: &str) -> Result<(), ProtocolError> {
         return Err(invalid("Empty attribute name"));
     }
     if name.len() > MAX_ATTRIBUTE_NAME_BYTES {
-        return Err(invalid(
-            "Attribute name is too large, must be less than 65536 bytes",
-        ));
+        return Err(invalid("Attribute name is too large, must be less than 65536 bytes"));
     }
     Ok(())
 }
@@ -47,9 +45,9 @@ fn number(text: &str) -> Result<Number, ProtocolError> {
 
 fn binary(value: &Value) -> Result<Vec<u8>, ProtocolError> {
     let text = as_string(value)?;
-    BASE64.decode(text).map_err(|_| {
-        ProtocolError::Serialization(format!("Base64 encoded value {text:?} is not valid base64"))
-    })
+    BASE64
+        .decode(text)
+        .map_err(|_| ProtocolError::Serialization(format!("Base64 encoded value {text:?} is not valid base64")))
 }
 
 fn list_of(value: &Value) -> Result<&Vec<Value>, ProtocolError> {
@@ -57,11 +55,7 @@ fn list_of(value: &Value) -> Result<&Vec<Value>, ProtocolError> {
         Value::Array(list) => Ok(list),
         other => Err(ProtocolError::Serialization(format!(
             "Unexpected value type in payload: expected a list, found {}",
-            if other.is_object() {
-                "a structure"
-            } else {
-                "a scalar"
-            }
+            if other.is_object() { "a structure" } else { "a scalar" }
         ))),
     }
 }
@@ -89,27 +83,34 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
             Value::Bool(b) => AttributeValue::Bool(*b),
             other => return Err(wrong_type(other, "Boolean")),
         },
-        "NULL" => match content {
-            Value::Bool(true) => AttributeValue::Null,
-            Value::Bool(false) => {
-                return Err(invalid(
+        "NULL" => {
+            match content {
+                Value::Bool(true) => AttributeValue::Null,
+                Value::Bool(false) => return Err(invalid(
                     "One or more parameter values were invalid: Null attribute value types must have the value of true",
-                ))
+                )),
+                other => return Err(wrong_type(other, "Boolean")),
             }
-            other => return Err(wrong_type(other, "Boolean")),
-        },
+        }
         "M" => match content {
             Value::Object(map) => AttributeValue::M(item_from_json(map)?),
             other => return Err(wrong_type(other, "Map")),
         },
-        "L" => AttributeValue::L(list_of(content)?.iter().map(value_from_json).collect::<Result<_, _>>()?),
+        "L" => AttributeValue::L(
+            list_of(content)?
+                .iter()
+                .map(value_from_json)
+                .collect::<Result<_, _>>()?,
+        ),
         "SS" => {
             let set: Vec<String> = list_of(content)?
                 .iter()
                 .map(|v| as_string(v).map(str::to_string))
                 .collect::<Result<_, _>>()?;
             if set.is_empty() {
-                return Err(invalid("One or more parameter values were invalid: An string set  may not be empty"));
+                return Err(invalid(
+                    "One or more parameter values were invalid: An string set  may not be empty",
+                ));
             }
             if has_duplicates(&set) {
                 return Err(invalid(format!(
@@ -125,7 +126,9 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
                 .map(|v| number(as_string(v)?))
                 .collect::<Result<_, _>>()?;
             if set.is_empty() {
-                return Err(invalid("One or more parameter values were invalid: An number set  may not be empty"));
+                return Err(invalid(
+                    "One or more parameter values were invalid: An number set  may not be empty",
+                ));
             }
             if has_duplicates(&set) {
                 return Err(invalid("Input collection contains duplicates"));
@@ -135,7 +138,9 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
         "BS" => {
             let set: Vec<Vec<u8>> = list_of(content)?.iter().map(binary).collect::<Result<_, _>>()?;
             if set.is_empty() {
-                return Err(invalid("One or more parameter values were invalid: Binary sets should not be empty"));
+                return Err(invalid(
+                    "One or more parameter values were invalid: Binary sets should not be empty",
+                ));
             }
             if has_duplicates(&set) {
                 return Err(invalid(
@@ -174,21 +179,14 @@ pub fn value_to_json(value: &AttributeValue) -> Value {
         AttributeValue::Null => ("NULL", Value::Bool(true)),
         AttributeValue::M(map) => ("M", item_to_json(map)),
         AttributeValue::L(list) => ("L", Value::Array(list.iter().map(value_to_json).collect())),
-        AttributeValue::Ss(set) => (
-            "SS",
-            Value::Array(set.iter().cloned().map(Value::String).collect()),
-        ),
+        AttributeValue::Ss(set) => ("SS", Value::Array(set.iter().cloned().map(Value::String).collect())),
         AttributeValue::Ns(set) => (
             "NS",
             Value::Array(set.iter().map(|n| Value::String(n.to_string())).collect()),
         ),
         AttributeValue::Bs(set) => (
             "BS",
-            Value::Array(
-                set.iter()
-                    .map(|b| Value::String(BASE64.encode(b)))
-                    .collect(),
-            ),
+            Value::Array(set.iter().map(|b| Value::String(BASE64.encode(b))).collect()),
         ),
     };
     let mut map = Map::with_capacity(1);

@@ -38,11 +38,7 @@ impl ConstraintViolations {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         {
-            self.add(
-                Some(name),
-                path,
-                "satisfy regular expression pattern: [a-zA-Z0-9_.-]+",
-            );
+            self.add(Some(name), path, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
         }
         let length = name.chars().count();
         if length < 3 {
@@ -57,28 +53,15 @@ impl ConstraintViolations {
         let Some(value) = value else { return };
         let text = value.to_string();
         if value < min {
-            self.add(
-                Some(&text),
-                path,
-                &format!("have value greater than or equal to {min}"),
-            );
+            self.add(Some(&text), path, &format!("have value greater than or equal to {min}"));
         }
         if let Some(max) = max.filter(|&max| value > max) {
-            self.add(
-                Some(&text),
-                path,
-                &format!("have value less than or equal to {max}"),
-            );
+            self.add(Some(&text), path, &format!("have value less than or equal to {max}"));
         }
     }
 
     /// Checks an enum member; returns the matching variant if it is valid.
-    pub fn one_of<T: Copy>(
-        &mut self,
-        value: Option<&str>,
-        path: &str,
-        allowed: &[(&str, T)],
-    ) -> Option<T> {
+    pub fn one_of<T: Copy>(&mut self, value: Option<&str>, path: &str, allowed: &[(&str, T)]) -> Option<T> {
         let value = value?;
         match allowed.iter().find(|(name, _)| *name == value) {
             Some((_, variant)) => Some(*variant),
@@ -104,11 +87,7 @@ impl ConstraintViolations {
             );
         }
         if length > max {
-            self.add(
-                Some(value),
-                path,
-                &format!("have length less than or equal to {max}"),
-            );
+            self.add(Some(value), path, &format!("have length less than or equal to {max}"));
         }
     }
 
@@ -125,11 +104,7 @@ impl fmt::Display for ConstraintViolations {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let count = self.0.len();
         let noun = if count == 1 { "error" } else { "errors" };
-        write!(
-            f,
-            "{count} validation {noun} detected: {}",
-            self.0.join("; ")
-        )
+        write!(f, "{count} validation {noun} detected: {}", self.0.join("; "))
     }
 }
 

@@ -13,9 +13,7 @@ pub enum ProtocolError {
     Serialization(String),
     #[error("An unknown operation was requested.")]
     UnknownOperation,
-    #[error(
-        "Request must contain either a valid (registered) AWS access key ID or X.509 certificate."
-    )]
+    #[error("Request must contain either a valid (registered) AWS access key ID or X.509 certificate.")]
     MissingAuthenticationToken,
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
@@ -49,9 +47,7 @@ impl ProtocolError {
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
-            ProtocolError::MissingAuthenticationToken => {
-                (400, DYNAMODB, "MissingAuthenticationTokenException")
-            }
+            ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
             ProtocolError::RequestTooLarge(_) => (413, DYNAMODB, "RequestEntityTooLarge"),
         };
         let message = match self {
@@ -60,9 +56,7 @@ impl ProtocolError {
             other => other.to_string(),
         };
         let mut body = json!({ "__type": format!("{namespace}{type_name}"), "message": message });
-        if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) =
-            self
-        {
+        if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = self {
             body["Item"] = crate::attribute_value::item_to_json(item);
         }
         WireError { status, body }

@@ -57,9 +57,10 @@ impl<'a> Fields<'a> {
     pub fn integer(&self, name: &str) -> Result<Option<i64>, ProtocolError> {
         match self.get(name) {
             None => Ok(None),
-            Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(|| {
-                ProtocolError::Serialization(format!("Number {n} is not a valid Long"))
-            }),
+            Some(Value::Number(n)) => n
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| ProtocolError::Serialization(format!("Number {n} is not a valid Long"))),
             Some(other) => Err(wrong_type(other, "Long")),
         }
     }
@@ -81,27 +82,18 @@ impl<'a> Fields<'a> {
 
     /// A JSON object used as a map (e.g. `Item`, `ExpressionAttributeNames`).
     pub fn map(&self, name: &str) -> Result<Option<&'a Map<String, Value>>, ProtocolError> {
-        self.get(name)
-            .map(|value| as_object(value).map(|f| f.map))
-            .transpose()
+        self.get(name).map(|value| as_object(value).map(|f| f.map)).transpose()
     }
 
     /// A list of strings.
     pub fn string_list(&self, name: &str) -> Result<Option<Vec<String>>, ProtocolError> {
         self.list(name)?
-            .map(|list| {
-                list.iter()
-                    .map(|v| as_string(v).map(str::to_string))
-                    .collect()
-            })
+            .map(|list| list.iter().map(|v| as_string(v).map(str::to_string)).collect())
             .transpose()
     }
 
     /// A map of string to string (ExpressionAttributeNames).
-    pub fn string_map(
-        &self,
-        name: &str,
-    ) -> Result<Option<std::collections::HashMap<String, String>>, ProtocolError> {
+    pub fn string_map(&self, name: &str) -> Result<Option<std::collections::HashMap<String, String>>, ProtocolError> {
         self.map(name)?
             .map(|map| {
                 map.iter()

@@ -22,8 +22,7 @@ pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
 /// Runs one request: `operation` is the part of `X-Amz-Target` after the
 /// prefix, `body` the raw request body. Returns the response body.
 pub async fn handle(engine: &Engine, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
-    let request: Value =
-        serde_json::from_slice(body).map_err(|e| ProtocolError::Serialization(e.to_string()))?;
+    let request: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Serialization(e.to_string()))?;
     let Value::Object(request) = request else {
         return Err(ProtocolError::Serialization(
             "Request body must be a JSON object".into(),

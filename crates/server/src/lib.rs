@@ -52,17 +52,10 @@ async fn dynamodb(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: B
             )
         }
     };
-    respond(
-        status,
-        serde_json::to_vec(&body).expect("JSON values serialise"),
-    )
+    respond(status, serde_json::to_vec(&body).expect("JSON values serialise"))
 }
 
-async fn run(
-    engine: &Engine,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<serde_json::Value, ProtocolError> {
+async fn run(engine: &Engine, headers: &HeaderMap, body: Body) -> Result<serde_json::Value, ProtocolError> {
     if !headers.contains_key("authorization") {
         return Err(ProtocolError::MissingAuthenticationToken);
     }
@@ -83,9 +76,7 @@ async fn read_body(body: Body) -> Result<Bytes, ProtocolError> {
     let mut buffer = Vec::new();
     let mut received = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| {
-            ProtocolError::Serialization(format!("could not read the request body: {e}"))
-        })?;
+        let frame = frame.map_err(|e| ProtocolError::Serialization(format!("could not read the request body: {e}")))?;
         let Ok(data) = frame.into_data() else {
             continue;
         };

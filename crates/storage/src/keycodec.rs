@@ -76,6 +76,14 @@ fn encode_number(number: NumberParts<'_>, out: &mut Vec<u8>) {
     }
 }
 
+/// The encoding of every S or B key value that starts with `prefix`
+/// starts with these bytes (the escaped prefix without its terminator), so
+/// `begins_with` on a sort key is a prefix range.
+pub fn encode_prefix(prefix: &[u8], out: &mut Vec<u8>) {
+    encode_bytes(prefix, out);
+    out.truncate(out.len() - 2);
+}
+
 /// Encodes a whole primary key: partition key, then the sort key if any.
 pub fn encode_key(partition: KeyValue<'_>, sort: Option<KeyValue<'_>>) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
@@ -131,10 +139,25 @@ mod tests {
     }
 
     #[test]
+    fn prefix_encoding_is_a_prefix_of_every_extension() {
+        for (prefix, value) in [("", "a"), ("ab", "abc"), ("a\0", "a\0b"), ("x", "x")] {
+            let mut encoded_prefix = Vec::new();
+            encode_prefix(prefix.as_bytes(), &mut encoded_prefix);
+            assert!(
+                encode_one(KeyValue::S(value)).starts_with(&encoded_prefix),
+                "{prefix:?} {value:?}"
+            );
+        }
+        let mut encoded_prefix = Vec::new();
+        encode_prefix(b"a\0", &mut encoded_prefix);
+        assert!(!encode_one(KeyValue::S("a")).starts_with(&encoded_prefix));
+    }
+
+    #[test]
     fn numbers_sort_numerically() {
         let ordered = [
-            "-1000", "-999.5", "-10", "-1.5", "-1", "-0.123", "-0.12", "-0.001", "0", "0.001",
-            "0.12", "0.123", "1", "1.5", "10", "999.5", "1000",
+            "-1000", "-999.5", "-10", "-1.5", "-1", "-0.123", "-0.12", "-0.001", "0", "0.001", "0.12", "0.123", "1",
+            "1.5", "10", "999.5", "1000",
         ];
         let encoded: Vec<_> = ordered.iter().map(|n| encode_decimal(n)).collect();
         for pair in encoded.windows(2) {

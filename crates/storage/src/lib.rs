@@ -14,18 +14,14 @@ use std::ops::Bound;
 /// Errors raised by a storage adapter.
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
-    #[error(
-        "data directory {path} is in use by another Halyard process (could not lock {path}/LOCK)"
-    )]
+    #[error("data directory {path} is in use by another Halyard process (could not lock {path}/LOCK)")]
     Locked { path: String },
     #[error("{path} is not a Halyard database ({reason}); refusing to touch it")]
     Foreign { path: String, reason: String },
-    #[error("{path} was written by a newer Halyard (data format {found}; this build reads format {supported} and older)")]
-    NewerFormat {
-        path: String,
-        found: i64,
-        supported: i64,
-    },
+    #[error(
+        "{path} was written by a newer Halyard (data format {found}; this build reads format {supported} and older)"
+    )]
+    NewerFormat { path: String, found: i64, supported: i64 },
     #[error("invalid keyspace name {0:?}: use 1-64 characters of [A-Za-z0-9_]")]
     InvalidKeyspace(String),
     #[error("storage I/O error: {0}")]
@@ -130,9 +126,7 @@ pub trait Storage: Send + Sync {
 
 /// Checks a keyspace name: adapters may embed it in identifiers.
 pub fn validate_keyspace(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
     if ok {
         Ok(())
     } else {

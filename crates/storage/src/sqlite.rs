@@ -12,10 +12,7 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
-use crate::{
-    validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit,
-    WriteTransaction,
-};
+use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
 /// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
 const APPLICATION_ID: i64 = 0x4841_4C59;
@@ -81,9 +78,7 @@ impl SqliteStorage {
             .open(dir.join(LOCK_FILE))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
-                return Err(StorageError::Locked { path: dir_display })
-            }
+            Err(std::fs::TryLockError::WouldBlock) => return Err(StorageError::Locked { path: dir_display }),
             Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
         }
         let path = dir.join(DATABASE_FILE);
@@ -117,9 +112,7 @@ impl SqliteStorage {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a connection leaves no half-done state behind
     // (transactions roll back on drop), so a poisoned lock is still usable.
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// Refuses files that are not SQLite databases before SQLite touches them.
@@ -151,9 +144,7 @@ fn check_file_header(path: &Path) -> Result<()> {
 }
 
 fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags).map_err(engine_error)?;
     let synchronous = match durability {
         Durability::Full => "FULL",
@@ -173,12 +164,10 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
 
 fn foreign_or_engine(path: &Path, error: rusqlite::Error) -> StorageError {
     match error.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => {
-            StorageError::Foreign {
-                path: path.display().to_string(),
-                reason: error.to_string(),
-            }
-        }
+        Some(rusqlite::ErrorCode::NotADatabase) | Some(rusqlite::ErrorCode::DatabaseCorrupt) => StorageError::Foreign {
+            path: path.display().to_string(),
+            reason: error.to_string(),
+        },
         _ => engine_error(error),
     }
 }
@@ -266,9 +255,7 @@ fn scan(
         Direction::Backward => " ORDER BY k DESC",
     });
     let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
-    let mut rows = statement
-        .query(params_from_iter(bounds))
-        .map_err(engine_error)?;
+    let mut rows = statement.query(params_from_iter(bounds)).map_err(engine_error)?;
     while let Some(row) = rows.next().map_err(engine_error)? {
         let key = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
         let value = row.get_ref(1).and_then(|v| v.as_blob().map_err(Into::into));
@@ -282,7 +269,9 @@ fn scan(
 
 fn keyspaces(connection: &Connection) -> Result<Vec<String>> {
     let mut statement = connection
-        .prepare_cached("SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'ks\\_%' ESCAPE '\\' ORDER BY name")
+        .prepare_cached(
+            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'ks\\_%' ESCAPE '\\' ORDER BY name",
+        )
         .map_err(engine_error)?;
     let names = statement
         .query_map([], |row| row.get::<_, String>(0))
@@ -303,9 +292,7 @@ struct SqliteReadView<'a> {
 
 impl SqliteReadView<'_> {
     fn connection(&self) -> &Connection {
-        self.connection
-            .as_ref()
-            .expect("connection present until drop")
+        self.connection.as_ref().expect("connection present until drop")
     }
 }
 
@@ -396,9 +383,7 @@ impl WriteTransaction for SqliteWriteTransaction<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.connection
-            .execute_batch("COMMIT")
-            .map_err(engine_error)?;
+        self.connection.execute_batch("COMMIT").map_err(engine_error)?;
         self.committed = true;
         Ok(())
     }
@@ -426,9 +411,7 @@ impl Storage for SqliteStorage {
 
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
         let connection = lock(&self.writer);
-        connection
-            .execute_batch("BEGIN IMMEDIATE")
-            .map_err(engine_error)?;
+        connection.execute_batch("BEGIN IMMEDIATE").map_err(engine_error)?;
         Ok(Box::new(SqliteWriteTransaction {
             connection,
             committed: false,
@@ -515,11 +498,7 @@ mod tests {
     #[test]
     fn foreign_and_newer_files_are_refused() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(DATABASE_FILE),
-            b"definitely not sqlite, just text",
-        )
-        .unwrap();
+        std::fs::write(dir.path().join(DATABASE_FILE), b"definitely not sqlite, just text").unwrap();
         let opened = SqliteStorage::open(dir.path(), SqliteOptions::default());
         assert!(
             matches!(opened, Err(StorageError::Foreign { .. })),

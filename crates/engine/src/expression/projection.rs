@@ -1,7 +1,8 @@
 //! ProjectionExpression (and the legacy AttributesToGet): which parts of an
 //! item a read returns.
 
-use super::path::{parse_path, DocumentPath, Lexer, PathElement, Token};
+use super::lexer::{Lexer, Token};
+use super::path::{parse_path, DocumentPath, PathElement};
 use super::ExpressionNames;
 use crate::error::Error;
 use crate::model::{AttributeValue, Item};
@@ -15,8 +16,7 @@ pub struct Projection {
 impl Projection {
     /// Parses a ProjectionExpression: document paths separated by commas.
     pub fn parse(expression: &str, names: &mut ExpressionNames<'_>) -> Result<Projection, Error> {
-        let invalid =
-            |message: String| Error::validation(format!("Invalid ProjectionExpression: {message}"));
+        let invalid = |message: String| Error::validation(format!("Invalid ProjectionExpression: {message}"));
         if expression.trim().is_empty() {
             return Err(Error::validation(
                 "Invalid ProjectionExpression: The expression can not be empty;",
@@ -32,12 +32,17 @@ impl Projection {
                 )));
             }
             paths.push(path);
-            match lexer.next() {
+            match lexer.next().map_err(invalid)? {
                 Token::Eof => return Ok(Projection { paths }),
                 Token::Symbol(',') => {}
                 other => return Err(invalid(lexer.syntax_error(&other))),
             }
         }
+    }
+
+    /// A projection of the given paths (the paths an update wrote).
+    pub fn from_paths(paths: Vec<DocumentPath>) -> Projection {
+        Projection { paths }
     }
 
     /// The legacy AttributesToGet: top-level names (duplicates allowed).
@@ -74,9 +79,7 @@ fn insert_at(target: &mut Item, path: &[PathElement], value: AttributeValue) {
         target.insert(name.clone(), value);
         return;
     }
-    let slot = target
-        .entry(name.clone())
-        .or_insert_with(|| empty_container(&rest[0]));
+    let slot = target.entry(name.clone()).or_insert_with(|| empty_container(&rest[0]));
     insert_into_value(slot, rest, value);
 }
 
@@ -131,10 +134,7 @@ mod tests {
     }
 
     fn project(expression: &str, names: &[(&str, &str)]) -> Result<Item, Error> {
-        let names: HashMap<String, String> = names
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let names: HashMap<String, String> = names.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         let mut tracked = ExpressionNames::new(&names);
         let projection = Projection::parse(expression, &mut tracked)?;
         tracked.check_all_used()?;

@@ -588,10 +588,6 @@ mod tests {
     #[test]
     fn list_is_sorted_for_binary_search() {
         assert!(super::RESERVED_WORDS.windows(2).all(|w| w[0] < w[1]));
-        assert!(
-            super::is_reserved("name")
-                && super::is_reserved("Status")
-                && !super::is_reserved("employee_id")
-        );
+        assert!(super::is_reserved("name") && super::is_reserved("Status") && !super::is_reserved("employee_id"));
     }
 }

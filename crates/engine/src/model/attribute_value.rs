@@ -52,12 +52,7 @@ impl AttributeValue {
             AttributeValue::B(b) => b.len(),
             AttributeValue::Bool(_) | AttributeValue::Null => 1,
             // A document costs 3 bytes, plus one byte per element.
-            AttributeValue::M(map) => {
-                3 + map
-                    .iter()
-                    .map(|(k, v)| k.len() + v.size() + 1)
-                    .sum::<usize>()
-            }
+            AttributeValue::M(map) => 3 + map.iter().map(|(k, v)| k.len() + v.size() + 1).sum::<usize>(),
             AttributeValue::L(list) => 3 + list.iter().map(|v| v.size() + 1).sum::<usize>(),
             AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
             AttributeValue::Ns(set) => set.iter().map(Number::size).sum(),
@@ -68,7 +63,5 @@ impl AttributeValue {
 
 /// Size of a whole item by DynamoDB's rules: names plus values.
 pub fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(name, value)| name.len() + value.size())
-        .sum()
+    item.iter().map(|(name, value)| name.len() + value.size()).sum()
 }

@@ -119,10 +119,7 @@ struct Reader<'a> {
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> Result<u8, CorruptItem> {
-        let byte = *self
-            .bytes
-            .get(self.position)
-            .ok_or(CorruptItem("truncated"))?;
+        let byte = *self.bytes.get(self.position).ok_or(CorruptItem("truncated"))?;
         self.position += 1;
         Ok(byte)
     }
@@ -145,10 +142,7 @@ impl<'a> Reader<'a> {
             .position
             .checked_add(length)
             .ok_or(CorruptItem("length overflow"))?;
-        let slice = self
-            .bytes
-            .get(self.position..end)
-            .ok_or(CorruptItem("truncated"))?;
+        let slice = self.bytes.get(self.position..end).ok_or(CorruptItem("truncated"))?;
         self.position = end;
         Ok(slice)
     }
@@ -202,19 +196,11 @@ impl<'a> Reader<'a> {
             }
             TAG_SS => {
                 let count = self.count()?;
-                AttributeValue::Ss(
-                    (0..count)
-                        .map(|_| self.string())
-                        .collect::<Result<_, _>>()?,
-                )
+                AttributeValue::Ss((0..count).map(|_| self.string()).collect::<Result<_, _>>()?)
             }
             TAG_NS => {
                 let count = self.count()?;
-                AttributeValue::Ns(
-                    (0..count)
-                        .map(|_| self.number())
-                        .collect::<Result<_, _>>()?,
-                )
+                AttributeValue::Ns((0..count).map(|_| self.number()).collect::<Result<_, _>>()?)
             }
             TAG_BS => {
                 let count = self.count()?;

@@ -21,9 +21,7 @@ pub enum NumberError {
     NotANumber(String),
     #[error("Attempting to store more than 38 significant digits in a Number")]
     TooManyDigits,
-    #[error(
-        "Number overflow. Attempting to store a number with magnitude larger than supported range"
-    )]
+    #[error("Number overflow. Attempting to store a number with magnitude larger than supported range")]
     Overflow,
     #[error("Number underflow. Attempting to store a number with magnitude smaller than supported range")]
     Underflow,
@@ -86,9 +84,7 @@ impl Number {
         let mut exponent: i64 = 0;
         if position < bytes.len() {
             let exponent_text = &text[position + 1..];
-            let digits = exponent_text
-                .strip_prefix(['+', '-'])
-                .unwrap_or(exponent_text);
+            let digits = exponent_text.strip_prefix(['+', '-']).unwrap_or(exponent_text);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(invalid());
             }
@@ -118,9 +114,7 @@ impl Number {
         }
         Ok(Number {
             negative,
-            digits: std::str::from_utf8(significant)
-                .expect("ASCII digits")
-                .into(),
+            digits: std::str::from_utf8(significant).expect("ASCII digits").into(),
             exponent: exponent as i32,
         })
     }
@@ -215,29 +209,174 @@ mod tests {
     fn limits_and_syntax_errors() {
         assert_eq!(Number::parse("1e126"), Err(NumberError::Overflow));
         assert_eq!(Number::parse("1e-131"), Err(NumberError::Underflow));
-        assert_eq!(
-            Number::parse(&"1".repeat(39)),
-            Err(NumberError::TooManyDigits)
-        );
+        assert_eq!(Number::parse(&"1".repeat(39)), Err(NumberError::TooManyDigits));
         assert!(Number::parse(&"1".repeat(38)).is_ok());
         assert!(Number::parse(&format!("{}000", "1".repeat(38))).is_ok());
         for bad in [
-            "", "abc", " 1", "1 ", "0x10", "1e", "1e+", "--1", "1.2.3", ".", "-", "e5", "NaN",
-            "Infinity",
+            "", "abc", " 1", "1 ", "0x10", "1e", "1e+", "--1", "1.2.3", ".", "-", "e5", "NaN", "Infinity",
         ] {
-            assert!(
-                matches!(Number::parse(bad), Err(NumberError::NotANumber(_))),
-                "{bad:?}"
-            );
+            assert!(matches!(Number::parse(bad), Err(NumberError::NotANumber(_))), "{bad:?}");
         }
     }
 
     #[test]
     fn equal_values_are_equal() {
         assert_eq!(Number::parse("1").unwrap(), Number::parse("1.0e0").unwrap());
-        assert_eq!(
-            Number::parse("-0").unwrap(),
-            Number::parse("0.000").unwrap()
-        );
+        assert_eq!(Number::parse("-0").unwrap(), Number::parse("0.000").unwrap());
+    }
+}
+
+/// Numeric order.
+impl Ord for Number {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let sign = |n: &Number| {
+            if n.is_zero() {
+                0
+            } else if n.negative {
+                -1
+            } else {
+                1
+            }
+        };
+        let (a, b) = (sign(self), sign(other));
+        if a != b || a == 0 {
+            return a.cmp(&b);
+        }
+        let magnitude = self
+            .exponent
+            .cmp(&other.exponent)
+            .then_with(|| self.digits.as_bytes().cmp(other.digits.as_bytes()));
+        if a < 0 {
+            magnitude.reverse()
+        } else {
+            magnitude
+        }
+    }
+}
+
+impl PartialOrd for Number {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Number {
+    /// Exact sum, within DynamoDB's limits.
+    pub fn add(&self, other: &Number) -> Result<Number, NumberError> {
+        // Align both magnitudes as integers scaled by 10^scale.
+        let scale = |n: &Number| n.exponent - n.digits.len() as i32;
+        let low = scale(self).min(scale(other));
+        let digits_of = |n: &Number| -> Vec<u8> {
+            let mut digits: Vec<u8> = n.digits.bytes().map(|d| d - b'0').collect();
+            digits.extend(std::iter::repeat_n(0, (scale(n) - low) as usize));
+            digits
+        };
+        let (a, b) = (digits_of(self), digits_of(other));
+        let (negative, magnitude) = if self.negative == other.negative || self.is_zero() || other.is_zero() {
+            let negative = if self.is_zero() { other.negative } else { self.negative };
+            (negative, add_magnitudes(&a, &b))
+        } else if compare_magnitudes(&a, &b) != std::cmp::Ordering::Less {
+            (self.negative, subtract_magnitudes(&a, &b))
+        } else {
+            (other.negative, subtract_magnitudes(&b, &a))
+        };
+        let text: String = magnitude.iter().map(|d| char::from(b'0' + d)).collect();
+        Number::parse(&format!("{}{}E{}", if negative { "-" } else { "" }, text, low))
+    }
+
+    pub fn negate(&self) -> Number {
+        Number {
+            negative: !self.negative && !self.is_zero(),
+            ..self.clone()
+        }
+    }
+}
+
+fn compare_magnitudes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    let strip = |x: &[u8]| -> Vec<u8> { x.iter().copied().skip_while(|&d| d == 0).collect() };
+    let (a, b) = (strip(a), strip(b));
+    a.len().cmp(&b.len()).then_with(|| a.cmp(&b))
+}
+
+fn add_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut result = Vec::with_capacity(a.len().max(b.len()) + 1);
+    let (mut i, mut j, mut carry) = (a.len(), b.len(), 0);
+    while i > 0 || j > 0 || carry > 0 {
+        let x = if i > 0 {
+            i -= 1;
+            a[i]
+        } else {
+            0
+        };
+        let y = if j > 0 {
+            j -= 1;
+            b[j]
+        } else {
+            0
+        };
+        let sum = x + y + carry;
+        result.push(sum % 10);
+        carry = sum / 10;
+    }
+    result.reverse();
+    result
+}
+
+/// `a - b` where `a >= b`.
+fn subtract_magnitudes(a: &[u8], b: &[u8]) -> Vec<u8> {
+    let mut result = Vec::with_capacity(a.len());
+    let (mut i, mut j, mut borrow) = (a.len(), b.len(), 0i8);
+    while i > 0 {
+        i -= 1;
+        let y = if j > 0 {
+            j -= 1;
+            b[j] as i8
+        } else {
+            0
+        };
+        let mut difference = a[i] as i8 - y - borrow;
+        borrow = 0;
+        if difference < 0 {
+            difference += 10;
+            borrow = 1;
+        }
+        result.push(difference as u8);
+    }
+    result.reverse();
+    result
+}
+
+#[cfg(test)]
+mod arithmetic_tests {
+    use super::*;
+
+    fn n(text: &str) -> Number {
+        Number::parse(text).unwrap()
+    }
+
+    #[test]
+    fn addition_and_subtraction_are_exact() {
+        for (a, b, sum) in [
+            ("1", "2", "3"),
+            ("0.1", "0.2", "0.3"),
+            ("-5", "3", "-2"),
+            ("5", "-7.5", "-2.5"),
+            ("1e20", "1e-10", "100000000000000000000.0000000001"),
+            ("-1", "1", "0"),
+            ("0", "-4", "-4"),
+            ("999", "1", "1000"),
+        ] {
+            assert_eq!(n(a).add(&n(b)).unwrap().to_string(), sum, "{a} + {b}");
+        }
+        assert_eq!(n("3").add(&n("5").negate()).unwrap().to_string(), "-2");
+        assert!(n("1e100").add(&n("1e-100")).is_err(), "more than 38 digits");
+    }
+
+    #[test]
+    fn ordering_is_numeric() {
+        let mut numbers: Vec<Number> = ["10", "-1", "0", "2.5", "-10.5", "1e-5"].iter().map(|t| n(t)).collect();
+        numbers.sort();
+        let sorted: Vec<String> = numbers.iter().map(|x| x.to_string()).collect();
+        assert_eq!(sorted, ["-10.5", "-1", "0", "0.00001", "2.5", "10"]);
     }
 }

@@ -2,8 +2,8 @@ use std::collections::HashSet;
 
 use crate::catalog::Table;
 use crate::model::{
-    AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey,
-    ProvisionedThroughput, TableDefinition, TableDescription, TableStatus, Tag,
+    AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey, ProvisionedThroughput,
+    TableDefinition, TableDescription, TableStatus, Tag,
 };
 use crate::writer::{Command, Outcome};
 use crate::{now_seconds, Engine, Error, Result};
@@ -21,9 +21,7 @@ pub struct CreateTableInput {
 }
 
 fn invalid(message: &str) -> Error {
-    Error::validation(format!(
-        "One or more parameter values were invalid: {message}"
-    ))
+    Error::validation(format!("One or more parameter values were invalid: {message}"))
 }
 
 /// Checks the key schema against the attribute definitions and returns the
@@ -35,29 +33,39 @@ pub(crate) fn validate_key_schema(
     let mut defined = HashSet::new();
     for definition in definitions {
         if !defined.insert(definition.attribute_name.as_str()) {
-            return Err(Error::validation(
-                "Cannot have two attributes with the same name",
-            ));
+            return Err(Error::validation("Cannot have two attributes with the same name"));
         }
     }
     let (partition, sort) = match key_schema {
-        [] => return Err(Error::validation("No defined key schema.  A key schema containing at least a hash key must be defined for all tables")),
+        [] => {
+            return Err(Error::validation(
+                "No defined key schema.  A key schema containing at least a hash key must be defined for all tables",
+            ))
+        }
         [hash] if hash.key_type == KeyType::Hash => (hash, None),
         [first, second] if first.key_type == KeyType::Hash && second.key_type == KeyType::Range => {
             if first.attribute_name == second.attribute_name {
-                return Err(Error::validation("Both the Hash Key and the Range Key element in the KeySchema have the same name"));
+                return Err(Error::validation(
+                    "Both the Hash Key and the Range Key element in the KeySchema have the same name",
+                ));
             }
             (first, Some(second))
         }
         [first, second] if first.key_type == KeyType::Hash && second.key_type == KeyType::Hash => {
-            return Err(Error::validation("Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key"))
+            return Err(Error::validation(
+                "Too many hash keys specified.  All Dynamo DB tables must have exactly one hash key",
+            ))
         }
         [first, second] if first.key_type == KeyType::Range && second.key_type == KeyType::Hash => {
             return Err(Error::validation(
                 "Invalid key order.  Hash Key must be specified first in key schema, Range Key must be specifed second",
             ))
         }
-        _ => return Err(Error::validation("No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key")),
+        _ => {
+            return Err(Error::validation(
+                "No Hash Key specified in schema.  All Dynamo DB tables must have exactly one hash key",
+            ))
+        }
     };
     let key_attribute = |element: &KeySchemaElement| -> Result<KeyAttribute> {
         let definition = definitions
@@ -91,10 +99,7 @@ pub(crate) fn validate_key_schema(
 
 /// Checks billing mode and throughput together, as CreateTable and
 /// UpdateTable do.
-pub(crate) fn validate_billing(
-    billing_mode: BillingMode,
-    throughput: Option<(i64, i64)>,
-) -> Result<()> {
+pub(crate) fn validate_billing(billing_mode: BillingMode, throughput: Option<(i64, i64)>) -> Result<()> {
     match (billing_mode, throughput) {
         (BillingMode::Provisioned, None) => Err(invalid(
             "ReadCapacityUnits and WriteCapacityUnits must both be specified when BillingMode is PROVISIONED",
@@ -137,8 +142,7 @@ impl Engine {
                 write_capacity_units: write,
                 ..Default::default()
             },
-            last_update_to_pay_per_request: (billing_mode == BillingMode::PayPerRequest)
-                .then_some(now),
+            last_update_to_pay_per_request: (billing_mode == BillingMode::PayPerRequest).then_some(now),
             tags: input.tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             keyspace: format!("t_{}", id.simple()),
@@ -153,9 +157,7 @@ impl Engine {
 pub(crate) fn expect_table(outcome: Outcome) -> Result<std::sync::Arc<Table>> {
     match outcome {
         Outcome::Table(table) => Ok(table),
-        other => Err(Error::Internal(format!(
-            "unexpected writer outcome {other:?}"
-        ))),
+        other => Err(Error::Internal(format!("unexpected writer outcome {other:?}"))),
     }
 }
 

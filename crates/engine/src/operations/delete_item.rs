@@ -1,32 +1,35 @@
-use super::put_item::old_item;
+use super::write_item::{ItemWriteRequest, WriteItemOutput};
 use super::ReturnValues;
+use crate::expression::condition::Condition;
 use crate::keys::{table_not_found, validate_key};
 use crate::model::Item;
-use crate::writer::Command;
+use crate::writer::ItemAction;
 use crate::{Engine, Result};
 
 #[derive(Debug, Clone, Default)]
 pub struct DeleteItemInput {
     pub table_name: String,
     pub key: Item,
+    pub condition: Option<Condition>,
     pub return_values: ReturnValues,
+    pub return_old_on_failure: bool,
 }
 
 impl Engine {
-    /// Deletes the item with `key` (a no-op when absent), returning it when
-    /// asked to.
-    pub async fn delete_item(&self, input: DeleteItemInput) -> Result<Option<Item>> {
+    /// Deletes the item with `key` if the condition holds (a no-op when the
+    /// item is absent), returning it when asked to.
+    pub async fn delete_item(&self, input: DeleteItemInput) -> Result<WriteItemOutput> {
         input.return_values.check_none_or_all_old()?;
-        let table = self
-            .catalog
-            .get(&input.table_name)
-            .ok_or_else(table_not_found)?;
+        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
-        let command = Command::DeleteItem {
-            table: input.table_name,
-            table_id: table.definition.id.clone(),
+        let request = ItemWriteRequest {
             key: input.key,
+            action: ItemAction::Delete,
+            condition: input.condition,
+            return_values: input.return_values,
+            return_old_on_failure: input.return_old_on_failure,
+            updated_paths: None,
         };
-        old_item(self.writer.submit(command).await?, input.return_values)
+        self.write_item(&table, request).await
     }
 }

@@ -1,7 +1,8 @@
+use super::{read_units, ConsumedCapacity};
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
-use crate::model::Item;
+use crate::model::{item_size, Item};
 use crate::{Engine, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -9,17 +10,20 @@ pub struct GetItemInput {
     pub table_name: String,
     pub key: Item,
     pub projection: Option<Projection>,
-    /// Every read already sees every acknowledged write, so strongly
-    /// consistent and eventually consistent reads are the same here.
+    /// Every read already sees every acknowledged write; this only changes
+    /// the capacity reported.
     pub consistent_read: bool,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct GetItemOutput {
+    pub item: Option<Item>,
+    pub consumed_capacity: ConsumedCapacity,
+}
+
 impl Engine {
-    pub async fn get_item(&self, input: GetItemInput) -> Result<Option<Item>> {
-        let table = self
-            .catalog
-            .get(&input.table_name)
-            .ok_or_else(table_not_found)?;
+    pub async fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
+        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
         let key = storage_key(&table.definition.primary_key, &input.key)?;
         let keyspace = table.definition.keyspace.clone();
@@ -31,9 +35,16 @@ impl Engine {
                     .map_err(Into::into)
             })
             .await?;
-        Ok(item.map(|item| match &input.projection {
-            Some(projection) => projection.apply(&item),
-            None => item,
-        }))
+        let consumed_capacity = ConsumedCapacity::read(
+            &input.table_name,
+            read_units(item.as_ref().map_or(0, item_size), input.consistent_read),
+        );
+        Ok(GetItemOutput {
+            item: item.map(|item| match &input.projection {
+                Some(projection) => projection.apply(&item),
+                None => item,
+            }),
+            consumed_capacity,
+        })
     }
 }

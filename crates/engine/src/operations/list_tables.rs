@@ -20,11 +20,7 @@ impl Engine {
         let (table_names, more) = self
             .catalog
             .names_after(input.exclusive_start_table_name.as_deref(), limit);
-        let last_evaluated_table_name = if more {
-            table_names.last().cloned()
-        } else {
-            None
-        };
+        let last_evaluated_table_name = if more { table_names.last().cloned() } else { None };
         ListTablesOutput {
             table_names,
             last_evaluated_table_name,

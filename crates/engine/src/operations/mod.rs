@@ -7,17 +7,25 @@ mod delete_table;
 mod describe_table;
 mod get_item;
 mod list_tables;
+mod page;
 mod put_item;
+mod query;
 mod scan;
+mod update_item;
 mod update_table;
+mod write_item;
 
 pub use create_table::CreateTableInput;
 pub use delete_item::DeleteItemInput;
-pub use get_item::GetItemInput;
+pub use get_item::{GetItemInput, GetItemOutput};
 pub use list_tables::{ListTablesInput, ListTablesOutput};
+pub use page::ItemPage;
 pub use put_item::PutItemInput;
+pub use query::{QueryInput, QueryOutput};
 pub use scan::{ScanInput, ScanOutput};
+pub use update_item::UpdateItemInput;
 pub use update_table::UpdateTableInput;
+pub use write_item::WriteItemOutput;
 
 /// What a write returns of the item it replaced or removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -35,9 +43,48 @@ impl ReturnValues {
     fn check_none_or_all_old(self) -> crate::Result<()> {
         match self {
             ReturnValues::None | ReturnValues::AllOld => Ok(()),
-            _ => Err(crate::Error::validation(
-                "ReturnValues can only be ALL_OLD or NONE",
-            )),
+            _ => Err(crate::Error::validation("ReturnValues can only be ALL_OLD or NONE")),
         }
+    }
+}
+
+/// Capacity units an operation consumed, for ReturnConsumedCapacity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConsumedCapacity {
+    pub table_name: String,
+    pub read_units: f64,
+    pub write_units: f64,
+}
+
+impl ConsumedCapacity {
+    pub fn read(table_name: &str, units: f64) -> Self {
+        ConsumedCapacity {
+            table_name: table_name.to_string(),
+            read_units: units,
+            write_units: 0.0,
+        }
+    }
+
+    pub fn write(table_name: &str, units: f64) -> Self {
+        ConsumedCapacity {
+            table_name: table_name.to_string(),
+            read_units: 0.0,
+            write_units: units,
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        self.read_units + self.write_units
+    }
+}
+
+/// Read capacity: one unit per 4 KB read (at least one), half for an
+/// eventually consistent read.
+pub(crate) fn read_units(bytes: usize, consistent_read: bool) -> f64 {
+    let units = bytes.div_ceil(4096).max(1) as f64;
+    if consistent_read {
+        units
+    } else {
+        units / 2.0
     }
 }

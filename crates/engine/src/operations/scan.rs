@@ -1,89 +1,64 @@
 use std::ops::Bound;
 
-use halyard_storage::{Direction, KeyRange, Visit};
+use halyard_storage::Direction;
 
+use super::page::{read_page, ItemPage, PageRequest};
+use crate::expression::condition::Condition;
 use crate::expression::projection::Projection;
-use crate::keys::{storage_key, table_not_found, validate_key};
-use crate::model::item_codec::decode_item;
-use crate::model::{item_size, Item};
-use crate::{Engine, Result};
-
-/// DynamoDB reads at most 1 MB of items per Scan or Query page.
-pub(crate) const MAX_PAGE_BYTES: usize = 1024 * 1024;
+use crate::keys::table_not_found;
+use crate::model::Item;
+use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
 pub struct ScanInput {
     pub table_name: String,
     pub limit: Option<usize>,
     pub exclusive_start_key: Option<Item>,
+    pub filter: Option<Condition>,
     pub projection: Option<Projection>,
     /// Select=COUNT: count the items, return none.
     pub count_only: bool,
+    pub consistent_read: bool,
+    /// Parallel scan: (Segment, TotalSegments).
+    pub segment: Option<(u32, u32)>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ScanOutput {
-    pub items: Vec<Item>,
-    pub count: usize,
-    pub scanned_count: usize,
-    pub last_evaluated_key: Option<Item>,
-}
+pub type ScanOutput = ItemPage;
+
+/// DynamoDB's limit on TotalSegments.
+const MAX_TOTAL_SEGMENTS: u32 = 1_000_000;
 
 impl Engine {
     pub async fn scan(&self, input: ScanInput) -> Result<ScanOutput> {
-        let table = self
-            .catalog
-            .get(&input.table_name)
-            .ok_or_else(table_not_found)?;
-        let primary_key = table.definition.primary_key.clone();
-        let start = match &input.exclusive_start_key {
-            Some(key) => {
-                validate_key(&primary_key, key)?;
-                Some(storage_key(&primary_key, key)?)
+        if let Some((segment, total)) = input.segment {
+            if total == 0 || total > MAX_TOTAL_SEGMENTS {
+                return Err(Error::validation(format!(
+                    "1 validation error detected: Value '{total}' at 'totalSegments' failed to satisfy constraint: Member must have value {}",
+                    if total == 0 { "greater than or equal to 1".to_string() } else { format!("less than or equal to {MAX_TOTAL_SEGMENTS}") }
+                )));
             }
-            None => None,
+            if segment >= total {
+                return Err(Error::validation(format!(
+                    "The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: {segment} is not less than TotalSegments: {total}"
+                )));
+            }
+        }
+        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let request = PageRequest {
+            table_name: input.table_name,
+            keyspace: table.definition.keyspace.clone(),
+            primary_key: table.definition.primary_key.clone(),
+            range: (Bound::Unbounded, Bound::Unbounded),
+            direction: Direction::Forward,
+            limit: input.limit,
+            exclusive_start_key: input.exclusive_start_key,
+            start_key_must_match: false,
+            filter: input.filter,
+            projection: input.projection,
+            count_only: input.count_only,
+            consistent_read: input.consistent_read,
+            segment: input.segment,
         };
-        let keyspace = table.definition.keyspace.clone();
-        self.read(move |view| {
-            let range = KeyRange {
-                start: start.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-                end: Bound::Unbounded,
-            };
-            let limit = input.limit.unwrap_or(usize::MAX);
-            let mut output = ScanOutput::default();
-            let mut page_bytes = 0;
-            let mut last: Option<Item> = None;
-            let mut failure = None;
-            view.scan(&keyspace, range, Direction::Forward, &mut |_, value| {
-                // A page is full: one more item exists, so say where to go on.
-                if output.scanned_count >= limit || page_bytes >= MAX_PAGE_BYTES {
-                    output.last_evaluated_key = last.as_ref().map(|item| primary_key.key_of(item));
-                    return Visit::Stop;
-                }
-                let item = match decode_item(value) {
-                    Ok(item) => item,
-                    Err(e) => {
-                        failure = Some(e);
-                        return Visit::Stop;
-                    }
-                };
-                output.scanned_count += 1;
-                output.count += 1;
-                page_bytes += item_size(&item);
-                if !input.count_only {
-                    output.items.push(match &input.projection {
-                        Some(projection) => projection.apply(&item),
-                        None => item.clone(),
-                    });
-                }
-                last = Some(item);
-                Visit::Continue
-            })?;
-            match failure {
-                Some(e) => Err(e.into()),
-                None => Ok(output),
-            }
-        })
-        .await
+        self.read(move |view| read_page(view, request)).await
     }
 }

@@ -30,8 +30,8 @@ impl Engine {
         let current = &table.definition;
         let billing_mode = input.billing_mode.unwrap_or(current.billing_mode);
         // Switching to PROVISIONED needs throughput; staying there does not.
-        let needs_throughput = billing_mode == BillingMode::Provisioned
-            && current.billing_mode != BillingMode::Provisioned;
+        let needs_throughput =
+            billing_mode == BillingMode::Provisioned && current.billing_mode != BillingMode::Provisioned;
         if needs_throughput || billing_mode == BillingMode::PayPerRequest {
             validate_billing(billing_mode, input.provisioned_throughput)?;
         }
@@ -39,10 +39,7 @@ impl Engine {
         let mut definition = current.clone();
         if let Some((read, write)) = input.provisioned_throughput {
             let throughput = &mut definition.throughput;
-            let (old_read, old_write) = (
-                throughput.read_capacity_units,
-                throughput.write_capacity_units,
-            );
+            let (old_read, old_write) = (throughput.read_capacity_units, throughput.write_capacity_units);
             if billing_mode == current.billing_mode && (read, write) == (old_read, old_write) {
                 return Err(Error::validation(format!(
                     "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: {old_read}. Requested ReadCapacityUnits: {read}. Current WriteCapacityUnits provisioned for the table: {old_write}. Requested WriteCapacityUnits: {write}. Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
@@ -58,9 +55,7 @@ impl Engine {
             throughput.read_capacity_units = read;
             throughput.write_capacity_units = write;
         }
-        if billing_mode == BillingMode::PayPerRequest
-            && current.billing_mode != BillingMode::PayPerRequest
-        {
+        if billing_mode == BillingMode::PayPerRequest && current.billing_mode != BillingMode::PayPerRequest {
             definition.last_update_to_pay_per_request = Some(now);
             definition.throughput.read_capacity_units = 0;
             definition.throughput.write_capacity_units = 0;

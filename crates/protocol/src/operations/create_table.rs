@@ -1,6 +1,4 @@
-use halyard_engine::model::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarType, Tag,
-};
+use halyard_engine::model::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarType, Tag};
 use halyard_engine::{CreateTableInput, Engine};
 use serde_json::{json, Value};
 
@@ -14,11 +12,7 @@ pub(super) const BILLING_MODES: &[(&str, BillingMode)] = &[
     ("PAY_PER_REQUEST", BillingMode::PayPerRequest),
 ];
 const KEY_TYPES: &[(&str, KeyType)] = &[("HASH", KeyType::Hash), ("RANGE", KeyType::Range)];
-const SCALAR_TYPES: &[(&str, ScalarType)] = &[
-    ("S", ScalarType::S),
-    ("N", ScalarType::N),
-    ("B", ScalarType::B),
-];
+const SCALAR_TYPES: &[(&str, ScalarType)] = &[("S", ScalarType::S), ("N", ScalarType::N), ("B", ScalarType::B)];
 
 /// ProvisionedThroughput: both members required, each at least 1.
 pub(super) fn provisioned_throughput(
@@ -54,11 +48,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         }
         let attribute_type = definition.string("AttributeType")?;
         violations.required(attribute_type.as_ref(), &format!("{path}.attributeType"));
-        let attribute_type = violations.one_of(
-            attribute_type,
-            &format!("{path}.attributeType"),
-            SCALAR_TYPES,
-        );
+        let attribute_type = violations.one_of(attribute_type, &format!("{path}.attributeType"), SCALAR_TYPES);
         if let (Some(attribute_name), Some(attribute_type)) = (attribute_name, attribute_type) {
             attribute_definitions.push(AttributeDefinition {
                 attribute_name: attribute_name.to_string(),
@@ -99,8 +89,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         }
     }
 
-    let billing_mode =
-        violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
+    let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
     let provisioned_throughput = provisioned_throughput(request, &mut violations)?;
 
     let mut tags = Vec::new();

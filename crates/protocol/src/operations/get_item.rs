@@ -1,10 +1,9 @@
-use std::collections::HashMap;
-
 use halyard_engine::expression::projection::Projection;
-use halyard_engine::expression::ExpressionNames;
+use halyard_engine::expression::Placeholders;
 use halyard_engine::{Engine, Error as EngineError, GetItemInput};
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
+use super::expressions::{add_consumed_capacity, return_consumed_capacity, RequestPlaceholders};
 use super::table_name;
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
@@ -17,11 +16,15 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let key = request.map("Key")?;
     violations.required(key, "key");
     let consistent_read = request.boolean("ConsistentRead")?.unwrap_or(false);
+    let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
+    let placeholders = RequestPlaceholders::parse(request, &["ProjectionExpression"])?;
+    let mut tracker = placeholders.tracker();
+    let projection = projection(request, &mut tracker)?;
+    tracker.check_all_used()?;
     let key = item_from_json(key.expect("required checked"))?;
 
-    let projection = projection(request)?;
-    let item = engine
+    let output = engine
         .get_item(GetItemInput {
             table_name: name.to_string(),
             key,
@@ -29,44 +32,26 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             consistent_read,
         })
         .await?;
-    Ok(match item {
-        Some(item) => json!({ "Item": item_to_json(&item) }),
-        None => json!({}),
-    })
+    let mut response = Map::new();
+    if let Some(item) = output.item {
+        response.insert("Item".into(), item_to_json(&item));
+    }
+    add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
+    Ok(Value::Object(response))
 }
 
-/// ProjectionExpression (with ExpressionAttributeNames) or the legacy
-/// AttributesToGet, as GetItem, Query and Scan accept them.
-pub(super) fn projection(request: Fields<'_>) -> Result<Option<Projection>, ProtocolError> {
-    let projection_expression = request.string("ProjectionExpression")?;
-    let attributes_to_get = request.string_list("AttributesToGet")?;
-    let names = request.string_map("ExpressionAttributeNames")?;
-    Ok(match (projection_expression, attributes_to_get) {
-        (Some(_), Some(_)) => {
-            return Err(EngineError::validation(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {AttributesToGet} Expression parameters: {ProjectionExpression}",
-            )
-            .into())
-        }
-        (None, Some(names)) if names.is_empty() => {
-            return Err(EngineError::validation("AttributesToGet cannot be empty").into())
-        }
-        (None, Some(names)) => Some(Projection::from_attribute_names(&names)),
-        (Some(expression), None) => {
-            let empty = HashMap::new();
-            let mut tracked = ExpressionNames::new(names.as_ref().unwrap_or(&empty));
-            let projection = Projection::parse(expression, &mut tracked)?;
-            tracked.check_all_used()?;
-            Some(projection)
-        }
-        (None, None) => {
-            if names.is_some() {
-                return Err(EngineError::validation(
-                    "ExpressionAttributeNames can only be specified when using expressions",
-                )
-                .into());
-            }
-            None
-        }
-    })
+/// ProjectionExpression or the legacy AttributesToGet, as GetItem, Query
+/// and Scan accept them.
+pub(super) fn projection(
+    request: Fields<'_>,
+    placeholders: &mut Placeholders<'_>,
+) -> Result<Option<Projection>, ProtocolError> {
+    if let Some(expression) = request.string("ProjectionExpression")? {
+        return Ok(Some(Projection::parse(expression, &mut placeholders.names)?));
+    }
+    match request.string_list("AttributesToGet")? {
+        Some(names) if names.is_empty() => Err(EngineError::validation("AttributesToGet cannot be empty").into()),
+        Some(names) => Ok(Some(Projection::from_attribute_names(&names))),
+        None => Ok(None),
+    }
 }

@@ -4,25 +4,27 @@ mod create_table;
 mod delete_item;
 mod delete_table;
 mod describe_table;
+mod expressions;
 mod get_item;
 mod list_tables;
 mod put_item;
+mod query;
 mod scan;
 mod table_description;
+mod update_item;
 mod update_table;
 
-use halyard_engine::{Engine, Error as EngineError, ReturnValues};
-use serde_json::Value;
+use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, WriteItemOutput};
+use serde_json::{Map, Value};
+
+use self::expressions::{add_consumed_capacity, ReturnConsumedCapacity};
+use crate::attribute_value::item_to_json;
 
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(crate) async fn dispatch(
-    engine: &Engine,
-    operation: &str,
-    request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'_>) -> Result<Value, ProtocolError> {
     match operation {
         "CreateTable" => create_table::handle(engine, request).await,
         "DescribeTable" => describe_table::handle(engine, request),
@@ -33,15 +35,14 @@ pub(crate) async fn dispatch(
         "GetItem" => get_item::handle(engine, request).await,
         "DeleteItem" => delete_item::handle(engine, request).await,
         "Scan" => scan::handle(engine, request).await,
+        "Query" => query::handle(engine, request).await,
+        "UpdateItem" => update_item::handle(engine, request).await,
         _ => Err(ProtocolError::UnknownOperation),
     }
 }
 
 /// The TableName member every table operation has.
-fn table_name<'a>(
-    request: Fields<'a>,
-    violations: &mut ConstraintViolations,
-) -> Result<&'a str, ProtocolError> {
+fn table_name<'a>(request: Fields<'a>, violations: &mut ConstraintViolations) -> Result<&'a str, ProtocolError> {
     let name = request.string("TableName")?;
     violations.table_name(name, "tableName");
     Ok(name.unwrap_or_default())
@@ -55,37 +56,98 @@ const RETURN_VALUES: &[(&str, ReturnValues)] = &[
     ("UPDATED_NEW", ReturnValues::UpdatedNew),
 ];
 
-fn return_values(
-    request: Fields<'_>,
-    violations: &mut ConstraintViolations,
-) -> Result<ReturnValues, ProtocolError> {
+fn return_values(request: Fields<'_>, violations: &mut ConstraintViolations) -> Result<ReturnValues, ProtocolError> {
     let value = request.string("ReturnValues")?;
     Ok(violations
         .one_of(value, "returnValues", RETURN_VALUES)
         .unwrap_or_default())
 }
 
-/// Expression features that later issues bring; until then they are
-/// refused rather than ignored, so no write happens without its condition.
+/// A single-item write's response: Attributes and ConsumedCapacity as
+/// asked for.
+fn write_response(output: WriteItemOutput, capacity: ReturnConsumedCapacity) -> Value {
+    let mut response = Map::new();
+    if let Some(item) = output.attributes {
+        response.insert("Attributes".into(), item_to_json(&item));
+    }
+    add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
+    Value::Object(response)
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Select {
+    AllAttributes,
+    AllProjectedAttributes,
+    SpecificAttributes,
+    Count,
+}
+
+const SELECT: &[(&str, Select)] = &[
+    ("ALL_ATTRIBUTES", Select::AllAttributes),
+    ("ALL_PROJECTED_ATTRIBUTES", Select::AllProjectedAttributes),
+    ("SPECIFIC_ATTRIBUTES", Select::SpecificAttributes),
+    ("COUNT", Select::Count),
+];
+
+fn select(request: Fields<'_>, violations: &mut ConstraintViolations) -> Result<Option<Select>, ProtocolError> {
+    Ok(violations.one_of(request.string("Select")?, "select", SELECT))
+}
+
+/// Checks Select against the projection; true when only a count is wanted.
+fn check_select(select: Option<Select>, projection_member: Option<&str>, is_query: bool) -> Result<bool, ProtocolError> {
+    let invalid = |message: &str| -> Result<bool, ProtocolError> { Err(EngineError::validation(message).into()) };
+    match (select, projection_member) {
+        (Some(Select::AllProjectedAttributes), _) => invalid(if is_query {
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
+        } else {
+            "ALL_PROJECTED_ATTRIBUTES can be used only when Scanning using an IndexName"
+        }),
+        (Some(Select::SpecificAttributes), None) => {
+            invalid("Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
+        }
+        (Some(Select::AllAttributes), Some(member)) => {
+            invalid(&format!("Cannot specify the {member} when choosing to get ALL_ATTRIBUTES"))
+        }
+        (Some(Select::Count), Some(member)) => {
+            invalid(&format!("Cannot specify the {member} when choosing to get only the Count"))
+        }
+        (Some(Select::Count), None) => Ok(true),
+        _ => Ok(false),
+    }
+}
+
+/// A Query or Scan response.
+fn page_response(page: ItemPage, capacity: ReturnConsumedCapacity, count_only: bool) -> Value {
+    let mut response = Map::new();
+    if !count_only {
+        response.insert(
+            "Items".into(),
+            Value::Array(page.items.iter().map(item_to_json).collect()),
+        );
+    }
+    response.insert("Count".into(), page.count.into());
+    response.insert("ScannedCount".into(), page.scanned_count.into());
+    if let Some(key) = &page.last_evaluated_key {
+        response.insert("LastEvaluatedKey".into(), item_to_json(key));
+    }
+    add_consumed_capacity(&mut response, capacity, page.consumed_capacity.as_ref());
+    Value::Object(response)
+}
+
+/// Parameters of features Halyard does not have yet: refused rather than
+/// ignored, so nothing happens other than what was asked.
 fn refuse_unsupported(request: Fields<'_>, members: &[&str]) -> Result<(), ProtocolError> {
     for member in members {
         if request.get(member).is_some() {
-            return Err(
-                EngineError::validation(format!("Halyard does not support {member} yet")).into(),
-            );
+            return Err(EngineError::validation(format!("Halyard does not support {member} yet")).into());
         }
     }
     Ok(())
 }
 
-/// `{"Attributes": item}` when there is an item, `{}` otherwise.
-fn attributes_response(item: Option<halyard_engine::model::Item>) -> Value {
-    let mut response = serde_json::Map::new();
-    if let Some(item) = item {
-        response.insert(
-            "Attributes".into(),
-            crate::attribute_value::item_to_json(&item),
-        );
-    }
-    Value::Object(response)
+/// Which projection parameter a request used, for Select's messages.
+fn projection_member(request: Fields<'_>) -> Option<&'static str> {
+    ["ProjectionExpression", "AttributesToGet"]
+        .into_iter()
+        .find(|member| request.get(member).is_some())
 }

@@ -1,7 +1,11 @@
-use halyard_engine::{Engine, Error as EngineError, PutItemInput};
+use halyard_engine::{Engine, PutItemInput};
 use serde_json::Value;
 
-use super::{attributes_response, refuse_unsupported, return_values, table_name};
+use super::expressions::{
+    conditional_operator, legacy_conditions, return_consumed_capacity, return_old_on_failure, write_condition,
+    RequestPlaceholders,
+};
+use super::{return_values, table_name, write_response};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -13,26 +17,25 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let item = request.map("Item")?;
     violations.required(item, "item");
     let return_values = return_values(request, &mut violations)?;
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    let return_old_on_failure = return_old_on_failure(request, &mut violations)?;
+    let expected = legacy_conditions(request, "Expected", &mut violations)?;
+    let operator = conditional_operator(request, &mut violations)?;
     violations.into_result()?;
-    refuse_unsupported(
-        request,
-        &["ConditionExpression", "Expected", "ConditionalOperator"],
-    )?;
-    if request.get("ExpressionAttributeNames").is_some()
-        || request.get("ExpressionAttributeValues").is_some()
-    {
-        return Err(EngineError::validation(
-            "ExpressionAttributeNames and ExpressionAttributeValues can only be specified when using expressions",
-        )
-        .into());
-    }
+    let placeholders = RequestPlaceholders::parse(request, &["ConditionExpression"])?;
+    let mut tracker = placeholders.tracker();
+    let condition = write_condition(request, &mut tracker, expected, operator)?;
+    tracker.check_all_used()?;
     let item = item_from_json(item.expect("required checked"))?;
-    let old = engine
+
+    let output = engine
         .put_item(PutItemInput {
             table_name: name.to_string(),
             item,
+            condition,
             return_values,
+            return_old_on_failure,
         })
         .await?;
-    Ok(attributes_response(old))
+    Ok(write_response(output, capacity))
 }

@@ -1,90 +1,79 @@
+use halyard_engine::expression::condition::Condition;
+use halyard_engine::expression::legacy;
 use halyard_engine::{Engine, Error as EngineError, ScanInput};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::expressions::{
+    check_conditional_operator, conditional_operator, legacy_conditions, return_consumed_capacity, RequestPlaceholders,
+};
 use super::get_item::projection;
-use super::{refuse_unsupported, table_name};
-use crate::attribute_value::{item_from_json, item_to_json};
+use super::{check_select, page_response, projection_member, select, table_name, Select};
+use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
-
-#[derive(Clone, Copy, PartialEq)]
-enum Select {
-    AllAttributes,
-    AllProjectedAttributes,
-    SpecificAttributes,
-    Count,
-}
-
-const SELECT: &[(&str, Select)] = &[
-    ("ALL_ATTRIBUTES", Select::AllAttributes),
-    ("ALL_PROJECTED_ATTRIBUTES", Select::AllProjectedAttributes),
-    ("SPECIFIC_ATTRIBUTES", Select::SpecificAttributes),
-    ("COUNT", Select::Count),
-];
 
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let limit = request.integer("Limit")?;
     violations.range(limit, "limit", 1, None);
-    let select = violations.one_of(request.string("Select")?, "select", SELECT);
+    let select = select(request, &mut violations)?;
     let exclusive_start_key = request.map("ExclusiveStartKey")?;
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    let segment = request.integer("Segment")?;
+    violations.range(segment, "segment", 0, Some(999_999));
+    let total_segments = request.integer("TotalSegments")?;
+    violations.range(total_segments, "totalSegments", 1, Some(1_000_000));
+    let scan_filter = legacy_conditions(request, "ScanFilter", &mut violations)?;
+    let operator = conditional_operator(request, &mut violations)?;
+    let consistent_read = request.boolean("ConsistentRead")?.unwrap_or(false);
     violations.into_result()?;
-    refuse_unsupported(
-        request,
-        &[
-            "FilterExpression",
-            "ScanFilter",
-            "ConditionalOperator",
-            "Segment",
-            "TotalSegments",
-            "IndexName",
-        ],
-    )?;
-    let projection = projection(request)?;
-    match (select, &projection) {
-        (Some(Select::AllProjectedAttributes), _) => {
-            return Err(EngineError::validation(
-                "One or more parameter values were invalid: Select type ALL_PROJECTED_ATTRIBUTES is not allowed when scanning a table",
-            )
-            .into())
-        }
-        (Some(Select::SpecificAttributes), None) => {
-            return Err(EngineError::validation(
-                "One or more parameter values were invalid: Select type SPECIFIC_ATTRIBUTES requires either AttributesToGet or ProjectionExpression",
-            )
-            .into())
-        }
-        (Some(Select::AllAttributes | Select::Count), Some(_)) => {
-            return Err(EngineError::validation(
-                "One or more parameter values were invalid: Cannot specify the AttributesToGet or ProjectionExpression when choosing to get ALL_ATTRIBUTES or COUNT",
-            )
-            .into())
-        }
-        _ => {}
+    if request.get("IndexName").is_some() {
+        return Err(EngineError::validation("Halyard does not support secondary indexes yet").into());
     }
+    let segment = match (segment, total_segments) {
+        (Some(segment), Some(total)) => Some((segment as u32, total as u32)),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(EngineError::validation(
+                "The TotalSegments parameter is required but was not present in the request when Segment parameter is present",
+            )
+            .into())
+        }
+        (None, Some(_)) => {
+            return Err(EngineError::validation(
+                "The Segment parameter is required but was not present in the request when parameter TotalSegments is present",
+            )
+            .into())
+        }
+    };
+    let placeholders = RequestPlaceholders::parse(request, &["FilterExpression", "ProjectionExpression"])?;
+    let mut tracker = placeholders.tracker();
+    let projection = projection(request, &mut tracker)?;
+    check_conditional_operator(request, scan_filter.as_ref())?;
+    let filter = match request.string("FilterExpression")? {
+        Some(expression) => Some(Condition::parse(expression, "FilterExpression", &mut tracker)?),
+        None => match scan_filter {
+            Some(entries) => legacy::filter(&entries, operator)?,
+            None => None,
+        },
+    };
+    tracker.check_all_used()?;
+    let count_only = check_select(select, projection_member(request), false)?;
     let exclusive_start_key = exclusive_start_key.map(item_from_json).transpose()?;
-    let output = engine
+
+    let page = engine
         .scan(ScanInput {
             table_name: name.to_string(),
             limit: limit.map(|l| l as usize),
             exclusive_start_key,
+            filter,
             projection,
-            count_only: select == Some(Select::Count),
+            count_only,
+            consistent_read,
+            segment,
         })
         .await?;
-    let mut response = Map::new();
-    if select != Some(Select::Count) {
-        response.insert(
-            "Items".into(),
-            Value::Array(output.items.iter().map(item_to_json).collect()),
-        );
-    }
-    response.insert("Count".into(), output.count.into());
-    response.insert("ScannedCount".into(), output.scanned_count.into());
-    if let Some(key) = output.last_evaluated_key {
-        response.insert("LastEvaluatedKey".into(), item_to_json(&key));
-    }
-    Ok(Value::Object(response))
+    Ok(page_response(page, capacity, select == Some(Select::Count)))
 }

@@ -17,14 +17,8 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         "NumberOfDecreasesToday".into(),
         json!(throughput.number_of_decreases_today),
     );
-    provisioned.insert(
-        "ReadCapacityUnits".into(),
-        json!(throughput.read_capacity_units),
-    );
-    provisioned.insert(
-        "WriteCapacityUnits".into(),
-        json!(throughput.write_capacity_units),
-    );
+    provisioned.insert("ReadCapacityUnits".into(), json!(throughput.read_capacity_units));
+    provisioned.insert("WriteCapacityUnits".into(), json!(throughput.write_capacity_units));
 
     let mut billing = Map::new();
     billing.insert("BillingMode".into(), json!(definition.billing_mode.name()));

@@ -10,8 +10,7 @@ use crate::fields::Fields;
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
-    let billing_mode =
-        violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
+    let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
     let provisioned_throughput = provisioned_throughput(request, &mut violations)?;
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
     violations.into_result()?;

@@ -1,0 +1,171 @@
+//! The tokenizer shared by every expression parser.
+
+/// A token of the expression grammar.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Token<'s> {
+    /// An identifier: attribute name, keyword or function name.
+    Name(&'s str),
+    /// `#name`
+    NamePlaceholder(&'s str),
+    /// `:value`
+    ValuePlaceholder(&'s str),
+    /// Digits (list indexes).
+    Number(&'s str),
+    /// `= <> < <= > >=`
+    Comparator(&'s str),
+    Symbol(char),
+    Eof,
+}
+
+impl Token<'_> {
+    pub fn text(&self) -> String {
+        match self {
+            Token::Name(s)
+            | Token::NamePlaceholder(s)
+            | Token::ValuePlaceholder(s)
+            | Token::Number(s)
+            | Token::Comparator(s) => s.to_string(),
+            Token::Symbol(c) => c.to_string(),
+            Token::Eof => "<EOF>".into(),
+        }
+    }
+
+    /// Whether this is the keyword `word` (keywords are case-insensitive).
+    pub fn is_keyword(&self, word: &str) -> bool {
+        matches!(self, Token::Name(name) if name.eq_ignore_ascii_case(word))
+    }
+}
+
+/// Why an expression did not parse: the message after "Invalid X: ".
+pub type ParseError = String;
+
+#[derive(Clone)]
+pub(crate) struct Lexer<'s> {
+    text: &'s str,
+    position: usize,
+    /// The last token consumed, and the one before it, with where each
+    /// starts: a syntax error is reported "near" the text they span.
+    current: Token<'s>,
+    current_start: usize,
+    previous: Token<'s>,
+    previous_start: usize,
+}
+
+impl<'s> Lexer<'s> {
+    pub fn new(text: &'s str) -> Self {
+        Lexer {
+            text,
+            position: 0,
+            current: Token::Eof,
+            current_start: 0,
+            previous: Token::Eof,
+            previous_start: 0,
+        }
+    }
+
+    /// The next token, where it starts and where it ends.
+    fn scan(&self) -> Result<(Token<'s>, usize, usize), ParseError> {
+        let bytes = self.text.as_bytes();
+        let mut start = self.position;
+        while start < bytes.len() && bytes[start].is_ascii_whitespace() {
+            start += 1;
+        }
+        if start >= bytes.len() {
+            return Ok((Token::Eof, start, start));
+        }
+        let word_end = |from: usize| {
+            let mut end = from;
+            while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_') {
+                end += 1;
+            }
+            end
+        };
+        let token = match bytes[start] {
+            b'#' => {
+                let end = word_end(start + 1);
+                (Token::NamePlaceholder(&self.text[start..end]), end)
+            }
+            b':' => {
+                let end = word_end(start + 1);
+                (Token::ValuePlaceholder(&self.text[start..end]), end)
+            }
+            b'0'..=b'9' => {
+                let mut end = start;
+                while end < bytes.len() && bytes[end].is_ascii_digit() {
+                    end += 1;
+                }
+                (Token::Number(&self.text[start..end]), end)
+            }
+            b if b.is_ascii_alphabetic() || b == b'_' => {
+                let end = word_end(start);
+                (Token::Name(&self.text[start..end]), end)
+            }
+            b'<' if bytes.get(start + 1) == Some(&b'>') => (Token::Comparator("<>"), start + 2),
+            b'<' | b'>' if bytes.get(start + 1) == Some(&b'=') => {
+                (Token::Comparator(&self.text[start..start + 2]), start + 2)
+            }
+            b'<' | b'>' | b'=' => (Token::Comparator(&self.text[start..start + 1]), start + 1),
+            b'(' | b')' | b'[' | b']' | b',' | b'.' | b'+' | b'-' => (Token::Symbol(bytes[start] as char), start + 1),
+            _ => {
+                let c = self.text[start..].chars().next().expect("not at end");
+                return Err(format!(
+                    "Syntax error; token: \"{c}\", near: \"{}{c}\"",
+                    self.current_text()
+                ));
+            }
+        };
+        Ok((token.0, start, token.1))
+    }
+
+    fn current_text(&self) -> String {
+        match &self.current {
+            Token::Eof => String::new(),
+            token => token.text(),
+        }
+    }
+
+    pub fn peek(&self) -> Result<Token<'s>, ParseError> {
+        Ok(self.scan()?.0)
+    }
+
+    /// The token after the next one.
+    pub fn peek_second(&self) -> Result<Token<'s>, ParseError> {
+        let mut ahead = self.clone();
+        ahead.next()?;
+        ahead.peek()
+    }
+
+    pub fn next(&mut self) -> Result<Token<'s>, ParseError> {
+        let (token, start, end) = self.scan()?;
+        self.position = end;
+        self.previous = std::mem::replace(&mut self.current, token.clone());
+        self.previous_start = std::mem::replace(&mut self.current_start, start);
+        Ok(token)
+    }
+
+    /// DynamoDB's syntax error text for `token`, the token just consumed:
+    /// "near" spans the text from the token before it to the end of the
+    /// token after it.
+    pub fn syntax_error(&self, token: &Token<'_>) -> ParseError {
+        let from = match self.previous {
+            Token::Eof => self.current_start,
+            _ => self.previous_start,
+        };
+        let to = match token {
+            Token::Eof => self.text.len(),
+            _ => self.scan().map_or(self.text.len(), |(_, _, end)| end),
+        };
+        let near = self.text.get(from..to).unwrap_or_default();
+        format!("Syntax error; token: \"{}\", near: \"{near}\"", token.text())
+    }
+
+    /// Consumes the next token, which must be `expected`.
+    pub fn expect_symbol(&mut self, expected: char) -> Result<(), ParseError> {
+        let token = self.next()?;
+        if token == Token::Symbol(expected) {
+            Ok(())
+        } else {
+            Err(self.syntax_error(&token))
+        }
+    }
+}

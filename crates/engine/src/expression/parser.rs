@@ -1,0 +1,398 @@
+//! Recursive-descent parsing of conditions, shared by every expression
+//! that contains them. Precedence, loosest first: OR, AND, NOT, then
+//! comparisons, BETWEEN, IN and functions; parentheses group.
+
+use super::condition::{Comparator, Condition, Operand};
+use super::lexer::{Lexer, ParseError, Token};
+use super::path::{parse_path, DocumentPath};
+use super::Placeholders;
+use crate::model::AttributeValue;
+
+/// DynamoDB's limits within one expression.
+const MAX_OPERATORS: usize = 300;
+const MAX_IN_OPERANDS: usize = 100;
+
+pub(crate) struct Parser<'s, 'p, 'a> {
+    pub lexer: Lexer<'s>,
+    pub placeholders: &'p mut Placeholders<'a>,
+    operators: usize,
+}
+
+pub(crate) fn parse_condition(text: &str, placeholders: &mut Placeholders<'_>) -> Result<Condition, ParseError> {
+    let mut parser = Parser::new(text, placeholders);
+    let (condition, _) = parser.or()?;
+    parser.expect_end()?;
+    Ok(condition)
+}
+
+fn type_error(operator: &str, value: &AttributeValue) -> ParseError {
+    format!(
+        "Incorrect operand type for operator or function; operator or function: {operator}, operand type: {}",
+        value.type_name()
+    )
+}
+
+fn function_misuse(name: &str) -> ParseError {
+    format!("The function is not allowed to be used this way in an expression; function: {name}")
+}
+
+impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
+    pub fn new(text: &'s str, placeholders: &'p mut Placeholders<'a>) -> Self {
+        Parser {
+            lexer: Lexer::new(text),
+            placeholders,
+            operators: 0,
+        }
+    }
+
+    pub fn expect_end(&mut self) -> Result<(), ParseError> {
+        match self.lexer.next()? {
+            Token::Eof => Ok(()),
+            other => Err(self.lexer.syntax_error(&other)),
+        }
+    }
+
+    pub fn count_operator(&mut self) -> Result<(), ParseError> {
+        self.operators += 1;
+        if self.operators > MAX_OPERATORS {
+            return Err(format!(
+                "The expression contains too many operators; operator count: {}",
+                self.operators
+            ));
+        }
+        Ok(())
+    }
+
+    fn peek_keyword(&self, keyword: &str) -> Result<bool, ParseError> {
+        Ok(self.lexer.peek()?.is_keyword(keyword))
+    }
+
+    /// The bool says whether the condition is a parenthesised group on its
+    /// own, so that a group directly inside another can be refused as
+    /// redundant, as DynamoDB does.
+    pub fn or(&mut self) -> Result<(Condition, bool), ParseError> {
+        let (mut left, mut group) = self.and()?;
+        while self.peek_keyword("OR")? {
+            self.lexer.next()?;
+            self.count_operator()?;
+            let (right, _) = self.and()?;
+            left = Condition::Or(Box::new(left), Box::new(right));
+            group = false;
+        }
+        Ok((left, group))
+    }
+
+    fn and(&mut self) -> Result<(Condition, bool), ParseError> {
+        let (mut left, mut group) = self.not()?;
+        while self.peek_keyword("AND")? {
+            self.lexer.next()?;
+            self.count_operator()?;
+            let (right, _) = self.not()?;
+            left = Condition::And(Box::new(left), Box::new(right));
+            group = false;
+        }
+        Ok((left, group))
+    }
+
+    fn not(&mut self) -> Result<(Condition, bool), ParseError> {
+        if self.peek_keyword("NOT")? {
+            self.lexer.next()?;
+            self.count_operator()?;
+            let (inner, _) = self.not()?;
+            return Ok((Condition::Not(Box::new(inner)), false));
+        }
+        self.primary()
+    }
+
+    fn primary(&mut self) -> Result<(Condition, bool), ParseError> {
+        if self.lexer.peek()? == Token::Symbol('(') {
+            // A group, or a parenthesised operand such as `(a) = (:v)`.
+            let before = self.lexer.clone();
+            self.lexer.next()?;
+            match self.group() {
+                Ok(group) => return Ok(group),
+                Err(group_error) => {
+                    self.lexer = before;
+                    if let Ok(condition) = self.comparison() {
+                        return Ok((condition, false));
+                    }
+                    return Err(group_error);
+                }
+            }
+        }
+        if let (Token::Name(name), Token::Symbol('(')) = (self.lexer.peek()?, self.lexer.peek_second()?) {
+            if name != "size" {
+                let condition = self.function_condition(name)?;
+                if let Token::Comparator(_) = self.lexer.peek()? {
+                    return Err(function_misuse(name));
+                }
+                return Ok((condition, false));
+            }
+        }
+        Ok((self.comparison()?, false))
+    }
+
+    /// The inside of `( ... )`, up to and including the closing parenthesis.
+    fn group(&mut self) -> Result<(Condition, bool), ParseError> {
+        let (inner, group) = self.or()?;
+        if group {
+            return Err("The expression has redundant parentheses;".into());
+        }
+        self.lexer.expect_symbol(')')?;
+        Ok((inner, true))
+    }
+
+    /// `operand comparator operand`, BETWEEN or IN.
+    fn comparison(&mut self) -> Result<Condition, ParseError> {
+        let left = self.operand()?;
+        let token = self.lexer.next()?;
+        let condition = match token {
+            Token::Comparator(symbol) => {
+                self.count_operator()?;
+                let comparator = match symbol {
+                    "=" => Comparator::Equal,
+                    "<>" => Comparator::NotEqual,
+                    "<" => Comparator::Less,
+                    "<=" => Comparator::LessOrEqual,
+                    ">" => Comparator::Greater,
+                    _ => Comparator::GreaterOrEqual,
+                };
+                let right = self.operand()?;
+                check_comparison(comparator, &left, &right)?;
+                Condition::Compare(left, comparator, right)
+            }
+            ref keyword if keyword.is_keyword("BETWEEN") => {
+                self.count_operator()?;
+                let low = self.operand()?;
+                let and = self.lexer.next()?;
+                if !and.is_keyword("AND") {
+                    return Err(self.lexer.syntax_error(&and));
+                }
+                let high = self.operand()?;
+                check_between(&low, &high)?;
+                Condition::Between(left, low, high)
+            }
+            ref keyword if keyword.is_keyword("IN") => {
+                self.count_operator()?;
+                self.lexer.expect_symbol('(')?;
+                let mut candidates = vec![self.operand()?];
+                while self.lexer.peek()? == Token::Symbol(',') {
+                    self.lexer.next()?;
+                    candidates.push(self.operand()?);
+                }
+                self.lexer.expect_symbol(')')?;
+                if candidates.len() > MAX_IN_OPERANDS {
+                    return Err(format!(
+                        "The IN operator is provided with too many operands; number of operands: {}",
+                        candidates.len()
+                    ));
+                }
+                Condition::In(left, candidates)
+            }
+            other => {
+                if let Operand::Size(_) = left {
+                    return Err(function_misuse("size"));
+                }
+                return Err(self.lexer.syntax_error(&other));
+            }
+        };
+        Ok(condition)
+    }
+
+    /// `name(arguments...)`
+    fn arguments(&mut self) -> Result<Vec<Operand>, ParseError> {
+        self.lexer.expect_symbol('(')?;
+        let mut arguments = vec![self.operand()?];
+        while self.lexer.peek()? == Token::Symbol(',') {
+            self.lexer.next()?;
+            arguments.push(self.operand()?);
+        }
+        self.lexer.expect_symbol(')')?;
+        Ok(arguments)
+    }
+
+    fn function_condition(&mut self, name: &str) -> Result<Condition, ParseError> {
+        self.lexer.next()?;
+        self.count_operator()?;
+        let expected = match name {
+            "attribute_exists" | "attribute_not_exists" => 1,
+            "attribute_type" | "begins_with" | "contains" => 2,
+            _ => return Err(format!("Invalid function name; function: {name}")),
+        };
+        let mut arguments = self.arguments()?;
+        if arguments.len() != expected {
+            return Err(format!(
+                "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                arguments.len()
+            ));
+        }
+        let second = if expected == 2 { arguments.pop() } else { None };
+        let first = arguments.pop().expect("one argument at least");
+        if let (Operand::Path(a), Some(Operand::Path(b))) = (&first, &second) {
+            if a == b && name != "attribute_type" {
+                return Err(format!(
+                    "The first operand must be distinct from the remaining operands for this operator or function; operator: {name}, first operand: {a}"
+                ));
+            }
+        }
+        let path = |operand: Operand| match operand {
+            Operand::Path(path) => Ok(path),
+            _ => Err(format!(
+                "Operator or function requires a document path; operator or function: {name}"
+            )),
+        };
+        Ok(match name {
+            "attribute_exists" => Condition::AttributeExists(path(first)?),
+            "attribute_not_exists" => Condition::AttributeNotExists(path(first)?),
+            "attribute_type" => {
+                let type_name = second.expect("two arguments");
+                match &type_name {
+                    Operand::Value(AttributeValue::S(t)) if VALID_TYPES.contains(&t.as_str()) => {}
+                    Operand::Value(AttributeValue::S(t)) => return Err(format!(
+                        "Invalid attribute type name found; type: {t}, valid types: {{N,BS,L,B,NULL,M,S,SS,NS,BOOL}}"
+                    )),
+                    Operand::Value(other) => return Err(type_error(name, other)),
+                    _ => {}
+                }
+                Condition::AttributeType(path(first)?, type_name)
+            }
+            "begins_with" => {
+                let prefix = second.expect("two arguments");
+                for operand in [&first, &prefix] {
+                    if let Operand::Value(value) = operand {
+                        if !matches!(value, AttributeValue::S(_) | AttributeValue::B(_)) {
+                            return Err(type_error(name, value));
+                        }
+                    }
+                }
+                Condition::BeginsWith(first, prefix)
+            }
+            _ => Condition::Contains(first, second.expect("two arguments")),
+        })
+    }
+
+    /// A condition operand: a path, a `:value`, or `size(path)`.
+    pub fn operand(&mut self) -> Result<Operand, ParseError> {
+        match self.lexer.peek()? {
+            Token::Symbol('(') => {
+                self.lexer.next()?;
+                let operand = self.operand()?;
+                self.lexer.expect_symbol(')')?;
+                Ok(operand)
+            }
+            Token::ValuePlaceholder(_) => Ok(Operand::Value(self.value()?)),
+            Token::Name(name) if self.lexer.peek_second()? == Token::Symbol('(') => {
+                if name != "size" {
+                    return Err(match name {
+                        "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" => {
+                            function_misuse(name)
+                        }
+                        _ => format!("Invalid function name; function: {name}"),
+                    });
+                }
+                self.lexer.next()?;
+                self.count_operator()?;
+                let mut arguments = self.arguments()?;
+                if arguments.len() != 1 {
+                    return Err(format!(
+                        "Incorrect number of operands for operator or function; operator or function: size, number of operands: {}",
+                        arguments.len()
+                    ));
+                }
+                match arguments.pop() {
+                    Some(Operand::Path(path)) => Ok(Operand::Size(path)),
+                    Some(Operand::Value(value)) => Err(type_error("size", &value)),
+                    Some(Operand::Size(_)) => Err(
+                        "Incorrect operand type for operator or function; operator or function: size, operand type: N"
+                            .into(),
+                    ),
+                    _ => Err("Operator or function requires a document path; operator or function: size".into()),
+                }
+            }
+            _ => Ok(Operand::Path(self.path()?)),
+        }
+    }
+
+    pub fn path(&mut self) -> Result<DocumentPath, ParseError> {
+        parse_path(&mut self.lexer, &mut self.placeholders.names)
+    }
+
+    /// A `:value` placeholder, resolved.
+    pub fn value(&mut self) -> Result<AttributeValue, ParseError> {
+        let token = self.lexer.next()?;
+        let Token::ValuePlaceholder(placeholder) = token else {
+            return Err(self.lexer.syntax_error(&token));
+        };
+        self.placeholders.values.resolve(placeholder).cloned().ok_or_else(|| {
+            format!("An expression attribute value used in expression is not defined; attribute value: {placeholder}")
+        })
+    }
+}
+
+const VALID_TYPES: &[&str] = &["S", "SS", "N", "NS", "B", "BS", "BOOL", "NULL", "L", "M"];
+
+fn is_scalar(value: &AttributeValue) -> bool {
+    matches!(
+        value,
+        AttributeValue::S(_) | AttributeValue::N(_) | AttributeValue::B(_)
+    )
+}
+
+fn check_comparison(comparator: Comparator, left: &Operand, right: &Operand) -> Result<(), ParseError> {
+    if let (Operand::Path(a), Operand::Path(b)) = (left, right) {
+        if a == b {
+            return Err(format!(
+                "The first operand must be distinct from the remaining operands for this operator or function; operator: {}, first operand: {a}",
+                comparator.symbol()
+            ));
+        }
+    }
+    if !matches!(comparator, Comparator::Equal | Comparator::NotEqual) {
+        for operand in [left, right] {
+            if let Operand::Value(value) = operand {
+                if !is_scalar(value) {
+                    return Err(type_error(comparator.symbol(), value));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_between(low: &Operand, high: &Operand) -> Result<(), ParseError> {
+    for operand in [low, high] {
+        if let Operand::Value(value) = operand {
+            if !is_scalar(value) {
+                return Err(type_error("BETWEEN", value));
+            }
+        }
+    }
+    if let (Operand::Value(low), Operand::Value(high)) = (low, high) {
+        let describe = |v: &AttributeValue| {
+            let text = match v {
+                AttributeValue::S(s) => s.clone(),
+                AttributeValue::N(n) => n.to_string(),
+                _ => "<binary>".to_string(),
+            };
+            format!("AttributeValue: {{{}:{text}}}", v.type_name())
+        };
+        match super::value::compare(low, high) {
+            None => {
+                return Err(format!(
+                    "The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: {}, upper bound operand: {}",
+                    describe(low),
+                    describe(high)
+                ))
+            }
+            Some(std::cmp::Ordering::Greater) => {
+                return Err(format!(
+                    "The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: {}, upper bound operand: {}",
+                    describe(low),
+                    describe(high)
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}

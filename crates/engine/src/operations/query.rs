@@ -1,0 +1,75 @@
+use halyard_storage::Direction;
+
+use super::page::{read_page, ItemPage, PageRequest};
+use crate::expression::condition::Condition;
+use crate::expression::key_condition::{self, KeyTerm};
+use crate::expression::projection::Projection;
+use crate::keys::table_not_found;
+use crate::model::Item;
+use crate::{Engine, Error, Result};
+
+#[derive(Debug, Clone, Default)]
+pub struct QueryInput {
+    pub table_name: String,
+    /// KeyConditionExpression (or legacy KeyConditions), not yet matched to
+    /// the key schema.
+    pub key_terms: Vec<KeyTerm>,
+    pub scan_index_forward: bool,
+    pub limit: Option<usize>,
+    pub exclusive_start_key: Option<Item>,
+    pub filter: Option<Condition>,
+    /// The filter came from QueryFilter rather than FilterExpression (for
+    /// error messages).
+    pub legacy_filter: bool,
+    pub projection: Option<Projection>,
+    pub count_only: bool,
+    pub consistent_read: bool,
+}
+
+pub type QueryOutput = ItemPage;
+
+impl Engine {
+    /// Reads the items of one partition in sort key order: a range seek, so
+    /// the cost follows the items read, not the table's size.
+    pub async fn query(&self, input: QueryInput) -> Result<QueryOutput> {
+        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let primary_key = table.definition.primary_key.clone();
+        let condition = key_condition::resolve(input.key_terms, &primary_key)?;
+        if let Some(filter) = &input.filter {
+            if let Some(key) = filter
+                .top_level_attributes()
+                .into_iter()
+                .find(|name| primary_key.is_key_attribute(name))
+            {
+                let parameter = if input.legacy_filter {
+                    "QueryFilter"
+                } else {
+                    "Filter Expression"
+                };
+                return Err(Error::validation(format!(
+                    "{parameter} can only contain non-primary key attributes: Primary key attribute: {key}"
+                )));
+            }
+        }
+        let request = PageRequest {
+            table_name: input.table_name,
+            keyspace: table.definition.keyspace.clone(),
+            primary_key,
+            range: condition.storage_range(),
+            direction: if input.scan_index_forward {
+                Direction::Forward
+            } else {
+                Direction::Backward
+            },
+            limit: input.limit,
+            exclusive_start_key: input.exclusive_start_key,
+            start_key_must_match: true,
+            filter: input.filter,
+            projection: input.projection,
+            count_only: input.count_only,
+            consistent_read: input.consistent_read,
+            segment: None,
+        };
+        self.read(move |view| read_page(view, request)).await
+    }
+}

@@ -1,0 +1,69 @@
+//! What PutItem, UpdateItem and DeleteItem share: submitting one item write
+//! to the writer and reporting its result and capacity.
+
+use super::{ConsumedCapacity, ReturnValues};
+use crate::catalog::Table;
+use crate::expression::condition::Condition;
+use crate::expression::projection::Projection;
+use crate::model::{item_size, Item};
+use crate::writer::{Command, ItemAction, ItemWrite, Outcome};
+use crate::{Engine, Error, Result};
+
+/// The result of a single-item write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WriteItemOutput {
+    /// The attributes ReturnValues asked for, if any.
+    pub attributes: Option<Item>,
+    pub consumed_capacity: ConsumedCapacity,
+}
+
+/// Write capacity: one unit per KB of the larger of the old and new item,
+/// at least one.
+pub(crate) fn write_units(old: Option<&Item>, new: Option<&Item>) -> f64 {
+    let bytes = old.map_or(0, item_size).max(new.map_or(0, item_size));
+    bytes.div_ceil(1024).max(1) as f64
+}
+
+pub(crate) struct ItemWriteRequest {
+    pub key: Item,
+    pub action: ItemAction,
+    pub condition: Option<Condition>,
+    pub return_values: ReturnValues,
+    pub return_old_on_failure: bool,
+    /// For UPDATED_OLD / UPDATED_NEW: the paths the update wrote.
+    pub updated_paths: Option<Projection>,
+}
+
+impl Engine {
+    pub(crate) async fn write_item(&self, table: &Table, request: ItemWriteRequest) -> Result<WriteItemOutput> {
+        let command = Command::WriteItem(ItemWrite {
+            table: table.definition.name.clone(),
+            table_id: table.definition.id.clone(),
+            key: request.key,
+            action: request.action,
+            condition: request.condition,
+            return_old_on_failure: request.return_old_on_failure,
+        });
+        let (old, new) = match self.writer.submit(command).await? {
+            Outcome::Item { old, new } => (old, new),
+            other => return Err(Error::Internal(format!("unexpected writer outcome {other:?}"))),
+        };
+        let consumed_capacity =
+            ConsumedCapacity::write(&table.definition.name, write_units(old.as_ref(), new.as_ref()));
+        let updated = |item: Option<Item>| match (&request.updated_paths, item) {
+            (Some(paths), Some(item)) => Some(paths.apply(&item)).filter(|projected| !projected.is_empty()),
+            _ => None,
+        };
+        let attributes = match request.return_values {
+            ReturnValues::None => None,
+            ReturnValues::AllOld => old,
+            ReturnValues::AllNew => new,
+            ReturnValues::UpdatedOld => updated(old),
+            ReturnValues::UpdatedNew => updated(new),
+        };
+        Ok(WriteItemOutput {
+            attributes,
+            consumed_capacity,
+        })
+    }
+}

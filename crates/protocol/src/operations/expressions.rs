@@ -1,0 +1,268 @@
+//! What the item operations share: placeholders, conditions (expression or
+//! legacy), the rule against mixing the two styles, and consumed capacity.
+
+use std::collections::HashMap;
+
+use halyard_engine::expression::condition::Condition;
+use halyard_engine::expression::legacy::{self, ComparisonOperator, ConditionalOperator, LegacyCondition};
+use halyard_engine::expression::Placeholders;
+use halyard_engine::model::AttributeValue;
+use halyard_engine::{ConsumedCapacity, Error as EngineError};
+use serde_json::{json, Map, Value};
+
+use crate::attribute_value::value_from_json;
+use crate::constraints::ConstraintViolations;
+use crate::error::ProtocolError;
+use crate::fields::{as_object, Fields};
+
+/// Expression parameters and the legacy parameters they replace.
+const EXPRESSION_MEMBERS: &[&str] = &[
+    "ConditionExpression",
+    "FilterExpression",
+    "KeyConditionExpression",
+    "ProjectionExpression",
+    "UpdateExpression",
+];
+const LEGACY_MEMBERS: &[&str] = &[
+    "AttributeUpdates",
+    "AttributesToGet",
+    "ConditionalOperator",
+    "Expected",
+    "KeyConditions",
+    "QueryFilter",
+    "ScanFilter",
+];
+
+/// ExpressionAttributeNames and ExpressionAttributeValues of a request.
+pub(super) struct RequestPlaceholders {
+    pub names: HashMap<String, String>,
+    pub values: HashMap<String, AttributeValue>,
+}
+
+impl RequestPlaceholders {
+    /// Reads the placeholders, and refuses what DynamoDB refuses before
+    /// looking at any expression: mixed styles, empty maps, malformed keys,
+    /// placeholders without expressions. `members` are the expression
+    /// parameters the operation takes.
+    pub fn parse(request: Fields<'_>, members: &[&str]) -> Result<RequestPlaceholders, ProtocolError> {
+        let present = |members: &[&'static str]| -> Vec<&'static str> {
+            members.iter().copied().filter(|m| request.get(m).is_some()).collect()
+        };
+        let (expressions, legacy) = (present(EXPRESSION_MEMBERS), present(LEGACY_MEMBERS));
+        if !expressions.is_empty() && !legacy.is_empty() {
+            return Err(EngineError::validation(format!(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {{{}}} Expression parameters: {{{}}}",
+                legacy.join(", "),
+                expressions.join(", ")
+            ))
+            .into());
+        }
+        let names = request.string_map("ExpressionAttributeNames")?;
+        let raw_values = request.map("ExpressionAttributeValues")?;
+        let none_given = match members {
+            [one] => format!(": {one} is null"),
+            [rest @ .., last] => format!(": {} and {last} are null", rest.join(", ")),
+            [] => String::new(),
+        };
+        for (given, parameter, suffix) in [
+            (names.as_ref().map(HashMap::len), "ExpressionAttributeNames", ""),
+            (raw_values.map(Map::len), "ExpressionAttributeValues", none_given.as_str()),
+        ] {
+            match given {
+                Some(0) => return Err(EngineError::validation(format!("{parameter} must not be empty")).into()),
+                Some(_) if expressions.is_empty() => {
+                    return Err(EngineError::validation(format!(
+                        "{parameter} can only be specified when using expressions{suffix}"
+                    ))
+                    .into())
+                }
+                _ => {}
+            }
+        }
+        for (name, value) in names.iter().flatten() {
+            check_placeholder_key(name, '#', "ExpressionAttributeNames")?;
+            if value.is_empty() {
+                return Err(EngineError::validation(format!(
+                    "ExpressionAttributeNames contains invalid value: Empty attribute name for key {name}"
+                ))
+                .into());
+            }
+        }
+        for key in raw_values.into_iter().flat_map(Map::keys) {
+            check_placeholder_key(key, ':', "ExpressionAttributeValues")?;
+        }
+        let mut values = HashMap::new();
+        for (key, value) in raw_values.into_iter().flatten() {
+            let value = value_from_json(value).map_err(|error| match error {
+                ProtocolError::Engine(EngineError::Validation(message)) => EngineError::validation(format!(
+                    "ExpressionAttributeValues contains invalid value: {message} for key {key}"
+                ))
+                .into(),
+                other => other,
+            })?;
+            values.insert(key.clone(), value);
+        }
+        Ok(RequestPlaceholders {
+            names: names.unwrap_or_default(),
+            values,
+        })
+    }
+
+    pub fn tracker(&self) -> Placeholders<'_> {
+        Placeholders::new(&self.names, &self.values)
+    }
+}
+
+/// Placeholders are `#name` and `:value`: a sigil, then letters, digits, `_`.
+fn check_placeholder_key(key: &str, sigil: char, parameter: &str) -> Result<(), ProtocolError> {
+    let valid = key
+        .strip_prefix(sigil)
+        .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+    if valid {
+        Ok(())
+    } else {
+        Err(EngineError::validation(format!(
+            "{parameter} contains invalid key: Syntax error; key: \"{key}\""
+        ))
+        .into())
+    }
+}
+
+const CONDITIONAL_OPERATORS: &[(&str, ConditionalOperator)] =
+    &[("AND", ConditionalOperator::And), ("OR", ConditionalOperator::Or)];
+
+/// Reads a legacy map of conditions (Expected, QueryFilter, ScanFilter,
+/// KeyConditions).
+pub(super) fn legacy_conditions(
+    request: Fields<'_>,
+    member: &str,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<Vec<LegacyCondition>>, ProtocolError> {
+    let Some(map) = request.map(member)? else {
+        return Ok(None);
+    };
+    let mut conditions = Vec::with_capacity(map.len());
+    for (attribute, entry) in map {
+        let entry = as_object(entry)?;
+        let operator = entry.string("ComparisonOperator")?;
+        let operator = violations.one_of(
+            operator,
+            &format!("{}.{attribute}.member.comparisonOperator", lower_first(member)),
+            ComparisonOperator::ALL,
+        );
+        let values = entry
+            .list("AttributeValueList")?
+            .into_iter()
+            .flatten()
+            .map(value_from_json)
+            .collect::<Result<Vec<_>, _>>()?;
+        conditions.push(LegacyCondition {
+            attribute: attribute.clone(),
+            value: entry.get("Value").map(value_from_json).transpose()?,
+            exists: entry.boolean("Exists")?,
+            operator,
+            values,
+        });
+    }
+    Ok(Some(conditions))
+}
+
+pub(super) fn conditional_operator(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<ConditionalOperator, ProtocolError> {
+    let operator = request.string("ConditionalOperator")?;
+    Ok(violations
+        .one_of(operator, "conditionalOperator", CONDITIONAL_OPERATORS)
+        .unwrap_or_default())
+}
+
+fn lower_first(member: &str) -> String {
+    let mut chars = member.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
+
+/// ConditionalOperator is only meaningful with two or more legacy conditions.
+pub(super) fn check_conditional_operator(
+    request: Fields<'_>,
+    conditions: Option<&Vec<LegacyCondition>>,
+) -> Result<(), ProtocolError> {
+    let given = request.get("ConditionalOperator").is_some();
+    Ok(legacy::check_conditional_operator(conditions.map(Vec::len), given)?)
+}
+
+/// A write's condition: ConditionExpression, or the legacy Expected.
+pub(super) fn write_condition(
+    request: Fields<'_>,
+    placeholders: &mut Placeholders<'_>,
+    expected: Option<Vec<LegacyCondition>>,
+    operator: ConditionalOperator,
+) -> Result<Option<Condition>, ProtocolError> {
+    if let Some(expression) = request.string("ConditionExpression")? {
+        return Ok(Some(Condition::parse(expression, "ConditionExpression", placeholders)?));
+    }
+    check_conditional_operator(request, expected.as_ref())?;
+    match expected {
+        Some(entries) => Ok(legacy::expected(&entries, operator)?),
+        None => Ok(None),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum ReturnConsumedCapacity {
+    None,
+    Total,
+    Indexes,
+}
+
+const RETURN_CONSUMED_CAPACITY: &[(&str, ReturnConsumedCapacity)] = &[
+    ("INDEXES", ReturnConsumedCapacity::Indexes),
+    ("TOTAL", ReturnConsumedCapacity::Total),
+    ("NONE", ReturnConsumedCapacity::None),
+];
+
+pub(super) fn return_consumed_capacity(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<ReturnConsumedCapacity, ProtocolError> {
+    let value = request.string("ReturnConsumedCapacity")?;
+    Ok(violations
+        .one_of(value, "returnConsumedCapacity", RETURN_CONSUMED_CAPACITY)
+        .unwrap_or(ReturnConsumedCapacity::None))
+}
+
+/// Adds ConsumedCapacity to a response when it was asked for.
+pub(super) fn add_consumed_capacity(
+    response: &mut Map<String, Value>,
+    mode: ReturnConsumedCapacity,
+    consumed: Option<&ConsumedCapacity>,
+) {
+    let Some(consumed) = consumed else { return };
+    let value = match mode {
+        ReturnConsumedCapacity::None => return,
+        ReturnConsumedCapacity::Total => {
+            json!({"TableName": consumed.table_name, "CapacityUnits": consumed.total()})
+        }
+        ReturnConsumedCapacity::Indexes => json!({
+            "TableName": consumed.table_name,
+            "CapacityUnits": consumed.total(),
+            "Table": {"CapacityUnits": consumed.total()},
+        }),
+    };
+    response.insert("ConsumedCapacity".into(), value);
+}
+
+const RETURN_VALUES_ON_FAILURE: &[(&str, bool)] = &[("ALL_OLD", true), ("NONE", false)];
+
+pub(super) fn return_old_on_failure(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<bool, ProtocolError> {
+    let value = request.string("ReturnValuesOnConditionCheckFailure")?;
+    Ok(violations
+        .one_of(value, "returnValuesOnConditionCheckFailure", RETURN_VALUES_ON_FAILURE)
+        .unwrap_or(false))
+}
