@@ -113,6 +113,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // Expression parsing recurses (to a bounded depth that fits in 1 MiB
+        // in tests); leave a wide margin.
+        .thread_stack_size(8 * 1024 * 1024)
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {

@@ -16,6 +16,9 @@ pub(crate) struct Parser<'s, 'p, 'a> {
     pub lexer: Lexer<'s>,
     pub placeholders: &'p mut Placeholders<'a>,
     operators: usize,
+    /// Parentheses currently open: bounded, so that parsing never recurses
+    /// without limit.
+    depth: usize,
 }
 
 pub(crate) fn parse_condition(text: &str, placeholders: &mut Placeholders<'_>) -> Result<Condition, ParseError> {
@@ -42,6 +45,7 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
             lexer: Lexer::new(text),
             placeholders,
             operators: 0,
+            depth: 0,
         }
     }
 
@@ -132,8 +136,25 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         Ok((self.comparison()?, false))
     }
 
+    /// Enters a parenthesis. Legitimate nesting needs an operator per level,
+    /// so anything deeper than the operator limit is redundant parentheses.
+    fn open_parenthesis(&mut self) -> Result<(), ParseError> {
+        self.depth += 1;
+        if self.depth > MAX_OPERATORS + 1 {
+            return Err("The expression has redundant parentheses;".into());
+        }
+        Ok(())
+    }
+
     /// The inside of `( ... )`, up to and including the closing parenthesis.
     fn group(&mut self) -> Result<(Condition, bool), ParseError> {
+        self.open_parenthesis()?;
+        let result = self.group_contents();
+        self.depth -= 1;
+        result
+    }
+
+    fn group_contents(&mut self) -> Result<(Condition, bool), ParseError> {
         let (inner, group) = self.or()?;
         if group {
             return Err("The expression has redundant parentheses;".into());
@@ -248,9 +269,11 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
                 let type_name = second.expect("two arguments");
                 match &type_name {
                     Operand::Value(AttributeValue::S(t)) if VALID_TYPES.contains(&t.as_str()) => {}
-                    Operand::Value(AttributeValue::S(t)) => return Err(format!(
+                    Operand::Value(AttributeValue::S(t)) => {
+                        return Err(format!(
                         "Invalid attribute type name found; type: {t}, valid types: {{N,BS,L,B,NULL,M,S,SS,NS,BOOL}}"
-                    )),
+                    ))
+                    }
                     Operand::Value(other) => return Err(type_error(name, other)),
                     _ => {}
                 }
@@ -276,7 +299,10 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         match self.lexer.peek()? {
             Token::Symbol('(') => {
                 self.lexer.next()?;
-                let operand = self.operand()?;
+                self.open_parenthesis()?;
+                let operand = self.operand();
+                self.depth -= 1;
+                let operand = operand?;
                 self.lexer.expect_symbol(')')?;
                 Ok(operand)
             }

@@ -66,7 +66,11 @@ impl RequestPlaceholders {
         };
         for (given, parameter, suffix) in [
             (names.as_ref().map(HashMap::len), "ExpressionAttributeNames", ""),
-            (raw_values.map(Map::len), "ExpressionAttributeValues", none_given.as_str()),
+            (
+                raw_values.map(Map::len),
+                "ExpressionAttributeValues",
+                none_given.as_str(),
+            ),
         ] {
             match given {
                 Some(0) => return Err(EngineError::validation(format!("{parameter} must not be empty")).into()),

@@ -94,7 +94,11 @@ fn select(request: Fields<'_>, violations: &mut ConstraintViolations) -> Result<
 }
 
 /// Checks Select against the projection; true when only a count is wanted.
-fn check_select(select: Option<Select>, projection_member: Option<&str>, is_query: bool) -> Result<bool, ProtocolError> {
+fn check_select(
+    select: Option<Select>,
+    projection_member: Option<&str>,
+    is_query: bool,
+) -> Result<bool, ProtocolError> {
     let invalid = |message: &str| -> Result<bool, ProtocolError> { Err(EngineError::validation(message).into()) };
     match (select, projection_member) {
         (Some(Select::AllProjectedAttributes), _) => invalid(if is_query {
@@ -105,12 +109,12 @@ fn check_select(select: Option<Select>, projection_member: Option<&str>, is_quer
         (Some(Select::SpecificAttributes), None) => {
             invalid("Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
         }
-        (Some(Select::AllAttributes), Some(member)) => {
-            invalid(&format!("Cannot specify the {member} when choosing to get ALL_ATTRIBUTES"))
-        }
-        (Some(Select::Count), Some(member)) => {
-            invalid(&format!("Cannot specify the {member} when choosing to get only the Count"))
-        }
+        (Some(Select::AllAttributes), Some(member)) => invalid(&format!(
+            "Cannot specify the {member} when choosing to get ALL_ATTRIBUTES"
+        )),
+        (Some(Select::Count), Some(member)) => invalid(&format!(
+            "Cannot specify the {member} when choosing to get only the Count"
+        )),
         (Some(Select::Count), None) => Ok(true),
         _ => Ok(false),
     }
