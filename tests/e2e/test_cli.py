@@ -56,3 +56,39 @@ def test_readme_quick_start_employee_directory(fresh_server):
 
     aws(server, "delete-table", "--table-name", "employees")
     assert json.loads(aws(server, "list-tables").stdout)["TableNames"] == []
+
+
+def test_cli_expressions_query_and_conditional_update(fresh_server):
+    server = fresh_server.start()
+    aws(server, "create-table", "--table-name", "orders",
+        "--attribute-definitions", "AttributeName=customer,AttributeType=S", "AttributeName=order_no,AttributeType=N",
+        "--key-schema", "AttributeName=customer,KeyType=HASH", "AttributeName=order_no,KeyType=RANGE",
+        "--billing-mode", "PAY_PER_REQUEST")
+    for number in range(1, 8):
+        item = {"customer": {"S": "ann"}, "order_no": {"N": str(number)}, "total": {"N": str(number * 10)}}
+        aws(server, "put-item", "--table-name", "orders", "--item", json.dumps(item))
+
+    queried = json.loads(aws(server, "query", "--table-name", "orders",
+                             "--key-condition-expression", "customer = :c AND order_no BETWEEN :lo AND :hi",
+                             "--filter-expression", "#t >= :min", "--expression-attribute-names", '{"#t": "total"}',
+                             "--expression-attribute-values",
+                             '{":c": {"S": "ann"}, ":lo": {"N": "2"}, ":hi": {"N": "6"}, ":min": {"N": "40"}}',
+                             "--no-scan-index-forward").stdout)
+    assert [item["order_no"]["N"] for item in queried["Items"]] == ["6", "5", "4"]
+    assert queried["ScannedCount"] == 5
+
+    updated = json.loads(aws(server, "update-item", "--table-name", "orders",
+                             "--key", '{"customer": {"S": "ann"}, "order_no": {"N": "1"}}',
+                             "--update-expression", "SET #t = #t + :add, tags = list_append(if_not_exists(tags, :empty), :tag)",
+                             "--condition-expression", "attribute_exists(customer)",
+                             "--expression-attribute-names", '{"#t": "total"}',
+                             "--expression-attribute-values", '{":add": {"N": "5"}, ":empty": {"L": []}, ":tag": {"L": [{"S": "rush"}]}}',
+                             "--return-values", "UPDATED_NEW").stdout)
+    assert updated["Attributes"] == {"total": {"N": "15"}, "tags": {"L": [{"S": "rush"}]}}
+
+    failed = aws(server, "delete-item", "--table-name", "orders", "--key", '{"customer": {"S": "ann"}, "order_no": {"N": "2"}}',
+                 "--condition-expression", "#t > :max", "--expression-attribute-names", '{"#t": "total"}',
+                 "--expression-attribute-values", '{":max": {"N": "100"}}', check=False)
+    assert failed.returncode != 0 and "ConditionalCheckFailedException" in failed.stderr
+    counted = json.loads(aws(server, "scan", "--table-name", "orders", "--select", "COUNT").stdout)
+    assert counted["Count"] == 7
