@@ -7,23 +7,60 @@ use std::sync::{Arc, Mutex, RwLock};
 use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
-use crate::model::{TableDefinition, TableStats};
+use crate::model::{IndexDefinition, TableDefinition, TableStats};
 
 /// Keyspace of table definitions, keyed by table name.
 pub(crate) const CATALOG_KEYSPACE: &str = "catalog";
-/// Keyspace of table counters, keyed by table id.
+/// Keyspace of table and index counters, keyed by table id or index keyspace.
 pub(crate) const STATS_KEYSPACE: &str = "stats";
+/// Keyspace of item collection sizes (tables with local indexes), keyed by
+/// table id, a zero byte, and the encoded partition key.
+pub(crate) const COLLECTIONS_KEYSPACE: &str = "collections";
 
 /// A live table: its definition and its counters.
 #[derive(Debug)]
 pub(crate) struct Table {
     pub definition: TableDefinition,
     pub stats: Mutex<TableStats>,
+    /// Per index name.
+    pub index_stats: Mutex<BTreeMap<String, TableStats>>,
 }
 
 impl Table {
+    pub fn new(definition: TableDefinition, stats: TableStats, index_stats: BTreeMap<String, TableStats>) -> Table {
+        Table {
+            definition,
+            stats: Mutex::new(stats),
+            index_stats: Mutex::new(index_stats),
+        }
+    }
+
     pub fn stats(&self) -> TableStats {
         *self.stats.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn index_stats(&self) -> BTreeMap<String, TableStats> {
+        self.index_stats.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// The counters of the table (`None`) or of one of its indexes.
+    pub fn counters(&self, index: Option<&str>) -> TableStats {
+        match index {
+            None => self.stats(),
+            Some(name) => self.index_stats().get(name).copied().unwrap_or_default(),
+        }
+    }
+
+    pub fn set_counters(&self, index: Option<&str>, stats: TableStats) {
+        match index {
+            None => *self.stats.lock().unwrap_or_else(|p| p.into_inner()) = stats,
+            Some(name) => {
+                self.index_stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name.to_string(), stats);
+            }
+        }
     }
 }
 
@@ -46,6 +83,7 @@ impl Catalog {
         let mut tx = storage.begin_write()?;
         tx.create_keyspace(CATALOG_KEYSPACE)?;
         tx.create_keyspace(STATS_KEYSPACE)?;
+        tx.create_keyspace(COLLECTIONS_KEYSPACE)?;
         tx.commit()?;
 
         let snapshot = storage.snapshot()?;
@@ -69,17 +107,27 @@ impl Catalog {
         let mut tables = BTreeMap::new();
         for definition in definitions {
             let stats = read_stats(&*snapshot, &definition.id)?;
+            let mut index_stats = BTreeMap::new();
+            for index in &definition.indexes {
+                index_stats.insert(index.name.clone(), read_stats(&*snapshot, &index.keyspace)?);
+            }
             tables.insert(
                 definition.name.clone(),
-                Arc::new(Table {
-                    definition,
-                    stats: Mutex::new(stats),
-                }),
+                Arc::new(Table::new(definition, stats, index_stats)),
             );
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
         })
+    }
+
+    pub fn tables(&self) -> Vec<Arc<Table>> {
+        self.tables
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
     }
 
     pub fn get(&self, name: &str) -> Option<Arc<Table>> {
@@ -131,5 +179,14 @@ pub(crate) fn delete_table_records(tx: &mut dyn WriteTransaction, definition: &T
     tx.delete(CATALOG_KEYSPACE, definition.name.as_bytes())?;
     tx.delete(STATS_KEYSPACE, definition.id.as_bytes())?;
     tx.drop_keyspace(&definition.keyspace)?;
+    for index in &definition.indexes {
+        drop_index_records(tx, index)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn drop_index_records(tx: &mut dyn WriteTransaction, index: &IndexDefinition) -> Result<()> {
+    tx.delete(STATS_KEYSPACE, index.keyspace.as_bytes())?;
+    tx.drop_keyspace(&index.keyspace)?;
     Ok(())
 }

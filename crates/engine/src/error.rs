@@ -13,6 +13,8 @@ pub enum Error {
     ResourceInUse(String),
     #[error("{0}")]
     LimitExceeded(String),
+    #[error("{0}")]
+    ItemCollectionSizeLimitExceeded(String),
     /// `item` is returned when ReturnValuesOnConditionCheckFailure=ALL_OLD.
     #[error("The conditional request failed")]
     ConditionalCheckFailed { item: Option<Item> },
@@ -34,6 +36,7 @@ impl Error {
             Error::ResourceNotFound(_) => "ResourceNotFoundException",
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::LimitExceeded(_) => "LimitExceededException",
+            Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::Internal(_) => "InternalServerError",
         }

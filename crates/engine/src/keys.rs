@@ -18,7 +18,7 @@ pub(crate) fn table_not_found_named(name: &str) -> Error {
     Error::ResourceNotFound(format!("Requested resource not found: Table: {name} not found"))
 }
 
-fn key_value(value: &AttributeValue) -> Option<KeyValue<'_>> {
+pub(crate) fn key_value(value: &AttributeValue) -> Option<KeyValue<'_>> {
     match value {
         AttributeValue::S(s) => Some(KeyValue::S(s)),
         AttributeValue::N(n) => Some(KeyValue::N(n.parts())),
@@ -110,4 +110,66 @@ pub(crate) fn validate_key(schema: &PrimaryKey, key: &Item) -> Result<(), Error>
         check_key_value(attribute, value, position == 0, mismatch)?;
     }
     Ok(())
+}
+
+/// How a Query or Scan names its positions: by the table's key, or for an
+/// index by the index key followed by the table key.
+#[derive(Debug, Clone)]
+pub(crate) struct KeyLayout {
+    pub index_key: Option<PrimaryKey>,
+    pub table_key: PrimaryKey,
+}
+
+impl KeyLayout {
+    /// The key attributes of a position, each once.
+    pub fn attributes(&self) -> Vec<&KeyAttribute> {
+        let mut attributes: Vec<&KeyAttribute> = Vec::with_capacity(4);
+        for attribute in self
+            .index_key
+            .iter()
+            .flat_map(|k| k.attributes())
+            .chain(self.table_key.attributes())
+        {
+            if !attributes.iter().any(|a| a.name == attribute.name) {
+                attributes.push(attribute);
+            }
+        }
+        attributes
+    }
+
+    /// The partition key that spreads items over scan segments.
+    pub fn partition(&self) -> &KeyAttribute {
+        &self.index_key.as_ref().unwrap_or(&self.table_key).partition
+    }
+
+    pub fn storage_key(&self, item: &Item) -> Result<Vec<u8>, Error> {
+        match &self.index_key {
+            None => storage_key(&self.table_key, item),
+            Some(index_key) => crate::indexes::entry_key(index_key, &self.table_key, item),
+        }
+    }
+
+    /// The position of `item`: its key attributes (LastEvaluatedKey).
+    pub fn key_of(&self, item: &Item) -> Item {
+        self.attributes()
+            .into_iter()
+            .filter_map(|key| item.get(&key.name).map(|v| (key.name.clone(), v.clone())))
+            .collect()
+    }
+
+    /// Checks an ExclusiveStartKey: exactly the position's attributes.
+    pub fn validate(&self, key: &Item) -> Result<(), Error> {
+        let attributes = self.attributes();
+        let mismatch = || Error::validation("The provided key element does not match the schema");
+        if key.len() != attributes.len() {
+            return Err(mismatch());
+        }
+        for attribute in attributes {
+            let value = key.get(&attribute.name).ok_or_else(mismatch)?;
+            if !attribute.scalar_type.matches(value) {
+                return Err(mismatch());
+            }
+        }
+        Ok(())
+    }
 }

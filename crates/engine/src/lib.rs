@@ -11,6 +11,7 @@ pub mod model;
 pub mod operations;
 
 mod catalog;
+mod indexes;
 mod keys;
 
 mod writer;
@@ -23,6 +24,7 @@ pub use error::{Error, Result};
 pub use operations::*;
 
 use catalog::Catalog;
+use model::IndexStatus;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -30,6 +32,9 @@ use writer::Writer;
 pub struct EngineConfig {
     pub region: String,
     pub account_id: String,
+    /// Largest item collection (a partition key's items and local index
+    /// entries) in bytes: 10 GB in DynamoDB.
+    pub item_collection_size_limit: i64,
 }
 
 impl Default for EngineConfig {
@@ -37,6 +42,7 @@ impl Default for EngineConfig {
         EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
+            item_collection_size_limit: 10 * 1024 * 1024 * 1024,
         }
     }
 }
@@ -45,7 +51,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
-    writer: Writer,
+    writer: Arc<Writer>,
     config: EngineConfig,
 }
 
@@ -53,13 +59,30 @@ impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
-        let writer = Writer::start(storage.clone(), catalog.clone());
-        Ok(Engine {
+        let writer = Arc::new(Writer::start(
+            storage.clone(),
+            catalog.clone(),
+            config.item_collection_size_limit,
+        ));
+        let engine = Engine {
             storage,
             catalog,
             writer,
             config,
-        })
+        };
+        // Index backfills interrupted by a restart start over (copying is
+        // idempotent).
+        for table in engine.catalog.tables() {
+            for index in table
+                .definition
+                .indexes
+                .iter()
+                .filter(|i| i.status == IndexStatus::Creating)
+            {
+                engine.start_backfill(&table.definition, &index.name);
+            }
+        }
+        Ok(engine)
     }
 
     /// Runs a read on a storage snapshot, off the async runtime's threads.

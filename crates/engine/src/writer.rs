@@ -12,16 +12,21 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use halyard_storage::{Storage, WriteTransaction};
+use std::ops::Bound;
+
+use halyard_storage::{Direction, KeyRange, Storage, Visit, WriteTransaction};
 use tokio::sync::oneshot;
 
-use crate::catalog::{self, Catalog, Table};
+use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE};
 use crate::error::{Error, Result};
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
+use crate::indexes;
 use crate::keys;
 use crate::model::item_codec::{decode_item, encode_item};
-use crate::model::{item_size, Item, TableDefinition, TableStats, MAX_ITEM_SIZE};
+use crate::model::{
+    item_size, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats, MAX_ITEM_SIZE,
+};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -38,6 +43,14 @@ pub(crate) enum Command {
     },
     /// PutItem, UpdateItem or DeleteItem on one item.
     WriteItem(ItemWrite),
+    /// Copies the existing items after `after` (a table storage key) into
+    /// a new global index, a chunk at a time.
+    BackfillIndex {
+        table: String,
+        table_id: String,
+        index: String,
+        after: Option<Vec<u8>>,
+    },
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -67,7 +80,10 @@ impl Command {
     fn changes_catalog(&self) -> bool {
         matches!(
             self,
-            Command::CreateTable(_) | Command::UpdateTable(_) | Command::DeleteTable { .. }
+            Command::CreateTable(_)
+                | Command::UpdateTable(_)
+                | Command::DeleteTable { .. }
+                | Command::BackfillIndex { .. }
         )
     }
 }
@@ -77,8 +93,15 @@ impl Command {
 pub(crate) enum Outcome {
     /// The table as it is after a table-level command.
     Table(Arc<Table>),
-    /// The item before and after an item command.
-    Item { old: Option<Item>, new: Option<Item> },
+    /// The item before and after an item command, and the size of its
+    /// item collection when the table has local indexes.
+    Item {
+        old: Option<Item>,
+        new: Option<Item>,
+        collection_size: Option<i64>,
+    },
+    /// Where the next backfill chunk starts; `None` when the index is done.
+    Backfill { next: Option<Vec<u8>> },
 }
 
 struct Job {
@@ -92,7 +115,7 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>) -> Writer {
+    pub fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, collection_size_limit: i64) -> Writer {
         let (sender, receiver) = mpsc::channel();
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
@@ -100,6 +123,7 @@ impl Writer {
                 WriterLoop {
                     storage,
                     catalog,
+                    collection_size_limit,
                     receiver,
                     held: None,
                 }
@@ -114,6 +138,21 @@ impl Writer {
 
     /// Applies `command` and waits until it is committed.
     pub async fn submit(&self, command: Command) -> Result<Outcome> {
+        let answer = self.enqueue(command)?;
+        answer
+            .await
+            .map_err(|_| Error::Internal("the writer stopped before answering".into()))?
+    }
+
+    /// `submit` for threads outside the async runtime.
+    pub fn submit_blocking(&self, command: Command) -> Result<Outcome> {
+        let answer = self.enqueue(command)?;
+        answer
+            .blocking_recv()
+            .map_err(|_| Error::Internal("the writer stopped before answering".into()))?
+    }
+
+    fn enqueue(&self, command: Command) -> Result<oneshot::Receiver<Result<Outcome>>> {
         let (reply, answer) = oneshot::channel();
         {
             let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
@@ -124,9 +163,7 @@ impl Writer {
                 .send(Job { command, reply })
                 .map_err(|_| Error::Internal("the writer has stopped".into()))?;
         }
-        answer
-            .await
-            .map_err(|_| Error::Internal("the writer stopped before answering".into()))?
+        Ok(answer)
     }
 
     /// Lets the writer finish its queue, then stops it.
@@ -141,14 +178,38 @@ impl Writer {
 struct WriterLoop {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
+    /// Largest item collection, in bytes (DynamoDB: 10 GB).
+    collection_size_limit: i64,
     receiver: mpsc::Receiver<Job>,
     /// A table-level job taken off the queue while filling a batch of item
     /// jobs: it starts the next batch.
     held: Option<Job>,
 }
 
-/// Counter changes of one batch, per table id.
-type StatsDeltas = HashMap<String, (Arc<Table>, TableStats)>;
+/// Counter changes of one batch, per stats record (a table's id, or an
+/// index's keyspace).
+struct StatsDelta {
+    table: Arc<Table>,
+    /// The index's name, for an index's counters.
+    index: Option<String>,
+    delta: TableStats,
+}
+
+type StatsDeltas = HashMap<String, StatsDelta>;
+
+fn add_delta(deltas: &mut StatsDeltas, table: &Arc<Table>, index: Option<&IndexDefinition>, count: i64, size: i64) {
+    let record = index.map_or(&table.definition.id, |index| &index.keyspace);
+    let entry = deltas.entry(record.clone()).or_insert_with(|| StatsDelta {
+        table: table.clone(),
+        index: index.map(|index| index.name.clone()),
+        delta: TableStats::default(),
+    });
+    entry.delta.item_count += count;
+    entry.delta.size_bytes += size;
+}
+
+/// Items read by one backfill command.
+const BACKFILL_CHUNK: usize = 500;
 
 impl WriterLoop {
     fn run(mut self) {
@@ -223,19 +284,19 @@ impl WriterLoop {
             }
         }
         let mut new_stats = Vec::with_capacity(deltas.len());
-        for (table_id, (table, delta)) in &deltas {
-            let current = table.stats();
+        for (record, change) in &deltas {
+            let current = change.table.counters(change.index.as_deref());
             let stats = TableStats {
-                item_count: current.item_count + delta.item_count,
-                size_bytes: current.size_bytes + delta.size_bytes,
+                item_count: current.item_count + change.delta.item_count,
+                size_bytes: current.size_bytes + change.delta.size_bytes,
             };
-            catalog::write_stats(&mut *tx, table_id, &stats)?;
-            new_stats.push((table.clone(), stats));
+            catalog::write_stats(&mut *tx, record, &stats)?;
+            new_stats.push((change.table.clone(), change.index.clone(), stats));
         }
         tx.commit()?;
         // Committed: now readers may see the changes.
-        for (table, stats) in new_stats {
-            *table.stats.lock().unwrap_or_else(|p| p.into_inner()) = stats;
+        for (table, index, stats) in new_stats {
+            table.set_counters(index.as_deref(), stats);
         }
         for change in published {
             match change {
@@ -271,22 +332,21 @@ impl WriterLoop {
                 tx.create_keyspace(&definition.keyspace)?;
                 catalog::write_definition(tx, definition)?;
                 catalog::write_stats(tx, &definition.id, &TableStats::default())?;
-                let table = Arc::new(Table {
-                    definition: definition.clone(),
-                    stats: Mutex::new(TableStats::default()),
-                });
+                for index in &definition.indexes {
+                    tx.create_keyspace(&index.keyspace)?;
+                    catalog::write_stats(tx, &index.keyspace, &TableStats::default())?;
+                }
+                let table = Arc::new(Table::new(
+                    definition.clone(),
+                    TableStats::default(),
+                    Default::default(),
+                ));
                 published.push(Publish::Insert(table.clone()));
                 Ok(Outcome::Table(table))
             }
             Command::UpdateTable(definition) => {
                 let current = self.live_table(&definition.name, &definition.id)?;
-                catalog::write_definition(tx, definition)?;
-                let table = Arc::new(Table {
-                    definition: definition.clone(),
-                    stats: Mutex::new(current.stats()),
-                });
-                published.push(Publish::Insert(table.clone()));
-                Ok(Outcome::Table(table))
+                self.replace_definition(tx, &current, definition.clone(), published)
             }
             Command::DeleteTable { name } => {
                 let table = self
@@ -298,7 +358,110 @@ impl WriterLoop {
                 Ok(Outcome::Table(table))
             }
             Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
+            Command::BackfillIndex {
+                table,
+                table_id,
+                index,
+                after,
+            } => {
+                let table = self.live_table(table, table_id)?;
+                self.backfill(tx, &table, index, after.as_deref(), deltas, published)
+            }
         }
+    }
+
+    /// Stores a table's new definition, creating the keyspaces of indexes
+    /// it adds and dropping those of indexes it removes.
+    fn replace_definition(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        current: &Arc<Table>,
+        definition: TableDefinition,
+        published: &mut Vec<Publish>,
+    ) -> Result<Outcome> {
+        let mut index_stats = current.index_stats();
+        for index in &definition.indexes {
+            if current.definition.index(&index.name).is_none() {
+                tx.create_keyspace(&index.keyspace)?;
+                catalog::write_stats(tx, &index.keyspace, &TableStats::default())?;
+                index_stats.insert(index.name.clone(), TableStats::default());
+            }
+        }
+        for index in &current.definition.indexes {
+            if definition.index(&index.name).is_none() {
+                catalog::drop_index_records(tx, index)?;
+                index_stats.remove(&index.name);
+            }
+        }
+        catalog::write_definition(tx, &definition)?;
+        let table = Arc::new(Table::new(definition, current.stats(), index_stats));
+        published.push(Publish::Insert(table.clone()));
+        Ok(Outcome::Table(table))
+    }
+
+    /// Copies the next chunk of existing items into a new index; when none
+    /// are left, makes the index ACTIVE.
+    fn backfill(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        table: &Arc<Table>,
+        index_name: &str,
+        after: Option<&[u8]>,
+        deltas: &mut StatsDeltas,
+        published: &mut Vec<Publish>,
+    ) -> Result<Outcome> {
+        let definition = &table.definition;
+        let index = match definition.index(index_name) {
+            Some(index) if index.status == IndexStatus::Creating => index,
+            _ => return Ok(Outcome::Backfill { next: None }),
+        };
+        let range = KeyRange {
+            start: after.map_or(Bound::Unbounded, Bound::Excluded),
+            end: Bound::Unbounded,
+        };
+        let mut chunk = Vec::with_capacity(BACKFILL_CHUNK);
+        tx.scan(&definition.keyspace, range, Direction::Forward, &mut |key, value| {
+            chunk.push((key.to_vec(), value.to_vec()));
+            if chunk.len() == BACKFILL_CHUNK {
+                Visit::Stop
+            } else {
+                Visit::Continue
+            }
+        })?;
+        for (_, value) in &chunk {
+            let item = decode_item(value)?;
+            let Some((key, projected)) = indexes::backfill_entry(index, &definition.primary_key, &item) else {
+                continue;
+            };
+            // Writes since the index was added already keep it up to date:
+            // count only what this copy changes.
+            let existing = tx
+                .get(&index.keyspace, &key)?
+                .map(|bytes| decode_item(&bytes))
+                .transpose()?;
+            let existing_size = existing.as_ref().map_or(0, |e| item_size(e) as i64);
+            tx.put(&index.keyspace, &key, &encode_item(&projected))?;
+            add_delta(
+                deltas,
+                table,
+                Some(index),
+                i64::from(existing.is_none()),
+                item_size(&projected) as i64 - existing_size,
+            );
+        }
+        if chunk.len() == BACKFILL_CHUNK {
+            return Ok(Outcome::Backfill {
+                next: chunk.pop().map(|(key, _)| key),
+            });
+        }
+        let mut active = definition.clone();
+        for index in active.indexes.iter_mut().filter(|i| i.name == index_name) {
+            index.status = IndexStatus::Active;
+        }
+        catalog::write_definition(tx, &active)?;
+        let table = Arc::new(Table::new(active, table.stats(), table.index_stats()));
+        published.push(Publish::Insert(table));
+        Ok(Outcome::Backfill { next: None })
     }
 
     fn apply_item_write(
@@ -339,20 +502,86 @@ impl WriterLoop {
                 Some(updated)
             }
         };
+        let by_update = matches!(write.action, ItemAction::Update(_));
+        let index_changes = indexes::plan(definition, old.as_ref(), new.as_ref(), by_update)?;
+        let size = |item: &Option<Item>| item.as_ref().map_or(0, |i| item_size(i) as i64);
+        let collection_size = if definition.has_local_indexes() {
+            let local_delta: i64 = index_changes
+                .iter()
+                .filter(|change| change.index.kind == IndexKind::Local)
+                .map(|change| change.size_delta)
+                .sum();
+            let delta = size(&new) - size(&old) + local_delta;
+            Some(self.update_collection_size(tx, definition, &write.key, delta)?)
+        } else {
+            None
+        };
         // Every check has passed: only now write.
         match &new {
             Some(item) => tx.put(&definition.keyspace, &storage_key, &encode_item(item))?,
             None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
             None => {}
         }
-        let size = |item: &Option<Item>| item.as_ref().map_or(0, |i| item_size(i) as i64);
-        let delta = &mut deltas
-            .entry(definition.id.clone())
-            .or_insert_with(|| (table.clone(), TableStats::default()))
-            .1;
-        delta.item_count += i64::from(new.is_some()) - i64::from(old.is_some());
-        delta.size_bytes += size(&new) - size(&old);
-        Ok(Outcome::Item { old, new })
+        for change in &index_changes {
+            indexes::apply(tx, change)?;
+            add_delta(
+                deltas,
+                &table,
+                Some(change.index),
+                change.count_delta,
+                change.size_delta,
+            );
+        }
+        add_delta(
+            deltas,
+            &table,
+            None,
+            i64::from(new.is_some()) - i64::from(old.is_some()),
+            size(&new) - size(&old),
+        );
+        Ok(Outcome::Item {
+            old,
+            new,
+            collection_size,
+        })
+    }
+
+    /// Tracks the size of the item collection (items and local index
+    /// entries of one partition key) and refuses growth past the limit.
+    fn update_collection_size(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        definition: &TableDefinition,
+        key: &Item,
+        delta: i64,
+    ) -> Result<i64> {
+        let mut record = definition.id.as_bytes().to_vec();
+        record.push(0);
+        let partition = key
+            .get(&definition.primary_key.partition.name)
+            .and_then(keys::key_value)
+            .ok_or_else(|| Error::Internal("partition key missing after validation".into()))?;
+        halyard_storage::keycodec::encode(partition, &mut record);
+        let current = match tx.get(COLLECTIONS_KEYSPACE, &record)? {
+            Some(bytes) => i64::from_le_bytes(
+                bytes
+                    .try_into()
+                    .map_err(|_| Error::Internal("corrupt item collection size".into()))?,
+            ),
+            None => 0,
+        };
+        let size = current + delta;
+        if delta > 0 && size > self.collection_size_limit {
+            return Err(Error::ItemCollectionSizeLimitExceeded(
+                "Collection size exceeded.".into(),
+            ));
+        }
+        if size == 0 {
+            tx.delete(COLLECTIONS_KEYSPACE, &record)?;
+        } else {
+            tx.put(COLLECTIONS_KEYSPACE, &record, &size.to_le_bytes())?;
+        }
+        Ok(size)
     }
 }
 

@@ -43,6 +43,10 @@ struct ServeArgs {
     /// Region named in table ARNs.
     #[arg(long, env = "HALYARD_REGION", default_value = "us-east-1")]
     region: String,
+    /// Largest item collection (a partition key's items and local index
+    /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
+    #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
+    item_collection_size_limit: i64,
 }
 
 #[derive(ValueEnum, Clone, Copy)]
@@ -105,6 +109,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             Arc::new(storage),
             EngineConfig {
                 region: args.region.clone(),
+                item_collection_size_limit: args.item_collection_size_limit,
                 ..Default::default()
             },
         )

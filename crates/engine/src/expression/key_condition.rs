@@ -208,11 +208,21 @@ fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
     Bound::Unbounded
 }
 
+/// An exclusive end bound reused as the start of the keys above it.
+fn as_start(end: Bound<Vec<u8>>) -> Bound<Vec<u8>> {
+    match end {
+        Bound::Excluded(key) => Bound::Included(key),
+        other => other,
+    }
+}
+
 /// An owned range of storage keys.
 pub type OwnedRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
 impl KeyCondition {
-    /// The storage keys of the items that satisfy the condition.
+    /// The storage keys of the items that satisfy the condition. Keys may
+    /// continue past the sort key (index entries end with the table key),
+    /// so a sort key value stands for every key that starts with it.
     pub fn storage_range(&self) -> OwnedRange {
         let mut partition = Vec::new();
         keycodec::encode(key_value(&self.partition), &mut partition);
@@ -221,20 +231,23 @@ impl KeyCondition {
             keycodec::encode(key_value(value), &mut key);
             key
         };
-        let everything = (Bound::Included(partition.clone()), prefix_end(&partition));
+        let (start, end) = (Bound::Included(partition.clone()), prefix_end(&partition));
         match &self.sort {
-            None => everything,
+            None => (start, end),
             Some(SortKeyCondition::Compare(comparator, value)) => {
                 let key = with(value);
                 match comparator {
-                    Comparator::Equal => (Bound::Included(key.clone()), Bound::Included(key)),
-                    Comparator::Less => (everything.0, Bound::Excluded(key)),
-                    Comparator::LessOrEqual => (everything.0, Bound::Included(key)),
-                    Comparator::Greater => (Bound::Excluded(key), everything.1),
-                    _ => (Bound::Included(key), everything.1),
+                    Comparator::Equal => {
+                        let after = prefix_end(&key);
+                        (Bound::Included(key), after)
+                    }
+                    Comparator::Less => (start, Bound::Excluded(key)),
+                    Comparator::LessOrEqual => (start, prefix_end(&key)),
+                    Comparator::Greater => (as_start(prefix_end(&key)), end),
+                    _ => (Bound::Included(key), end),
                 }
             }
-            Some(SortKeyCondition::Between(low, high)) => (Bound::Included(with(low)), Bound::Included(with(high))),
+            Some(SortKeyCondition::Between(low, high)) => (Bound::Included(with(low)), prefix_end(&with(high))),
             Some(SortKeyCondition::BeginsWith(prefix)) => {
                 let mut start = partition.clone();
                 match prefix {

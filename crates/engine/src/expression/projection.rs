@@ -45,6 +45,14 @@ impl Projection {
         Projection { paths }
     }
 
+    /// The top-level attributes the projection reads.
+    pub fn top_level_names(&self) -> impl Iterator<Item = &str> {
+        self.paths.iter().filter_map(|path| match path.0.first() {
+            Some(PathElement::Attribute(name)) => Some(name.as_str()),
+            _ => None,
+        })
+    }
+
     /// The legacy AttributesToGet: top-level names (duplicates allowed).
     pub fn from_attribute_names(names: &[String]) -> Projection {
         let mut paths: Vec<DocumentPath> = Vec::with_capacity(names.len());

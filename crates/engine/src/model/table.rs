@@ -130,6 +130,95 @@ pub struct TableDefinition {
     pub deletion_protection: bool,
     /// The storage keyspace that holds the table's items.
     pub keyspace: String,
+    /// Global and local secondary indexes.
+    #[serde(default)]
+    pub indexes: Vec<IndexDefinition>,
+}
+
+impl TableDefinition {
+    pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
+        self.indexes.iter().find(|index| index.name == name)
+    }
+
+    pub fn has_local_indexes(&self) -> bool {
+        self.indexes.iter().any(|index| index.kind == IndexKind::Local)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexKind {
+    Global,
+    Local,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProjectionType {
+    All,
+    KeysOnly,
+    Include,
+}
+
+impl ProjectionType {
+    pub fn name(self) -> &'static str {
+        match self {
+            ProjectionType::All => "ALL",
+            ProjectionType::KeysOnly => "KEYS_ONLY",
+            ProjectionType::Include => "INCLUDE",
+        }
+    }
+}
+
+/// Whether an index can be read: a new global index is CREATING while its
+/// existing items are copied in (backfilled).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IndexStatus {
+    Creating,
+    Active,
+}
+
+/// A secondary index: its own key, the attributes it holds, and where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IndexDefinition {
+    pub name: String,
+    pub kind: IndexKind,
+    pub key_schema: Vec<KeySchemaElement>,
+    pub key: PrimaryKey,
+    pub projection_type: ProjectionType,
+    pub non_key_attributes: Vec<String>,
+    /// Global indexes of provisioned tables have their own throughput.
+    pub throughput: Option<ProvisionedThroughput>,
+    pub arn: String,
+    pub status: IndexStatus,
+    /// The storage keyspace that holds the index entries.
+    pub keyspace: String,
+}
+
+impl IndexDefinition {
+    /// The attributes an index entry holds for `item` (which has the index
+    /// key): everything, or the table and index keys plus the included
+    /// attributes.
+    pub fn project(&self, table_key: &PrimaryKey, item: &Item) -> Item {
+        match self.projection_type {
+            ProjectionType::All => item.clone(),
+            ProjectionType::KeysOnly | ProjectionType::Include => item
+                .iter()
+                .filter(|(name, _)| {
+                    table_key.is_key_attribute(name)
+                        || self.key.is_key_attribute(name)
+                        || self.non_key_attributes.iter().any(|n| n == *name)
+                })
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect(),
+        }
+    }
+
+    /// Whether the index holds every attribute of `name`d in the item.
+    pub fn projects(&self, table_key: &PrimaryKey, name: &str) -> bool {
+        self.projection_type == ProjectionType::All
+            || table_key.is_key_attribute(name)
+            || self.key.is_key_attribute(name)
+            || self.non_key_attributes.iter().any(|n| n == name)
+    }
 }
 
 /// A table's counters, kept exactly by the write path.
@@ -163,5 +252,7 @@ impl TableStatus {
 pub struct TableDescription {
     pub definition: TableDefinition,
     pub stats: TableStats,
+    /// Per index name.
+    pub index_stats: std::collections::BTreeMap<String, TableStats>,
     pub status: TableStatus,
 }

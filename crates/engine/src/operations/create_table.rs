@@ -1,5 +1,6 @@
 use std::collections::HashSet;
 
+use super::index_definitions::{build_indexes, IndexInput};
 use crate::catalog::Table;
 use crate::model::{
     AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey, ProvisionedThroughput,
@@ -18,24 +19,21 @@ pub struct CreateTableInput {
     pub provisioned_throughput: Option<(i64, i64)>,
     pub tags: Vec<Tag>,
     pub deletion_protection_enabled: Option<bool>,
+    /// `None` when the request has no such list (an empty list is an error).
+    pub global_secondary_indexes: Option<Vec<IndexInput>>,
+    pub local_secondary_indexes: Option<Vec<IndexInput>>,
 }
 
 fn invalid(message: &str) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {message}"))
 }
 
-/// Checks the key schema against the attribute definitions and returns the
-/// primary key it describes.
-pub(crate) fn validate_key_schema(
+/// Checks a key schema (the table's or an index's) against the attribute
+/// definitions and returns the key it describes.
+pub(crate) fn key_from_schema(
     key_schema: &[KeySchemaElement],
     definitions: &[AttributeDefinition],
 ) -> Result<PrimaryKey> {
-    let mut defined = HashSet::new();
-    for definition in definitions {
-        if !defined.insert(definition.attribute_name.as_str()) {
-            return Err(Error::validation("Cannot have two attributes with the same name"));
-        }
-    }
     let (partition, sort) = match key_schema {
         [] => {
             return Err(Error::validation(
@@ -85,16 +83,42 @@ pub(crate) fn validate_key_schema(
             scalar_type: definition.attribute_type,
         })
     };
-    let primary_key = PrimaryKey {
+    Ok(PrimaryKey {
         partition: key_attribute(partition)?,
         sort: sort.map(key_attribute).transpose()?,
-    };
-    if definitions.len() != key_schema.len() {
-        return Err(invalid(
-            "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
-        ));
+    })
+}
+
+/// Every attribute definition must be used by a key schema, and defined once.
+pub(crate) fn check_definitions_used(definitions: &[AttributeDefinition], keys: &[&PrimaryKey]) -> Result<()> {
+    let mut defined = HashSet::new();
+    for definition in definitions {
+        if !defined.insert(definition.attribute_name.as_str()) {
+            return Err(Error::validation("Cannot have two attributes with the same name"));
+        }
     }
-    Ok(primary_key)
+    let used: HashSet<&str> = keys
+        .iter()
+        .flat_map(|key| key.attributes())
+        .map(|a| a.name.as_str())
+        .collect();
+    if used.len() != defined.len() {
+        if keys.len() == 1 {
+            return Err(invalid(
+                "Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions",
+            ));
+        }
+        let mut defined: Vec<&str> = defined.into_iter().collect();
+        let mut used: Vec<&str> = used.into_iter().collect();
+        defined.sort_unstable();
+        used.sort_unstable();
+        return Err(invalid(&format!(
+            "Some AttributeDefinitions are not used. AttributeDefinitions: [{}], keys used: [{}]",
+            defined.join(", "),
+            used.join(", ")
+        )));
+    }
+    Ok(())
 }
 
 /// Checks billing mode and throughput together, as CreateTable and
@@ -113,23 +137,35 @@ pub(crate) fn validate_billing(billing_mode: BillingMode, throughput: Option<(i6
 
 impl Engine {
     pub async fn create_table(&self, input: CreateTableInput) -> Result<TableDescription> {
-        let primary_key = validate_key_schema(&input.key_schema, &input.attribute_definitions)?;
+        let primary_key = key_from_schema(&input.key_schema, &input.attribute_definitions)?;
         let billing_mode = input.billing_mode.unwrap_or(BillingMode::Provisioned);
         validate_billing(billing_mode, input.provisioned_throughput)?;
+        let id = uuid::Uuid::new_v4();
+        let arn = format!(
+            "arn:aws:dynamodb:{}:{}:table/{}",
+            self.config.region, self.config.account_id, input.table_name
+        );
+        let indexes = build_indexes(
+            input.global_secondary_indexes.as_deref(),
+            input.local_secondary_indexes.as_deref(),
+            &input.attribute_definitions,
+            &primary_key,
+            billing_mode,
+            &arn,
+        )?;
+        let mut keys = vec![&primary_key];
+        keys.extend(indexes.iter().map(|index| &index.key));
+        check_definitions_used(&input.attribute_definitions, &keys)?;
         if self.catalog.get(&input.table_name).is_some() {
             return Err(Error::ResourceInUse(format!(
                 "Table already exists: {}",
                 input.table_name
             )));
         }
-        let id = uuid::Uuid::new_v4();
         let now = now_seconds();
         let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
         let definition = TableDefinition {
-            arn: format!(
-                "arn:aws:dynamodb:{}:{}:table/{}",
-                self.config.region, self.config.account_id, input.table_name
-            ),
+            arn,
             name: input.table_name,
             id: id.to_string(),
             created: now,
@@ -146,6 +182,7 @@ impl Engine {
             tags: input.tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             keyspace: format!("t_{}", id.simple()),
+            indexes,
         };
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
         // The table is usable as soon as the command commits, so it is
@@ -165,6 +202,7 @@ pub(crate) fn describe(table: &Table, status: TableStatus) -> TableDescription {
     TableDescription {
         definition: table.definition.clone(),
         stats: table.stats(),
+        index_stats: table.index_stats(),
         status,
     }
 }

@@ -11,9 +11,9 @@ use super::{read_units, ConsumedCapacity};
 use crate::expression::condition::Condition;
 use crate::expression::key_condition::OwnedRange;
 use crate::expression::projection::Projection;
-use crate::keys::{storage_key, validate_key};
+use crate::keys::{storage_key, KeyLayout};
 use crate::model::item_codec::decode_item;
-use crate::model::{item_size, AttributeValue, Item, PrimaryKey};
+use crate::model::{item_size, AttributeValue, Item};
 use crate::{Error, Result};
 
 /// DynamoDB reads at most 1 MB of items per Query or Scan page.
@@ -36,7 +36,10 @@ pub struct ItemPage {
 pub(crate) struct PageRequest {
     pub table_name: String,
     pub keyspace: String,
-    pub primary_key: PrimaryKey,
+    pub layout: KeyLayout,
+    /// Local index reads that need attributes the index does not hold get
+    /// them from the table: its keyspace.
+    pub fetch_from_table: Option<String>,
     pub range: OwnedRange,
     pub direction: Direction,
     pub limit: Option<usize>,
@@ -52,12 +55,12 @@ pub(crate) struct PageRequest {
 }
 
 /// Checks an ExclusiveStartKey and returns its storage key.
-pub(crate) fn start_key(primary_key: &PrimaryKey, key: &Item) -> Result<Vec<u8>> {
-    validate_key(primary_key, key).map_err(|error| match error {
+pub(crate) fn start_key(layout: &KeyLayout, key: &Item) -> Result<Vec<u8>> {
+    layout.validate(key).map_err(|error| match error {
         Error::Validation(message) => Error::validation(format!("The provided starting key is invalid: {message}")),
         other => other,
     })?;
-    storage_key(primary_key, key)
+    layout.storage_key(key)
 }
 
 /// Whether a key lies on the inner side of a range bound.
@@ -111,9 +114,9 @@ fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, lower: bool) -> Bound<Vec<u8>> 
 
 /// Which parallel-scan segment an item belongs to: a stable hash of its
 /// partition key, so segments are disjoint and together complete.
-fn segment_of(primary_key: &PrimaryKey, item: &Item, total: u32) -> u32 {
+fn segment_of(layout: &KeyLayout, item: &Item, total: u32) -> u32 {
     let mut encoded = Vec::new();
-    if let Some(value) = item.get(&primary_key.partition.name) {
+    if let Some(value) = item.get(&layout.partition().name) {
         let key_value = match value {
             AttributeValue::S(s) => keycodec::KeyValue::S(s),
             AttributeValue::N(n) => keycodec::KeyValue::N(n.parts()),
@@ -129,10 +132,20 @@ fn segment_of(primary_key: &PrimaryKey, item: &Item, total: u32) -> u32 {
     (hash % total as u64) as u32
 }
 
+/// The table's whole item for a local index entry.
+fn fetch_full_item(view: &dyn ReadView, table_keyspace: &str, layout: &KeyLayout, entry: Item) -> Result<Item> {
+    let key = storage_key(&layout.table_key, &entry)?;
+    match view.get(table_keyspace, &key)? {
+        Some(bytes) => Ok(decode_item(&bytes)?),
+        // The entry and the item are written together: this is damage.
+        None => Err(Error::Internal("local index entry without its item".into())),
+    }
+}
+
 pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<ItemPage> {
     let (mut start, mut end) = request.range.clone();
     if let Some(key) = &request.exclusive_start_key {
-        let key = start_key(&request.primary_key, key)?;
+        let key = start_key(&request.layout, key)?;
         if request.start_key_must_match && !(start.contains_above(&key) && end.contains_below(&key)) {
             return Err(Error::validation(
                 "The provided starting key does not match the range key predicate",
@@ -152,7 +165,13 @@ pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<Ite
     let mut bytes_read = 0usize;
     let mut failure = None;
     view.scan(&request.keyspace, range, request.direction, &mut |_, value| {
-        let item = match decode_item(value) {
+        let read = decode_item(value)
+            .map_err(Error::from)
+            .and_then(|entry| match &request.fetch_from_table {
+                Some(table_keyspace) => fetch_full_item(view, table_keyspace, &request.layout, entry),
+                None => Ok(entry),
+            });
+        let item = match read {
             Ok(item) => item,
             Err(error) => {
                 failure = Some(error);
@@ -161,7 +180,7 @@ pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<Ite
         };
         bytes_read += item_size(&item);
         if let Some((segment, total)) = request.segment {
-            if segment_of(&request.primary_key, &item, total) != segment {
+            if segment_of(&request.layout, &item, total) != segment {
                 return Visit::Continue;
             }
         }
@@ -178,13 +197,13 @@ pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<Ite
         if page.scanned_count >= limit || bytes_read >= MAX_PAGE_BYTES {
             // The page is full: say where the next one starts (DynamoDB
             // does so even when no item follows).
-            page.last_evaluated_key = Some(request.primary_key.key_of(&item));
+            page.last_evaluated_key = Some(request.layout.key_of(&item));
             return Visit::Stop;
         }
         Visit::Continue
     })?;
     if let Some(error) = failure {
-        return Err(error.into());
+        return Err(error);
     }
     page.consumed_capacity = Some(ConsumedCapacity::read(
         &request.table_name,

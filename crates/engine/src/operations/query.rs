@@ -1,6 +1,7 @@
 use halyard_storage::Direction;
 
 use super::page::{read_page, ItemPage, PageRequest};
+use super::read_target::{self, Select};
 use crate::expression::condition::Condition;
 use crate::expression::key_condition::{self, KeyTerm};
 use crate::expression::projection::Projection;
@@ -22,8 +23,9 @@ pub struct QueryInput {
     /// error messages).
     pub legacy_filter: bool,
     pub projection: Option<Projection>,
-    pub count_only: bool,
+    pub select: Select,
     pub consistent_read: bool,
+    pub index_name: Option<String>,
 }
 
 pub type QueryOutput = ItemPage;
@@ -33,8 +35,16 @@ impl Engine {
     /// the cost follows the items read, not the table's size.
     pub async fn query(&self, input: QueryInput) -> Result<QueryOutput> {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let target = read_target::resolve(
+            &table,
+            input.index_name.as_deref(),
+            input.consistent_read,
+            input.select,
+            input.projection.as_ref(),
+            input.filter.as_ref(),
+        )?;
         let primary_key = table.definition.primary_key.clone();
-        let condition = key_condition::resolve(input.key_terms, &primary_key)?;
+        let condition = key_condition::resolve(input.key_terms, &target.key)?;
         if let Some(filter) = &input.filter {
             if let Some(key) = filter
                 .top_level_attributes()
@@ -53,8 +63,9 @@ impl Engine {
         }
         let request = PageRequest {
             table_name: input.table_name,
-            keyspace: table.definition.keyspace.clone(),
-            primary_key,
+            keyspace: target.keyspace,
+            layout: target.layout,
+            fetch_from_table: target.fetch_from_table,
             range: condition.storage_range(),
             direction: if input.scan_index_forward {
                 Direction::Forward
@@ -66,7 +77,7 @@ impl Engine {
             start_key_must_match: true,
             filter: input.filter,
             projection: input.projection,
-            count_only: input.count_only,
+            count_only: input.select == Select::Count,
             consistent_read: input.consistent_read,
             segment: None,
         };

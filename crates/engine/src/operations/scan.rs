@@ -3,6 +3,7 @@ use std::ops::Bound;
 use halyard_storage::Direction;
 
 use super::page::{read_page, ItemPage, PageRequest};
+use super::read_target::{self, Select};
 use crate::expression::condition::Condition;
 use crate::expression::projection::Projection;
 use crate::keys::table_not_found;
@@ -16,9 +17,9 @@ pub struct ScanInput {
     pub exclusive_start_key: Option<Item>,
     pub filter: Option<Condition>,
     pub projection: Option<Projection>,
-    /// Select=COUNT: count the items, return none.
-    pub count_only: bool,
+    pub select: Select,
     pub consistent_read: bool,
+    pub index_name: Option<String>,
     /// Parallel scan: (Segment, TotalSegments).
     pub segment: Option<(u32, u32)>,
 }
@@ -44,10 +45,19 @@ impl Engine {
             }
         }
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let target = read_target::resolve(
+            &table,
+            input.index_name.as_deref(),
+            input.consistent_read,
+            input.select,
+            input.projection.as_ref(),
+            input.filter.as_ref(),
+        )?;
         let request = PageRequest {
             table_name: input.table_name,
-            keyspace: table.definition.keyspace.clone(),
-            primary_key: table.definition.primary_key.clone(),
+            keyspace: target.keyspace,
+            layout: target.layout,
+            fetch_from_table: target.fetch_from_table,
             range: (Bound::Unbounded, Bound::Unbounded),
             direction: Direction::Forward,
             limit: input.limit,
@@ -55,7 +65,7 @@ impl Engine {
             start_key_must_match: false,
             filter: input.filter,
             projection: input.projection,
-            count_only: input.count_only,
+            count_only: input.select == Select::Count,
             consistent_read: input.consistent_read,
             segment: input.segment,
         };

@@ -1,7 +1,10 @@
 use super::create_table::{describe, expect_table, validate_billing};
+use super::index_definitions::{build_index, check_projected_attribute_count, IndexInput};
 use crate::keys::table_not_found_named;
-use crate::model::{BillingMode, TableDescription, TableStatus};
-use crate::writer::Command;
+use crate::model::{
+    AttributeDefinition, BillingMode, IndexKind, IndexStatus, TableDefinition, TableDescription, TableStatus,
+};
+use crate::writer::{Command, Outcome};
 use crate::{now_seconds, Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -11,6 +14,17 @@ pub struct UpdateTableInput {
     /// (ReadCapacityUnits, WriteCapacityUnits)
     pub provisioned_throughput: Option<(i64, i64)>,
     pub deletion_protection_enabled: Option<bool>,
+    /// Definitions of attributes that new index keys use.
+    pub attribute_definitions: Vec<AttributeDefinition>,
+    pub global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate>,
+}
+
+#[derive(Debug, Clone)]
+pub enum GlobalSecondaryIndexUpdate {
+    Create(IndexInput),
+    Delete(String),
+    /// New (ReadCapacityUnits, WriteCapacityUnits).
+    Update(String, (i64, i64)),
 }
 
 impl Engine {
@@ -22,6 +36,7 @@ impl Engine {
         if input.billing_mode.is_none()
             && input.provisioned_throughput.is_none()
             && input.deletion_protection_enabled.is_none()
+            && input.global_secondary_index_updates.is_empty()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -64,7 +79,160 @@ impl Engine {
         if let Some(protection) = input.deletion_protection_enabled {
             definition.deletion_protection = protection;
         }
+        let created = apply_index_updates(
+            &mut definition,
+            &input.attribute_definitions,
+            &input.global_secondary_index_updates,
+        )?;
         let table = expect_table(self.writer.submit(Command::UpdateTable(definition)).await?)?;
+        if let Some(index) = created {
+            self.start_backfill(&table.definition, &index);
+        }
         Ok(describe(&table, TableStatus::Active))
     }
+
+    /// Copies a new index's existing items in, through the writer (so that
+    /// the copy is ordered with concurrent writes), a chunk at a time, on a
+    /// thread of its own.
+    pub(crate) fn start_backfill(&self, definition: &TableDefinition, index: &str) {
+        let writer = self.writer.clone();
+        let (table, table_id, index) = (definition.name.clone(), definition.id.clone(), index.to_string());
+        let spawned = std::thread::Builder::new()
+            .name("halyard-backfill".into())
+            .spawn(move || {
+                let mut after = None;
+                loop {
+                    let command = Command::BackfillIndex {
+                        table: table.clone(),
+                        table_id: table_id.clone(),
+                        index: index.clone(),
+                        after: after.take(),
+                    };
+                    match writer.submit_blocking(command) {
+                        Ok(Outcome::Backfill { next: Some(next) }) => after = Some(next),
+                        Ok(_) => break,
+                        Err(error) => {
+                            // The table or index went away, or the server is stopping.
+                            tracing::info!(%table, %index, %error, "index backfill stopped");
+                            break;
+                        }
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            tracing::error!(%error, "could not start an index backfill");
+        }
+    }
+}
+
+/// Applies GlobalSecondaryIndexUpdates to a definition; returns the name of
+/// the index created, which needs a backfill.
+fn apply_index_updates(
+    definition: &mut TableDefinition,
+    new_definitions: &[AttributeDefinition],
+    updates: &[GlobalSecondaryIndexUpdate],
+) -> Result<Option<String>> {
+    let online = updates
+        .iter()
+        .filter(|u| {
+            matches!(
+                u,
+                GlobalSecondaryIndexUpdate::Create(_) | GlobalSecondaryIndexUpdate::Delete(_)
+            )
+        })
+        .count();
+    if online > 1 {
+        return Err(Error::LimitExceeded(
+            "Subscriber limit exceeded: Only 1 online index can be created or deleted simultaneously per table".into(),
+        ));
+    }
+    let mut created = None;
+    for update in updates {
+        match update {
+            GlobalSecondaryIndexUpdate::Create(input) => {
+                if definition.index(&input.name).is_some() {
+                    return Err(Error::validation("Attempting to create an index which already exists"));
+                }
+                if definition
+                    .indexes
+                    .iter()
+                    .filter(|i| i.kind == IndexKind::Global)
+                    .count()
+                    >= 20
+                {
+                    return Err(Error::LimitExceeded(
+                        "One or more parameter values were invalid: GlobalSecondaryIndex count exceeds the per-table limit of 20".into(),
+                    ));
+                }
+                let mut definitions = definition.attribute_definitions.clone();
+                for new in new_definitions {
+                    match definitions.iter().find(|d| d.attribute_name == new.attribute_name) {
+                        Some(existing) if existing.attribute_type != new.attribute_type => {
+                            return Err(Error::validation(format!(
+                                "One or more parameter values were invalid: Attribute {} already has type {} and cannot be redefined as {}",
+                                new.attribute_name,
+                                existing.attribute_type.name(),
+                                new.attribute_type.name()
+                            )))
+                        }
+                        Some(_) => {}
+                        None => definitions.push(new.clone()),
+                    }
+                }
+                let table_arn = definition.arn.clone();
+                let index = build_index(
+                    input,
+                    IndexKind::Global,
+                    &definitions,
+                    &definition.primary_key,
+                    definition.billing_mode,
+                    &table_arn,
+                    IndexStatus::Creating,
+                )?;
+                definition.indexes.push(index);
+                check_projected_attribute_count(&definition.indexes)?;
+                definition.attribute_definitions = definitions;
+                created = Some(input.name.clone());
+            }
+            GlobalSecondaryIndexUpdate::Delete(name) => {
+                match definition.index(name) {
+                    Some(index) if index.kind == IndexKind::Global => {}
+                    Some(_) => {
+                        return Err(Error::validation(format!(
+                            "Cannot delete an index that is not a GlobalSecondaryIndex: {name}"
+                        )))
+                    }
+                    None => {
+                        return Err(Error::ResourceNotFound(format!(
+                            "Requested resource not found: Index: {name} not found"
+                        )))
+                    }
+                }
+                definition.indexes.retain(|index| &index.name != name);
+            }
+            GlobalSecondaryIndexUpdate::Update(name, (read, write)) => {
+                let index = definition
+                    .indexes
+                    .iter_mut()
+                    .find(|index| &index.name == name && index.kind == IndexKind::Global)
+                    .ok_or_else(|| {
+                        Error::ResourceNotFound(format!("Requested resource not found: Index: {name} not found"))
+                    })?;
+                let throughput = index.throughput.get_or_insert_with(Default::default);
+                throughput.read_capacity_units = *read;
+                throughput.write_capacity_units = *write;
+            }
+        }
+    }
+    // Definitions no key uses any more go (after a delete).
+    let used: Vec<String> = definition
+        .primary_key
+        .attributes()
+        .chain(definition.indexes.iter().flat_map(|i| i.key.attributes()))
+        .map(|a| a.name.clone())
+        .collect();
+    definition
+        .attribute_definitions
+        .retain(|d| used.contains(&d.attribute_name));
+    Ok(created)
 }

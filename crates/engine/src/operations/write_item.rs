@@ -15,6 +15,9 @@ pub struct WriteItemOutput {
     /// The attributes ReturnValues asked for, if any.
     pub attributes: Option<Item>,
     pub consumed_capacity: ConsumedCapacity,
+    /// For tables with local indexes: the partition key and the size in
+    /// bytes of its item collection after the write.
+    pub item_collection: Option<(Item, i64)>,
 }
 
 /// Write capacity: one unit per KB of the larger of the old and new item,
@@ -36,6 +39,13 @@ pub(crate) struct ItemWriteRequest {
 
 impl Engine {
     pub(crate) async fn write_item(&self, table: &Table, request: ItemWriteRequest) -> Result<WriteItemOutput> {
+        let partition = &table.definition.primary_key.partition.name;
+        let collection_key: Item = request
+            .key
+            .iter()
+            .filter(|(name, _)| *name == partition)
+            .map(|(name, value)| (name.clone(), value.clone()))
+            .collect();
         let command = Command::WriteItem(ItemWrite {
             table: table.definition.name.clone(),
             table_id: table.definition.id.clone(),
@@ -44,8 +54,12 @@ impl Engine {
             condition: request.condition,
             return_old_on_failure: request.return_old_on_failure,
         });
-        let (old, new) = match self.writer.submit(command).await? {
-            Outcome::Item { old, new } => (old, new),
+        let (old, new, collection_size) = match self.writer.submit(command).await? {
+            Outcome::Item {
+                old,
+                new,
+                collection_size,
+            } => (old, new, collection_size),
             other => return Err(Error::Internal(format!("unexpected writer outcome {other:?}"))),
         };
         let consumed_capacity =
@@ -64,6 +78,7 @@ impl Engine {
         Ok(WriteItemOutput {
             attributes,
             consumed_capacity,
+            item_collection: collection_size.map(|size| (collection_key, size)),
         })
     }
 }

@@ -1,5 +1,7 @@
-use halyard_engine::model::{AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarType, Tag};
-use halyard_engine::{CreateTableInput, Engine};
+use halyard_engine::model::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType, ScalarType, Tag,
+};
+use halyard_engine::{CreateTableInput, Engine, IndexInput};
 use serde_json::{json, Value};
 
 use super::{table_description, table_name};
@@ -13,10 +15,16 @@ pub(super) const BILLING_MODES: &[(&str, BillingMode)] = &[
 ];
 const KEY_TYPES: &[(&str, KeyType)] = &[("HASH", KeyType::Hash), ("RANGE", KeyType::Range)];
 const SCALAR_TYPES: &[(&str, ScalarType)] = &[("S", ScalarType::S), ("N", ScalarType::N), ("B", ScalarType::B)];
+const PROJECTION_TYPES: &[(&str, ProjectionType)] = &[
+    ("ALL", ProjectionType::All),
+    ("KEYS_ONLY", ProjectionType::KeysOnly),
+    ("INCLUDE", ProjectionType::Include),
+];
 
 /// ProvisionedThroughput: both members required, each at least 1.
 pub(super) fn provisioned_throughput(
     request: Fields<'_>,
+    path: &str,
     violations: &mut ConstraintViolations,
 ) -> Result<Option<(i64, i64)>, ProtocolError> {
     let Some(throughput) = request.object("ProvisionedThroughput")? else {
@@ -24,21 +32,25 @@ pub(super) fn provisioned_throughput(
     };
     let read = throughput.integer("ReadCapacityUnits")?;
     let write = throughput.integer("WriteCapacityUnits")?;
-    violations.required(read.as_ref(), "provisionedThroughput.readCapacityUnits");
-    violations.range(read, "provisionedThroughput.readCapacityUnits", 1, None);
-    violations.required(write.as_ref(), "provisionedThroughput.writeCapacityUnits");
-    violations.range(write, "provisionedThroughput.writeCapacityUnits", 1, None);
+    let read_path = format!("{path}provisionedThroughput.readCapacityUnits");
+    let write_path = format!("{path}provisionedThroughput.writeCapacityUnits");
+    violations.required(read.as_ref(), &read_path);
+    violations.range(read, &read_path, 1, None);
+    violations.required(write.as_ref(), &write_path);
+    violations.range(write, &write_path, 1, None);
     Ok(Some((read.unwrap_or(0), write.unwrap_or(0))))
 }
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
-    let mut violations = ConstraintViolations::default();
-    let name = table_name(request, &mut violations)?;
-
-    let mut attribute_definitions = Vec::new();
-    let definitions = request.list("AttributeDefinitions")?;
-    violations.required(definitions, "attributeDefinitions");
-    for (position, definition) in definitions.into_iter().flatten().enumerate() {
+/// AttributeDefinitions, as CreateTable and UpdateTable take them.
+pub(super) fn attribute_definitions(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<Vec<AttributeDefinition>>, ProtocolError> {
+    let Some(list) = request.list("AttributeDefinitions")? else {
+        return Ok(None);
+    };
+    let mut definitions = Vec::with_capacity(list.len());
+    for (position, definition) in list.iter().enumerate() {
         let definition = as_object(definition)?;
         let path = format!("attributeDefinitions.{}.member", position + 1);
         let attribute_name = definition.string("AttributeName")?;
@@ -50,47 +62,143 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         violations.required(attribute_type.as_ref(), &format!("{path}.attributeType"));
         let attribute_type = violations.one_of(attribute_type, &format!("{path}.attributeType"), SCALAR_TYPES);
         if let (Some(attribute_name), Some(attribute_type)) = (attribute_name, attribute_type) {
-            attribute_definitions.push(AttributeDefinition {
+            definitions.push(AttributeDefinition {
                 attribute_name: attribute_name.to_string(),
                 attribute_type,
             });
         }
     }
+    Ok(Some(definitions))
+}
 
+/// A KeySchema member (of the table, at `path`, or of an index).
+fn key_schema(
+    request: Fields<'_>,
+    path: &str,
+    violations: &mut ConstraintViolations,
+) -> Result<Vec<KeySchemaElement>, ProtocolError> {
     let mut key_schema = Vec::new();
     let keys = request.list("KeySchema")?;
-    violations.required(keys, "keySchema");
-    if let Some(keys) = keys {
-        if keys.is_empty() || keys.len() > 2 {
-            let constraint = if keys.is_empty() {
-                "have length greater than or equal to 1"
-            } else {
-                "have length less than or equal to 2"
-            };
-            violations.add(Some(&json!(keys).to_string()), "keySchema", constraint);
+    violations.required(keys, path);
+    let Some(keys) = keys else { return Ok(key_schema) };
+    if keys.is_empty() || keys.len() > 2 {
+        let constraint = if keys.is_empty() {
+            "have length greater than or equal to 1"
+        } else {
+            "have length less than or equal to 2"
+        };
+        violations.add(Some(&json!(keys).to_string()), path, constraint);
+    }
+    for (position, key) in keys.iter().enumerate() {
+        let key = as_object(key)?;
+        let element = format!("{path}.{}.member", position + 1);
+        let attribute_name = key.string("AttributeName")?;
+        violations.required(attribute_name.as_ref(), &format!("{element}.attributeName"));
+        if let Some(attribute_name) = attribute_name {
+            violations.length(attribute_name, &format!("{element}.attributeName"), 1, 255);
         }
-        for (position, key) in keys.iter().enumerate() {
-            let key = as_object(key)?;
-            let path = format!("keySchema.{}.member", position + 1);
-            let attribute_name = key.string("AttributeName")?;
-            violations.required(attribute_name.as_ref(), &format!("{path}.attributeName"));
-            if let Some(attribute_name) = attribute_name {
-                violations.length(attribute_name, &format!("{path}.attributeName"), 1, 255);
-            }
-            let key_type = key.string("KeyType")?;
-            violations.required(key_type.as_ref(), &format!("{path}.keyType"));
-            let key_type = violations.one_of(key_type, &format!("{path}.keyType"), KEY_TYPES);
-            if let (Some(attribute_name), Some(key_type)) = (attribute_name, key_type) {
-                key_schema.push(KeySchemaElement {
-                    attribute_name: attribute_name.to_string(),
-                    key_type,
-                });
+        let key_type = key.string("KeyType")?;
+        violations.required(key_type.as_ref(), &format!("{element}.keyType"));
+        let key_type = violations.one_of(key_type, &format!("{element}.keyType"), KEY_TYPES);
+        if let (Some(attribute_name), Some(key_type)) = (attribute_name, key_type) {
+            key_schema.push(KeySchemaElement {
+                attribute_name: attribute_name.to_string(),
+                key_type,
+            });
+        }
+    }
+    Ok(key_schema)
+}
+
+/// One index of GlobalSecondaryIndexes or LocalSecondaryIndexes (or of a
+/// GlobalSecondaryIndexUpdates Create), at `path`.
+pub(super) fn index(
+    index: Fields<'_>,
+    path: &str,
+    violations: &mut ConstraintViolations,
+) -> Result<IndexInput, ProtocolError> {
+    let name = index.string("IndexName")?;
+    violations.table_name(name, &format!("{path}.indexName"));
+    let key_schema = key_schema(index, &format!("{path}.keySchema"), violations)?;
+    let projection = index.object("Projection")?;
+    violations.required(projection.as_ref(), &format!("{path}.projection"));
+    let (mut projection_type, mut non_key_attributes) = (None, None);
+    let mut type_given = false;
+    if let Some(projection) = projection {
+        let given = projection.string("ProjectionType")?;
+        type_given = given.is_some();
+        projection_type = violations.one_of(given, &format!("{path}.projection.projectionType"), PROJECTION_TYPES);
+        non_key_attributes = projection.string_list("NonKeyAttributes")?;
+        if let Some(attributes) = &non_key_attributes {
+            if attributes.is_empty() || attributes.len() > 20 {
+                let constraint = if attributes.is_empty() {
+                    "have length greater than or equal to 1"
+                } else {
+                    "have length less than or equal to 20"
+                };
+                violations.add(
+                    Some(&format!("[{}]", attributes.join(", "))),
+                    &format!("{path}.projection.nonKeyAttributes"),
+                    constraint,
+                );
             }
         }
     }
+    if projection.is_some() && !type_given {
+        return Err(halyard_engine::Error::validation(
+            "One or more parameter values were invalid: Unknown ProjectionType: null",
+        )
+        .into());
+    }
+    Ok(IndexInput {
+        name: name.unwrap_or_default().to_string(),
+        key_schema,
+        projection_type: projection_type.unwrap_or(ProjectionType::KeysOnly),
+        non_key_attributes,
+        provisioned_throughput: provisioned_throughput(index, &format!("{path}."), violations)?,
+    })
+}
 
+fn indexes(
+    request: Fields<'_>,
+    member: &str,
+    path: &str,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<Vec<IndexInput>>, ProtocolError> {
+    let Some(list) = request.list(member)? else {
+        return Ok(None);
+    };
+    let mut indexes = Vec::with_capacity(list.len());
+    for (position, entry) in list.iter().enumerate() {
+        indexes.push(index(
+            as_object(entry)?,
+            &format!("{path}.{}.member", position + 1),
+            violations,
+        )?);
+    }
+    Ok(Some(indexes))
+}
+
+pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+    let mut violations = ConstraintViolations::default();
+    let name = table_name(request, &mut violations)?;
+    let attribute_definitions = attribute_definitions(request, &mut violations)?;
+    violations.required(attribute_definitions.as_ref(), "attributeDefinitions");
+    let key_schema = key_schema(request, "keySchema", &mut violations)?;
     let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
-    let provisioned_throughput = provisioned_throughput(request, &mut violations)?;
+    let provisioned_throughput = provisioned_throughput(request, "", &mut violations)?;
+    let global_secondary_indexes = indexes(
+        request,
+        "GlobalSecondaryIndexes",
+        "globalSecondaryIndexes",
+        &mut violations,
+    )?;
+    let local_secondary_indexes = indexes(
+        request,
+        "LocalSecondaryIndexes",
+        "localSecondaryIndexes",
+        &mut violations,
+    )?;
 
     let mut tags = Vec::new();
     for (position, tag) in request.list("Tags")?.into_iter().flatten().enumerate() {
@@ -118,11 +226,13 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .create_table(CreateTableInput {
             table_name: name.to_string(),
             key_schema,
-            attribute_definitions,
+            attribute_definitions: attribute_definitions.unwrap_or_default(),
             billing_mode,
             provisioned_throughput,
             tags,
             deletion_protection_enabled,
+            global_secondary_indexes,
+            local_secondary_indexes,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

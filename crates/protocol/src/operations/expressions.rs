@@ -270,3 +270,27 @@ pub(super) fn return_old_on_failure(
         .one_of(value, "returnValuesOnConditionCheckFailure", RETURN_VALUES_ON_FAILURE)
         .unwrap_or(false))
 }
+
+const RETURN_ITEM_COLLECTION_METRICS: &[(&str, bool)] = &[("SIZE", true), ("NONE", false)];
+
+/// ReturnItemCollectionMetrics: true for SIZE.
+pub(super) fn return_item_collection_metrics(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<bool, ProtocolError> {
+    let value = request.string("ReturnItemCollectionMetrics")?;
+    Ok(violations
+        .one_of(value, "returnItemCollectionMetrics", RETURN_ITEM_COLLECTION_METRICS)
+        .unwrap_or(false))
+}
+
+/// ItemCollectionMetrics for a write to a table with local indexes.
+pub(super) fn item_collection_metrics(key: &halyard_engine::model::Item, size_bytes: i64) -> Value {
+    // DynamoDB reports an estimate range in GB around the collection's size.
+    const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+    let size = size_bytes as f64 / GB;
+    json!({
+        "ItemCollectionKey": crate::attribute_value::item_to_json(key),
+        "SizeEstimateRangeGB": [size.floor(), size.floor() + 1.0],
+    })
+}

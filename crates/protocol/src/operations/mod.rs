@@ -14,7 +14,7 @@ mod table_description;
 mod update_item;
 mod update_table;
 
-use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, WriteItemOutput};
+use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, Select, WriteItemOutput};
 use serde_json::{Map, Value};
 
 use self::expressions::{add_consumed_capacity, ReturnConsumedCapacity};
@@ -65,21 +65,19 @@ fn return_values(request: Fields<'_>, violations: &mut ConstraintViolations) -> 
 
 /// A single-item write's response: Attributes and ConsumedCapacity as
 /// asked for.
-fn write_response(output: WriteItemOutput, capacity: ReturnConsumedCapacity) -> Value {
+fn write_response(output: WriteItemOutput, capacity: ReturnConsumedCapacity, collection_metrics: bool) -> Value {
     let mut response = Map::new();
     if let Some(item) = output.attributes {
         response.insert("Attributes".into(), item_to_json(&item));
     }
+    if let (true, Some((key, size))) = (collection_metrics, &output.item_collection) {
+        response.insert(
+            "ItemCollectionMetrics".into(),
+            expressions::item_collection_metrics(key, *size),
+        );
+    }
     add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
     Value::Object(response)
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum Select {
-    AllAttributes,
-    AllProjectedAttributes,
-    SpecificAttributes,
-    Count,
 }
 
 const SELECT: &[(&str, Select)] = &[
@@ -93,15 +91,15 @@ fn select(request: Fields<'_>, violations: &mut ConstraintViolations) -> Result<
     Ok(violations.one_of(request.string("Select")?, "select", SELECT))
 }
 
-/// Checks Select against the projection; true when only a count is wanted.
-fn check_select(
-    select: Option<Select>,
-    projection_member: Option<&str>,
-    is_query: bool,
-) -> Result<bool, ProtocolError> {
-    let invalid = |message: &str| -> Result<bool, ProtocolError> { Err(EngineError::validation(message).into()) };
+/// Checks Select against the projection and the index, as DynamoDB does.
+fn check_select(select: Option<Select>, request: Fields<'_>, is_query: bool) -> Result<Select, ProtocolError> {
+    let projection_member = ["ProjectionExpression", "AttributesToGet"]
+        .into_iter()
+        .find(|member| request.get(member).is_some());
+    let has_index = request.get("IndexName").is_some();
+    let invalid = |message: &str| -> Result<Select, ProtocolError> { Err(EngineError::validation(message).into()) };
     match (select, projection_member) {
-        (Some(Select::AllProjectedAttributes), _) => invalid(if is_query {
+        (Some(Select::AllProjectedAttributes), _) if !has_index => invalid(if is_query {
             "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
         } else {
             "ALL_PROJECTED_ATTRIBUTES can be used only when Scanning using an IndexName"
@@ -112,11 +110,15 @@ fn check_select(
         (Some(Select::AllAttributes), Some(member)) => invalid(&format!(
             "Cannot specify the {member} when choosing to get ALL_ATTRIBUTES"
         )),
+        (Some(Select::AllProjectedAttributes), Some(member)) => invalid(&format!(
+            "Cannot specify the {member} when choosing to get ALL_PROJECTED_ATTRIBUTES"
+        )),
         (Some(Select::Count), Some(member)) => invalid(&format!(
             "Cannot specify the {member} when choosing to get only the Count"
         )),
-        (Some(Select::Count), None) => Ok(true),
-        _ => Ok(false),
+        (Some(select), _) => Ok(select),
+        (None, Some(_)) => Ok(Select::SpecificAttributes),
+        (None, None) => Ok(Select::Default),
     }
 }
 
@@ -147,11 +149,4 @@ fn refuse_unsupported(request: Fields<'_>, members: &[&str]) -> Result<(), Proto
         }
     }
     Ok(())
-}
-
-/// Which projection parameter a request used, for Select's messages.
-fn projection_member(request: Fields<'_>) -> Option<&'static str> {
-    ["ProjectionExpression", "AttributesToGet"]
-        .into_iter()
-        .find(|member| request.get(member).is_some())
 }

@@ -2,8 +2,8 @@ use halyard_engine::{Engine, PutItemInput};
 use serde_json::Value;
 
 use super::expressions::{
-    conditional_operator, legacy_conditions, return_consumed_capacity, return_old_on_failure, write_condition,
-    RequestPlaceholders,
+    conditional_operator, legacy_conditions, return_consumed_capacity, return_item_collection_metrics,
+    return_old_on_failure, write_condition, RequestPlaceholders,
 };
 use super::{return_values, table_name, write_response};
 use crate::attribute_value::item_from_json;
@@ -18,6 +18,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.required(item, "item");
     let return_values = return_values(request, &mut violations)?;
     let capacity = return_consumed_capacity(request, &mut violations)?;
+    let collection_metrics = return_item_collection_metrics(request, &mut violations)?;
     let return_old_on_failure = return_old_on_failure(request, &mut violations)?;
     let expected = legacy_conditions(request, "Expected", &mut violations)?;
     let operator = conditional_operator(request, &mut violations)?;
@@ -37,5 +38,5 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             return_old_on_failure,
         })
         .await?;
-    Ok(write_response(output, capacity))
+    Ok(write_response(output, capacity, collection_metrics))
 }

@@ -1,13 +1,13 @@
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::{key_condition, legacy};
-use halyard_engine::{Engine, Error as EngineError, QueryInput};
+use halyard_engine::{Engine, Error as EngineError, QueryInput, Select};
 use serde_json::Value;
 
 use super::expressions::{
     check_conditional_operator, conditional_operator, legacy_conditions, return_consumed_capacity, RequestPlaceholders,
 };
 use super::get_item::projection;
-use super::{check_select, page_response, projection_member, select, table_name, Select};
+use super::{check_select, page_response, select, table_name};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -26,10 +26,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let operator = conditional_operator(request, &mut violations)?;
     let consistent_read = request.boolean("ConsistentRead")?.unwrap_or(false);
     let scan_index_forward = request.boolean("ScanIndexForward")?.unwrap_or(true);
-    violations.into_result()?;
-    if request.get("IndexName").is_some() {
-        return Err(EngineError::validation("Halyard does not support secondary indexes yet").into());
+    let index_name = request.string("IndexName")?;
+    if index_name.is_some() {
+        violations.table_name(index_name, "indexName");
     }
+    violations.into_result()?;
     let placeholders = RequestPlaceholders::parse(
         request,
         &["KeyConditionExpression", "FilterExpression", "ProjectionExpression"],
@@ -56,7 +57,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         },
     };
     tracker.check_all_used()?;
-    let count_only = check_select(select, projection_member(request), true)?;
+    let select = check_select(select, request, true)?;
     let exclusive_start_key = exclusive_start_key.map(item_from_json).transpose()?;
 
     let page = engine
@@ -69,9 +70,10 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             filter,
             legacy_filter,
             projection,
-            count_only,
+            select,
+            index_name: index_name.map(str::to_string),
             consistent_read,
         })
         .await?;
-    Ok(page_response(page, capacity, select == Some(Select::Count)))
+    Ok(page_response(page, capacity, select == Select::Count))
 }

@@ -1,13 +1,13 @@
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::legacy;
-use halyard_engine::{Engine, Error as EngineError, ScanInput};
+use halyard_engine::{Engine, Error as EngineError, ScanInput, Select};
 use serde_json::Value;
 
 use super::expressions::{
     check_conditional_operator, conditional_operator, legacy_conditions, return_consumed_capacity, RequestPlaceholders,
 };
 use super::get_item::projection;
-use super::{check_select, page_response, projection_member, select, table_name, Select};
+use super::{check_select, page_response, select, table_name};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -28,10 +28,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let scan_filter = legacy_conditions(request, "ScanFilter", &mut violations)?;
     let operator = conditional_operator(request, &mut violations)?;
     let consistent_read = request.boolean("ConsistentRead")?.unwrap_or(false);
-    violations.into_result()?;
-    if request.get("IndexName").is_some() {
-        return Err(EngineError::validation("Halyard does not support secondary indexes yet").into());
+    let index_name = request.string("IndexName")?;
+    if index_name.is_some() {
+        violations.table_name(index_name, "indexName");
     }
+    violations.into_result()?;
     let segment = match (segment, total_segments) {
         (Some(segment), Some(total)) => Some((segment as u32, total as u32)),
         (None, None) => None,
@@ -60,7 +61,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         },
     };
     tracker.check_all_used()?;
-    let count_only = check_select(select, projection_member(request), false)?;
+    let select = check_select(select, request, false)?;
     let exclusive_start_key = exclusive_start_key.map(item_from_json).transpose()?;
 
     let page = engine
@@ -70,10 +71,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             exclusive_start_key,
             filter,
             projection,
-            count_only,
+            select,
+            index_name: index_name.map(str::to_string),
             consistent_read,
             segment,
         })
         .await?;
-    Ok(page_response(page, capacity, select == Some(Select::Count)))
+    Ok(page_response(page, capacity, select == Select::Count))
 }

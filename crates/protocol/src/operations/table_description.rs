@@ -1,6 +1,6 @@
 //! TableDescription in wire form, shared by the table operations.
 
-use halyard_engine::model::{KeyType, TableDescription};
+use halyard_engine::model::{IndexKind, IndexStatus, KeyType, TableDescription};
 use serde_json::{json, Map, Value};
 
 pub(crate) fn to_json(description: &TableDescription) -> Value {
@@ -31,18 +31,8 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         .iter()
         .map(|d| json!({"AttributeName": d.attribute_name, "AttributeType": d.attribute_type.name()}))
         .collect();
-    let key_schema: Vec<Value> = definition
-        .key_schema
-        .iter()
-        .map(|k| {
-            let key_type = match k.key_type {
-                KeyType::Hash => "HASH",
-                KeyType::Range => "RANGE",
-            };
-            json!({"AttributeName": k.attribute_name, "KeyType": key_type})
-        })
-        .collect();
-    json!({
+    let key_schema = key_schema_json(&definition.key_schema);
+    let mut table = json!({
         "AttributeDefinitions": attribute_definitions,
         "TableName": definition.name,
         "KeySchema": key_schema,
@@ -55,5 +45,61 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         "TableId": definition.id,
         "BillingModeSummary": billing,
         "DeletionProtectionEnabled": definition.deletion_protection,
-    })
+    });
+    let (mut global, mut local) = (Vec::new(), Vec::new());
+    for index in &definition.indexes {
+        let stats = description.index_stats.get(&index.name).copied().unwrap_or_default();
+        let mut projection = Map::new();
+        projection.insert("ProjectionType".into(), json!(index.projection_type.name()));
+        if !index.non_key_attributes.is_empty() {
+            projection.insert("NonKeyAttributes".into(), json!(index.non_key_attributes));
+        }
+        let mut entry = json!({
+            "IndexName": index.name,
+            "KeySchema": key_schema_json(&index.key_schema),
+            "Projection": projection,
+            "IndexSizeBytes": stats.size_bytes,
+            "ItemCount": stats.item_count,
+            "IndexArn": index.arn,
+        });
+        match index.kind {
+            IndexKind::Global => {
+                entry["IndexStatus"] = json!(match index.status {
+                    IndexStatus::Creating => "CREATING",
+                    IndexStatus::Active => "ACTIVE",
+                });
+                if index.status == IndexStatus::Creating {
+                    entry["Backfilling"] = json!(true);
+                }
+                let throughput = index.throughput.clone().unwrap_or_default();
+                entry["ProvisionedThroughput"] = json!({
+                    "NumberOfDecreasesToday": throughput.number_of_decreases_today,
+                    "ReadCapacityUnits": throughput.read_capacity_units,
+                    "WriteCapacityUnits": throughput.write_capacity_units,
+                });
+                global.push(entry);
+            }
+            IndexKind::Local => local.push(entry),
+        }
+    }
+    if !global.is_empty() {
+        table["GlobalSecondaryIndexes"] = Value::Array(global);
+    }
+    if !local.is_empty() {
+        table["LocalSecondaryIndexes"] = Value::Array(local);
+    }
+    table
+}
+
+fn key_schema_json(key_schema: &[halyard_engine::model::KeySchemaElement]) -> Vec<Value> {
+    key_schema
+        .iter()
+        .map(|k| {
+            let key_type = match k.key_type {
+                KeyType::Hash => "HASH",
+                KeyType::Range => "RANGE",
+            };
+            json!({"AttributeName": k.attribute_name, "KeyType": key_type})
+        })
+        .collect()
 }

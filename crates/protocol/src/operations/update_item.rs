@@ -4,8 +4,8 @@ use halyard_engine::{Engine, UpdateItemInput};
 use serde_json::Value;
 
 use super::expressions::{
-    conditional_operator, legacy_conditions, return_consumed_capacity, return_old_on_failure, write_condition,
-    RequestPlaceholders,
+    conditional_operator, legacy_conditions, return_consumed_capacity, return_item_collection_metrics,
+    return_old_on_failure, write_condition, RequestPlaceholders,
 };
 use super::{return_values, table_name, write_response};
 use crate::attribute_value::{item_from_json, value_from_json};
@@ -26,6 +26,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.required(key, "key");
     let return_values = return_values(request, &mut violations)?;
     let capacity = return_consumed_capacity(request, &mut violations)?;
+    let collection_metrics = return_item_collection_metrics(request, &mut violations)?;
     let return_old_on_failure = return_old_on_failure(request, &mut violations)?;
     let expected = legacy_conditions(request, "Expected", &mut violations)?;
     let operator = conditional_operator(request, &mut violations)?;
@@ -69,5 +70,5 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             return_old_on_failure,
         })
         .await?;
-    Ok(write_response(output, capacity))
+    Ok(write_response(output, capacity, collection_metrics))
 }

@@ -1,23 +1,55 @@
-use halyard_engine::{Engine, UpdateTableInput};
+use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
-use super::create_table::{provisioned_throughput, BILLING_MODES};
+use super::create_table::{attribute_definitions, index, provisioned_throughput, BILLING_MODES};
 use super::{refuse_unsupported, table_description, table_name};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
-use crate::fields::Fields;
+use crate::fields::{as_object, Fields};
 
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
-    let provisioned_throughput = provisioned_throughput(request, &mut violations)?;
+    let table_throughput = provisioned_throughput(request, "", &mut violations)?;
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
+    let attribute_definitions = attribute_definitions(request, &mut violations)?;
+    let mut global_secondary_index_updates = Vec::new();
+    for (position, entry) in request
+        .list("GlobalSecondaryIndexUpdates")?
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let entry = as_object(entry)?;
+        let path = format!("globalSecondaryIndexUpdates.{}.member", position + 1);
+        if let Some(create) = entry.object("Create")? {
+            global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Create(index(
+                create,
+                &format!("{path}.create"),
+                &mut violations,
+            )?));
+        } else if let Some(delete) = entry.object("Delete")? {
+            let index_name = delete.string("IndexName")?;
+            violations.table_name(index_name, &format!("{path}.delete.indexName"));
+            global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Delete(
+                index_name.unwrap_or_default().to_string(),
+            ));
+        } else if let Some(update) = entry.object("Update")? {
+            let index_name = update.string("IndexName")?;
+            violations.table_name(index_name, &format!("{path}.update.indexName"));
+            let throughput = provisioned_throughput(update, &format!("{path}.update."), &mut violations)?;
+            violations.required(throughput.as_ref(), &format!("{path}.update.provisionedThroughput"));
+            global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Update(
+                index_name.unwrap_or_default().to_string(),
+                throughput.unwrap_or_default(),
+            ));
+        }
+    }
     violations.into_result()?;
     refuse_unsupported(
         request,
         &[
-            "GlobalSecondaryIndexUpdates",
             "StreamSpecification",
             "SSESpecification",
             "ReplicaUpdates",
@@ -29,8 +61,10 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .update_table(UpdateTableInput {
             table_name: name.to_string(),
             billing_mode,
-            provisioned_throughput,
+            provisioned_throughput: table_throughput,
             deletion_protection_enabled,
+            attribute_definitions: attribute_definitions.unwrap_or_default(),
+            global_secondary_index_updates,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

@@ -1,0 +1,159 @@
+//! Secondary index maintenance, done by the writer in the same transaction
+//! as the item write it follows.
+//!
+//! An index entry's storage key is `encode(index key) ++ encode(table key)`:
+//! entries are grouped and ordered by the index key, and the table key
+//! makes each unique. Its value is the item as the index projects it.
+//! Items without the index key attributes have no entry (sparse indexes).
+
+use halyard_storage::keycodec;
+use halyard_storage::WriteTransaction;
+
+use crate::error::{Error, Result};
+use crate::keys::key_value;
+use crate::model::item_codec::encode_item;
+use crate::model::{item_size, AttributeValue, IndexDefinition, Item, KeyAttribute, PrimaryKey, TableDefinition};
+
+/// DynamoDB's limits on index key values, in bytes.
+const MAX_PARTITION_KEY_SIZE: usize = 2048;
+const MAX_SORT_KEY_SIZE: usize = 1024;
+
+/// Appends the encoding of `item`'s value of `key`, which must be present.
+fn encode_attribute(key: &KeyAttribute, item: &Item, out: &mut Vec<u8>) -> Result<()> {
+    let value = item
+        .get(&key.name)
+        .and_then(key_value)
+        .ok_or_else(|| Error::Internal(format!("key attribute {} missing after validation", key.name)))?;
+    keycodec::encode(value, out);
+    Ok(())
+}
+
+/// The storage key of `item`'s entry in an index with key `index_key`.
+pub(crate) fn entry_key(index_key: &PrimaryKey, table_key: &PrimaryKey, item: &Item) -> Result<Vec<u8>> {
+    let mut key = Vec::with_capacity(64);
+    for attribute in index_key.attributes().chain(table_key.attributes()) {
+        encode_attribute(attribute, item, &mut key)?;
+    }
+    Ok(key)
+}
+
+/// Whether `item` belongs in the index, checking its index key values the
+/// way DynamoDB does when the item is written.
+fn indexed(index: &IndexDefinition, item: &Item, by_update: bool) -> Result<bool> {
+    for (position, key) in index.key.attributes().enumerate() {
+        let Some(value) = item.get(&key.name) else {
+            return Ok(false);
+        };
+        if !key.scalar_type.matches(value) {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Type mismatch for Index Key {} Expected: {} Actual: {} IndexName: {}",
+                key.name,
+                key.scalar_type.name(),
+                value.type_name(),
+                index.name
+            )));
+        }
+        let (empty, size) = match value {
+            AttributeValue::S(s) => (s.is_empty(), s.len()),
+            AttributeValue::B(b) => (b.is_empty(), b.len()),
+            other => (false, other.size()),
+        };
+        if empty && by_update {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. The update expression attempted to update a secondary index key to a value that is not supported. The AttributeValue for a key attribute cannot contain an empty {} value.",
+                if matches!(value, AttributeValue::S(_)) { "string" } else { "binary" },
+            )));
+        }
+        if empty {
+            return Err(Error::validation(format!(
+                "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty {} value. IndexName: {}, IndexKey: {}",
+                if matches!(value, AttributeValue::S(_)) { "string" } else { "binary" },
+                index.name,
+                key.name
+            )));
+        }
+        let limit = if position == 0 {
+            MAX_PARTITION_KEY_SIZE
+        } else {
+            MAX_SORT_KEY_SIZE
+        };
+        if size > limit {
+            return Err(Error::validation(format!(
+                "One or more parameter values were invalid: Size limit exceeded for Index Key {} Actual Size: {size} bytes Max Size: {limit} bytes IndexName: {}",
+                key.name, index.name
+            )));
+        }
+    }
+    Ok(true)
+}
+
+/// One index's part of an item write.
+pub(crate) struct IndexChange<'d> {
+    pub index: &'d IndexDefinition,
+    pub remove: Option<Vec<u8>>,
+    pub put: Option<(Vec<u8>, Item)>,
+    pub count_delta: i64,
+    pub size_delta: i64,
+}
+
+/// Works out, and checks, what an item write does to each index. Nothing
+/// is written: a failed check leaves the transaction untouched.
+pub(crate) fn plan<'d>(
+    definition: &'d TableDefinition,
+    old: Option<&Item>,
+    new: Option<&Item>,
+    by_update: bool,
+) -> Result<Vec<IndexChange<'d>>> {
+    let table_key = &definition.primary_key;
+    let mut changes = Vec::with_capacity(definition.indexes.len());
+    for index in &definition.indexes {
+        let new_entry = match new {
+            Some(item) if indexed(index, item, by_update)? => {
+                let projected = index.project(table_key, item);
+                Some((entry_key(&index.key, table_key, item)?, projected))
+            }
+            _ => None,
+        };
+        // The old item passed these checks when it was written.
+        let old_entry = match old {
+            Some(item) if indexed(index, item, false).unwrap_or(false) => Some((
+                entry_key(&index.key, table_key, item)?,
+                item_size(&index.project(table_key, item)),
+            )),
+            _ => None,
+        };
+        let size = |entry: &Option<(Vec<u8>, Item)>| entry.as_ref().map_or(0, |(_, item)| item_size(item) as i64);
+        let change = IndexChange {
+            index,
+            count_delta: i64::from(new_entry.is_some()) - i64::from(old_entry.is_some()),
+            size_delta: size(&new_entry) - old_entry.as_ref().map_or(0, |(_, size)| *size as i64),
+            remove: old_entry
+                .map(|(key, _)| key)
+                .filter(|key| new_entry.as_ref().is_none_or(|(new_key, _)| new_key != key)),
+            put: new_entry,
+        };
+        changes.push(change);
+    }
+    Ok(changes)
+}
+
+/// Writes a planned change.
+pub(crate) fn apply(tx: &mut dyn WriteTransaction, change: &IndexChange<'_>) -> Result<()> {
+    if let Some(key) = &change.remove {
+        tx.delete(&change.index.keyspace, key)?;
+    }
+    if let Some((key, item)) = &change.put {
+        tx.put(&change.index.keyspace, key, &encode_item(item))?;
+    }
+    Ok(())
+}
+
+/// The entry a backfill writes for an existing item, if the item belongs
+/// in the index (items with a wrong-typed index key are left out).
+pub(crate) fn backfill_entry(index: &IndexDefinition, table_key: &PrimaryKey, item: &Item) -> Option<(Vec<u8>, Item)> {
+    if !indexed(index, item, false).unwrap_or(false) {
+        return None;
+    }
+    let key = entry_key(&index.key, table_key, item).ok()?;
+    Some((key, index.project(table_key, item)))
+}

@@ -1,0 +1,116 @@
+//! Where a Query or Scan reads: the table, or one of its indexes.
+
+use std::sync::Arc;
+
+use crate::catalog::Table;
+use crate::expression::condition::Condition;
+use crate::expression::projection::Projection;
+use crate::keys::KeyLayout;
+use crate::model::{IndexKind, IndexStatus, PrimaryKey, ProjectionType};
+use crate::{Error, Result};
+
+/// Which attributes a Query or Scan returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Select {
+    /// Not given: all attributes of a table, all projected ones of an index.
+    #[default]
+    Default,
+    AllAttributes,
+    AllProjectedAttributes,
+    SpecificAttributes,
+    Count,
+}
+
+pub(crate) struct ReadTarget {
+    pub keyspace: String,
+    /// The key a key condition applies to.
+    pub key: PrimaryKey,
+    pub layout: KeyLayout,
+    pub fetch_from_table: Option<String>,
+}
+
+pub(crate) fn resolve(
+    table: &Arc<Table>,
+    index_name: Option<&str>,
+    consistent_read: bool,
+    select: Select,
+    projection: Option<&Projection>,
+    filter: Option<&Condition>,
+) -> Result<ReadTarget> {
+    let definition = &table.definition;
+    let Some(index_name) = index_name else {
+        return Ok(ReadTarget {
+            keyspace: definition.keyspace.clone(),
+            key: definition.primary_key.clone(),
+            layout: KeyLayout {
+                index_key: None,
+                table_key: definition.primary_key.clone(),
+            },
+            fetch_from_table: None,
+        });
+    };
+    let index = definition
+        .index(index_name)
+        .ok_or_else(|| Error::validation(format!("The table does not have the specified index: {index_name}")))?;
+    if index.status == IndexStatus::Creating {
+        return Err(Error::validation(format!(
+            "Cannot read from backfilling global secondary index: {index_name}"
+        )));
+    }
+    let wants_unprojected = select == Select::AllAttributes
+        || projection.is_some_and(|p| {
+            p.top_level_names()
+                .any(|name| !index.projects(&definition.primary_key, name))
+        });
+    let fetch_from_table = match index.kind {
+        IndexKind::Global => {
+            if consistent_read {
+                return Err(Error::validation(
+                    "Consistent reads are not supported on global secondary indexes",
+                ));
+            }
+            if select == Select::AllAttributes && index.projection_type != ProjectionType::All {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {index_name} because its projection type is not ALL"
+                )));
+            }
+            let missing = |names: Vec<&str>| -> Vec<String> {
+                let mut missing: Vec<String> = names
+                    .into_iter()
+                    .filter(|name| !index.projects(&definition.primary_key, name))
+                    .map(str::to_string)
+                    .collect();
+                missing.dedup();
+                missing
+            };
+            let unprojected = missing(projection.map_or_else(Vec::new, |p| p.top_level_names().collect()));
+            if !unprojected.is_empty() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Global secondary index {index_name} does not project [{}]",
+                    unprojected.join(", ")
+                )));
+            }
+            let unfiltered = missing(filter.map_or_else(Vec::new, |f| f.top_level_attributes()));
+            if !unfiltered.is_empty() {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Secondary index {index_name} does not project one or more filter attributes: [{}]",
+                    unfiltered.join(", ")
+                )));
+            }
+            None
+        }
+        // A local index fetches what it lacks from the table, as DynamoDB does.
+        IndexKind::Local => {
+            (wants_unprojected && index.projection_type != ProjectionType::All).then(|| definition.keyspace.clone())
+        }
+    };
+    Ok(ReadTarget {
+        keyspace: index.keyspace.clone(),
+        key: index.key.clone(),
+        layout: KeyLayout {
+            index_key: Some(index.key.clone()),
+            table_key: definition.primary_key.clone(),
+        },
+        fetch_from_table,
+    })
+}
