@@ -128,3 +128,59 @@ def test_clean_shutdown_on_sigterm(fresh_server):
     server.process.terminate()
     assert server.process.wait(timeout=20) == 0
     assert "Halyard stopped" in server.read_log()
+
+
+def test_transactions_are_all_or_nothing_across_sigkill(fresh_server):
+    """Writers commit two-table transactions (a pair of items sharing an id)
+    while the server is killed with SIGKILL; after restart every pair is
+    whole or absent, and every acknowledged pair is there."""
+    server = fresh_server.start()
+    client = server.client()
+    create_table(client, "ledger_a")
+    create_table(client, "ledger_b")
+    acknowledged = set()
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def writer(writer_id):
+        client = server.client()
+        seq = 0
+        while not stop.is_set() and seq < 100_000:
+            pair = f"w{writer_id}-{seq}"
+            try:
+                client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": "ledger_a", "Item": {"pk": {"S": pair}, "amount": {"N": str(seq)}}}},
+                    {"Put": {"TableName": "ledger_b", "Item": {"pk": {"S": pair}, "amount": {"N": str(-seq)}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                ])
+            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+                return
+            with lock:
+                acknowledged.add(pair)
+            seq += 1
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.time() + 30
+    while len(acknowledged) < 200 and time.time() < deadline:
+        time.sleep(0.05)
+    server.kill()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(acknowledged) >= 200
+
+    server.start()
+    client = server.client()
+
+    def all_keys(table):
+        keys = {}
+        for page in client.get_paginator("scan").paginate(TableName=table):
+            keys.update({item["pk"]["S"]: int(item["amount"]["N"]) for item in page["Items"]})
+        return keys
+
+    side_a, side_b = all_keys("ledger_a"), all_keys("ledger_b")
+    assert set(side_a) == set(side_b), "a transaction was half applied"
+    assert all(side_a[pair] == -side_b[pair] for pair in side_a)
+    assert acknowledged <= set(side_a), "an acknowledged transaction was lost"

@@ -16,6 +16,8 @@ pub(crate) const STATS_KEYSPACE: &str = "stats";
 /// Keyspace of item collection sizes (tables with local indexes), keyed by
 /// table id, a zero byte, and the encoded partition key.
 pub(crate) const COLLECTIONS_KEYSPACE: &str = "collections";
+/// Keyspace of recent transaction ClientRequestTokens.
+pub(crate) const TOKENS_KEYSPACE: &str = "client_tokens";
 
 /// A live table: its definition and its counters.
 #[derive(Debug)]
@@ -84,6 +86,7 @@ impl Catalog {
         tx.create_keyspace(CATALOG_KEYSPACE)?;
         tx.create_keyspace(STATS_KEYSPACE)?;
         tx.create_keyspace(COLLECTIONS_KEYSPACE)?;
+        tx.create_keyspace(TOKENS_KEYSPACE)?;
         tx.commit()?;
 
         let snapshot = storage.snapshot()?;

@@ -18,6 +18,11 @@ pub enum Error {
     /// `item` is returned when ReturnValuesOnConditionCheckFailure=ALL_OLD.
     #[error("The conditional request failed")]
     ConditionalCheckFailed { item: Option<Item> },
+    /// TransactWriteItems was cancelled; one reason per action, in order.
+    #[error("{}", cancellation_message(reasons))]
+    TransactionCanceled { reasons: Vec<CancellationReason> },
+    #[error("{0}")]
+    IdempotentParameterMismatch(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -37,6 +42,8 @@ impl Error {
             Error::ResourceInUse(_) => "ResourceInUseException",
             Error::LimitExceeded(_) => "LimitExceededException",
             Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
+            Error::TransactionCanceled { .. } => "TransactionCanceledException",
+            Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::Internal(_) => "InternalServerError",
         }
@@ -56,3 +63,49 @@ impl From<crate::model::item_codec::CorruptItem> for Error {
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
+
+/// Why one action of a cancelled transaction failed ("None" if it did not).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CancellationReason {
+    pub code: String,
+    pub message: Option<String>,
+    pub item: Option<Item>,
+}
+
+impl CancellationReason {
+    pub(crate) fn none() -> Self {
+        CancellationReason {
+            code: "None".into(),
+            message: None,
+            item: None,
+        }
+    }
+
+    pub(crate) fn from_error(error: Error) -> Self {
+        match error {
+            Error::ConditionalCheckFailed { item } => CancellationReason {
+                code: "ConditionalCheckFailed".into(),
+                message: Some("The conditional request failed".into()),
+                item,
+            },
+            Error::ItemCollectionSizeLimitExceeded(message) => CancellationReason {
+                code: "ItemCollectionSizeLimitExceeded".into(),
+                message: Some(message),
+                item: None,
+            },
+            other => CancellationReason {
+                code: "ValidationError".into(),
+                message: Some(other.to_string()),
+                item: None,
+            },
+        }
+    }
+}
+
+fn cancellation_message(reasons: &[CancellationReason]) -> String {
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    format!(
+        "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+        codes.join(", ")
+    )
+}

@@ -88,8 +88,9 @@ fn indexed(index: &IndexDefinition, item: &Item, by_update: bool) -> Result<bool
 }
 
 /// One index's part of an item write.
-pub(crate) struct IndexChange<'d> {
-    pub index: &'d IndexDefinition,
+pub(crate) struct IndexChange {
+    /// The index's position in the table definition.
+    pub index: usize,
     pub remove: Option<Vec<u8>>,
     pub put: Option<(Vec<u8>, Item)>,
     pub count_delta: i64,
@@ -98,15 +99,15 @@ pub(crate) struct IndexChange<'d> {
 
 /// Works out, and checks, what an item write does to each index. Nothing
 /// is written: a failed check leaves the transaction untouched.
-pub(crate) fn plan<'d>(
-    definition: &'d TableDefinition,
+pub(crate) fn plan(
+    definition: &TableDefinition,
     old: Option<&Item>,
     new: Option<&Item>,
     by_update: bool,
-) -> Result<Vec<IndexChange<'d>>> {
+) -> Result<Vec<IndexChange>> {
     let table_key = &definition.primary_key;
     let mut changes = Vec::with_capacity(definition.indexes.len());
-    for index in &definition.indexes {
+    for (position, index) in definition.indexes.iter().enumerate() {
         let new_entry = match new {
             Some(item) if indexed(index, item, by_update)? => {
                 let projected = index.project(table_key, item);
@@ -124,7 +125,7 @@ pub(crate) fn plan<'d>(
         };
         let size = |entry: &Option<(Vec<u8>, Item)>| entry.as_ref().map_or(0, |(_, item)| item_size(item) as i64);
         let change = IndexChange {
-            index,
+            index: position,
             count_delta: i64::from(new_entry.is_some()) - i64::from(old_entry.is_some()),
             size_delta: size(&new_entry) - old_entry.as_ref().map_or(0, |(_, size)| *size as i64),
             remove: old_entry
@@ -138,12 +139,12 @@ pub(crate) fn plan<'d>(
 }
 
 /// Writes a planned change.
-pub(crate) fn apply(tx: &mut dyn WriteTransaction, change: &IndexChange<'_>) -> Result<()> {
+pub(crate) fn apply(tx: &mut dyn WriteTransaction, index: &IndexDefinition, change: &IndexChange) -> Result<()> {
     if let Some(key) = &change.remove {
-        tx.delete(&change.index.keyspace, key)?;
+        tx.delete(&index.keyspace, key)?;
     }
     if let Some((key, item)) = &change.put {
-        tx.put(&change.index.keyspace, key, &encode_item(item))?;
+        tx.put(&index.keyspace, key, &encode_item(item))?;
     }
     Ok(())
 }

@@ -14,11 +14,11 @@ use std::thread::JoinHandle;
 
 use std::ops::Bound;
 
-use halyard_storage::{Direction, KeyRange, Storage, Visit, WriteTransaction};
+use halyard_storage::{Direction, KeyRange, ReadView, Storage, Visit, WriteTransaction};
 use tokio::sync::oneshot;
 
-use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE};
-use crate::error::{Error, Result};
+use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE, TOKENS_KEYSPACE};
+use crate::error::{CancellationReason, Error, Result};
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
 use crate::indexes;
@@ -43,6 +43,13 @@ pub(crate) enum Command {
     },
     /// PutItem, UpdateItem or DeleteItem on one item.
     WriteItem(ItemWrite),
+    /// BatchWriteItem: independent writes, each applied on its own.
+    WriteItems(Vec<ItemWrite>),
+    /// TransactWriteItems: all of the writes or none.
+    Transaction {
+        writes: Vec<ItemWrite>,
+        token: Option<ClientToken>,
+    },
     /// Copies the existing items after `after` (a table storage key) into
     /// a new global index, a chunk at a time.
     BackfillIndex {
@@ -72,6 +79,8 @@ pub(crate) enum ItemAction {
     Put(Item),
     Update(Update),
     Delete,
+    /// A transaction's ConditionCheck: the condition only.
+    ConditionCheck,
 }
 
 impl Command {
@@ -102,6 +111,11 @@ pub(crate) enum Outcome {
     },
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
+    /// Each write of a batch, in order.
+    Items(Vec<Result<Outcome>>),
+    /// Each write of a committed transaction (none when a repeated client
+    /// token found it already applied).
+    Transaction(Vec<Outcome>),
 }
 
 struct Job {
@@ -358,6 +372,13 @@ impl WriterLoop {
                 Ok(Outcome::Table(table))
             }
             Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
+            Command::WriteItems(writes) => Ok(Outcome::Items(
+                writes
+                    .iter()
+                    .map(|write| self.apply_item_write(tx, write, deltas))
+                    .collect(),
+            )),
+            Command::Transaction { writes, token } => self.apply_transaction(tx, writes, token.as_ref(), deltas),
             Command::BackfillIndex {
                 table,
                 table_id,
@@ -464,12 +485,16 @@ impl WriterLoop {
         Ok(Outcome::Backfill { next: None })
     }
 
-    fn apply_item_write(
+    /// Reads the item, checks the write's condition and works out (and
+    /// checks) everything the write changes, writing nothing.
+    /// `pending_collections` carries item collection sizes already changed
+    /// by earlier writes of the same transaction.
+    fn prepare_item_write(
         &self,
-        tx: &mut dyn WriteTransaction,
+        tx: &dyn ReadView,
         write: &ItemWrite,
-        deltas: &mut StatsDeltas,
-    ) -> Result<Outcome> {
+        pending_collections: &mut HashMap<Vec<u8>, i64>,
+    ) -> Result<PreparedWrite> {
         let table = self.live_table(&write.table, &write.table_id)?;
         let definition = &table.definition;
         let storage_key = keys::storage_key(&definition.primary_key, &write.key)?;
@@ -492,6 +517,17 @@ impl WriterLoop {
         let new = match &write.action {
             ItemAction::Put(item) => Some(item.clone()),
             ItemAction::Delete => None,
+            ItemAction::ConditionCheck => {
+                return Ok(PreparedWrite {
+                    table,
+                    storage_key,
+                    new: old.clone(),
+                    old,
+                    index_changes: Vec::new(),
+                    collection: None,
+                    changes: false,
+                });
+            }
             ItemAction::Update(update) => {
                 let updated = update.apply(old.as_ref().unwrap_or(&write.key))?;
                 if item_size(&updated) > MAX_ITEM_SIZE {
@@ -504,85 +540,225 @@ impl WriterLoop {
         };
         let by_update = matches!(write.action, ItemAction::Update(_));
         let index_changes = indexes::plan(definition, old.as_ref(), new.as_ref(), by_update)?;
-        let size = |item: &Option<Item>| item.as_ref().map_or(0, |i| item_size(i) as i64);
-        let collection_size = if definition.has_local_indexes() {
+        let collection = if definition.has_local_indexes() {
             let local_delta: i64 = index_changes
                 .iter()
-                .filter(|change| change.index.kind == IndexKind::Local)
+                .filter(|change| definition.indexes[change.index].kind == IndexKind::Local)
                 .map(|change| change.size_delta)
                 .sum();
-            let delta = size(&new) - size(&old) + local_delta;
-            Some(self.update_collection_size(tx, definition, &write.key, delta)?)
+            let delta = size_of(&new) - size_of(&old) + local_delta;
+            let record = collection_record(definition, &write.key)?;
+            let current = match pending_collections.get(&record) {
+                Some(size) => *size,
+                None => match tx.get(COLLECTIONS_KEYSPACE, &record)? {
+                    Some(bytes) => i64::from_le_bytes(
+                        bytes
+                            .try_into()
+                            .map_err(|_| Error::Internal("corrupt item collection size".into()))?,
+                    ),
+                    None => 0,
+                },
+            };
+            let size = current + delta;
+            if delta > 0 && size > self.collection_size_limit {
+                return Err(Error::ItemCollectionSizeLimitExceeded(
+                    "Collection size exceeded.".into(),
+                ));
+            }
+            pending_collections.insert(record.clone(), size);
+            Some((record, size))
         } else {
             None
         };
-        // Every check has passed: only now write.
-        match &new {
-            Some(item) => tx.put(&definition.keyspace, &storage_key, &encode_item(item))?,
-            None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
-            None => {}
-        }
-        for change in &index_changes {
-            indexes::apply(tx, change)?;
-            add_delta(
-                deltas,
-                &table,
-                Some(change.index),
-                change.count_delta,
-                change.size_delta,
-            );
-        }
-        add_delta(
-            deltas,
-            &table,
-            None,
-            i64::from(new.is_some()) - i64::from(old.is_some()),
-            size(&new) - size(&old),
-        );
-        Ok(Outcome::Item {
+        Ok(PreparedWrite {
+            table,
+            storage_key,
             old,
             new,
-            collection_size,
+            index_changes,
+            collection,
+            changes: true,
         })
     }
 
-    /// Tracks the size of the item collection (items and local index
-    /// entries of one partition key) and refuses growth past the limit.
-    fn update_collection_size(
+    /// Writes a prepared item write: the item, its index entries, its item
+    /// collection size, and the counters.
+    fn finish_item_write(
         &self,
         tx: &mut dyn WriteTransaction,
-        definition: &TableDefinition,
-        key: &Item,
-        delta: i64,
-    ) -> Result<i64> {
-        let mut record = definition.id.as_bytes().to_vec();
-        record.push(0);
-        let partition = key
-            .get(&definition.primary_key.partition.name)
-            .and_then(keys::key_value)
-            .ok_or_else(|| Error::Internal("partition key missing after validation".into()))?;
-        halyard_storage::keycodec::encode(partition, &mut record);
-        let current = match tx.get(COLLECTIONS_KEYSPACE, &record)? {
-            Some(bytes) => i64::from_le_bytes(
-                bytes
-                    .try_into()
-                    .map_err(|_| Error::Internal("corrupt item collection size".into()))?,
-            ),
-            None => 0,
-        };
-        let size = current + delta;
-        if delta > 0 && size > self.collection_size_limit {
-            return Err(Error::ItemCollectionSizeLimitExceeded(
-                "Collection size exceeded.".into(),
-            ));
+        prepared: PreparedWrite,
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        let PreparedWrite {
+            table,
+            storage_key,
+            old,
+            new,
+            index_changes,
+            collection,
+            changes,
+        } = prepared;
+        if changes {
+            let definition = &table.definition;
+            match &new {
+                Some(item) => tx.put(&definition.keyspace, &storage_key, &encode_item(item))?,
+                None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
+                None => {}
+            }
+            for change in &index_changes {
+                let index = &definition.indexes[change.index];
+                indexes::apply(tx, index, change)?;
+                add_delta(deltas, &table, Some(index), change.count_delta, change.size_delta);
+            }
+            if let Some((record, size)) = &collection {
+                if *size == 0 {
+                    tx.delete(COLLECTIONS_KEYSPACE, record)?;
+                } else {
+                    tx.put(COLLECTIONS_KEYSPACE, record, &size.to_le_bytes())?;
+                }
+            }
+            add_delta(
+                deltas,
+                &table,
+                None,
+                i64::from(new.is_some()) - i64::from(old.is_some()),
+                size_of(&new) - size_of(&old),
+            );
         }
-        if size == 0 {
-            tx.delete(COLLECTIONS_KEYSPACE, &record)?;
-        } else {
-            tx.put(COLLECTIONS_KEYSPACE, &record, &size.to_le_bytes())?;
-        }
-        Ok(size)
+        Ok(Outcome::Item {
+            old,
+            new,
+            collection_size: collection.map(|(_, size)| size),
+        })
     }
+
+    fn apply_item_write(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        write: &ItemWrite,
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        let prepared = self.prepare_item_write(&*tx, write, &mut HashMap::new())?;
+        self.finish_item_write(tx, prepared, deltas)
+    }
+
+    /// All of a transaction's writes, or none: every write is prepared
+    /// (read and checked) before any is written.
+    fn apply_transaction(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        writes: &[ItemWrite],
+        token: Option<&ClientToken>,
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        if let Some(token) = token {
+            if let Some(stored) = tx.get(TOKENS_KEYSPACE, token.token.as_bytes())? {
+                let (fingerprint, expires) = decode_token(&stored)?;
+                if expires > token.now {
+                    if fingerprint != token.fingerprint {
+                        return Err(Error::IdempotentParameterMismatch(
+                            "Request with same client token was previously used with different parameters".into(),
+                        ));
+                    }
+                    // Already applied: succeed without applying again.
+                    return Ok(Outcome::Transaction(Vec::new()));
+                }
+            }
+        }
+        let mut pending_collections = HashMap::new();
+        let mut prepared = Vec::with_capacity(writes.len());
+        let mut reasons = Vec::with_capacity(writes.len());
+        let mut cancelled = false;
+        for write in writes {
+            match self.prepare_item_write(&*tx, write, &mut pending_collections) {
+                Ok(write) => {
+                    prepared.push(write);
+                    reasons.push(CancellationReason::none());
+                }
+                Err(Error::Internal(message)) => return Err(Error::Internal(message)),
+                Err(error) => {
+                    cancelled = true;
+                    reasons.push(CancellationReason::from_error(error));
+                }
+            }
+        }
+        if cancelled {
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for write in prepared {
+            outcomes.push(self.finish_item_write(tx, write, deltas)?);
+        }
+        if let Some(token) = token {
+            tx.put(
+                TOKENS_KEYSPACE,
+                token.token.as_bytes(),
+                &encode_token(token.fingerprint, token.now + TOKEN_LIFETIME),
+            )?;
+        }
+        Ok(Outcome::Transaction(outcomes))
+    }
+}
+
+fn size_of(item: &Option<Item>) -> i64 {
+    item.as_ref().map_or(0, |i| item_size(i) as i64)
+}
+
+/// The record of an item collection: table id, a zero byte, the encoded
+/// partition key.
+fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>> {
+    let mut record = definition.id.as_bytes().to_vec();
+    record.push(0);
+    let partition = key
+        .get(&definition.primary_key.partition.name)
+        .and_then(keys::key_value)
+        .ok_or_else(|| Error::Internal("partition key missing after validation".into()))?;
+    halyard_storage::keycodec::encode(partition, &mut record);
+    Ok(record)
+}
+
+/// An item write whose checks have passed, ready to be written.
+struct PreparedWrite {
+    table: Arc<Table>,
+    storage_key: Vec<u8>,
+    old: Option<Item>,
+    new: Option<Item>,
+    index_changes: Vec<indexes::IndexChange>,
+    /// The item collection's record and its size after the write.
+    collection: Option<(Vec<u8>, i64)>,
+    /// False for a ConditionCheck: nothing to write.
+    changes: bool,
+}
+
+/// How long a transaction's ClientRequestToken is remembered, in seconds.
+const TOKEN_LIFETIME: f64 = 600.0;
+
+/// A transaction's ClientRequestToken and the fingerprint of its request.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientToken {
+    pub token: String,
+    pub fingerprint: u64,
+    /// When the request arrived, in seconds since the epoch.
+    pub now: f64,
+}
+
+fn encode_token(fingerprint: u64, expires: f64) -> Vec<u8> {
+    let mut bytes = fingerprint.to_le_bytes().to_vec();
+    bytes.extend_from_slice(&expires.to_le_bytes());
+    bytes
+}
+
+fn decode_token(bytes: &[u8]) -> Result<(u64, f64)> {
+    let corrupt = || Error::Internal("corrupt client token record".into());
+    let fingerprint = u64::from_le_bytes(bytes.get(..8).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?);
+    let expires = f64::from_le_bytes(
+        bytes
+            .get(8..16)
+            .ok_or_else(corrupt)?
+            .try_into()
+            .map_err(|_| corrupt())?,
+    );
+    Ok((fingerprint, expires))
 }
 
 /// A catalog change to publish once its batch has committed.

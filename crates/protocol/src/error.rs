@@ -59,6 +59,22 @@ impl ProtocolError {
         if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = self {
             body["Item"] = crate::attribute_value::item_to_json(item);
         }
+        if let ProtocolError::Engine(EngineError::TransactionCanceled { reasons }) = self {
+            let reasons: Vec<serde_json::Value> = reasons
+                .iter()
+                .map(|reason| {
+                    let mut entry = json!({ "Code": reason.code });
+                    if let Some(message) = &reason.message {
+                        entry["Message"] = json!(message);
+                    }
+                    if let Some(item) = &reason.item {
+                        entry["Item"] = crate::attribute_value::item_to_json(item);
+                    }
+                    entry
+                })
+                .collect();
+            body["CancellationReasons"] = json!(reasons);
+        }
         WireError { status, body }
     }
 }

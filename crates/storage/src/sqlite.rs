@@ -209,6 +209,16 @@ fn check_format(connection: &Connection, path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Runs a statement without parameters through the statement cache (no
+/// parsing on the hot path).
+fn run_cached(connection: &Connection, sql: &str) -> Result<()> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map_err(engine_error)?;
+    Ok(())
+}
+
 fn table_name(keyspace: &str) -> Result<String> {
     validate_keyspace(keyspace)?;
     Ok(format!("{TABLE_PREFIX}{keyspace}"))
@@ -318,7 +328,7 @@ impl Drop for SqliteReadView<'_> {
     fn drop(&mut self) {
         if let Some(connection) = self.connection.take() {
             // Only a connection whose read transaction ended cleanly goes back.
-            if connection.execute_batch("COMMIT").is_ok() {
+            if run_cached(&connection, "COMMIT").is_ok() {
                 self.storage.return_reader(connection);
             }
         }
@@ -383,7 +393,7 @@ impl WriteTransaction for SqliteWriteTransaction<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.connection.execute_batch("COMMIT").map_err(engine_error)?;
+        run_cached(&self.connection, "COMMIT")?;
         self.committed = true;
         Ok(())
     }
@@ -402,7 +412,7 @@ impl Storage for SqliteStorage {
         let connection = self.take_reader()?;
         // DEFERRED: the snapshot is fixed at the first read, and sees every
         // transaction committed before it.
-        connection.execute_batch("BEGIN").map_err(engine_error)?;
+        run_cached(&connection, "BEGIN")?;
         Ok(Box::new(SqliteReadView {
             storage: self,
             connection: Some(connection),
@@ -411,7 +421,7 @@ impl Storage for SqliteStorage {
 
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
         let connection = lock(&self.writer);
-        connection.execute_batch("BEGIN IMMEDIATE").map_err(engine_error)?;
+        run_cached(&connection, "BEGIN IMMEDIATE")?;
         Ok(Box::new(SqliteWriteTransaction {
             connection,
             committed: false,

@@ -1,6 +1,8 @@
 //! One file per DynamoDB operation: its engine-level validation and its
 //! execution. Wire-level parsing lives in the protocol crate.
 
+mod batch_get_item;
+mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
@@ -13,10 +15,14 @@ mod put_item;
 mod query;
 mod read_target;
 mod scan;
+mod transact_get_items;
+mod transact_write_items;
 mod update_item;
 mod update_table;
 mod write_item;
 
+pub use batch_get_item::{BatchGetTable, BatchGetTableResult};
+pub use batch_write_item::{BatchWriteItemOutput, BatchWriteRequest};
 pub use create_table::CreateTableInput;
 pub use delete_item::DeleteItemInput;
 pub use get_item::{GetItemInput, GetItemOutput};
@@ -27,6 +33,10 @@ pub use put_item::PutItemInput;
 pub use query::{QueryInput, QueryOutput};
 pub use read_target::Select;
 pub use scan::{ScanInput, ScanOutput};
+pub use transact_get_items::{TransactGet, TransactGetItemsOutput};
+pub use transact_write_items::{
+    TransactOperation, TransactWriteAction, TransactWriteItemsInput, TransactWriteItemsOutput,
+};
 pub use update_item::UpdateItemInput;
 pub use update_table::{GlobalSecondaryIndexUpdate, UpdateTableInput};
 pub use write_item::WriteItemOutput;

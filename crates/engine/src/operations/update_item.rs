@@ -5,7 +5,7 @@ use crate::expression::path::PathElement;
 use crate::expression::projection::Projection;
 use crate::expression::update::Update;
 use crate::keys::{table_not_found, validate_key};
-use crate::model::Item;
+use crate::model::{Item, PrimaryKey};
 use crate::writer::ItemAction;
 use crate::{Engine, Error, Result};
 
@@ -29,15 +29,7 @@ impl Engine {
         let schema = &table.definition.primary_key;
         validate_key(schema, &input.key)?;
         let update = input.update.unwrap_or_default();
-        for action in &update.actions {
-            if let Some(PathElement::Attribute(name)) = action.path().0.first() {
-                if schema.is_key_attribute(name) {
-                    return Err(Error::validation(format!(
-                        "One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key"
-                    )));
-                }
-            }
-        }
+        check_update_paths(schema, &update)?;
         let updated_paths = Projection::from_paths(update.actions.iter().map(|a| a.path().clone()).collect());
         let request = ItemWriteRequest {
             key: input.key,
@@ -49,4 +41,18 @@ impl Engine {
         };
         self.write_item(&table, request).await
     }
+}
+
+/// An update may not touch key attributes.
+pub(crate) fn check_update_paths(schema: &PrimaryKey, update: &Update) -> Result<()> {
+    for action in &update.actions {
+        if let Some(PathElement::Attribute(name)) = action.path().0.first() {
+            if schema.is_key_attribute(name) {
+                return Err(Error::validation(format!(
+                    "One or more parameter values were invalid: Cannot update attribute {name}. This attribute is part of the key"
+                )));
+            }
+        }
+    }
+    Ok(())
 }

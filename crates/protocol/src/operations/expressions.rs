@@ -238,6 +238,41 @@ pub(super) fn return_consumed_capacity(
         .unwrap_or(ReturnConsumedCapacity::None))
 }
 
+fn capacity_json(consumed: &ConsumedCapacity, mode: ReturnConsumedCapacity) -> Value {
+    match mode {
+        ReturnConsumedCapacity::Indexes => json!({
+            "TableName": consumed.table_name,
+            "CapacityUnits": consumed.total(),
+            "Table": {"CapacityUnits": consumed.total()},
+        }),
+        _ => json!({"TableName": consumed.table_name, "CapacityUnits": consumed.total()}),
+    }
+}
+
+/// ConsumedCapacity of a multi-table operation: a list, one per table.
+pub(super) fn capacity_list(consumed: &[ConsumedCapacity], mode: ReturnConsumedCapacity) -> Value {
+    Value::Array(consumed.iter().map(|c| capacity_json(c, mode)).collect())
+}
+
+/// ConsumedCapacity of a transaction: also split into read and write units.
+pub(super) fn transaction_capacity_list(consumed: &[ConsumedCapacity], mode: ReturnConsumedCapacity) -> Value {
+    Value::Array(
+        consumed
+            .iter()
+            .map(|c| {
+                let mut entry = capacity_json(c, mode);
+                if c.read_units > 0.0 {
+                    entry["ReadCapacityUnits"] = json!(c.read_units);
+                }
+                if c.write_units > 0.0 {
+                    entry["WriteCapacityUnits"] = json!(c.write_units);
+                }
+                entry
+            })
+            .collect(),
+    )
+}
+
 /// Adds ConsumedCapacity to a response when it was asked for.
 pub(super) fn add_consumed_capacity(
     response: &mut Map<String, Value>,
@@ -245,18 +280,9 @@ pub(super) fn add_consumed_capacity(
     consumed: Option<&ConsumedCapacity>,
 ) {
     let Some(consumed) = consumed else { return };
-    let value = match mode {
-        ReturnConsumedCapacity::None => return,
-        ReturnConsumedCapacity::Total => {
-            json!({"TableName": consumed.table_name, "CapacityUnits": consumed.total()})
-        }
-        ReturnConsumedCapacity::Indexes => json!({
-            "TableName": consumed.table_name,
-            "CapacityUnits": consumed.total(),
-            "Table": {"CapacityUnits": consumed.total()},
-        }),
-    };
-    response.insert("ConsumedCapacity".into(), value);
+    if mode != ReturnConsumedCapacity::None {
+        response.insert("ConsumedCapacity".into(), capacity_json(consumed, mode));
+    }
 }
 
 const RETURN_VALUES_ON_FAILURE: &[(&str, bool)] = &[("ALL_OLD", true), ("NONE", false)];

@@ -1,5 +1,7 @@
 //! One file per DynamoDB operation.
 
+mod batch_get_item;
+mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
@@ -11,6 +13,8 @@ mod put_item;
 mod query;
 mod scan;
 mod table_description;
+mod transact_get_items;
+mod transact_write_items;
 mod update_item;
 mod update_table;
 
@@ -37,6 +41,10 @@ pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'
         "Scan" => scan::handle(engine, request).await,
         "Query" => query::handle(engine, request).await,
         "UpdateItem" => update_item::handle(engine, request).await,
+        "BatchGetItem" => batch_get_item::handle(engine, request).await,
+        "BatchWriteItem" => batch_write_item::handle(engine, request).await,
+        "TransactGetItems" => transact_get_items::handle(engine, request).await,
+        "TransactWriteItems" => transact_write_items::handle(engine, request).await,
         _ => Err(ProtocolError::UnknownOperation),
     }
 }

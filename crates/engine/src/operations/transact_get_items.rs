@@ -1,0 +1,66 @@
+use std::collections::HashSet;
+
+use super::{read_units, ConsumedCapacity};
+use crate::expression::projection::Projection;
+use crate::keys::{storage_key, table_not_found, validate_key};
+use crate::model::item_codec::decode_item;
+use crate::model::{item_size, Item};
+use crate::{Engine, Error, Result};
+
+/// One Get of a TransactGetItems request.
+#[derive(Debug, Clone, Default)]
+pub struct TransactGet {
+    pub table_name: String,
+    pub key: Item,
+    pub projection: Option<Projection>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct TransactGetItemsOutput {
+    /// One entry per Get, in order; `None` where the item does not exist.
+    pub items: Vec<Option<Item>>,
+    pub consumed_capacity: Vec<ConsumedCapacity>,
+}
+
+impl Engine {
+    /// Reads every item from one snapshot: a consistent view across items
+    /// and tables.
+    pub async fn transact_get_items(&self, gets: Vec<TransactGet>) -> Result<TransactGetItemsOutput> {
+        let mut seen = HashSet::new();
+        let mut reads = Vec::with_capacity(gets.len());
+        for get in gets {
+            let table = self.catalog.get(&get.table_name).ok_or_else(table_not_found)?;
+            validate_key(&table.definition.primary_key, &get.key)?;
+            let key = storage_key(&table.definition.primary_key, &get.key)?;
+            if !seen.insert((get.table_name.clone(), key.clone())) {
+                return Err(Error::validation(
+                    "Transaction request cannot include multiple operations on one item",
+                ));
+            }
+            reads.push((table.definition.keyspace.clone(), key, get));
+        }
+        self.read(move |view| {
+            let mut output = TransactGetItemsOutput::default();
+            let mut units: std::collections::BTreeMap<String, f64> = Default::default();
+            for (keyspace, key, get) in reads {
+                let item = view
+                    .get(&keyspace, &key)?
+                    .map(|bytes| decode_item(&bytes))
+                    .transpose()?;
+                // Transactional reads cost twice a strongly consistent read.
+                *units.entry(get.table_name.clone()).or_default() +=
+                    2.0 * read_units(item.as_ref().map_or(0, item_size), true);
+                output.items.push(item.map(|item| match &get.projection {
+                    Some(projection) => projection.apply(&item),
+                    None => item,
+                }));
+            }
+            output.consumed_capacity = units
+                .into_iter()
+                .map(|(table, units)| ConsumedCapacity::read(&table, units))
+                .collect();
+            Ok(output)
+        })
+        .await
+    }
+}

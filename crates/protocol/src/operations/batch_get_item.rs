@@ -1,0 +1,104 @@
+use halyard_engine::{BatchGetTable, Engine, Error as EngineError};
+use serde_json::{Map, Value};
+
+use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
+use super::get_item::projection;
+use crate::attribute_value::{item_from_json, item_to_json};
+use crate::constraints::ConstraintViolations;
+use crate::error::ProtocolError;
+use crate::fields::{as_object, Fields};
+
+/// DynamoDB's limit on the keys of one BatchGetItem.
+const MAX_KEYS: usize = 100;
+
+pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+    let mut violations = ConstraintViolations::default();
+    let request_items = request.map("RequestItems")?;
+    violations.required(request_items, "requestItems");
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    violations.into_result()?;
+    let request_items = request_items.expect("required checked");
+    if request_items.is_empty() {
+        return Err(EngineError::validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        )
+        .into());
+    }
+    let mut tables = Vec::with_capacity(request_items.len());
+    let mut total_keys = 0;
+    for (table_name, entry) in request_items {
+        let mut table_violations = ConstraintViolations::default();
+        table_violations.table_name(Some(table_name), "requestItems.key");
+        let entry = as_object(entry)?;
+        let keys = entry.list("Keys")?;
+        table_violations.required(keys, &format!("requestItems.{table_name}.member.keys"));
+        if keys.is_some_and(|keys| keys.is_empty()) {
+            table_violations.add(
+                Some("[]"),
+                &format!("requestItems.{table_name}.member.keys"),
+                "have length greater than or equal to 1",
+            );
+        }
+        if keys.is_some_and(|keys| keys.len() > MAX_KEYS) {
+            table_violations.add(
+                Some("[...]"),
+                &format!("requestItems.{table_name}.member.keys"),
+                &format!("have length less than or equal to {MAX_KEYS}"),
+            );
+        }
+        table_violations.into_result()?;
+        let placeholders = RequestPlaceholders::parse(entry, &["ProjectionExpression"])?;
+        let mut tracker = placeholders.tracker();
+        let projection = projection(entry, &mut tracker)?;
+        tracker.check_all_used()?;
+        let keys = keys
+            .expect("required checked")
+            .iter()
+            .map(|key| match key {
+                Value::Object(map) => item_from_json(map),
+                other => Err(crate::fields::wrong_type(other, "Map")),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        total_keys += keys.len();
+        tables.push(BatchGetTable {
+            table_name: table_name.clone(),
+            keys,
+            projection,
+            consistent_read: entry.boolean("ConsistentRead")?.unwrap_or(false),
+        });
+    }
+    if total_keys > MAX_KEYS {
+        return Err(EngineError::validation("Too many items requested for the BatchGetItem call").into());
+    }
+    let results = engine.batch_get_item(tables).await?;
+
+    let mut responses = Map::new();
+    let mut unprocessed = Map::new();
+    let mut consumed = Vec::new();
+    for ((table_name, entry), result) in request_items.iter().zip(results) {
+        responses.insert(
+            table_name.clone(),
+            Value::Array(result.items.iter().map(item_to_json).collect()),
+        );
+        if !result.unprocessed_keys.is_empty() {
+            // The table's request as it was, with only the keys not read.
+            let mut rest = entry.as_object().cloned().unwrap_or_default();
+            rest.insert(
+                "Keys".into(),
+                Value::Array(result.unprocessed_keys.iter().map(item_to_json).collect()),
+            );
+            unprocessed.insert(table_name.clone(), Value::Object(rest));
+        }
+        consumed.extend(result.consumed_capacity);
+    }
+    let mut response = Map::new();
+    response.insert("Responses".into(), Value::Object(responses));
+    response.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
+    if capacity != ReturnConsumedCapacity::None {
+        response.insert(
+            "ConsumedCapacity".into(),
+            super::expressions::capacity_list(&consumed, capacity),
+        );
+    }
+    Ok(Value::Object(response))
+}

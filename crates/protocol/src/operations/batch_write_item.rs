@@ -1,0 +1,89 @@
+use halyard_engine::{BatchWriteRequest, Engine, Error as EngineError};
+use serde_json::{json, Map, Value};
+
+use super::expressions::{return_consumed_capacity, return_item_collection_metrics, ReturnConsumedCapacity};
+use crate::attribute_value::item_from_json;
+use crate::constraints::ConstraintViolations;
+use crate::error::ProtocolError;
+use crate::fields::{as_object, Fields};
+
+/// DynamoDB's limit on the requests of one BatchWriteItem.
+const MAX_REQUESTS: usize = 25;
+
+pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+    let mut violations = ConstraintViolations::default();
+    let request_items = request.map("RequestItems")?;
+    violations.required(request_items, "requestItems");
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    return_item_collection_metrics(request, &mut violations)?;
+    violations.into_result()?;
+    let request_items = request_items.expect("required checked");
+    if request_items.is_empty() {
+        return Err(EngineError::validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        )
+        .into());
+    }
+    let mut requests = Vec::new();
+    for (table_name, list) in request_items {
+        let mut table_violations = ConstraintViolations::default();
+        table_violations.table_name(Some(table_name), "requestItems.key");
+        table_violations.into_result()?;
+        let Value::Array(list) = list else {
+            return Err(ProtocolError::Serialization(
+                "Unexpected value type in payload: RequestItems entries are lists".into(),
+            ));
+        };
+        if list.is_empty() || list.len() > MAX_REQUESTS {
+            let shown = if list.is_empty() {
+                String::new()
+            } else {
+                "...".to_string()
+            };
+            return Err(EngineError::validation(format!(
+                "1 validation error detected: Value '{{{table_name}=[{shown}]}}' at 'requestItems' failed to satisfy constraint: Map value must satisfy constraint: [Member must have length less than or equal to 25, Member must have length greater than or equal to 1]"
+            ))
+            .into());
+        }
+        for entry in list {
+            let entry = as_object(entry)?;
+            match (entry.object("PutRequest")?, entry.object("DeleteRequest")?) {
+                (Some(put), None) => {
+                    let item = put.map("Item")?.ok_or_else(|| {
+                        ProtocolError::from(EngineError::validation(
+                            "1 validation error detected: Value null at 'requestItems.member.putRequest.item' failed to satisfy constraint: Member must not be null",
+                        ))
+                    })?;
+                    requests.push(BatchWriteRequest::Put { table_name: table_name.clone(), item: item_from_json(item)? });
+                }
+                (None, Some(delete)) => {
+                    let key = delete.map("Key")?.ok_or_else(|| {
+                        ProtocolError::from(EngineError::validation(
+                            "1 validation error detected: Value null at 'requestItems.member.deleteRequest.key' failed to satisfy constraint: Member must not be null",
+                        ))
+                    })?;
+                    requests.push(BatchWriteRequest::Delete { table_name: table_name.clone(), key: item_from_json(key)? });
+                }
+                _ => {
+                    return Err(EngineError::validation(
+                        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes",
+                    )
+                    .into())
+                }
+            }
+        }
+    }
+    if requests.len() > MAX_REQUESTS {
+        return Err(EngineError::validation("Too many items requested for the BatchWriteItem call").into());
+    }
+    let output = engine.batch_write_item(requests).await?;
+    let mut response = Map::new();
+    response.insert("UnprocessedItems".into(), json!({}));
+    if capacity != ReturnConsumedCapacity::None {
+        response.insert(
+            "ConsumedCapacity".into(),
+            super::expressions::capacity_list(&output.consumed_capacity, capacity),
+        );
+    }
+    Ok(Value::Object(response))
+}

@@ -1,0 +1,67 @@
+use halyard_engine::{Engine, Error as EngineError, TransactGet};
+use serde_json::{json, Map, Value};
+
+use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
+use super::get_item::projection;
+use super::table_name;
+use crate::attribute_value::{item_from_json, item_to_json};
+use crate::constraints::ConstraintViolations;
+use crate::error::ProtocolError;
+use crate::fields::{as_object, Fields};
+
+pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+    let mut violations = ConstraintViolations::default();
+    let items = request.list("TransactItems")?;
+    violations.required(items, "transactItems");
+    if let Some(items) = items {
+        if items.is_empty() {
+            violations.add(Some("[]"), "transactItems", "have length greater than or equal to 1");
+        }
+        if items.len() > 100 {
+            violations.add(Some("[...]"), "transactItems", "have length less than or equal to 100");
+        }
+    }
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    violations.into_result()?;
+    let mut gets = Vec::new();
+    for entry in items.expect("required checked") {
+        let entry = as_object(entry)?;
+        let get = entry.object("Get")?.ok_or_else(|| {
+            ProtocolError::from(EngineError::validation(
+                "1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null",
+            ))
+        })?;
+        let mut get_violations = ConstraintViolations::default();
+        let table = table_name(get, &mut get_violations)?.to_string();
+        let key = get.map("Key")?;
+        get_violations.required(key, "transactItems.member.get.key");
+        get_violations.into_result()?;
+        let placeholders = RequestPlaceholders::parse(get, &["ProjectionExpression"])?;
+        let mut tracker = placeholders.tracker();
+        let projection = projection(get, &mut tracker)?;
+        tracker.check_all_used()?;
+        gets.push(TransactGet {
+            table_name: table,
+            key: item_from_json(key.expect("required checked"))?,
+            projection,
+        });
+    }
+    let output = engine.transact_get_items(gets).await?;
+    let responses: Vec<Value> = output
+        .items
+        .iter()
+        .map(|item| match item {
+            Some(item) => json!({ "Item": item_to_json(item) }),
+            None => json!({}),
+        })
+        .collect();
+    let mut response = Map::new();
+    response.insert("Responses".into(), Value::Array(responses));
+    if capacity != ReturnConsumedCapacity::None {
+        response.insert(
+            "ConsumedCapacity".into(),
+            super::expressions::transaction_capacity_list(&output.consumed_capacity, capacity),
+        );
+    }
+    Ok(Value::Object(response))
+}
