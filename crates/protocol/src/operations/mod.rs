@@ -9,6 +9,7 @@ mod describe_table;
 mod expressions;
 mod get_item;
 mod list_tables;
+mod page_request;
 mod put_item;
 mod query;
 mod scan;
@@ -17,6 +18,7 @@ mod transact_get_items;
 mod transact_write_items;
 mod update_item;
 mod update_table;
+mod write_request;
 
 use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, Select, WriteItemOutput};
 use serde_json::{Map, Value};

@@ -1,42 +1,30 @@
 use halyard_engine::{Engine, PutItemInput};
 use serde_json::Value;
 
-use super::expressions::{
-    conditional_operator, legacy_conditions, return_consumed_capacity, return_item_collection_metrics,
-    return_old_on_failure, write_condition, RequestPlaceholders,
-};
-use super::{return_values, table_name, write_response};
-use crate::attribute_value::item_from_json;
+use super::expressions::RequestPlaceholders;
+use super::write_request::WriteRequest;
+use super::write_response;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
-    let name = table_name(request, &mut violations)?;
-    let item = request.map("Item")?;
-    violations.required(item, "item");
-    let return_values = return_values(request, &mut violations)?;
-    let capacity = return_consumed_capacity(request, &mut violations)?;
-    let collection_metrics = return_item_collection_metrics(request, &mut violations)?;
-    let return_old_on_failure = return_old_on_failure(request, &mut violations)?;
-    let expected = legacy_conditions(request, "Expected", &mut violations)?;
-    let operator = conditional_operator(request, &mut violations)?;
+    let mut write = WriteRequest::parse(request, "Item", &mut violations)?;
     violations.into_result()?;
     let placeholders = RequestPlaceholders::parse(request, &["ConditionExpression"])?;
     let mut tracker = placeholders.tracker();
-    let condition = write_condition(request, &mut tracker, expected, operator)?;
+    let condition = write.condition(request, &mut tracker)?;
     tracker.check_all_used()?;
-    let item = item_from_json(item.expect("required checked"))?;
 
     let output = engine
         .put_item(PutItemInput {
-            table_name: name.to_string(),
-            item,
+            table_name: write.table_name.to_string(),
+            item: write.target()?,
             condition,
-            return_values,
-            return_old_on_failure,
+            return_values: write.return_values,
+            return_old_on_failure: write.return_old_on_failure,
         })
         .await?;
-    Ok(write_response(output, capacity, collection_metrics))
+    Ok(write_response(output, write.capacity, write.collection_metrics))
 }
