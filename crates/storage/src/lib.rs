@@ -119,6 +119,9 @@ pub trait WriteTransaction: ReadView {
 pub trait Storage: Send + Sync {
     /// A consistent read snapshot that sees every committed transaction.
     fn snapshot(&self) -> Result<Box<dyn ReadView + '_>>;
+    /// A single point read of the latest committed state: cheaper than a
+    /// snapshot when only one key is read.
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>>;
     /// Starts the write transaction. Callers serialise writes (Halyard has
     /// one writer); a second concurrent call waits for the first to finish.
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;

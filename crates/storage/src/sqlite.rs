@@ -21,6 +21,9 @@ pub const FORMAT_VERSION: i64 = 1;
 const DATABASE_FILE: &str = "halyard.db";
 const LOCK_FILE: &str = "LOCK";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// Pages are read through a memory map of up to this size, saving a read
+/// system call and a copy per page (they are page cache, not heap).
+const MMAP_BYTES: u64 = 256 * 1024 * 1024;
 /// Prefix of the SQL table that holds a keyspace.
 const TABLE_PREFIX: &str = "ks_";
 
@@ -155,7 +158,8 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
         .execute_batch(&format!(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = {synchronous};
-             PRAGMA busy_timeout = 10000;"
+             PRAGMA busy_timeout = 10000;
+             PRAGMA mmap_size = {MMAP_BYTES};"
         ))
         .map_err(|e| foreign_or_engine(path, e))?;
     connection.set_prepared_statement_cache_capacity(64);
@@ -417,6 +421,14 @@ impl Storage for SqliteStorage {
             storage: self,
             connection: Some(connection),
         }))
+    }
+
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        // One statement is its own (autocommit) read transaction.
+        let connection = self.take_reader()?;
+        let value = get(&connection, keyspace, key);
+        self.return_reader(connection);
+        value
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {

@@ -27,14 +27,7 @@ impl Engine {
         validate_key(&table.definition.primary_key, &input.key)?;
         let key = storage_key(&table.definition.primary_key, &input.key)?;
         let keyspace = table.definition.keyspace.clone();
-        let item = self
-            .read(move |view| {
-                view.get(&keyspace, &key)?
-                    .map(|bytes| decode_item(&bytes))
-                    .transpose()
-                    .map_err(Into::into)
-            })
-            .await?;
+        let item = self.storage.get(&keyspace, &key)?.map(|bytes| decode_item(&bytes)).transpose()?;
         let consumed_capacity = ConsumedCapacity::read(
             &input.table_name,
             read_units(item.as_ref().map_or(0, item_size), input.consistent_read),
