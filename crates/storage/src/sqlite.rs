@@ -21,9 +21,10 @@ pub const FORMAT_VERSION: i64 = 1;
 const DATABASE_FILE: &str = "halyard.db";
 const LOCK_FILE: &str = "LOCK";
 const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
-/// Pages are read through a memory map of up to this size, saving a read
+/// Pages are read through a memory map of up to this size (per connection:
+/// it bounds resident memory, not the data size), saving a read
 /// system call and a copy per page (they are page cache, not heap).
-const MMAP_BYTES: u64 = 256 * 1024 * 1024;
+const MMAP_BYTES: u64 = 64 * 1024 * 1024;
 /// Prefix of the SQL table that holds a keyspace.
 const TABLE_PREFIX: &str = "ks_";
 

@@ -26,8 +26,11 @@ impl Engine {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
         let key = storage_key(&table.definition.primary_key, &input.key)?;
-        let keyspace = table.definition.keyspace.clone();
-        let item = self.storage.get(&keyspace, &key)?.map(|bytes| decode_item(&bytes)).transpose()?;
+        let item = self
+            .storage
+            .get(&table.definition.keyspace, &key)?
+            .map(|bytes| decode_item(&bytes))
+            .transpose()?;
         let consumed_capacity = ConsumedCapacity::read(
             &input.table_name,
             read_units(item.as_ref().map_or(0, item_size), input.consistent_read),
