@@ -163,6 +163,21 @@ def client(server):
 
 
 @pytest.fixture
+def lax(server):
+    """A client that sends what it is given (no client-side validation)."""
+    return server.client(parameter_validation=False)
+
+
+@pytest.fixture
+def tables(client, table_name):
+    """Two tables: `h` (pk S) and `r` (pk S, sk N)."""
+    h, r = table_name + "-h", table_name + "-r"
+    create_table(client, h)
+    create_table(client, r, range_key=("sk", "N"))
+    return h, r
+
+
+@pytest.fixture
 def table_name():
     return f"t-{uuid.uuid4().hex[:12]}"
 

@@ -14,3 +14,13 @@ def expect_error(call, error_type, message=None, status=400, contains=None, **kw
         assert contains in error["Error"]["Message"], error
     assert error["ResponseMetadata"]["HTTPStatusCode"] == status, error
     return error
+
+
+def hkey(pk):
+    """A key of a table keyed by `pk` (S)."""
+    return {"pk": {"S": pk}}
+
+
+def rkey(pk, sk):
+    """A key of a table keyed by `pk` (S) and `sk` (N)."""
+    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}

@@ -18,7 +18,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from conftest import create_table
-from helpers import expect_error
+from helpers import expect_error, hkey, rkey
 
 VE = "ValidationException"
 MIB = 1024 * 1024
@@ -27,28 +27,6 @@ KEY_MISMATCH = "The provided key element does not match the schema"
 DUPLICATES = "Provided list of item keys contains duplicates"
 SHAPE_25 = ("failed to satisfy constraint: Map value must satisfy constraint: "
             "[Member must have length less than or equal to 25, Member must have length greater than or equal to 1]")
-
-
-@pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
-def tables(client, table_name):
-    """Two tables: `h` (pk S) and `r` (pk S, sk N)."""
-    h, r = table_name + "-h", table_name + "-r"
-    create_table(client, h)
-    create_table(client, r, range_key=("sk", "N"))
-    return h, r
-
-
-def hkey(pk):
-    return {"pk": {"S": pk}}
-
-
-def rkey(pk, sk):
-    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
 
 
 def put(item):

@@ -40,11 +40,6 @@ def table(client, table_name):
     return table_name
 
 
-@pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
 def get(client, table, pk="item"):
     return client.get_item(TableName=table, Key={"pk": {"S": pk}}, ConsistentRead=True).get("Item")
 

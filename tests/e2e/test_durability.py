@@ -29,12 +29,12 @@ def test_data_survives_restart(fresh_server):
     assert "Item" not in client.get_item(TableName="persist", Key={"pk": {"S": "p"}, "sk": {"N": "7"}})
 
 
-def test_acknowledged_writes_survive_sigkill(fresh_server):
-    """Several clients write concurrently; the server is killed with SIGKILL
-    mid-stream; after restart every acknowledged write is there, intact."""
-    server = fresh_server.start()
-    create_table(server.client(), "crash", range_key=("sk", "N"))
-    acknowledged = {}  # (writer, seq) -> payload
+def kill_during_writes(server, write, writers, minimum):
+    """Runs `writers` threads calling write(client, writer_id, seq) -> value
+    in a loop, kills the server with SIGKILL once `minimum` writes were
+    acknowledged, and returns {(writer_id, seq): value} of the acknowledged
+    ones (a write that raised was never acknowledged)."""
+    acknowledged = {}
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -42,27 +42,41 @@ def test_acknowledged_writes_survive_sigkill(fresh_server):
         client = server.client()
         seq = 0
         while not stop.is_set() and seq < 100_000:
-            payload = f"{writer_id}-{seq}-" + "x" * (seq % 200)
             try:
-                client.put_item(TableName="crash", Item={"pk": {"S": f"w{writer_id}"}, "sk": {"N": str(seq)},
-                                                         "payload": {"S": payload}})
+                value = write(client, writer_id, seq)
             except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-                return  # the server died: this write was never acknowledged
+                return
             with lock:
-                acknowledged[(writer_id, seq)] = payload
+                acknowledged[(writer_id, seq)] = value
             seq += 1
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(6)]
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
     for thread in threads:
         thread.start()
     deadline = time.time() + 30
-    while len(acknowledged) < 300 and time.time() < deadline:
+    while len(acknowledged) < minimum and time.time() < deadline:
         time.sleep(0.05)
     server.kill()
     stop.set()
     for thread in threads:
         thread.join(timeout=30)
-    assert len(acknowledged) >= 300
+    assert len(acknowledged) >= minimum
+    return acknowledged
+
+
+def test_acknowledged_writes_survive_sigkill(fresh_server):
+    """Several clients write concurrently; the server is killed with SIGKILL
+    mid-stream; after restart every acknowledged write is there, intact."""
+    server = fresh_server.start()
+    create_table(server.client(), "crash", range_key=("sk", "N"))
+
+    def put(client, writer_id, seq):
+        payload = f"{writer_id}-{seq}-" + "x" * (seq % 200)
+        client.put_item(TableName="crash", Item={"pk": {"S": f"w{writer_id}"}, "sk": {"N": str(seq)},
+                                                 "payload": {"S": payload}})
+        return payload
+
+    acknowledged = kill_during_writes(server, put, writers=6, minimum=300)
 
     server.start()
     client = server.client()
@@ -138,38 +152,17 @@ def test_transactions_are_all_or_nothing_across_sigkill(fresh_server):
     client = server.client()
     create_table(client, "ledger_a")
     create_table(client, "ledger_b")
-    acknowledged = set()
-    lock = threading.Lock()
-    stop = threading.Event()
 
-    def writer(writer_id):
-        client = server.client()
-        seq = 0
-        while not stop.is_set() and seq < 100_000:
-            pair = f"w{writer_id}-{seq}"
-            try:
-                client.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": "ledger_a", "Item": {"pk": {"S": pair}, "amount": {"N": str(seq)}}}},
-                    {"Put": {"TableName": "ledger_b", "Item": {"pk": {"S": pair}, "amount": {"N": str(-seq)}},
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-                ])
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
-                return
-            with lock:
-                acknowledged.add(pair)
-            seq += 1
+    def transfer(client, writer_id, seq):
+        pair = f"w{writer_id}-{seq}"
+        client.transact_write_items(TransactItems=[
+            {"Put": {"TableName": "ledger_a", "Item": {"pk": {"S": pair}, "amount": {"N": str(seq)}}}},
+            {"Put": {"TableName": "ledger_b", "Item": {"pk": {"S": pair}, "amount": {"N": str(-seq)}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+        return pair
 
-    threads = [threading.Thread(target=writer, args=(i,)) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    deadline = time.time() + 30
-    while len(acknowledged) < 200 and time.time() < deadline:
-        time.sleep(0.05)
-    server.kill()
-    stop.set()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert len(acknowledged) >= 200
+    acknowledged = set(kill_during_writes(server, transfer, writers=4, minimum=200).values())
 
     server.start()
     client = server.client()

@@ -31,11 +31,6 @@ def index(name, hash_key, range_key=None, projection=None, **extra):
 
 
 @pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
 def rejects(lax, table_name):
     """rejects(message, contains=..., **request): CreateTable fails with a
     ValidationException and no table is left behind."""

@@ -18,11 +18,6 @@ NUMBERS = ["-100", "-10.5", "-1", "-0.001", "0", "0.001", "0.5", "1", "2", "10",
 
 
 @pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
 def ntable(client, table_name):
     """pk S, sk N; partition "a" holds sk 0..9 with x = sk % 3, partition "b" one item."""
     create_table(client, table_name, range_key=("sk", "N"))

@@ -12,11 +12,6 @@ VE = "ValidationException"
 
 
 @pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
 def table(client, table_name):
     """pk S "k0".."k19", x = i (N), tag = "even"/"odd", tags SS on multiples of 5."""
     create_table(client, table_name)

@@ -15,7 +15,7 @@ import botocore.exceptions
 import pytest
 
 from conftest import create_table
-from helpers import expect_error
+from helpers import expect_error, hkey, rkey
 from test_batch import AWS, aws
 
 VE = "ValidationException"
@@ -23,28 +23,6 @@ CANCELLED = "Transaction cancelled, please refer cancellation reasons for specif
 SAME_ITEM = "Transaction request cannot include multiple operations on one item"
 KEY_MISMATCH = "The provided key element does not match the schema"
 MISSING_TABLE = "Requested resource not found"
-
-
-@pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
-def tables(client, table_name):
-    """Two tables: `h` (pk S) and `r` (pk S, sk N)."""
-    h, r = table_name + "-h", table_name + "-r"
-    create_table(client, h)
-    create_table(client, r, range_key=("sk", "N"))
-    return h, r
-
-
-def hkey(pk):
-    return {"pk": {"S": pk}}
-
-
-def rkey(pk, sk):
-    return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
 
 
 def get(client, table, key):

@@ -31,11 +31,6 @@ def table(client, table_name):
     return table_name
 
 
-@pytest.fixture
-def lax(server):
-    return server.client(parameter_validation=False)
-
-
 def get(client, table, key=KEY):
     return client.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 

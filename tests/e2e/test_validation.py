@@ -7,12 +7,6 @@ from helpers import expect_error
 
 
 @pytest.fixture
-def lax(server):
-    """A client that sends what it is given (no client-side validation)."""
-    return server.client(parameter_validation=False)
-
-
-@pytest.fixture
 def table(client, table_name):
     create_table(client, table_name, range_key=("sk", "S"))
     return table_name

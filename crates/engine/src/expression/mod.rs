@@ -22,72 +22,63 @@ use crate::model::AttributeValue;
 /// DynamoDB's limit on the length of one expression.
 pub const MAX_EXPRESSION_BYTES: usize = 4096;
 
-/// `ExpressionAttributeNames` and `ExpressionAttributeValues` of one request,
-/// tracking which of them its expressions used so that unused ones can be
-/// reported as DynamoDB does.
-pub struct ExpressionNames<'a> {
-    names: &'a HashMap<String, String>,
+/// One kind of placeholder given with a request (`ExpressionAttributeNames`
+/// or `ExpressionAttributeValues`), tracking which ones its expressions
+/// used so that unused ones can be reported as DynamoDB does.
+pub struct PlaceholderMap<'a, T> {
+    map: &'a HashMap<String, T>,
     used: BTreeSet<&'a str>,
+    parameter: &'static str,
 }
 
-impl<'a> ExpressionNames<'a> {
+pub type ExpressionNames<'a> = PlaceholderMap<'a, String>;
+pub type ExpressionValues<'a> = PlaceholderMap<'a, AttributeValue>;
+
+impl<'a> PlaceholderMap<'a, String> {
     pub fn new(names: &'a HashMap<String, String>) -> Self {
-        ExpressionNames {
-            names,
+        PlaceholderMap {
+            map: names,
             used: BTreeSet::new(),
+            parameter: "ExpressionAttributeNames",
         }
     }
-
-    fn resolve(&mut self, placeholder: &str) -> Option<&'a str> {
-        let (key, value) = self.names.get_key_value(placeholder)?;
-        self.used.insert(key.as_str());
-        Some(value.as_str())
-    }
-
-    /// DynamoDB's error for names given but not used by any expression.
-    pub fn check_all_used(&self) -> Result<(), Error> {
-        check_all_used(self.names.keys(), &self.used, "ExpressionAttributeNames")
-    }
 }
 
-pub struct ExpressionValues<'a> {
-    values: &'a HashMap<String, AttributeValue>,
-    used: BTreeSet<&'a str>,
-}
-
-impl<'a> ExpressionValues<'a> {
+impl<'a> PlaceholderMap<'a, AttributeValue> {
     pub fn new(values: &'a HashMap<String, AttributeValue>) -> Self {
-        ExpressionValues {
-            values,
+        PlaceholderMap {
+            map: values,
             used: BTreeSet::new(),
+            parameter: "ExpressionAttributeValues",
         }
     }
+}
 
-    fn resolve(&mut self, placeholder: &str) -> Option<&'a AttributeValue> {
-        let (key, value) = self.values.get_key_value(placeholder)?;
+impl<'a, T> PlaceholderMap<'a, T> {
+    fn resolve(&mut self, placeholder: &str) -> Option<&'a T> {
+        let (key, value) = self.map.get_key_value(placeholder)?;
         self.used.insert(key.as_str());
         Some(value)
     }
 
+    /// DynamoDB's error for placeholders given but used by no expression.
     pub fn check_all_used(&self) -> Result<(), Error> {
-        check_all_used(self.values.keys(), &self.used, "ExpressionAttributeValues")
+        let mut unused: Vec<&str> = self
+            .map
+            .keys()
+            .map(String::as_str)
+            .filter(|key| !self.used.contains(key))
+            .collect();
+        if unused.is_empty() {
+            return Ok(());
+        }
+        unused.sort_unstable();
+        Err(Error::validation(format!(
+            "Value provided in {} unused in expressions: keys: {{{}}}",
+            self.parameter,
+            unused.join(", ")
+        )))
     }
-}
-
-fn check_all_used<'k>(
-    keys: impl Iterator<Item = &'k String>,
-    used: &BTreeSet<&str>,
-    parameter: &str,
-) -> Result<(), Error> {
-    let mut unused: Vec<&str> = keys.map(String::as_str).filter(|key| !used.contains(key)).collect();
-    if unused.is_empty() {
-        return Ok(());
-    }
-    unused.sort_unstable();
-    Err(Error::validation(format!(
-        "Value provided in {parameter} unused in expressions: keys: {{{}}}",
-        unused.join(", ")
-    )))
 }
 
 /// The placeholders of one request, shared by all its expressions.

@@ -99,7 +99,7 @@ fn parse_name(lexer: &mut Lexer<'_>, names: &mut ExpressionNames<'_>) -> Result<
             }
             Ok(name.to_string())
         }
-        Token::NamePlaceholder(placeholder) => names.resolve(placeholder).map(str::to_string).ok_or_else(|| {
+        Token::NamePlaceholder(placeholder) => names.resolve(placeholder).cloned().ok_or_else(|| {
             format!(
                 "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
             )
