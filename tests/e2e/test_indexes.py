@@ -562,3 +562,32 @@ def test_create_table_response_describes_indexes(client, table_name):
         client.put_item(TableName=table_name, Item={"pk": S("p"), "sk": S(value), "g": N(value)})
     items = query_all(client, table_name, "lsi_g", "pk = :p", {":p": S("p")})
     assert [i["g"]["N"] for i in items] == ["-1", "2.5", "10", "100"]
+
+
+def test_consumed_capacity_by_index(client, table_name):
+    """INDEXES breaks write capacity down by table and by index; TOTAL sums it."""
+    client.create_table(
+        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "g", "l")],
+        GlobalSecondaryIndexes=[{"IndexName": "by_g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        LocalSecondaryIndexes=[{"IndexName": "by_l", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                                                   {"AttributeName": "l", "KeyType": "RANGE"}],
+                                "Projection": {"ProjectionType": "KEYS_ONLY"}}])
+    item = {"pk": {"S": "p"}, "sk": {"S": "s"}, "g": {"S": "G"}, "l": {"S": "L"}}
+    consumed = client.put_item(TableName=table_name, Item=item, ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert consumed["Table"] == {"CapacityUnits": 1.0}
+    assert consumed["GlobalSecondaryIndexes"] == {"by_g": {"CapacityUnits": 1.0}}
+    assert consumed["LocalSecondaryIndexes"] == {"by_l": {"CapacityUnits": 1.0}}
+    assert consumed["CapacityUnits"] == 3.0
+    # Moving the GSI key deletes one entry and writes another: two units.
+    consumed = client.update_item(TableName=table_name, Key={"pk": {"S": "p"}, "sk": {"S": "s"}},
+                                  UpdateExpression="SET g = :g", ExpressionAttributeValues={":g": {"S": "H"}},
+                                  ReturnConsumedCapacity="TOTAL")["ConsumedCapacity"]
+    # The local index projects nothing that changed: no write there.
+    assert consumed == {"TableName": table_name, "CapacityUnits": 1.0 + 2.0}
+    # A write that leaves an item out of an index costs that index nothing.
+    consumed = client.put_item(TableName=table_name, Item={"pk": {"S": "q"}, "sk": {"S": "s"}},
+                               ReturnConsumedCapacity="INDEXES")["ConsumedCapacity"]
+    assert consumed == {"TableName": table_name, "CapacityUnits": 1.0, "Table": {"CapacityUnits": 1.0}}

@@ -117,21 +117,27 @@ pub(crate) fn plan(
         };
         // The old item passed these checks when it was written.
         let old_entry = match old {
-            Some(item) if indexed(index, item, false).unwrap_or(false) => Some((
-                entry_key(&index.key, table_key, item)?,
-                item_size(&index.project(table_key, item)),
-            )),
+            Some(item) if indexed(index, item, false).unwrap_or(false) => {
+                Some((entry_key(&index.key, table_key, item)?, index.project(table_key, item)))
+            }
             _ => None,
         };
         let size = |entry: &Option<(Vec<u8>, Item)>| entry.as_ref().map_or(0, |(_, item)| item_size(item) as i64);
+        let (count_delta, size_delta) = (
+            i64::from(new_entry.is_some()) - i64::from(old_entry.is_some()),
+            size(&new_entry) - size(&old_entry),
+        );
+        // An entry the write leaves as it was is not written at all (nor
+        // charged), as in DynamoDB.
+        let unchanged = old_entry == new_entry;
         let change = IndexChange {
             index: position,
-            count_delta: i64::from(new_entry.is_some()) - i64::from(old_entry.is_some()),
-            size_delta: size(&new_entry) - old_entry.as_ref().map_or(0, |(_, size)| *size as i64),
+            count_delta,
+            size_delta,
             remove: old_entry
                 .map(|(key, _)| key)
                 .filter(|key| new_entry.as_ref().is_none_or(|(new_key, _)| new_key != key)),
-            put: new_entry,
+            put: new_entry.filter(|_| !unchanged),
         };
         changes.push(change);
     }

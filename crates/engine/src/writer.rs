@@ -108,6 +108,8 @@ pub(crate) enum Outcome {
         old: Option<Item>,
         new: Option<Item>,
         collection_size: Option<i64>,
+        /// Write units spent on each index the write touched.
+        index_units: Vec<IndexUnits>,
     },
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
@@ -598,6 +600,7 @@ impl WriterLoop {
             collection,
             changes,
         } = prepared;
+        let mut index_units = Vec::new();
         if changes {
             let definition = &table.definition;
             match &new {
@@ -609,6 +612,19 @@ impl WriterLoop {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;
                 add_delta(deltas, &table, Some(index), change.count_delta, change.size_delta);
+                // A removed entry costs one unit, a written one a unit per KB.
+                let units = f64::from(u8::from(change.remove.is_some()))
+                    + change
+                        .put
+                        .as_ref()
+                        .map_or(0.0, |(_, item)| item_size(item).div_ceil(1024).max(1) as f64);
+                if units > 0.0 {
+                    index_units.push(IndexUnits {
+                        name: index.name.clone(),
+                        kind: index.kind,
+                        units,
+                    });
+                }
             }
             if let Some((record, size)) = &collection {
                 if *size == 0 {
@@ -629,6 +645,7 @@ impl WriterLoop {
             old,
             new,
             collection_size: collection.map(|(_, size)| size),
+            index_units,
         })
     }
 
@@ -715,6 +732,14 @@ fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>
         .ok_or_else(|| Error::Internal("partition key missing after validation".into()))?;
     halyard_storage::keycodec::encode(partition, &mut record);
     Ok(record)
+}
+
+/// Write capacity an item write spent on one index.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexUnits {
+    pub name: String,
+    pub kind: IndexKind,
+    pub units: f64,
 }
 
 /// An item write whose checks have passed, ready to be written.

@@ -68,6 +68,9 @@ pub struct ConsumedCapacity {
     pub table_name: String,
     pub read_units: f64,
     pub write_units: f64,
+    /// Units spent on global and on local secondary indexes, by index name.
+    pub global_indexes: Vec<(String, f64)>,
+    pub local_indexes: Vec<(String, f64)>,
 }
 
 impl ConsumedCapacity {
@@ -76,6 +79,8 @@ impl ConsumedCapacity {
             table_name: table_name.to_string(),
             read_units: units,
             write_units: 0.0,
+            global_indexes: Vec::new(),
+            local_indexes: Vec::new(),
         }
     }
 
@@ -84,11 +89,39 @@ impl ConsumedCapacity {
             table_name: table_name.to_string(),
             read_units: 0.0,
             write_units: units,
+            global_indexes: Vec::new(),
+            local_indexes: Vec::new(),
         }
     }
 
-    pub fn total(&self) -> f64 {
+    /// The table's own units.
+    pub fn table_units(&self) -> f64 {
         self.read_units + self.write_units
+    }
+
+    /// Everything: the table and its indexes.
+    pub fn total(&self) -> f64 {
+        let indexes: f64 = self
+            .global_indexes
+            .iter()
+            .chain(&self.local_indexes)
+            .map(|(_, units)| units)
+            .sum();
+        self.table_units() + indexes
+    }
+
+    /// Adds what an item write spent on indexes.
+    pub(crate) fn add_index_units(&mut self, units: &[crate::writer::IndexUnits]) {
+        for spent in units {
+            let list = match spent.kind {
+                crate::model::IndexKind::Global => &mut self.global_indexes,
+                crate::model::IndexKind::Local => &mut self.local_indexes,
+            };
+            match list.iter_mut().find(|(name, _)| *name == spent.name) {
+                Some((_, total)) => *total += spent.units,
+                None => list.push((spent.name.clone(), spent.units)),
+            }
+        }
     }
 }
 

@@ -54,16 +54,18 @@ impl Engine {
             condition: request.condition,
             return_old_on_failure: request.return_old_on_failure,
         });
-        let (old, new, collection_size) = match self.writer.submit(command).await? {
-            Outcome::Item {
-                old,
-                new,
-                collection_size,
-            } => (old, new, collection_size),
-            other => return Err(Error::Internal(format!("unexpected writer outcome {other:?}"))),
+        let Outcome::Item {
+            old,
+            new,
+            collection_size,
+            index_units,
+        } = self.writer.submit(command).await?
+        else {
+            return Err(Error::Internal("unexpected writer outcome for an item write".into()));
         };
-        let consumed_capacity =
+        let mut consumed_capacity =
             ConsumedCapacity::write(&table.definition.name, write_units(old.as_ref(), new.as_ref()));
+        consumed_capacity.add_index_units(&index_units);
         let updated = |item: Option<Item>| match (&request.updated_paths, item) {
             (Some(paths), Some(item)) => Some(paths.apply(&item)).filter(|projected| !projected.is_empty()),
             _ => None,

@@ -239,14 +239,23 @@ pub(super) fn return_consumed_capacity(
 }
 
 fn capacity_json(consumed: &ConsumedCapacity, mode: ReturnConsumedCapacity) -> Value {
-    match mode {
-        ReturnConsumedCapacity::Indexes => json!({
-            "TableName": consumed.table_name,
-            "CapacityUnits": consumed.total(),
-            "Table": {"CapacityUnits": consumed.total()},
-        }),
-        _ => json!({"TableName": consumed.table_name, "CapacityUnits": consumed.total()}),
+    let mut entry = json!({"TableName": consumed.table_name, "CapacityUnits": consumed.total()});
+    if mode == ReturnConsumedCapacity::Indexes {
+        entry["Table"] = json!({"CapacityUnits": consumed.table_units()});
+        for (member, indexes) in [
+            ("GlobalSecondaryIndexes", &consumed.global_indexes),
+            ("LocalSecondaryIndexes", &consumed.local_indexes),
+        ] {
+            if !indexes.is_empty() {
+                let units: Map<String, Value> = indexes
+                    .iter()
+                    .map(|(name, units)| (name.clone(), json!({"CapacityUnits": units})))
+                    .collect();
+                entry[member] = Value::Object(units);
+            }
+        }
     }
+    entry
 }
 
 /// ConsumedCapacity of a multi-table operation: a list, one per table.
