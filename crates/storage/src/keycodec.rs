@@ -84,6 +84,19 @@ pub fn encode_prefix(prefix: &[u8], out: &mut Vec<u8>) {
     out.truncate(out.len() - 2);
 }
 
+/// The smallest key above every key that starts with `prefix` (`None` if
+/// there is none: the prefix is all 0xFF bytes).
+pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
+    let mut upper = prefix.to_vec();
+    while let Some(last) = upper.pop() {
+        if last != 0xFF {
+            upper.push(last + 1);
+            return Some(upper);
+        }
+    }
+    None
+}
+
 /// Encodes a whole primary key: partition key, then the sort key if any.
 pub fn encode_key(partition: KeyValue<'_>, sort: Option<KeyValue<'_>>) -> Vec<u8> {
     let mut out = Vec::with_capacity(32);
@@ -151,6 +164,14 @@ mod tests {
         let mut encoded_prefix = Vec::new();
         encode_prefix(b"a\0", &mut encoded_prefix);
         assert!(!encode_one(KeyValue::S("a")).starts_with(&encoded_prefix));
+    }
+
+    #[test]
+    fn prefix_end_bounds_every_extension() {
+        assert_eq!(prefix_end(b"ab"), Some(b"ac".to_vec()));
+        assert_eq!(prefix_end(b"a\xff"), Some(b"b".to_vec()));
+        assert_eq!(prefix_end(b"\xff\xff"), None);
+        assert!(b"ab\xff\xff\xff".as_slice() < prefix_end(b"ab").unwrap().as_slice());
     }
 
     #[test]

@@ -52,26 +52,6 @@ impl<'a> KeyRange<'a> {
         start: Bound::Unbounded,
         end: Bound::Unbounded,
     };
-
-    /// Every key that starts with `prefix`.
-    pub fn prefix(prefix: &'a [u8], upper: &'a mut Vec<u8>) -> KeyRange<'a> {
-        *upper = prefix.to_vec();
-        // The smallest key greater than every key with this prefix: increment
-        // the last byte that is not 0xFF and cut what follows.
-        while let Some(last) = upper.pop() {
-            if last != 0xFF {
-                upper.push(last + 1);
-                return KeyRange {
-                    start: Bound::Included(prefix),
-                    end: Bound::Excluded(upper.as_slice()),
-                };
-            }
-        }
-        KeyRange {
-            start: Bound::Included(prefix),
-            end: Bound::Unbounded,
-        }
-    }
 }
 
 /// What a scan visitor tells the scan to do next.
@@ -95,9 +75,6 @@ pub trait ReadView {
         direction: Direction,
         visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
     ) -> Result<()>;
-
-    /// Names of all keyspaces, in byte order.
-    fn keyspaces(&self) -> Result<Vec<String>>;
 }
 
 /// An atomic write transaction: reads see its own writes; nothing is visible to

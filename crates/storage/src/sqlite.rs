@@ -282,23 +282,6 @@ fn scan(
     Ok(())
 }
 
-fn keyspaces(connection: &Connection) -> Result<Vec<String>> {
-    let mut statement = connection
-        .prepare_cached(
-            "SELECT name FROM sqlite_schema WHERE type = 'table' AND name LIKE 'ks\\_%' ESCAPE '\\' ORDER BY name",
-        )
-        .map_err(engine_error)?;
-    let names = statement
-        .query_map([], |row| row.get::<_, String>(0))
-        .map_err(engine_error)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(engine_error)?;
-    Ok(names
-        .into_iter()
-        .map(|name| name[TABLE_PREFIX.len()..].to_string())
-        .collect())
-}
-
 /// A read transaction on a pooled connection.
 struct SqliteReadView<'a> {
     storage: &'a SqliteStorage,
@@ -323,9 +306,6 @@ impl ReadView for SqliteReadView<'_> {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
     ) -> Result<()> {
         scan(self.connection(), keyspace, range, direction, visit)
-    }
-    fn keyspaces(&self) -> Result<Vec<String>> {
-        keyspaces(self.connection())
     }
 }
 
@@ -357,9 +337,6 @@ impl ReadView for SqliteWriteTransaction<'_> {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
     ) -> Result<()> {
         scan(&self.connection, keyspace, range, direction, visit)
-    }
-    fn keyspaces(&self) -> Result<Vec<String>> {
-        keyspaces(&self.connection)
     }
 }
 
@@ -470,7 +447,10 @@ mod tests {
             tx.put("items", key, b"v").unwrap();
         }
         // Not visible before commit.
-        assert!(store.snapshot().unwrap().keyspaces().unwrap().is_empty());
+        assert!(
+            store.get("items", b"a").is_err(),
+            "the keyspace itself is not visible yet"
+        );
         tx.commit().unwrap();
 
         let view = store.snapshot().unwrap();
@@ -487,8 +467,11 @@ mod tests {
             collect(&*view, range, Direction::Backward),
             vec![b"b".to_vec(), b"ab".to_vec()]
         );
-        let mut upper = Vec::new();
-        let prefix = KeyRange::prefix(b"a", &mut upper);
+        let upper = crate::keycodec::prefix_end(b"a").unwrap();
+        let prefix = KeyRange {
+            start: Bound::Included(b"a"),
+            end: Bound::Excluded(&upper),
+        };
         assert_eq!(
             collect(&*view, prefix, Direction::Forward),
             vec![b"a".to_vec(), b"ab".to_vec()]
@@ -569,10 +552,6 @@ mod tests {
         assert_eq!(
             store.snapshot().unwrap().get("items", b"k").unwrap(),
             Some(b"v".to_vec())
-        );
-        assert_eq!(
-            store.snapshot().unwrap().keyspaces().unwrap(),
-            vec!["items".to_string()]
         );
     }
 }

@@ -196,16 +196,9 @@ fn key_value(value: &AttributeValue) -> KeyValue<'_> {
     }
 }
 
-/// The smallest key above every key that starts with `prefix`.
+/// The bound just above every key that starts with `prefix`.
 fn prefix_end(prefix: &[u8]) -> Bound<Vec<u8>> {
-    let mut upper = prefix.to_vec();
-    while let Some(last) = upper.pop() {
-        if last != 0xFF {
-            upper.push(last + 1);
-            return Bound::Excluded(upper);
-        }
-    }
-    Bound::Unbounded
+    keycodec::prefix_end(prefix).map_or(Bound::Unbounded, Bound::Excluded)
 }
 
 /// An exclusive end bound reused as the start of the keys above it.

@@ -230,18 +230,14 @@ pub struct TableStats {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableStatus {
-    Creating,
     Active,
-    Updating,
     Deleting,
 }
 
 impl TableStatus {
     pub fn name(self) -> &'static str {
         match self {
-            TableStatus::Creating => "CREATING",
             TableStatus::Active => "ACTIVE",
-            TableStatus::Updating => "UPDATING",
             TableStatus::Deleting => "DELETING",
         }
     }
