@@ -30,14 +30,16 @@ impl Engine {
         validate_key(schema, &input.key)?;
         let update = input.update.unwrap_or_default();
         check_update_paths(schema, &update)?;
-        let updated_paths = Projection::from_paths(update.actions.iter().map(|a| a.path().clone()).collect());
+        // Only UPDATED_OLD and UPDATED_NEW need the paths the update wrote.
+        let updated_paths = matches!(input.return_values, ReturnValues::UpdatedOld | ReturnValues::UpdatedNew)
+            .then(|| Projection::from_paths(update.actions.iter().map(|a| a.path().clone()).collect()));
         let request = ItemWriteRequest {
             key: input.key,
             action: ItemAction::Update(update),
             condition: input.condition,
             return_values: input.return_values,
             return_old_on_failure: input.return_old_on_failure,
-            updated_paths: Some(updated_paths),
+            updated_paths,
         };
         self.write_item(&table, request).await
     }

@@ -39,13 +39,16 @@ pub(crate) struct ItemWriteRequest {
 
 impl Engine {
     pub(crate) async fn write_item(&self, table: &Table, request: ItemWriteRequest) -> Result<WriteItemOutput> {
-        let partition = &table.definition.primary_key.partition.name;
-        let collection_key: Item = request
-            .key
-            .iter()
-            .filter(|(name, _)| *name == partition)
-            .map(|(name, value)| (name.clone(), value.clone()))
-            .collect();
+        // Only tables with local indexes have item collections to report.
+        let collection_key: Option<Item> = table.definition.has_local_indexes().then(|| {
+            let partition = &table.definition.primary_key.partition.name;
+            request
+                .key
+                .iter()
+                .filter(|(name, _)| *name == partition)
+                .map(|(name, value)| (name.clone(), value.clone()))
+                .collect()
+        });
         let command = Command::WriteItem(ItemWrite {
             table: table.definition.name.clone(),
             table_id: table.definition.id.clone(),
@@ -80,7 +83,7 @@ impl Engine {
         Ok(WriteItemOutput {
             attributes,
             consumed_capacity,
-            item_collection: collection_size.map(|size| (collection_key, size)),
+            item_collection: collection_key.zip(collection_size),
         })
     }
 }
