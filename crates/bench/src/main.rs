@@ -436,11 +436,12 @@ async fn setup(endpoint: &mut Endpoint, args: &Args, requests: &Arc<Requests>) -
     let failures = Arc::new(AtomicU64::new(0));
     let workers = args.concurrency.clamp(8, 64);
     let mut tasks = Vec::new();
-    for _ in 0..workers {
+    for worker in 0..workers {
         let target = endpoint.target.clone();
         let requests = requests.clone();
         let next = next.clone();
         let failures = failures.clone();
+        let mut rng = Rng::new(args.seed ^ (worker as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         tasks.push(tokio::spawn(async move {
             let mut connection = Connection::open(target).await?;
             loop {
@@ -449,9 +450,9 @@ async fn setup(endpoint: &mut Endpoint, args: &Args, requests: &Arc<Requests>) -
                     return Ok::<_, String>(());
                 }
                 let body = if requests.workload.needs_range_key() {
-                    requests.put_range(i / workload::QUERY_ITEMS, i % workload::QUERY_ITEMS)
+                    requests.put_range(i / workload::QUERY_ITEMS, i % workload::QUERY_ITEMS, &mut rng)
                 } else {
-                    requests.put(i)
+                    requests.put(i, &mut rng)
                 };
                 match connection.call("PutItem", body).await {
                     Ok(r) if r.ok() => {}
@@ -578,12 +579,21 @@ async fn worker(
                 })
                 .await
             }
-            Op::Put => call(&mut connection, &mut stats, "PutItem", requests.put(key), |_, _| {}).await,
+            Op::Put => {
+                call(
+                    &mut connection,
+                    &mut stats,
+                    "PutItem",
+                    requests.put(key, &mut rng),
+                    |_, _| {},
+                )
+                .await
+            }
             Op::Update => {
                 let body = if requests.workload == Workload::Update {
                     requests.increment(key)
                 } else {
-                    requests.update_field(key)
+                    requests.update_field(key, &mut rng)
                 };
                 call(&mut connection, &mut stats, "UpdateItem", body, |_, _| {}).await
             }
@@ -615,7 +625,7 @@ async fn worker(
                         &mut connection,
                         &mut stats,
                         "UpdateItem",
-                        requests.update_field(key),
+                        requests.update_field(key, &mut rng),
                         |_, _| {},
                     )
                     .await

@@ -105,7 +105,7 @@ pub struct Requests {
     pub keys: u64,
     pub chooser: KeyChooser,
     /// The `data` attribute's value, sized so that the item is about
-    /// `--item-size` bytes.
+    /// `--item-size` bytes; each write stamps its own random prefix on it.
     payload: String,
 }
 
@@ -149,26 +149,44 @@ impl Requests {
         format!(r#"{{"pk":{{"S":"{}"}}}}"#, key_name(key))
     }
 
-    fn item_json(&self, key: u64) -> String {
+    /// A `data` value no earlier write is likely to have stored: a server
+    /// may skip rewriting an unchanged item (SQLite leaves a page clean when
+    /// a row is overwritten with identical bytes), and a benchmark that kept
+    /// writing the same value would measure only that shortcut.
+    fn data(&self, rng: &mut Rng) -> String {
+        let stamp = format!("{:016x}", rng.next_u64());
+        let keep = self.payload.len().saturating_sub(stamp.len());
+        let mut data = String::with_capacity(self.payload.len().max(stamp.len()));
+        data.push_str(&stamp[..stamp.len().min(self.payload.len())]);
+        data.push_str(&self.payload[..keep]);
+        data
+    }
+
+    fn item_json(&self, key: u64, rng: &mut Rng) -> String {
         format!(
             r#"{{"pk":{{"S":"{}"}},"data":{{"S":"{}"}}}}"#,
             key_name(key),
-            self.payload
+            self.data(rng)
         )
     }
 
-    pub fn put(&self, key: u64) -> Bytes {
-        format!(r#"{{"TableName":"{}","Item":{}}}"#, self.table, self.item_json(key)).into()
+    pub fn put(&self, key: u64, rng: &mut Rng) -> Bytes {
+        format!(
+            r#"{{"TableName":"{}","Item":{}}}"#,
+            self.table,
+            self.item_json(key, rng)
+        )
+        .into()
     }
 
     /// A PutItem for the Query table: item `sk` of partition `partition`.
-    pub fn put_range(&self, partition: u64, sk: u64) -> Bytes {
+    pub fn put_range(&self, partition: u64, sk: u64, rng: &mut Rng) -> Bytes {
         format!(
             r#"{{"TableName":"{}","Item":{{"pk":{{"S":"{}"}},"sk":{{"N":"{}"}},"data":{{"S":"{}"}}}}}}"#,
             self.table,
             partition_name(partition),
             sk,
-            self.payload
+            self.data(rng)
         )
         .into()
     }
@@ -188,12 +206,12 @@ impl Requests {
     }
 
     /// YCSB's update: overwrite the data field.
-    pub fn update_field(&self, key: u64) -> Bytes {
+    pub fn update_field(&self, key: u64, rng: &mut Rng) -> Bytes {
         format!(
             r##"{{"TableName":"{}","Key":{},"UpdateExpression":"SET #d = :v","ExpressionAttributeNames":{{"#d":"data"}},"ExpressionAttributeValues":{{":v":{{"S":"{}"}}}}}}"##,
             self.table,
             self.key_json(key),
-            self.payload
+            self.data(rng)
         )
         .into()
     }
@@ -231,7 +249,7 @@ impl Requests {
                 body.push(',');
             }
             body.push_str(r#"{"PutRequest":{"Item":"#);
-            body.push_str(&self.item_json(*key));
+            body.push_str(&self.item_json(*key, rng));
             body.push_str("}}");
         }
         body.push_str("]}}");
@@ -265,5 +283,24 @@ pub fn has_unprocessed(body: &[u8]) -> bool {
             .and_then(|u| u.as_object())
             .is_some_and(|u| u.values().any(|list| list.as_array().is_some_and(|a| !a.is_empty()))),
         Err(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_write_carries_a_fresh_value_of_the_configured_size() {
+        let requests = Requests::new("t", Workload::Put, 100, KeyChooser::uniform(100), 200);
+        let mut rng = Rng::new(7);
+        let first = requests.data(&mut rng);
+        let second = requests.data(&mut rng);
+        assert_ne!(first, second);
+        assert_eq!(first.len(), requests.payload.len());
+        assert_eq!(second.len(), requests.payload.len());
+        // Tiny items still get a value.
+        let tiny = Requests::new("t", Workload::Put, 100, KeyChooser::uniform(100), 1);
+        assert_eq!(tiny.data(&mut rng).len(), 1);
     }
 }
