@@ -9,6 +9,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use halyard_engine::{Engine, EngineConfig};
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
+/// Every request allocates and frees many small blocks (JSON values,
+/// attribute maps, buffers) across threads; mimalloc serves them with less
+/// CPU than glibc's malloc, which the profile showed at several percent.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "halyard", version, about = "A self-hosted, DynamoDB-compatible database")]
 struct Cli {
