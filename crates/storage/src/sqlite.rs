@@ -8,8 +8,11 @@
 use std::fs::File;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{sync_channel, SyncSender};
 use std::sync::{Mutex, MutexGuard};
+use std::thread::JoinHandle;
 
+use rusqlite::wal::CheckpointMode;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
@@ -27,6 +30,9 @@ const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
 const MMAP_BYTES: u64 = 64 * 1024 * 1024;
 /// Prefix of the SQL table that holds a keyspace.
 const TABLE_PREFIX: &str = "ks_";
+/// WAL size, in pages, at which a commit asks for a checkpoint (SQLite's
+/// own auto-checkpoint threshold).
+const CHECKPOINT_PAGES: i32 = 1000;
 
 /// When a committed write is on stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +68,67 @@ pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     options: SqliteOptions,
+    /// Runs until the store is dropped (after the writer's connection).
+    _checkpointer: Checkpointer,
     /// Held for the lifetime of the store: one server per data directory.
     _lock: File,
+}
+
+/// Copies the WAL back into the database on a thread of its own.
+///
+/// SQLite's auto-checkpoint runs inside the commit that crosses the
+/// threshold, so one write in every ~1000 pages would wait for the copy
+/// and the database file's fsync, and the single writer with it. Here the
+/// writer's commit only signals this thread, whose PASSIVE checkpoint runs
+/// beside the writer (SQLite lets one checkpointer and one writer work on
+/// the WAL at once).
+struct Checkpointer {
+    signal: Option<SyncSender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(connection: Connection) -> std::io::Result<Checkpointer> {
+        // One pending signal is enough: a checkpoint covers every commit
+        // before it.
+        let (signal, signals) = sync_channel::<()>(1);
+        let thread = std::thread::Builder::new()
+            .name("halyard-checkpoint".into())
+            .spawn(move || {
+                while signals.recv().is_ok() {
+                    if let Err(error) = connection.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                        tracing::warn!(%error, "WAL checkpoint failed; the next signal retries it");
+                    }
+                }
+            })?;
+        Ok(Checkpointer {
+            signal: Some(signal),
+            thread: Some(thread),
+        })
+    }
+
+    /// Hands the writer connection a WAL hook that wakes this thread once
+    /// the WAL is big enough (replacing SQLite's auto-checkpoint).
+    fn attach(&self, writer: &mut Connection) -> Result<()> {
+        let signal = self.signal.clone().expect("attached before shutdown");
+        writer
+            .wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
+                if pages >= CHECKPOINT_PAGES {
+                    let _ = signal.try_send(());
+                }
+                Ok(())
+            }))
+            .map_err(engine_error)
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.signal.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 fn engine_error(error: rusqlite::Error) -> StorageError {
@@ -87,13 +152,16 @@ impl SqliteStorage {
         }
         let path = dir.join(DATABASE_FILE);
         check_file_header(&path)?;
-        let writer = open_connection(&path, options.durability)?;
+        let mut writer = open_connection(&path, options.durability)?;
         check_format(&writer, &path)?;
+        let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?)?;
+        checkpointer.attach(&mut writer)?;
         Ok(SqliteStorage {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             options,
+            _checkpointer: checkpointer,
             _lock: lock,
         })
     }
