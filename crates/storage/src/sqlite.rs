@@ -607,6 +607,33 @@ mod tests {
     }
 
     #[test]
+    fn the_wal_is_checkpointed_into_the_database_file_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut tx = store.begin_write().unwrap();
+        tx.create_keyspace("items").unwrap();
+        tx.commit().unwrap();
+        // Each commit adds at least one 4 KiB page to the WAL; until a
+        // checkpoint copies them, the database file does not grow.
+        let value = vec![7u8; 4000];
+        for i in 0u32..(CHECKPOINT_PAGES as u32 + 100) {
+            let mut tx = store.begin_write().unwrap();
+            tx.put("items", &i.to_be_bytes(), &value).unwrap();
+            tx.commit().unwrap();
+        }
+        let database = dir.path().join(DATABASE_FILE);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::fs::metadata(&database).unwrap().len() < 4_000_000 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no checkpoint copied the WAL into the database file"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        assert_eq!(store.get("items", &5u32.to_be_bytes()).unwrap(), Some(value));
+    }
+
+    #[test]
     fn data_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
         {
