@@ -179,16 +179,39 @@ impl Requests {
         .into()
     }
 
-    /// A PutItem for the Query table: item `sk` of partition `partition`.
-    pub fn put_range(&self, partition: u64, sk: u64, rng: &mut Rng) -> Bytes {
+    /// Item `sk` of Query partition `partition`.
+    fn range_item_json(&self, partition: u64, sk: u64, rng: &mut Rng) -> String {
         format!(
-            r#"{{"TableName":"{}","Item":{{"pk":{{"S":"{}"}},"sk":{{"N":"{}"}},"data":{{"S":"{}"}}}}}}"#,
-            self.table,
+            r#"{{"pk":{{"S":"{}"}},"sk":{{"N":"{}"}},"data":{{"S":"{}"}}}}"#,
             partition_name(partition),
             sk,
             self.data(rng)
         )
-        .into()
+    }
+
+    /// Item number `i` of the preload: keys 0..n, or for Query `n` items in
+    /// partitions of 10.
+    pub fn preload_item_json(&self, i: u64, rng: &mut Rng) -> String {
+        if self.workload.needs_range_key() {
+            self.range_item_json(i / QUERY_ITEMS, i % QUERY_ITEMS, rng)
+        } else {
+            self.item_json(i, rng)
+        }
+    }
+
+    /// A BatchWriteItem putting `items` (item JSON objects).
+    pub fn batch_put(&self, items: &[String]) -> Bytes {
+        let mut body = format!(r#"{{"RequestItems":{{"{}":["#, self.table);
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(r#"{"PutRequest":{"Item":"#);
+            body.push_str(item);
+            body.push_str("}}");
+        }
+        body.push_str("]}}");
+        body.into()
     }
 
     pub fn get(&self, key: u64) -> Bytes {
@@ -243,17 +266,8 @@ impl Requests {
                 keys.push(key);
             }
         }
-        let mut body = format!(r#"{{"RequestItems":{{"{}":["#, self.table);
-        for (i, key) in keys.iter().enumerate() {
-            if i > 0 {
-                body.push(',');
-            }
-            body.push_str(r#"{"PutRequest":{"Item":"#);
-            body.push_str(&self.item_json(*key, rng));
-            body.push_str("}}");
-        }
-        body.push_str("]}}");
-        body.into()
+        let items: Vec<String> = keys.iter().map(|key| self.item_json(*key, rng)).collect();
+        self.batch_put(&items)
     }
 }
 
