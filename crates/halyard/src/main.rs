@@ -145,6 +145,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             "Halyard listening on http://{} with data in {mode}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
+        // Each response goes out as soon as it is written: one request at a
+        // time per connection has nothing to coalesce.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, halyard_server::router(engine.clone()))
             .with_graceful_shutdown(shutdown_signal())
             .await
