@@ -17,7 +17,7 @@ MOTO=${MOTO-http://127.0.0.1:5000}
 NGINX=${NGINX-http://127.0.0.1:8080}
 DURATION=${DURATION:-10}
 KEYS=${KEYS:-10000}
-WORKLOADS=${WORKLOADS:-put get mixed query update ycsb-a ycsb-b ycsb-c}
+WORKLOADS=${WORKLOADS:-put get mixed query update batch-write ycsb-a ycsb-b ycsb-c ycsb-f}
 CONCURRENCIES=${CONCURRENCIES:-1 32}
 
 for c in $CONCURRENCIES; do
