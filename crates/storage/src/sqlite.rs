@@ -9,7 +9,7 @@ use std::fs::File;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, SyncSender};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 
 use rusqlite::wal::CheckpointMode;
@@ -40,6 +40,8 @@ const TABLE_PREFIX: &str = "ks_";
 /// WAL size, in pages, at which a commit asks for a checkpoint (SQLite's
 /// own auto-checkpoint threshold).
 const CHECKPOINT_PAGES: i32 = 1000;
+/// WAL size, in pages, at which the writer finishes the checkpoint itself.
+const WRITER_CHECKPOINT_PAGES: i32 = 4000;
 
 /// When a committed write is on stable storage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,16 +83,25 @@ pub struct SqliteStorage {
     _lock: File,
 }
 
-/// Copies the WAL back into the database on a thread of its own.
+/// Copies the WAL back into the database, mostly on a thread of its own.
 ///
 /// SQLite's auto-checkpoint runs inside the commit that crosses the
-/// threshold, so one write in every ~1000 pages would wait for the copy
-/// and the database file's fsync, and the single writer with it. Here the
-/// writer's commit only signals this thread, whose PASSIVE checkpoint runs
-/// beside the writer (SQLite lets one checkpointer and one writer work on
-/// the WAL at once).
+/// threshold, so one write in every ~1000 pages would wait for the whole
+/// copy and the database file's fsync, and the single writer with it. Here
+/// the writer's commit only signals this thread, whose PASSIVE checkpoint
+/// copies beside the writer (SQLite lets one checkpointer and one writer
+/// work on the WAL at once).
+///
+/// That alone never lets the WAL start over under a steady stream of
+/// writes: SQLite rewinds the WAL only when a checkpoint has copied all of
+/// it, and a copy running beside the writer is always behind. So once the
+/// WAL reaches [`WRITER_CHECKPOINT_PAGES`], the writer's commit runs the
+/// checkpoint itself: it copies only what the thread has not copied yet,
+/// and the next write starts the WAL from its beginning.
 struct Checkpointer {
     signal: Option<SyncSender<()>>,
+    /// Held by whoever checkpoints: the thread or the writer, one at a time.
+    turn: Arc<Mutex<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -99,10 +110,13 @@ impl Checkpointer {
         // One pending signal is enough: a checkpoint covers every commit
         // before it.
         let (signal, signals) = sync_channel::<()>(1);
+        let turn = Arc::new(Mutex::new(()));
+        let thread_turn = turn.clone();
         let thread = std::thread::Builder::new()
             .name("halyard-checkpoint".into())
             .spawn(move || {
                 while signals.recv().is_ok() {
+                    let _turn = lock(&thread_turn);
                     if let Err(error) = connection.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
                         tracing::warn!(%error, "WAL checkpoint failed; the next signal retries it");
                     }
@@ -110,19 +124,28 @@ impl Checkpointer {
             })?;
         Ok(Checkpointer {
             signal: Some(signal),
+            turn,
             thread: Some(thread),
         })
     }
 
-    /// Hands the writer connection a WAL hook that wakes this thread once
-    /// the WAL is big enough (replacing SQLite's auto-checkpoint).
+    /// Gives the writer connection a WAL hook that replaces SQLite's
+    /// auto-checkpoint: it wakes the thread once the WAL is big enough, and
+    /// checkpoints in the writer once it is too big.
     fn attach(&self, writer: &mut Connection) -> Result<()> {
         let signal = self.signal.clone().expect("attached before shutdown");
+        let turn = self.turn.clone();
         writer
-            .wal_hook(Some(move |_: &mut rusqlite::hooks::Wal, pages: i32| {
-                if pages >= CHECKPOINT_PAGES {
+            .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
+                if pages >= WRITER_CHECKPOINT_PAGES {
+                    let _turn = lock(&turn);
+                    if let Err(error) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+                        tracing::warn!(%error, "WAL checkpoint failed; the next commit retries it");
+                    }
+                } else if pages >= CHECKPOINT_PAGES {
                     let _ = signal.try_send(());
                 }
+                // An error here would fail a commit that has already happened.
                 Ok(())
             }))
             .map_err(engine_error)
@@ -638,6 +661,35 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
         assert_eq!(store.get("items", &5u32.to_be_bytes()).unwrap(), Some(value));
+    }
+
+    #[test]
+    fn the_wal_stays_bounded_under_sustained_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(dir.path());
+        let mut tx = store.begin_write().unwrap();
+        tx.create_keyspace("items").unwrap();
+        tx.commit().unwrap();
+        // A page per commit, without pause: a checkpoint running beside the
+        // writer never reaches the end of a WAL that keeps growing, so
+        // unless the WAL starts over it grows with every write.
+        let value = vec![9u8; 4000];
+        let commits = 3 * WRITER_CHECKPOINT_PAGES as u32;
+        for i in 0..commits {
+            let mut tx = store.begin_write().unwrap();
+            tx.put("items", &i.to_be_bytes(), &value).unwrap();
+            tx.commit().unwrap();
+        }
+        let frame_bytes = 4096 + 24;
+        let limit = (WRITER_CHECKPOINT_PAGES as u64 + 100) * frame_bytes;
+        let wal = std::fs::metadata(dir.path().join(format!("{DATABASE_FILE}-wal")))
+            .unwrap()
+            .len();
+        assert!(
+            wal <= limit,
+            "WAL is {wal} bytes after {commits} one-page commits (limit {limit})"
+        );
+        assert_eq!(store.get("items", &(commits - 1).to_be_bytes()).unwrap(), Some(value));
     }
 
     #[test]
