@@ -538,6 +538,11 @@ async fn worker(
 ) -> Stats {
     let mut rng = Rng::new(seed);
     let mut stats = Stats::new();
+    let count_missing_item = move |s: &mut Stats, body: &[u8]| {
+        if check && !workload::contains(body, br#""Item""#) {
+            s.missing += 1;
+        }
+    };
     while Instant::now() < deadline {
         let started = Instant::now();
         let op = match requests.workload {
@@ -578,11 +583,13 @@ async fn worker(
         let key = requests.next_key(&mut rng);
         let ok = match op {
             Op::Get => {
-                call(&mut connection, &mut stats, "GetItem", requests.get(key), |s, body| {
-                    if check && !workload::contains(body, br#""Item""#) {
-                        s.missing += 1;
-                    }
-                })
+                call(
+                    &mut connection,
+                    &mut stats,
+                    "GetItem",
+                    requests.get(key),
+                    count_missing_item,
+                )
                 .await
             }
             Op::Put => {
@@ -621,11 +628,13 @@ async fn worker(
                 .await
             }
             Op::ReadModifyWrite => {
-                call(&mut connection, &mut stats, "GetItem", requests.get(key), |s, body| {
-                    if check && !workload::contains(body, br#""Item""#) {
-                        s.missing += 1;
-                    }
-                })
+                call(
+                    &mut connection,
+                    &mut stats,
+                    "GetItem",
+                    requests.get(key),
+                    count_missing_item,
+                )
                 .await
                     && call(
                         &mut connection,

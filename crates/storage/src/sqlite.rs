@@ -636,21 +636,29 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_wal_is_checkpointed_into_the_database_file_in_the_background() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
+    /// A store in `dir` after `commits` back-to-back commits of one
+    /// 4000-byte value each (so at least one 4 KiB WAL page per commit),
+    /// under keys 0..commits; also returns the value.
+    fn store_after_page_commits(dir: &Path, commits: u32) -> (SqliteStorage, Vec<u8>) {
+        let store = open(dir);
         let mut tx = store.begin_write().unwrap();
         tx.create_keyspace("items").unwrap();
         tx.commit().unwrap();
-        // Each commit adds at least one 4 KiB page to the WAL; until a
-        // checkpoint copies them, the database file does not grow.
         let value = vec![7u8; 4000];
-        for i in 0u32..(CHECKPOINT_PAGES as u32 + 100) {
+        for i in 0..commits {
             let mut tx = store.begin_write().unwrap();
             tx.put("items", &i.to_be_bytes(), &value).unwrap();
             tx.commit().unwrap();
         }
+        (store, value)
+    }
+
+    #[test]
+    fn the_wal_is_checkpointed_into_the_database_file_in_the_background() {
+        let dir = tempfile::tempdir().unwrap();
+        // Until a checkpoint copies the WAL's pages, the database file does
+        // not grow.
+        let (store, value) = store_after_page_commits(dir.path(), CHECKPOINT_PAGES as u32 + 100);
         let database = dir.path().join(DATABASE_FILE);
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
         while std::fs::metadata(&database).unwrap().len() < 4_000_000 {
@@ -666,20 +674,11 @@ mod tests {
     #[test]
     fn the_wal_stays_bounded_under_sustained_writes() {
         let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
-        let mut tx = store.begin_write().unwrap();
-        tx.create_keyspace("items").unwrap();
-        tx.commit().unwrap();
-        // A page per commit, without pause: a checkpoint running beside the
-        // writer never reaches the end of a WAL that keeps growing, so
-        // unless the WAL starts over it grows with every write.
-        let value = vec![9u8; 4000];
+        // Commits without pause: a checkpoint running beside the writer
+        // never reaches the end of a WAL that keeps growing, so unless the
+        // WAL starts over it grows with every write.
         let commits = 3 * WRITER_CHECKPOINT_PAGES as u32;
-        for i in 0..commits {
-            let mut tx = store.begin_write().unwrap();
-            tx.put("items", &i.to_be_bytes(), &value).unwrap();
-            tx.commit().unwrap();
-        }
+        let (store, value) = store_after_page_commits(dir.path(), commits);
         let frame_bytes = 4096 + 24;
         let limit = (WRITER_CHECKPOINT_PAGES as u64 + 100) * frame_bytes;
         let wal = std::fs::metadata(dir.path().join(format!("{DATABASE_FILE}-wal")))
