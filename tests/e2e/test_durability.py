@@ -107,6 +107,35 @@ def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.client().list_tables()  # the first one is unaffected
 
 
+def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
+    """The server holds SQLite's exclusive lock (the unix-excl VFS), so another
+    process can neither read nor write the database under it; once it stops,
+    the file opens normally and holds what was written."""
+    server = fresh_server.start()
+    create_table(server.client(), "exclusive")
+    server.client().put_item(TableName="exclusive", Item={"pk": {"S": "k"}})
+    outsider = sqlite3.connect(fresh_server.data_dir / "halyard.db", timeout=0.2)
+    try:
+        for statement in ("SELECT count(*) FROM sqlite_schema", "CREATE TABLE intruder (x)"):
+            try:
+                outsider.execute(statement).fetchall()
+            except sqlite3.OperationalError as error:
+                assert "locked" in str(error)
+            else:
+                raise AssertionError(f"{statement!r} ran against a serving database")
+    finally:
+        outsider.close()
+    server.client().put_item(TableName="exclusive", Item={"pk": {"S": "k2"}})
+    server.stop()
+    after = sqlite3.connect(fresh_server.data_dir / "halyard.db")
+    try:
+        names = [row[0] for row in after.execute("SELECT name FROM sqlite_schema WHERE type = 'table'")]
+        assert "intruder" not in names
+        assert any(name.startswith("ks_") for name in names)
+    finally:
+        after.close()
+
+
 def test_foreign_or_corrupt_database_is_refused(workdir):
     corrupt = workdir / "corrupt"
     corrupt.mkdir()
