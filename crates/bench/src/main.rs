@@ -470,7 +470,8 @@ async fn setup(endpoint: &mut Endpoint, args: &Args, requests: &Arc<Requests>) -
     Ok(())
 }
 
-/// Sends a BatchWriteItem, then its UnprocessedItems until none are left.
+/// Sends a BatchWriteItem, then its UnprocessedItems until none are left
+/// (backing off a little more each time, giving up after 100 retries).
 async fn batch_write_all(connection: &mut Connection, mut body: bytes::Bytes) -> Result<(), String> {
     let mut attempt: u64 = 0;
     loop {
@@ -486,6 +487,9 @@ async fn batch_write_all(connection: &mut Connection, mut body: bytes::Bytes) ->
         match answer.get("UnprocessedItems") {
             Some(unprocessed) if unprocessed.as_object().is_some_and(|tables| !tables.is_empty()) => {
                 attempt += 1;
+                if attempt > 100 {
+                    return Err("BatchWriteItem still left items unprocessed after 100 retries".into());
+                }
                 tokio::time::sleep(Duration::from_millis(attempt.min(10) * 10)).await;
                 body = serde_json::to_vec(&serde_json::json!({ "RequestItems": unprocessed }))
                     .map_err(|e| e.to_string())?
