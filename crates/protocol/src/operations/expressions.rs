@@ -59,26 +59,23 @@ impl RequestPlaceholders {
         }
         let names = request.string_map("ExpressionAttributeNames")?;
         let raw_values = request.map("ExpressionAttributeValues")?;
-        let none_given = match members {
-            [one] => format!(": {one} is null"),
-            [rest @ .., last] => format!(": {} and {last} are null", rest.join(", ")),
-            [] => String::new(),
-        };
-        for (given, parameter, suffix) in [
-            (names.as_ref().map(HashMap::len), "ExpressionAttributeNames", ""),
-            (
-                raw_values.map(Map::len),
-                "ExpressionAttributeValues",
-                none_given.as_str(),
-            ),
+        for (given, parameter) in [
+            (names.as_ref().map(HashMap::len), "ExpressionAttributeNames"),
+            (raw_values.map(Map::len), "ExpressionAttributeValues"),
         ] {
             match given {
                 Some(0) => return Err(EngineError::validation(format!("{parameter} must not be empty")).into()),
                 Some(_) if expressions.is_empty() => {
+                    // DynamoDB names the missing expressions for values only.
+                    let suffix = match (parameter, members) {
+                        ("ExpressionAttributeNames", _) | (_, []) => String::new(),
+                        (_, [one]) => format!(": {one} is null"),
+                        (_, [rest @ .., last]) => format!(": {} and {last} are null", rest.join(", ")),
+                    };
                     return Err(EngineError::validation(format!(
                         "{parameter} can only be specified when using expressions{suffix}"
                     ))
-                    .into())
+                    .into());
                 }
                 _ => {}
             }
