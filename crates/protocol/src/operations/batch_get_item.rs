@@ -3,6 +3,7 @@ use serde_json::{Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
 use super::get_item::projection;
+use super::non_empty_request_items;
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -17,13 +18,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.required(request_items, "requestItems");
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
-    let request_items = request_items.expect("required checked");
-    if request_items.is_empty() {
-        return Err(EngineError::validation(
-            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
-        )
-        .into());
-    }
+    let request_items = non_empty_request_items(request_items)?;
     let mut tables = Vec::with_capacity(request_items.len());
     let mut total_keys = 0;
     for (table_name, entry) in request_items {

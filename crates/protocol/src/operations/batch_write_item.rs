@@ -2,6 +2,7 @@ use halyard_engine::{BatchWriteRequest, Engine, Error as EngineError};
 use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, return_item_collection_metrics, ReturnConsumedCapacity};
+use super::non_empty_request_items;
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -17,13 +18,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let capacity = return_consumed_capacity(request, &mut violations)?;
     return_item_collection_metrics(request, &mut violations)?;
     violations.into_result()?;
-    let request_items = request_items.expect("required checked");
-    if request_items.is_empty() {
-        return Err(EngineError::validation(
-            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
-        )
-        .into());
-    }
+    let request_items = non_empty_request_items(request_items)?;
     let mut requests = Vec::new();
     for (table_name, list) in request_items {
         let mut table_violations = ConstraintViolations::default();

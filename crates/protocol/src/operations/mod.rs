@@ -58,6 +58,42 @@ fn table_name<'a>(request: Fields<'a>, violations: &mut ConstraintViolations) ->
     Ok(name.unwrap_or_default())
 }
 
+/// DynamoDB's limit on the actions of one TransactGetItems or
+/// TransactWriteItems.
+const MAX_TRANSACT_ITEMS: usize = 100;
+
+/// TransactItems: required, with 1 to 100 entries. Its violations join
+/// the request's others.
+fn transact_items<'a>(
+    request: Fields<'a>,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<&'a Vec<Value>>, ProtocolError> {
+    let items = request.list("TransactItems")?;
+    violations.required(items, "transactItems");
+    if let Some(items) = items {
+        if items.is_empty() {
+            violations.add(Some("[]"), "transactItems", "have length greater than or equal to 1");
+        }
+        if items.len() > MAX_TRANSACT_ITEMS {
+            violations.add(Some("[...]"), "transactItems", "have length less than or equal to 100");
+        }
+    }
+    Ok(items)
+}
+
+/// A batch's RequestItems, once the request's constraint violations have
+/// been reported: DynamoDB refuses an empty map only after those.
+fn non_empty_request_items(request_items: Option<&Map<String, Value>>) -> Result<&Map<String, Value>, ProtocolError> {
+    let request_items = request_items.expect("required checked");
+    if request_items.is_empty() {
+        return Err(EngineError::validation(
+            "1 validation error detected: Value '{}' at 'requestItems' failed to satisfy constraint: Member must have length greater than or equal to 1",
+        )
+        .into());
+    }
+    Ok(request_items)
+}
+
 const RETURN_VALUES: &[(&str, ReturnValues)] = &[
     ("NONE", ReturnValues::None),
     ("ALL_OLD", ReturnValues::AllOld),

@@ -3,7 +3,7 @@ use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
 use super::get_item::projection;
-use super::table_name;
+use super::{table_name, transact_items};
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -11,16 +11,7 @@ use crate::fields::{as_object, Fields};
 
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
-    let items = request.list("TransactItems")?;
-    violations.required(items, "transactItems");
-    if let Some(items) = items {
-        if items.is_empty() {
-            violations.add(Some("[]"), "transactItems", "have length greater than or equal to 1");
-        }
-        if items.len() > 100 {
-            violations.add(Some("[...]"), "transactItems", "have length less than or equal to 100");
-        }
-    }
+    let items = transact_items(request, &mut violations)?;
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let mut gets = Vec::new();

@@ -7,27 +7,15 @@ use super::expressions::{
     return_consumed_capacity, return_item_collection_metrics, return_old_on_failure, RequestPlaceholders,
     ReturnConsumedCapacity,
 };
-use super::table_name;
+use super::{table_name, transact_items};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
 
-/// DynamoDB's limit on the actions of one transaction.
-const MAX_ACTIONS: usize = 100;
-
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
-    let items = request.list("TransactItems")?;
-    violations.required(items, "transactItems");
-    if let Some(items) = items {
-        if items.is_empty() {
-            violations.add(Some("[]"), "transactItems", "have length greater than or equal to 1");
-        }
-        if items.len() > MAX_ACTIONS {
-            violations.add(Some("[...]"), "transactItems", "have length less than or equal to 100");
-        }
-    }
+    let items = transact_items(request, &mut violations)?;
     let token = request.string("ClientRequestToken")?;
     if let Some(token) = token {
         violations.length(token, "clientRequestToken", 1, 36);
