@@ -470,6 +470,15 @@ async fn setup(endpoint: &mut Endpoint, args: &Args, requests: &Arc<Requests>) -
     Ok(())
 }
 
+/// `first` in `percent`% of the draws, `otherwise` in the rest.
+fn either(rng: &mut Rng, percent: u32, first: Op, otherwise: Op) -> Op {
+    if rng.percent(percent) {
+        first
+    } else {
+        otherwise
+    }
+}
+
 /// Sends a BatchWriteItem, then its UnprocessedItems until none are left
 /// (backing off a little more each time, giving up after 100 retries).
 async fn batch_write_all(connection: &mut Connection, mut body: bytes::Bytes) -> Result<(), String> {
@@ -555,34 +564,10 @@ async fn worker(
             Workload::Update => Op::Update,
             Workload::Query => Op::Query,
             Workload::BatchWrite => Op::BatchWrite,
-            Workload::Mixed => {
-                if rng.percent(50) {
-                    Op::Get
-                } else {
-                    Op::Put
-                }
-            }
-            Workload::YcsbA => {
-                if rng.percent(50) {
-                    Op::Get
-                } else {
-                    Op::Update
-                }
-            }
-            Workload::YcsbB => {
-                if rng.percent(95) {
-                    Op::Get
-                } else {
-                    Op::Update
-                }
-            }
-            Workload::YcsbF => {
-                if rng.percent(50) {
-                    Op::Get
-                } else {
-                    Op::ReadModifyWrite
-                }
-            }
+            Workload::Mixed => either(&mut rng, 50, Op::Get, Op::Put),
+            Workload::YcsbA => either(&mut rng, 50, Op::Get, Op::Update),
+            Workload::YcsbB => either(&mut rng, 95, Op::Get, Op::Update),
+            Workload::YcsbF => either(&mut rng, 50, Op::Get, Op::ReadModifyWrite),
         };
         let key = requests.next_key(&mut rng);
         let ok = match op {
