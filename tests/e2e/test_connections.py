@@ -7,6 +7,7 @@ import http.client
 import json
 import resource
 import select
+import signal
 import socket
 import threading
 import time
@@ -173,6 +174,27 @@ def test_slow_body_gets_a_timeout_error_and_the_server_keeps_serving(fresh_serve
     assert body == {"__type": "com.amazon.coral.service#RequestTimeoutException",
                     "message": "The request body was not received within 2 seconds"}
     still_serves(fresh_server)
+
+
+def test_shutdown_answers_the_request_in_flight_and_closes_the_rest(fresh_server):
+    fresh_server.start()
+    silent = socket.create_connection(("127.0.0.1", fresh_server.port))
+    with socket.create_connection(("127.0.0.1", fresh_server.port)) as sock:
+        sock.sendall(request_head("ListTables", 2) + b"{")
+        time.sleep(0.3)
+        fresh_server.process.send_signal(signal.SIGTERM)
+        # The silent connection is closed at once; the request goes on.
+        assert closed_by_server(silent, PATIENCE)
+        sock.sendall(b"}")
+        response = b""
+        while b"TableNames" not in response:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            response += chunk
+    silent.close()
+    assert response.startswith(b"HTTP/1.1 200"), response
+    assert fresh_server.process.wait(PATIENCE) == 0
 
 
 # --- Connection limit and file descriptors -----------------------------------

@@ -218,6 +218,11 @@ async fn serve_connection(
                 }
             }
             _ = stopped.changed(), if !stopping => {
+                // Requests in flight are answered; a connection without one
+                // (its headers not even complete) is closed at once.
+                if !matches!(connection.phase().0, Phase::Busy | Phase::Answered) {
+                    return;
+                }
                 stopping = true;
                 served.as_mut().graceful_shutdown();
             }
