@@ -11,7 +11,8 @@ For --duration seconds, at once:
   - --nested clients send deeply nested JSON bodies;
   - --idle sockets are opened and kept open, beyond --max-connections,
     and reopened when the server closes them;
-  - one well-behaved boto3 client does PutItem then GetItem in a loop.
+  - one well-behaved boto3 client, in a process of its own, does PutItem
+    then GetItem in a loop (also for 3 s alone before the storm, to compare).
 
 It reports the server's peak RSS (VmHWM from /proc), whether it stayed up,
 every answer by status, and the latency the boto3 client saw (p50, p99).
@@ -24,10 +25,12 @@ boto3 client; it asserts nothing about speed.
 import argparse
 import http.client
 import json
+import multiprocessing
 import os
 import random
 import resource
 import select
+import selectors
 import shutil
 import socket
 import subprocess
@@ -75,6 +78,14 @@ def request_head(operation, content_length):
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
+def readable(sock, timeout):
+    """Whether `sock` has data (or is closed) within `timeout` seconds; poll,
+    unlike select, takes descriptors above 1023."""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(timeout * 1000))
+
+
 def answer_type(status, payload):
     if status == 200:
         return "200"
@@ -84,15 +95,69 @@ def answer_type(status, payload):
         return str(status)
 
 
+def boto3_client(port):
+    return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                        config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=60,
+                                      read_timeout=60, max_pool_connections=1), **CREDENTIALS)
+
+
+def well_behaved(port, stop, results):
+    """The well-behaved client: PutItem then a consistent GetItem of the same
+    item, in a loop, in a process of its own (the campaign's clients would
+    otherwise delay it on the GIL). Sends back (latencies, failures)."""
+    client = boto3_client(port)
+    latencies, failures = [], []
+    n = 0
+    while not stop.is_set():
+        key = {"pk": {"S": f"wb{n % 100}"}}
+        started = time.perf_counter()
+        try:
+            client.put_item(TableName=TABLE, Item={**key, "n": {"N": str(n)}})
+            item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
+            if item["n"] != {"N": str(n)}:
+                failures.append(f"read {item} after writing {n}")
+        except Exception as error:  # every failure is reported, whatever its kind
+            failures.append(repr(error))
+        latencies.append(time.perf_counter() - started)
+        n += 1
+    results.put((latencies, failures))
+
+
+def measure_well_behaved(port, seconds=None, stop=None):
+    """Runs the well-behaved client until `stop` is set (or for `seconds`)."""
+    context = multiprocessing.get_context("spawn")
+    stop_child, results = context.Event(), context.Queue()
+    child = context.Process(target=well_behaved, args=(port, stop_child, results))
+    child.start()
+    if stop is None:
+        time.sleep(seconds)
+    else:
+        stop.wait()
+    stop_child.set()
+    outcome = results.get(timeout=180)
+    child.join(30)
+    return outcome
+
+
+def latency_summary(latencies, failures):
+    latencies = sorted(latencies)
+
+    def percentile(p):
+        return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1) if latencies else None
+
+    return {"iterations (PutItem + GetItem)": len(latencies), "failures": len(failures),
+            "first_failures": failures[:5], "p50_ms": percentile(0.50), "p99_ms": percentile(0.99),
+            "max_ms": percentile(1.0)}
+
+
 class Campaign:
     def __init__(self, args):
         self.args = args
         self.tally = Tally()
         self.stop = threading.Event()
-        self.latencies = []
-        self.wb_failures = []
         self.rss_samples = []
         self.crashed = None
+        self.client_errors = []
 
     # --- the server -------------------------------------------------------
 
@@ -126,9 +191,7 @@ class Campaign:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def client(self):
-        return boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{self.port}", region_name="us-east-1",
-                            config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=60,
-                                          read_timeout=60, max_pool_connections=1), **CREDENTIALS)
+        return boto3_client(self.port)
 
     def monitor(self):
         status = Path(f"/proc/{self.process.pid}/status")
@@ -192,8 +255,7 @@ class Campaign:
                 try:
                     sock.sendall(head)
                     while not self.stop.is_set():
-                        readable, _, _ = select.select([sock], [], [], interval)
-                        if readable:
+                        if readable(sock, interval):
                             chunk = sock.recv(65536)
                             if not chunk:
                                 break
@@ -258,43 +320,36 @@ class Campaign:
         connection.close()
 
     def idle(self, _):
-        sockets = []
+        watched = selectors.DefaultSelector()
         while not self.stop.is_set():
-            while len(sockets) < self.args.idle and not self.stop.is_set():
+            while len(watched.get_map()) < self.args.idle and not self.stop.is_set():
                 try:
-                    sockets.append(socket.create_connection(("127.0.0.1", self.port), timeout=5))
+                    watched.register(socket.create_connection(("127.0.0.1", self.port), timeout=5),
+                                     selectors.EVENT_READ)
                     self.tally.add("idle sockets", "opened")
                 except OSError:
                     self.tally.add("idle sockets", "connect failed")
                     break
-            readable, _, _ = select.select(sockets, [], [], 0.5) if sockets else ([], [], [])
-            for sock in readable:
+            for key, _ in watched.select(0.5):
                 try:
-                    data = sock.recv(1)
+                    data = key.fileobj.recv(1)
                 except OSError:
                     data = b""
                 if not data:
                     self.tally.add("idle sockets", "closed by the server")
-                    sockets.remove(sock)
-                    sock.close()
-        for sock in sockets:
-            sock.close()
+                    watched.unregister(key.fileobj)
+                    key.fileobj.close()
+        for key in list(watched.get_map().values()):
+            key.fileobj.close()
+        watched.close()
 
-    def well_behaved(self, _):
-        client = self.client()
-        n = 0
-        while not self.stop.is_set():
-            key = {"pk": {"S": f"wb{n % 100}"}}
-            started = time.perf_counter()
-            try:
-                client.put_item(TableName=TABLE, Item={**key, "n": {"N": str(n)}})
-                item = client.get_item(TableName=TABLE, Key=key, ConsistentRead=True)["Item"]
-                if item["n"] != {"N": str(n)}:
-                    self.wb_failures.append(f"read {item} after writing {n}")
-            except Exception as error:  # every failure is reported, whatever its kind
-                self.wb_failures.append(repr(error))
-            self.latencies.append(time.perf_counter() - started)
-            n += 1
+    def guarded(self, work, index):
+        """Runs one client; a client that breaks makes the campaign fail
+        rather than report too little."""
+        try:
+            work(index)
+        except Exception as error:  # reported whatever its kind
+            self.client_errors.append(f"{work.__name__}: {error!r}")
 
     # --- the run --------------------------------------------------------------
 
@@ -307,19 +362,21 @@ class Campaign:
                 TableName=TABLE, BillingMode="PAY_PER_REQUEST",
                 KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
                 AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+            quiet = latency_summary(*measure_well_behaved(self.port, seconds=3))
             baseline = self.peak_rss_kib()
             groups = [(self.load, self.args.connections), (self.slow_headers, self.args.slow_headers),
                       (self.slow_body, self.args.slow_bodies), (self.huge, self.args.huge),
-                      (self.nested, self.args.nested), (self.idle, 1 if self.args.idle else 0),
-                      (self.well_behaved, 1)]
+                      (self.nested, self.args.nested), (self.idle, 1 if self.args.idle else 0)]
             threads = [threading.Thread(target=self.monitor, daemon=True)]
-            threads += [threading.Thread(target=work, args=(i,), daemon=True)
+            threads += [threading.Thread(target=self.guarded, args=(work, i), daemon=True)
                         for work, count in groups for i in range(count)]
-            started = time.monotonic()
             for thread in threads:
                 thread.start()
-            self.stop.wait(self.args.duration)
-            self.stop.set()
+            started = time.monotonic()
+            timer = threading.Timer(self.args.duration, self.stop.set)
+            timer.start()
+            loaded = latency_summary(*measure_well_behaved(self.port, stop=self.stop))
+            timer.cancel()
             elapsed = time.monotonic() - started
             for thread in threads:
                 thread.join(120)
@@ -327,17 +384,12 @@ class Campaign:
             after = None
             if alive:
                 after = self.client().describe_table(TableName=TABLE)["Table"]["TableStatus"]
-            return self.report(elapsed, baseline, alive, after)
+            return self.report(elapsed, baseline, alive, after, quiet, loaded)
         finally:
             self.stop.set()
             self.stop_server()
 
-    def report(self, elapsed, baseline, alive, after):
-        latencies = sorted(self.latencies)
-
-        def percentile(p):
-            return round(latencies[min(len(latencies) - 1, int(p * len(latencies)))] * 1000, 1) if latencies else None
-
+    def report(self, elapsed, baseline, alive, after, quiet, loaded):
         counts = self.tally.snapshot()
         server_errors = sum(n for outcomes in counts.values() for outcome, n in outcomes.items()
                             if outcome[:1] == "5")
@@ -354,10 +406,10 @@ class Campaign:
                         "max_sampled_vmrss": max(self.rss_samples, default=None)},
             "answers": counts,
             "server_errors_5xx": server_errors,
+            "campaign_client_errors": self.client_errors,
             "load_requests_per_s": round(sum(counts.get("load", {}).values()) / elapsed, 1),
-            "well_behaved": {"iterations (PutItem + GetItem)": len(latencies), "failures": len(self.wb_failures),
-                             "first_failures": self.wb_failures[:5], "p50_ms": percentile(0.50),
-                             "p99_ms": percentile(0.99), "max_ms": percentile(1.0)},
+            "well_behaved_alone": quiet,
+            "well_behaved": loaded,
         }
 
 
@@ -386,6 +438,8 @@ def failures(report):
         problems.append(f"the server died (exit code {report['server_exit_code']})")
     if report["answers_after_the_run"] != "ACTIVE":
         problems.append("the server did not answer after the run")
+    if report["campaign_client_errors"]:
+        problems.append(f"campaign clients broke: {report['campaign_client_errors'][:5]}")
     if report["server_errors_5xx"]:
         problems.append(f"{report['server_errors_5xx']} answers were 5xx")
     if report["well_behaved"]["failures"] or not report["well_behaved"]["iterations (PutItem + GetItem)"]:
