@@ -11,6 +11,7 @@ import signal
 import socket
 import threading
 import time
+import urllib.parse
 import zlib
 
 import pytest
@@ -33,7 +34,8 @@ def post(server, body, content_type, operation="ListTables", authorization=AUTHO
         headers["Authorization"] = authorization
     if content_type is not None:
         headers["Content-Type"] = content_type
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=PATIENCE)
+    endpoint = urllib.parse.urlsplit(server.endpoint)
+    connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=PATIENCE)
     try:
         connection.request("POST", "/", body=body, headers=headers)
         response = connection.getresponse()
