@@ -17,6 +17,8 @@ use halyard_engine::Engine;
 use halyard_protocol::{ProtocolError, TARGET_PREFIX};
 use http_body_util::BodyExt;
 
+mod admin;
+
 /// DynamoDB's limit on a request body.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
 
@@ -29,6 +31,7 @@ const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/", get(health).post(dynamodb))
+        .route("/halyard/check", get(admin::check))
         .fallback(dynamodb)
         .with_state(engine)
 }
