@@ -16,7 +16,9 @@ GetItem. Each trial is one of:
   crashed   the server died during the reads
 
 When the binary has `halyard check`, it is run on every trial's file too,
-and the summary says how many of each kind it flagged.
+and the summary says how many of each kind it flagged. The exit status is
+1 when a trial crashed the server, or answered wrongly without `halyard
+check` flagging the file (without `halyard check`: answered wrongly at all).
 
     .venv/bin/python tests/campaign/byte_flip.py --trials 100 --seed 1
 """
@@ -180,7 +182,9 @@ def main():
             print("flagged by halyard check: " + ", ".join(
                 f"{kind} {flagged_by_outcome[kind]}/{outcomes[kind]}" for kind in
                 ("refused", "detected", "silent", "harmless", "crashed")))
-        return 1 if outcomes["silent"] or outcomes["crashed"] else 0
+        unflagged_silent = outcomes["silent"] - flagged_by_outcome["silent"]
+        print(f"silent and not flagged by halyard check: {unflagged_silent}")
+        return 1 if unflagged_silent or outcomes["crashed"] else 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
