@@ -748,7 +748,7 @@ fn size_of(item: &Option<Item>) -> i64 {
 
 /// The record of an item collection: table id, a zero byte, the encoded
 /// partition key.
-fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>> {
+pub(crate) fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>> {
     let mut record = definition.id.as_bytes().to_vec();
     record.push(0);
     let partition = key

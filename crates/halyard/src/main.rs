@@ -1,5 +1,7 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
+mod check;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,6 +33,10 @@ struct Cli {
 enum Command {
     /// Serve the DynamoDB API (the default).
     Serve(ServeArgs),
+    /// Verify a data directory: SQLite's integrity check and Halyard's own
+    /// invariants (index entries, counters, item collection sizes). Exits
+    /// 0 when clean, 1 when problems were found, 2 when it could not check.
+    Check(check::CheckArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -115,6 +121,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Check(args)) => return check::run(args),
         None => cli.serve,
     };
     match serve(args) {

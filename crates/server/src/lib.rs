@@ -5,6 +5,7 @@
 //! `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which SDKs
 //! verify).
 
+mod admin;
 mod body;
 mod content_type;
 pub mod listener;
@@ -25,6 +26,7 @@ use halyard_protocol::{ProtocolError, TARGET_PREFIX};
 pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/", get(health).post(dynamodb))
+        .route("/halyard/check", get(admin::check))
         .fallback(dynamodb)
         .with_state(engine)
 }
