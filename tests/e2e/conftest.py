@@ -34,9 +34,11 @@ class Server:
     """One halyard process on a data directory; can be stopped, killed and
     restarted on the same directory."""
 
-    def __init__(self, data_dir, *extra_args):
+    def __init__(self, data_dir, *extra_args, env=None):
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
+        # The process's environment (None: this one's), e.g. to preload a shim.
+        self.env = env
         self.port = free_port()
         self.process = None
         self.log = None
@@ -51,6 +53,7 @@ class Server:
             [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            env=self.env,
         )
         if wait:
             self.wait_ready()
