@@ -8,12 +8,14 @@ one fault at a random moment (or after a random number of I/O calls):
 
   enospc-tmpfs  the data directory is a 16 MiB tmpfs, filled up, later freed
   enospc-shim   the faultfs shim fails every write with ENOSPC, later stops
-  eio-*         the shim fails a WAL write or fsync, or a checkpoint's write or
-                fsync of the database file, with EIO (once, or from then on)
+  wal-*, checkpoint-*
+                the shim fails one write or fsync of the WAL (a commit's) or
+                of the database file (a checkpoint's) with EIO, or an fsync
+                with ENOSPC
 
 While space is short, writes must fail with the out-of-space error and then
-succeed again by themselves; after an EIO, writes must be refused with the
-stopped-writes error and /health must say so. Then the server is stopped
+succeed again by themselves; after a failed write-back or fsync, writes must
+be refused with the stopped-writes error and /health must say so. Then the server is stopped
 (SIGTERM or SIGKILL) and restarted without faults, and the trial checks that
 every acknowledged write is present and intact, no transaction is half
 applied, nothing appears that was never written, and the table's ItemCount
@@ -48,14 +50,18 @@ from faultfs import (OUT_OF_SPACE_MESSAGE, STOPPED_MESSAGE, Shim, build_shim, cr
                      fill, free, mount_small_disk, unmount)
 
 TABLE = "campaign"
-# EIO rules: the WAL's writes and fsyncs are the commit's; the database
-# file's are the checkpoint's.
-EIO_RULES = {
-    "eio-wal-fsync": "fsync EIO once file=/halyard.db-wal",
-    "eio-wal-write": "write EIO once file=/halyard.db-wal",
-    "eio-wal-write-always": "write EIO file=/halyard.db-wal",
-    "eio-checkpoint-fsync": "fsync EIO once file=/halyard.db",
-    "eio-checkpoint-write": "write EIO once file=/halyard.db",
+# Faults that must stop writes. The WAL's writes and fsyncs are the
+# commit's; the database file's are the checkpoint's. An fsync that fails
+# with ENOSPC (as on NFS or thin-provisioned volumes) has lost write-backs
+# as surely as one failing with EIO.
+# Each with the range of its countdown: a commit makes one fsync and a few
+# writes of the WAL, a checkpoint many writes and one fsync of the database.
+STOP_RULES = {
+    "wal-fsync-eio": ("fsync EIO once file=/halyard.db-wal", range(50, 1500)),
+    "wal-write-eio": ("write EIO once file=/halyard.db-wal", range(50, 3000)),
+    "wal-fsync-enospc": ("fsync ENOSPC once file=/halyard.db-wal", range(50, 1500)),
+    "checkpoint-fsync-eio": ("fsync EIO once file=/halyard.db", range(0, 3)),
+    "checkpoint-write-eio": ("write EIO once file=/halyard.db", range(50, 1500)),
 }
 
 
@@ -165,10 +171,11 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
         raise RuntimeError("could not mount a tmpfs")
     shim = Shim(shim_library, data, base)
     env = None if on_tmpfs else shim.env()
-    countdown = kind.startswith("eio") and rng.random() < 0.5
+    countdown = kind in STOP_RULES and rng.random() < 0.5
     if countdown:
         # Armed from the start, counting the rule's calls: past the setup's.
-        env = shim.env(FAULTFS_COUNTDOWN=str(rng.randrange(50, 1500)), FAULTFS_RULE=EIO_RULES[kind])
+        rule, calls = STOP_RULES[kind]
+        env = shim.env(FAULTFS_COUNTDOWN=str(rng.choice(calls)), FAULTFS_RULE=rule)
     result["injection"] = "countdown" if countdown else "control file"
     server = Server(data, env=env)
     try:
@@ -182,7 +189,8 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
                 fill(data)
             else:
                 shim.inject("write ENOSPC")
-            if not wait_until(lambda: writers.errors_since(OUT_OF_SPACE_MESSAGE) > 0, 20):
+            result["fault_fired"] = wait_until(lambda: writers.errors_since(OUT_OF_SPACE_MESSAGE) > 0, 20)
+            if not result["fault_fired"]:
                 problem("no write failed with the out-of-space error while the disk was full")
             status, report = health(server)
             if status != 503 or report["status"] != "out_of_space":
@@ -199,7 +207,7 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
                 problem(f"/health after space returned: {health(server)}")
         else:
             if not countdown:
-                shim.inject(EIO_RULES[kind])
+                shim.inject(STOP_RULES[kind][0])
             fired = wait_until(lambda: shim.fired(), 20)
             if fired:
                 if not wait_until(lambda: writers.errors_since(STOPPED_MESSAGE) > 0, 10):
@@ -278,7 +286,7 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="halyard-faults-"))
     try:
         shim_library = build_shim(work)
-        kinds = ["enospc-shim", *EIO_RULES]
+        kinds = ["enospc-shim", *STOP_RULES]
         probe = work / "probe"
         if mount_small_disk(probe):
             unmount(probe)
@@ -299,9 +307,9 @@ def main():
         "trials": len(results),
         "seed": args.seed,
         "by_kind": {kind: sum(r["kind"] == kind for r in results) for kind in sorted({r["kind"] for r in results})},
-        "faults_fired": sum(r.get("fault_fired", True) for r in results),
-        "acknowledged_writes": sum(r["acknowledged"] for r in results),
-        "unacknowledged_writes": sum(r["unacknowledged"] for r in results),
+        "faults_fired": sum(r["fault_fired"] for r in results),
+        "acknowledged_item_writes": sum(r["acknowledged"] for r in results),
+        "unacknowledged_item_writes": sum(r["unacknowledged"] for r in results),
         "unacknowledged_but_applied": sum(r["unacknowledged_applied"] for r in results),
         "lost": sum(r["lost"] for r in results),
         "torn": sum(r["torn"] for r in results),

@@ -106,6 +106,8 @@ def verify_after_restart(server, acknowledged, size, unacknowledged=()):
     assert indexed == len(present)
     put(client, "after-restart", size)
     assert health(server)[0] == 200
+    server.stop()
+    assert not (server.data_dir / "halyard.db-wal").exists(), "a clean stop checkpoints and removes the WAL"
 
 
 def check_disk_full(server, fill_disk, free_disk, size):
@@ -187,6 +189,10 @@ def test_a_failed_commit_stops_writes_until_a_restart(shimmed, call, reason):
     assert client.get_item(TableName=TABLE, Key=hkey("k7"))["Item"]["payload"]["S"] == "k7" + "." * 100
     assert client.scan(TableName=TABLE, Select="COUNT")["Count"] == len(acknowledged)
 
+    # A clean stop checkpoints the WAL into the database and deletes it; after
+    # a failure nothing more is written, and the restart recovers from the WAL.
+    server.stop()
+    assert (shim.data_dir / "halyard.db-wal").stat().st_size > 0
     verify_after_restart(server, acknowledged, 100, unacknowledged=["failed"])
 
 
