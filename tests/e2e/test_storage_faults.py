@@ -196,6 +196,23 @@ def test_a_failed_commit_stops_writes_until_a_restart(shimmed, call, reason):
     verify_after_restart(server, acknowledged, 100, unacknowledged=["failed"])
 
 
+def test_a_failed_fsync_while_creating_the_database_stops_the_start(workdir, shim_library, table_name):
+    """A new database is switched to WAL mode with a sync of its file; if that
+    fails, the server does not start on a database it could not make safe."""
+    base = workdir / table_name
+    base.mkdir()
+    shim = Shim(shim_library, base / "data", base)
+    server = Server(base / "data", env=shim.env(FAULTFS_COUNTDOWN="0", FAULTFS_RULE="fsync EIO once file=/halyard.db"))
+    with pytest.raises(RuntimeError, match="disk I/O error"):
+        server.start()
+    assert len(shim.fired()) == 1, shim.fired()
+    server.env = None
+    server.start()
+    create_indexed_table(server.client(), TABLE)
+    verify_after_restart(server, [], 0)
+    server.stop()
+
+
 def test_a_failed_checkpoint_fsync_stops_writes(shimmed):
     """The checkpoint's fsync of the database file fails: that puts no write's
     answer at stake, but what the checkpoint copied may be lost, so writes stop

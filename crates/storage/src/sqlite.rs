@@ -16,7 +16,7 @@ use rusqlite::wal::CheckpointMode;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::health::{StorageHealth, WriteState};
-use crate::sqlite_faults::{keep_wal_if_stopped, write_error};
+use crate::sqlite_faults::{keep_wal_if_stopped, switch_to_wal, write_error};
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
 /// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
@@ -276,10 +276,16 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
         Durability::Relaxed => "NORMAL",
         Durability::None => "OFF",
     };
+    let mode = switch_to_wal(&connection).map_err(|e| foreign_or_engine(path, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Engine(format!(
+            "{} stayed in journal mode {mode:?}, not WAL",
+            path.display()
+        )));
+    }
     connection
         .execute_batch(&format!(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = {synchronous};
+            "PRAGMA synchronous = {synchronous};
              PRAGMA busy_timeout = 10000;
              PRAGMA mmap_size = {MMAP_BYTES};"
         ))

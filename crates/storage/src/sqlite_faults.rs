@@ -57,6 +57,23 @@ pub(crate) fn write_error(health: &StorageHealth, error: rusqlite::Error) -> Sto
     }
 }
 
+/// Puts the database in WAL mode; returns the journal mode it is in.
+///
+/// The pragma answers with a row, and on a new database the switch commits
+/// (and syncs) only when the statement runs on to its end: stopping at the
+/// row, as `execute_batch` does, would drop the switch's error (a failed
+/// fsync) with the statement.
+pub(crate) fn switch_to_wal(connection: &Connection) -> rusqlite::Result<String> {
+    let mut statement = connection.prepare("PRAGMA journal_mode = WAL")?;
+    let mut rows = statement.query([])?;
+    let mode = match rows.next()? {
+        Some(row) => row.get(0)?,
+        None => String::new(),
+    };
+    while rows.next()?.is_some() {}
+    Ok(mode)
+}
+
 /// After a storage failure, closing must not checkpoint (SQLite's last
 /// connection to close copies the WAL into the database and deletes it):
 /// nothing more is written, and the restart recovers from the WAL as it is
