@@ -19,3 +19,6 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
+
+echo "== Storage-fault campaign, brief (one trial of each fault kind)"
+HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python tests/campaign/storage_faults.py --trials 7 --seed 1

@@ -34,9 +34,11 @@ class Server:
     """One halyard process on a data directory; can be stopped, killed and
     restarted on the same directory."""
 
-    def __init__(self, data_dir, *extra_args):
+    def __init__(self, data_dir, *extra_args, env=None):
         self.data_dir = Path(data_dir)
         self.extra_args = list(extra_args)
+        # The process's environment (None: this one's), e.g. to preload a shim.
+        self.env = env
         self.port = free_port()
         self.process = None
         self.log = None
@@ -54,6 +56,7 @@ class Server:
             stdout=self.log,
             stderr=subprocess.STDOUT,
             preexec_fn=self.preexec_fn,
+            env=self.env,
         )
         if wait:
             self.wait_ready()

@@ -27,6 +27,14 @@ pub enum Error {
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
     Internal(String),
+    /// The storage is out of space: the write was not applied (retrying
+    /// later may succeed). DynamoDB's InternalServerError, with this message.
+    #[error("The storage is out of space: the write was not applied; retry once space is freed")]
+    OutOfSpace,
+    /// A storage failure stopped writes until a restart. DynamoDB's
+    /// InternalServerError, with this message.
+    #[error("Writes are stopped after a storage failure: the server must be restarted (reads still work)")]
+    WritesStopped,
 }
 
 impl Error {
@@ -45,14 +53,26 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
-            Error::Internal(_) => "InternalServerError",
+            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
         }
+    }
+
+    /// A fault of the server rather than of one command: it fails the whole
+    /// storage transaction (nothing of it may be committed).
+    pub fn is_server_fault(&self) -> bool {
+        matches!(self, Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped)
     }
 }
 
 impl From<halyard_storage::StorageError> for Error {
     fn from(error: halyard_storage::StorageError) -> Error {
-        Error::Internal(error.to_string())
+        use halyard_storage::StorageError;
+        // The storage error itself is in the log and the health report.
+        match error {
+            StorageError::OutOfSpace(_) => Error::OutOfSpace,
+            StorageError::WritesStopped(_) => Error::WritesStopped,
+            other => Error::Internal(other.to_string()),
+        }
     }
 }
 

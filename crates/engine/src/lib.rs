@@ -22,6 +22,7 @@ use std::sync::Arc;
 use halyard_storage::Storage;
 
 pub use error::{Error, Result};
+pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
 
 use catalog::Catalog;
@@ -92,6 +93,11 @@ impl Engine {
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
         let snapshot = self.storage.snapshot()?;
         read(&*snapshot)
+    }
+
+    /// Whether the storage accepts writes, and why not.
+    pub fn storage_health(&self) -> HealthReport {
+        self.storage.health().report()
     }
 
     /// Stops accepting writes and waits for the writer to finish what it has.

@@ -278,9 +278,12 @@ impl WriterLoop {
                 }
             }
             Err(error) => {
-                tracing::error!(%error, "write failed");
-                for reply in jobs {
-                    let _ = reply.send(Err(Error::Internal(error.to_string())));
+                // Storage faults are logged once, by the storage, when they begin.
+                if let Error::Internal(_) = error {
+                    tracing::error!(%error, "write failed");
+                }
+                if let Some(reply) = jobs.into_iter().next() {
+                    let _ = reply.send(Err(error));
                 }
             }
         }
@@ -296,7 +299,7 @@ impl WriterLoop {
         let mut outcomes = Vec::with_capacity(commands.len());
         for command in commands {
             match self.apply(&mut *tx, command, &mut deltas, &mut published) {
-                Err(Error::Internal(message)) => return Err(Error::Internal(message)),
+                Err(error) if error.is_server_fault() => return Err(error),
                 outcome => outcomes.push(outcome),
             }
         }
@@ -375,12 +378,15 @@ impl WriterLoop {
                 Ok(Outcome::Table(table))
             }
             Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
-            Command::WriteItems(writes) => Ok(Outcome::Items(
-                writes
-                    .iter()
-                    .map(|write| self.apply_item_write(tx, write, deltas))
-                    .collect(),
-            )),
+            Command::WriteItems(writes) => writes
+                .iter()
+                .map(|write| match self.apply_item_write(tx, write, deltas) {
+                    // The write may have stopped half-way: none of the transaction may commit.
+                    Err(error) if error.is_server_fault() => Err(error),
+                    outcome => Ok(outcome),
+                })
+                .collect::<Result<Vec<_>>>()
+                .map(Outcome::Items),
             Command::Transaction { writes, token } => self.apply_transaction(tx, writes, token.as_ref(), deltas),
             Command::BackfillIndex {
                 table,
@@ -712,7 +718,7 @@ impl WriterLoop {
                     prepared.push(write);
                     reasons.push(CancellationReason::none());
                 }
-                Err(Error::Internal(message)) => return Err(Error::Internal(message)),
+                Err(error) if error.is_server_fault() => return Err(error),
                 Err(error) => {
                     cancelled = true;
                     reasons.push(CancellationReason::from_error(error));

@@ -50,7 +50,9 @@ impl ProtocolError {
         let (status, namespace, type_name) = match self {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
-                EngineError::Internal(_) => (500, DYNAMODB, "InternalServerError"),
+                EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
+                    (500, DYNAMODB, "InternalServerError")
+                }
                 other => (400, DYNAMODB, other.type_name()),
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),

@@ -1,7 +1,8 @@
 //! Halyard's HTTP front end: DynamoDB's JSON 1.0 protocol over HTTP/1.1.
 //!
 //! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
-//! operation; `GET /` answers a health check. Every response carries
+//! operation; `GET /` answers a readiness check and `GET /health` reports
+//! whether writes are accepted (see [`health_report`]). Every response carries
 //! `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which SDKs
 //! verify).
 
@@ -26,6 +27,7 @@ use halyard_protocol::{ProtocolError, TARGET_PREFIX};
 pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/", get(health).post(dynamodb))
+        .route("/health", get(health_report))
         .route("/halyard/check", get(admin::check))
         .fallback(dynamodb)
         .with_state(engine)
@@ -33,6 +35,29 @@ pub fn router(engine: Arc<Engine>) -> Router {
 
 async fn health() -> &'static str {
     "healthy: halyard\n"
+}
+
+/// The storage's health as JSON: 200 while writes are accepted, 503 while
+/// they fail (out of space, or stopped after a storage failure).
+async fn health_report(State(engine): State<Arc<Engine>>) -> Response {
+    let report = engine.storage_health();
+    let status = if report.writes_accepted() {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    let body = serde_json::json!({
+        "status": report.state.name(),
+        "writesAccepted": report.writes_accepted(),
+        "reason": report.reason,
+        "since": report.since,
+        "outOfSpaceFailures": report.out_of_space_failures,
+    });
+    let mut response = (status, body.to_string()).into_response();
+    response
+        .headers_mut()
+        .insert("content-type", HeaderValue::from_static("application/json"));
+    response
 }
 
 async fn dynamodb(

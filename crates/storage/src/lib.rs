@@ -8,8 +8,10 @@
 
 mod checksum;
 mod data_dir;
+pub mod health;
 pub mod keycodec;
 pub mod sqlite;
+mod sqlite_faults;
 
 use std::ops::Bound;
 
@@ -38,6 +40,14 @@ pub enum StorageError {
     Corrupt(String),
     #[error("invalid keyspace name {0:?}: use 1-64 characters of [A-Za-z0-9_]")]
     InvalidKeyspace(String),
+    /// A write found no space left: it was not applied, and later writes
+    /// succeed once space is freed.
+    #[error("the storage is out of space ({0})")]
+    OutOfSpace(String),
+    /// A write-back or sync failed (now or earlier): writes are refused
+    /// until a restart. The reason is the first failure's.
+    #[error("writes are stopped after a storage failure ({0}); the server must be restarted")]
+    WritesStopped(String),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("storage engine error: {0}")]
@@ -121,6 +131,8 @@ pub trait Storage: Send + Sync {
     /// Starts the write transaction. Callers serialise writes (Halyard has
     /// one writer); a second concurrent call waits for the first to finish.
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;
+    /// Whether the store accepts writes, and why not.
+    fn health(&self) -> &health::StorageHealth;
 }
 
 /// Checks a keyspace name: adapters may embed it in identifiers.

@@ -17,6 +17,8 @@ use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::checksum;
 use crate::data_dir::{self, Contents, DATABASE_FILE, LOCK_FILE};
+use crate::health::{StorageHealth, WriteState};
+use crate::sqlite_faults::{keep_wal_if_stopped, switch_to_wal, write_error};
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
 /// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
@@ -82,6 +84,7 @@ pub struct SqliteStorage {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     options: SqliteOptions,
+    health: Arc<StorageHealth>,
     /// Runs until the store is dropped (after the writer's connection).
     _checkpointer: Checkpointer,
     /// Held for the lifetime of the store: one server per data directory.
@@ -111,7 +114,7 @@ struct Checkpointer {
 }
 
 impl Checkpointer {
-    fn start(connection: Connection) -> std::io::Result<Checkpointer> {
+    fn start(connection: Connection, health: Arc<StorageHealth>) -> std::io::Result<Checkpointer> {
         // One pending signal is enough: a checkpoint covers every commit
         // before it.
         let (signal, signals) = sync_channel::<()>(1);
@@ -121,11 +124,16 @@ impl Checkpointer {
             .name("halyard-checkpoint".into())
             .spawn(move || {
                 while signals.recv().is_ok() {
+                    if health.state() == WriteState::Stopped {
+                        continue;
+                    }
                     let _turn = lock(&thread_turn);
                     if let Err(error) = connection.wal_checkpoint_v2(None::<&str>, CheckpointMode::PASSIVE) {
+                        let error = write_error(&health, error);
                         tracing::warn!(%error, "WAL checkpoint failed; the next signal retries it");
                     }
                 }
+                keep_wal_if_stopped(&connection, &health);
             })?;
         Ok(Checkpointer {
             signal: Some(signal),
@@ -137,14 +145,18 @@ impl Checkpointer {
     /// Gives the writer connection a WAL hook that replaces SQLite's
     /// auto-checkpoint: it wakes the thread once the WAL is big enough, and
     /// checkpoints in the writer once it is too big.
-    fn attach(&self, writer: &mut Connection) -> Result<()> {
+    fn attach(&self, writer: &mut Connection, health: Arc<StorageHealth>) -> Result<()> {
         let signal = self.signal.clone().expect("attached before shutdown");
         let turn = self.turn.clone();
         writer
             .wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: i32| {
+                if health.state() == WriteState::Stopped {
+                    return Ok(());
+                }
                 if pages >= WRITER_CHECKPOINT_PAGES {
                     let _turn = lock(&turn);
                     if let Err(error) = wal.checkpoint_v2(CheckpointMode::PASSIVE) {
+                        let error = write_error(&health, error);
                         tracing::warn!(%error, "WAL checkpoint failed; the next commit retries it");
                     }
                 } else if pages >= CHECKPOINT_PAGES {
@@ -166,7 +178,7 @@ impl Drop for Checkpointer {
     }
 }
 
-fn engine_error(error: rusqlite::Error) -> StorageError {
+pub(crate) fn engine_error(error: rusqlite::Error) -> StorageError {
     match error.sqlite_error_code() {
         Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
             StorageError::Corrupt(error.to_string())
@@ -201,13 +213,15 @@ impl SqliteStorage {
         };
         let mut writer = open_connection(&path, options.durability)?;
         check_format(&writer, &path)?;
-        let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?)?;
-        checkpointer.attach(&mut writer)?;
+        let health = Arc::new(StorageHealth::default());
+        let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?, health.clone())?;
+        checkpointer.attach(&mut writer, health.clone())?;
         Ok(SqliteStorage {
             path,
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             options,
+            health,
             _checkpointer: checkpointer,
             _lock: lock,
         })
@@ -224,6 +238,15 @@ impl SqliteStorage {
         let mut pool = lock(&self.readers);
         if pool.len() < self.options.read_pool_size {
             pool.push(connection);
+        }
+    }
+}
+
+impl Drop for SqliteStorage {
+    fn drop(&mut self) {
+        keep_wal_if_stopped(&lock(&self.writer), &self.health);
+        for reader in lock(&self.readers).iter() {
+            keep_wal_if_stopped(reader, &self.health);
         }
     }
 }
@@ -259,10 +282,16 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
         Durability::Relaxed => "NORMAL",
         Durability::None => "OFF",
     };
+    let mode = switch_to_wal(&connection).map_err(|e| foreign_or_engine(path, e))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StorageError::Engine(format!(
+            "{} stayed in journal mode {mode:?}, not WAL",
+            path.display()
+        )));
+    }
     connection
         .execute_batch(&format!(
-            "PRAGMA journal_mode = WAL;
-             PRAGMA synchronous = {synchronous};
+            "PRAGMA synchronous = {synchronous};
              PRAGMA busy_timeout = 10000;
              PRAGMA mmap_size = {MMAP_BYTES};
              PRAGMA cell_size_check = ON;"
@@ -358,11 +387,10 @@ fn add_checksums(connection: &Connection) -> Result<()> {
 
 /// Runs a statement without parameters through the statement cache (no
 /// parsing on the hot path).
-fn run_cached(connection: &Connection, sql: &str) -> Result<()> {
+fn run_cached(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
     connection
         .prepare_cached(sql)
-        .and_then(|mut statement| statement.execute([]))
-        .map_err(engine_error)?;
+        .and_then(|mut statement| statement.execute([]))?;
     Ok(())
 }
 
@@ -482,6 +510,7 @@ impl Drop for SqliteReadView<'_> {
 
 struct SqliteWriteTransaction<'a> {
     connection: MutexGuard<'a, Connection>,
+    health: &'a StorageHealth,
     committed: bool,
 }
 
@@ -512,14 +541,14 @@ impl WriteTransaction for SqliteWriteTransaction<'_> {
         let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
         statement
             .execute([key, &checksum::seal(key, value)[..]])
-            .map_err(engine_error)?;
+            .map_err(|e| write_error(self.health, e))?;
         Ok(())
     }
 
     fn delete(&mut self, keyspace: &str, key: &[u8]) -> Result<()> {
         let sql = format!("DELETE FROM {} WHERE k = ?1", table_name(keyspace)?);
         let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
-        statement.execute([key]).map_err(engine_error)?;
+        statement.execute([key]).map_err(|e| write_error(self.health, e))?;
         Ok(())
     }
 
@@ -528,20 +557,27 @@ impl WriteTransaction for SqliteWriteTransaction<'_> {
             "CREATE TABLE IF NOT EXISTS {} (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID",
             table_name(keyspace)?
         );
-        self.connection.execute_batch(&sql).map_err(engine_error)
+        self.connection
+            .execute_batch(&sql)
+            .map_err(|e| write_error(self.health, e))
     }
 
     fn drop_keyspace(&mut self, keyspace: &str) -> Result<()> {
         let sql = format!("DROP TABLE IF EXISTS {}", table_name(keyspace)?);
-        self.connection.execute_batch(&sql).map_err(engine_error)?;
+        self.connection
+            .execute_batch(&sql)
+            .map_err(|e| write_error(self.health, e))?;
         // Cached statements may name the dropped table.
         self.connection.flush_prepared_statement_cache();
         Ok(())
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        run_cached(&self.connection, "COMMIT")?;
+        // A failure since the transaction began (a checkpoint's) stops it too.
+        self.health.check_writable()?;
+        run_cached(&self.connection, "COMMIT").map_err(|e| write_error(self.health, e))?;
         self.committed = true;
+        self.health.write_succeeded();
         Ok(())
     }
 }
@@ -559,7 +595,7 @@ impl Storage for SqliteStorage {
         let connection = self.take_reader()?;
         // DEFERRED: the snapshot is fixed at the first read, and sees every
         // transaction committed before it.
-        run_cached(&connection, "BEGIN")?;
+        run_cached(&connection, "BEGIN").map_err(engine_error)?;
         Ok(Box::new(SqliteReadView {
             storage: self,
             connection: Some(connection),
@@ -575,12 +611,18 @@ impl Storage for SqliteStorage {
     }
 
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
+        self.health.check_writable()?;
         let connection = lock(&self.writer);
-        run_cached(&connection, "BEGIN IMMEDIATE")?;
+        run_cached(&connection, "BEGIN IMMEDIATE").map_err(engine_error)?;
         Ok(Box::new(SqliteWriteTransaction {
             connection,
+            health: &self.health,
             committed: false,
         }))
+    }
+
+    fn health(&self) -> &StorageHealth {
+        &self.health
     }
 }
 

@@ -106,11 +106,13 @@ impl Engine {
                         table: table.clone(),
                         table_id: table_id.clone(),
                         index: index.clone(),
-                        after: after.take(),
+                        after: after.clone(),
                     };
                     match writer.submit_blocking(command) {
                         Ok(Outcome::Backfill { next: Some(next) }) => after = Some(next),
                         Ok(_) => break,
+                        // Transient: the chunk is tried again until space returns.
+                        Err(Error::OutOfSpace) => std::thread::sleep(std::time::Duration::from_secs(1)),
                         Err(error) => {
                             // The table or index went away, or the server is stopping.
                             tracing::info!(%table, %index, %error, "index backfill stopped");
