@@ -197,12 +197,12 @@ def test_a_failed_commit_stops_writes_until_a_restart(shimmed, call, reason):
 
 
 def test_a_failed_fsync_while_creating_the_database_stops_the_start(workdir, shim_library, table_name):
-    """A new database is switched to WAL mode with a sync of its file; if that
-    fails, the server does not start on a database it could not make safe."""
+    """A new database is built under halyard.db.new with syncs of its file; if
+    one fails, the server does not start on a database it could not make safe."""
     base = workdir / table_name
     base.mkdir()
     shim = Shim(shim_library, base / "data", base)
-    server = Server(base / "data", env=shim.env(FAULTFS_COUNTDOWN="0", FAULTFS_RULE="fsync EIO once file=/halyard.db"))
+    server = Server(base / "data", env=shim.env(FAULTFS_COUNTDOWN="0", FAULTFS_RULE="fsync EIO once file=/halyard.db.new"))
     with pytest.raises(RuntimeError, match="disk I/O error"):
         server.start()
     assert len(shim.fired()) == 1, shim.fired()

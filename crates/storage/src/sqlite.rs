@@ -264,10 +264,10 @@ fn initialise(path: &Path) -> Result<()> {
     connection
         .execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID};
-             PRAGMA user_version = {FORMAT_VERSION};
-             PRAGMA journal_mode = WAL;"
+             PRAGMA user_version = {FORMAT_VERSION};"
         ))
         .map_err(engine_error)?;
+    switch_to_wal(&connection).map_err(engine_error)?;
     // Closing the last connection checkpoints the WAL into the file.
     connection.close().map_err(|(_, error)| engine_error(error))
 }
