@@ -351,6 +351,7 @@ fn add_checksums(connection: &Connection) -> Result<()> {
                 .collect::<rusqlite::Result<_>>()
         })
         .map_err(engine_error)?;
+    tracing::info!("adding value checksums to a format-1 database (once; every value is rewritten)");
     connection.execute_batch("BEGIN IMMEDIATE").map_err(engine_error)?;
     for table in tables {
         let mut after: Option<Vec<u8>> = None;
