@@ -19,6 +19,18 @@ const TAG_SS: u8 = 9;
 const TAG_NS: u8 = 10;
 const TAG_BS: u8 = 11;
 
+/// Deepest nesting of documents (M and L) the decoder accepts. DynamoDB
+/// refuses items nested more than 32 levels; twice that leaves room for
+/// items stored before Halyard enforced the limit, while keeping the
+/// decoder's recursion, and every later walk over the item, far inside any
+/// thread's stack whatever the stored bytes say.
+pub const MAX_DECODED_DEPTH: usize = 64;
+
+/// Elements of a list reserved before they are read: its count is only a
+/// claim until they are, and nested lists could each claim most of the
+/// input (quadratic memory).
+const MAX_PREALLOCATED_ELEMENTS: usize = 64;
+
 /// A stored item could not be decoded: the data is damaged.
 #[derive(Debug, thiserror::Error)]
 #[error("stored item is corrupt: {0}")]
@@ -32,7 +44,7 @@ pub fn encode_item(item: &Item) -> Vec<u8> {
 
 pub fn decode_item(bytes: &[u8]) -> Result<Item, CorruptItem> {
     let mut reader = Reader { bytes, position: 0 };
-    let item = reader.map()?;
+    let item = reader.map(0)?;
     if reader.position != bytes.len() {
         return Err(CorruptItem("trailing bytes"));
     }
@@ -166,31 +178,37 @@ impl<'a> Reader<'a> {
         Ok(count)
     }
 
-    fn map(&mut self) -> Result<Item, CorruptItem> {
+    /// A map whose values sit `depth` documents deep (0 for the item).
+    fn map(&mut self, depth: usize) -> Result<Item, CorruptItem> {
         let count = self.count()?;
         let mut map = Item::new();
         for _ in 0..count {
             let name = self.string()?;
-            let value = self.value()?;
+            let value = self.value(depth)?;
             map.insert(name, value);
         }
         Ok(map)
     }
 
-    fn value(&mut self) -> Result<AttributeValue, CorruptItem> {
-        Ok(match self.byte()? {
+    /// A value inside `depth` documents.
+    fn value(&mut self, depth: usize) -> Result<AttributeValue, CorruptItem> {
+        let tag = self.byte()?;
+        if (tag == TAG_M || tag == TAG_L) && depth >= MAX_DECODED_DEPTH {
+            return Err(CorruptItem("nested too deeply"));
+        }
+        Ok(match tag {
             TAG_S => AttributeValue::S(self.string()?),
             TAG_N => AttributeValue::N(self.number()?),
             TAG_B => AttributeValue::B(self.bytes()?.to_vec()),
             TAG_TRUE => AttributeValue::Bool(true),
             TAG_FALSE => AttributeValue::Bool(false),
             TAG_NULL => AttributeValue::Null,
-            TAG_M => AttributeValue::M(self.map()?),
+            TAG_M => AttributeValue::M(self.map(depth + 1)?),
             TAG_L => {
                 let count = self.count()?;
-                let mut list = Vec::with_capacity(count);
+                let mut list = Vec::with_capacity(count.min(MAX_PREALLOCATED_ELEMENTS));
                 for _ in 0..count {
-                    list.push(self.value()?);
+                    list.push(self.value(depth + 1)?);
                 }
                 AttributeValue::L(list)
             }
@@ -252,5 +270,25 @@ mod tests {
         }
         assert!(decode_item(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).is_err());
         assert!(decode_item(&[1, 1, b'a', 99]).is_err());
+    }
+
+    /// An item whose attribute `d` is `levels` lists, one inside the other.
+    fn nested_lists(levels: usize) -> Vec<u8> {
+        let mut bytes = vec![1, 1, b'd'];
+        for _ in 0..levels {
+            bytes.extend_from_slice(&[TAG_L, 1]);
+        }
+        bytes.push(TAG_NULL);
+        bytes
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        // Found by the item_codec fuzz target: 60,000 nested lists in 120 KB
+        // overflowed the decoder's stack.
+        assert!(decode_item(&nested_lists(60_000)).is_err());
+        assert!(decode_item(&nested_lists(MAX_DECODED_DEPTH + 1)).is_err());
+        let deepest = decode_item(&nested_lists(MAX_DECODED_DEPTH)).unwrap();
+        assert_eq!(encode_item(&deepest), nested_lists(MAX_DECODED_DEPTH));
     }
 }
