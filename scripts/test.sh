@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Halyard's whole test suite on a fresh machine: formatting, Rust unit
-# and property tests, the Rust SDK end-to-end tests, and the Python
+# and property tests, the Rust SDK end-to-end tests, a short fuzzing run
+# (nightly, cargo-fuzz), and the Python
 # end-to-end tests (boto3 and the AWS CLI, installed into ./.venv).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,9 @@ cargo fmt --all -- --check
 # same features; a separate cargo build would compile much of it twice.
 echo "== cargo test (unit, property, aws-sdk-dynamodb end-to-end)"
 cargo test --release --workspace --locked
+
+echo "== fuzz targets, 20 s each (a full campaign: scripts/fuzz.sh 600)"
+scripts/fuzz.sh 20
 
 echo "== Python end-to-end tests (boto3, AWS CLI)"
 if [ ! -x .venv/bin/python ]; then

@@ -14,6 +14,11 @@ use super::number::Number;
 /// walked by code that recurses.
 pub const MAX_STORED_DEPTH: usize = 2 * MAX_NESTING_LEVELS;
 
+/// Elements of a list reserved before they are read: its count is only a
+/// claim until they are, and nested lists could each claim most of the
+/// input (quadratic memory).
+const MAX_PREALLOCATED_ELEMENTS: usize = 64;
+
 const TAG_S: u8 = 1;
 const TAG_N: u8 = 2;
 const TAG_B: u8 = 3;
@@ -215,7 +220,7 @@ impl<'a> Reader<'a> {
             TAG_L => {
                 self.enter()?;
                 let count = self.count()?;
-                let mut list = Vec::with_capacity(count);
+                let mut list = Vec::with_capacity(count.min(MAX_PREALLOCATED_ELEMENTS));
                 for _ in 0..count {
                     list.push(self.value()?);
                 }
@@ -300,5 +305,25 @@ mod tests {
         assert_eq!(error.to_string(), "stored item is corrupt: nested too deeply");
         // Far deeper than any stack would take if the decoder recursed on.
         assert!(decode_item(&nested_map_bytes(1_000_000)).is_err());
+    }
+
+    /// An item whose attribute `d` is `levels` lists, one inside the other.
+    fn nested_lists(levels: usize) -> Vec<u8> {
+        let mut bytes = vec![1, 1, b'd'];
+        for _ in 0..levels {
+            bytes.extend_from_slice(&[TAG_L, 1]);
+        }
+        bytes.push(TAG_NULL);
+        bytes
+    }
+
+    #[test]
+    fn deep_lists_are_refused_and_the_deepest_allowed_round_trips() {
+        // Found by the item_codec fuzz target: 60,000 nested lists in 120 KB
+        // overflowed the decoder's stack before the depth limit.
+        assert!(decode_item(&nested_lists(60_000)).is_err());
+        assert!(decode_item(&nested_lists(MAX_STORED_DEPTH + 1)).is_err());
+        let deepest = decode_item(&nested_lists(MAX_STORED_DEPTH)).unwrap();
+        assert_eq!(encode_item(&deepest), nested_lists(MAX_STORED_DEPTH));
     }
 }
