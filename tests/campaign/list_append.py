@@ -66,8 +66,8 @@ def check(history):
     writer, intermediate = appends_of(history, anomalies)
     reads = [(op, key, value) for op in history if op.kind == "ok"
              for kind, key, value in op.mops if kind == "r" and value is not None]
-    check_reads(history, reads, writer, intermediate, anomalies)
-    orders = version_orders(reads, anomalies)
+    orders, distinct_reads = version_orders(reads, anomalies)
+    check_reads(history, reads, distinct_reads, writer, intermediate, anomalies)
     check_lost_appends(history, reads, orders, anomalies)
     graph = dependency_graph(history, reads, writer, orders)
     find_cycles(graph, history, anomalies)
@@ -92,8 +92,8 @@ def appends_of(history, anomalies):
     return writer, intermediate
 
 
-def check_reads(history, reads, writer, intermediate, anomalies):
-    for op, key, value in reads:
+def check_reads(history, reads, distinct_reads, writer, intermediate, anomalies):
+    for op, key, value in distinct_reads:
         if len(set(value)) != len(value):
             anomalies["duplicate-elements"].append(f"{op} read {key} = {value}")
         for element in value:
@@ -102,6 +102,7 @@ def check_reads(history, reads, writer, intermediate, anomalies):
                 anomalies["garbage-read"].append(f"{op} read {key} element {element} that no op appended")
             elif source.kind == "fail":
                 anomalies["G1a"].append(f"{op} read {key} element {element} appended by failed {source}")
+    for op, key, value in reads:
         if value and (key, value[-1]) in intermediate and writer[key, value[-1]] is not op:
             anomalies["G1b"].append(f"{op} read {key} = {value}, an intermediate state of {writer[key, value[-1]]}")
     for op in history:
@@ -117,16 +118,22 @@ def check_reads(history, reads, writer, intermediate, anomalies):
 
 def version_orders(reads, anomalies):
     """key -> its elements in version order, from the longest read; every
-    other read must be a prefix of it."""
-    orders = {}
-    for _, key, value in reads:
-        orders.setdefault(key, [])
-        if len(value) > len(orders.get(key, [])):
-            orders[key] = list(value)
-    for op, key, value in reads:
+    other read must be a prefix of it. Also returns the reads whose elements
+    need checking: the longest of each key and those that are no prefix of
+    it (a prefix holds nothing the longest does not)."""
+    longest = {}
+    for read in reads:
+        key, value = read[1], read[2]
+        if key not in longest or len(value) > len(longest[key][2]):
+            longest[key] = read
+    orders = {key: list(value) for key, (_, _, value) in longest.items()}
+    distinct = list(longest.values())
+    for read in reads:
+        op, key, value = read
         if orders[key][:len(value)] != list(value):
             anomalies["incompatible-order"].append(f"{op} read {key} = {value}, not a prefix of {orders[key]}")
-    return orders
+            distinct.append(read)
+    return orders, distinct
 
 
 def check_lost_appends(history, reads, orders, anomalies):

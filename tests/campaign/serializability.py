@@ -14,7 +14,7 @@ indeterminate ("info"), as for the operations in flight at a kill. When the
 clients stop, a final strongly consistent read of every key closes the
 history, so that an acknowledged append missing from it is a lost append.
 
-    tests/campaign/serializability.py --seconds 300 --kills 5 --seed 1
+    tests/campaign/serializability.py --rounds 5 --seconds 60 --kills 2 --seed 1
 """
 
 import argparse
@@ -34,10 +34,9 @@ import botocore.exceptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import Server, create_table  # noqa: E402
+from harness import SINGLE_ATTEMPT, Server, create_table  # noqa: E402
 from list_append import Op, check  # noqa: E402
 
-TABLE = "lists"
 APPEND = {"UpdateExpression": "SET #v = list_append(if_not_exists(#v, :empty), :x)",
           "ExpressionAttributeNames": {"#v": "v"}}
 
@@ -46,8 +45,8 @@ def key(name):
     return {"pk": {"S": name}}
 
 
-def append_request(name, value):
-    return {"TableName": TABLE, "Key": key(name), **APPEND,
+def append_request(table, name, value):
+    return {"TableName": table, "Key": key(name), **APPEND,
             "ExpressionAttributeValues": {":empty": {"L": []}, ":x": {"L": [{"N": str(value)}]}}}
 
 
@@ -55,26 +54,26 @@ def list_of(item):
     return [int(element["N"]) for element in (item or {}).get("v", {}).get("L", [])]
 
 
-def transact_append(client, appends):
-    client.transact_write_items(TransactItems=[{"Update": append_request(k, v)} for k, v in appends])
+def transact_append(client, table, appends):
+    client.transact_write_items(TransactItems=[{"Update": append_request(table, k, v)} for k, v in appends])
     return [("append", k, v) for k, v in appends]
 
 
-def append_and_read(client, appends):
+def append_and_read(client, table, appends):
     [(name, value)] = appends
-    item = client.update_item(**append_request(name, value), ReturnValues="ALL_NEW")["Attributes"]
+    item = client.update_item(**append_request(table, name, value), ReturnValues="ALL_NEW")["Attributes"]
     return [("append", name, value), ("r", name, list_of(item))]
 
 
-def transact_read(client, names):
+def transact_read(client, table, names):
     responses = client.transact_get_items(TransactItems=[
-        {"Get": {"TableName": TABLE, "Key": key(name)}} for name in names])["Responses"]
+        {"Get": {"TableName": table, "Key": key(name)}} for name in names])["Responses"]
     return [("r", name, list_of(response.get("Item"))) for name, response in zip(names, responses)]
 
 
-def consistent_get(client, names):
+def consistent_get(client, table, names):
     [name] = names
-    return [("r", name, list_of(client.get_item(TableName=TABLE, Key=key(name), ConsistentRead=True).get("Item")))]
+    return [("r", name, list_of(client.get_item(TableName=table, Key=key(name), ConsistentRead=True).get("Item")))]
 
 
 def next_operation(rng, keys, values):
@@ -90,12 +89,13 @@ def next_operation(rng, keys, values):
     return (transact_read if len(names) > 1 else consistent_get), names, [("r", name, None) for name in names]
 
 
-def run_history(server, args, rng):
+def run_history(server, table, args, rng):
     keys = [f"k{i}" for i in range(args.keys)]
     history, lock = [], threading.Lock()
     stop, serving = threading.Event(), threading.Event()
     serving.set()
-    clients = [server.client(connect_timeout=2, read_timeout=15) for _ in range(args.clients)]
+    # Every answer is the first attempt's: a retried append could be applied twice.
+    clients = [server.client(retries=SINGLE_ATTEMPT, connect_timeout=2, read_timeout=15) for _ in range(args.clients)]
     seeds = [rng.random() for _ in range(args.clients)]
 
     def run(process):
@@ -106,7 +106,7 @@ def run_history(server, args, rng):
             function, argument, invoked = next_operation(process_rng, keys, values)
             op = Op("info", invoked, time.monotonic(), process=process)
             try:
-                op.mops = function(client, argument)
+                op.mops = function(client, table, argument)
                 op.kind = "ok"
             except botocore.exceptions.ClientError as error:
                 if error.response["ResponseMetadata"]["HTTPStatusCode"] < 500:
@@ -137,50 +137,63 @@ def run_history(server, args, rng):
     final = server.client()
     for name in keys:
         invoke = time.monotonic()
-        history.append(Op("ok", consistent_get(final, [name]), invoke, time.monotonic(), process=-1))
+        history.append(Op("ok", consistent_get(final, table, [name]), invoke, time.monotonic(), process=-1))
     return history
+
+
+def summary(history, anomalies):
+    kinds = Counter(op.kind for op in history)
+    ok_mops = Counter(kind for op in history if op.kind == "ok" for kind, _, _ in op.mops)
+    final = [len(value) for op in history if op.process == -1 for _, _, value in op.mops]
+    return Counter(ops=len(history), ok=kinds["ok"], failed=kinds["fail"], indeterminate=kinds["info"],
+                   acknowledged_appends=ok_mops["append"], reads=ok_mops["r"], final_elements=sum(final),
+                   anomalies=sum(map(len, anomalies.values())))
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=300)
-    parser.add_argument("--kills", type=int, default=5, help="SIGKILLs (and restarts) during the history")
+    parser.add_argument("--seconds", type=float, default=60, help="length of each round's history")
+    parser.add_argument("--rounds", type=int, default=5, help="histories, each on a table of its own")
+    parser.add_argument("--kills", type=int, default=2, help="SIGKILLs (and restarts) in each round")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--keys", type=int, default=6)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--durability", choices=["full", "relaxed"], default="full")
-    parser.add_argument("--save", type=Path, help="write the history here (JSON lines)")
+    parser.add_argument("--save", type=Path, help="write each round's history to SAVE.ROUND (JSON lines)")
     args = parser.parse_args()
 
+    rng = random.Random(args.seed)
+    totals = Counter()
+    began = time.time()
     workdir = Path(tempfile.mkdtemp(prefix="halyard-serializability-"))
     server = Server(workdir / "data", "--durability", args.durability).start()
     try:
-        create_table(server.client(), TABLE)
-        began = time.time()
-        history = run_history(server, args, random.Random(args.seed))
-        ran = time.time() - began
+        for round_number in range(args.rounds):
+            table = f"lists_{round_number}"
+            create_table(server.client(), table)
+            history = run_history(server, table, args, rng)
+            checked = time.time()
+            anomalies = check(history)
+            if args.save:
+                Path(f"{args.save}.{round_number}").write_text(
+                    "".join(json.dumps(asdict(op)) + "\n" for op in history))
+            counts = summary(history, anomalies)
+            totals.update(counts)
+            print(f"round {round_number}: " + ", ".join(f"{k} {v}" for k, v in counts.items())
+                  + f" (checked in {time.time() - checked:.1f} s)", flush=True)
+            for name, found in sorted(anomalies.items()):
+                print(f"  {name}: {len(found)}")
+                for description in found[:3]:
+                    print(f"    seed {args.seed} round {round_number}: {description[:1500]}")
     finally:
         server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    checked = time.time()
-    anomalies = check(history)
-    if args.save:
-        args.save.write_text("".join(json.dumps(asdict(op)) + "\n" for op in history))
-    kinds = Counter(op.kind for op in history)
-    appends = sum(kind == "append" for op in history if op.kind == "ok" for kind, _, _ in op.mops)
-    reads = sum(kind == "r" for op in history if op.kind == "ok" for kind, _, _ in op.mops)
-    final = [len(value) for op in history if op.process == -1 for _, _, value in op.mops]
-    print(f"history of {len(history)} ops in {ran:.0f} s with {args.kills} kills ({args.clients} clients, "
-          f"{args.keys} keys, seed {args.seed}, durability {args.durability}): ok {kinds['ok']}, "
-          f"failed {kinds['fail']}, indeterminate {kinds['info']}; acknowledged appends {appends}, "
-          f"reads {reads}; final list lengths {final}; checked in {time.time() - checked:.1f} s")
-    for name, found in sorted(anomalies.items()):
-        print(f"  {name}: {len(found)}")
-        for description in found[:3]:
-            print(f"    {description[:1500]}")
-    print("anomalies: " + (", ".join(f"{n} {len(f)}" for n, f in sorted(anomalies.items())) or "none"))
-    return 1 if anomalies else 0
+    print(f"{args.rounds} rounds of {args.seconds:.0f} s with {args.kills} kills each in {time.time() - began:.0f} s "
+          f"({args.clients} clients, {args.keys} keys, seed {args.seed}, durability {args.durability}): "
+          + ", ".join(f"{k} {v}" for k, v in totals.items() if k != "anomalies"))
+    print(f"anomalies {totals['anomalies']}")
+    return 1 if totals["anomalies"] else 0
 
 
 if __name__ == "__main__":

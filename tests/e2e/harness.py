@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("HALYARD_BIN", ROOT / "target" / "release" / "halyard"))
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "AKIDHALYARDTEST", "aws_secret_access_key": "halyard-test-secret"}
+SINGLE_ATTEMPT = {"total_max_attempts": 1}
 
 
 def free_port():
@@ -83,10 +84,13 @@ class Server:
         self.process.wait(timeout=20)
         self.log.close()
 
-    def client(self, **config):
+    def client(self, retries=None, **config):
+        """A boto3 client. botocore's max_attempts counts retries: by default
+        a failed request is retried once; pass SINGLE_ATTEMPT where a retry
+        would hide what happened to the first attempt."""
         return boto3.client(
             "dynamodb", endpoint_url=self.endpoint, region_name=REGION,
-            config=Config(retries={"max_attempts": 1}, **config), **CREDENTIALS,
+            config=Config(retries=retries or {"max_attempts": 1}, **config), **CREDENTIALS,
         )
 
     def resource(self):

@@ -3,6 +3,7 @@ trials with a fixed seed, a short serializability history with one kill, and
 the self-tests showing that the list-append checker finds the anomalies it
 claims to find. The full runs are done by hand (see the scripts' docstrings)."""
 
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 
 CAMPAIGN = Path(__file__).resolve().parents[1] / "campaign"
 sys.path.insert(0, str(CAMPAIGN))
+import crash_matrix  # noqa: E402
 from list_append import Op, check  # noqa: E402
 
 
@@ -32,6 +34,35 @@ def test_serializability_brief_with_a_kill():
     result = run_script("serializability.py", "--seconds", "20", "--kills", "1", "--seed", "3")
     assert result.returncode == 0
     assert "anomalies: none" in result.stdout
+
+
+def test_the_crash_matrix_finds_lost_and_half_applied_writes(fresh_server):
+    """The crash matrix's verification, given a ledger that disagrees with
+    what is stored, reports each kind of damage."""
+    server = fresh_server.start()
+    client = server.client()
+    workload = crash_matrix.Transactions()
+    workload.setup(client, random.Random(1))
+    ledger = workload.ledger
+    kept, lost, half, other_half = [("ledger_a", f"c0-p{n}", n) for n in range(4)]
+    states = {ident: workload.new_state(ident, "tx1") for ident in (kept, lost, half, other_half)}
+    # Both writes acknowledged, one of them not stored: a loss.
+    acknowledged = crash_matrix.Write(None, [(kept, states[kept]), (lost, states[lost])])
+    ledger.sending(acknowledged)
+    ledger.acknowledge(acknowledged.changes)
+    # A transaction without an answer, stored in part: half applied.
+    unanswered = crash_matrix.Write(None, [(half, states[half]), (other_half, states[other_half])], atomic=True)
+    ledger.sending(unanswered)
+    ledger.lost_answer(unanswered)
+    # An item no client wrote.
+    stray = workload.new_state(("ledger_a", "c9-p0", 9), "nobody")
+    for item in (states[kept], states[half], stray):
+        client.put_item(TableName="ledger_a", Item=item)
+
+    findings = workload.verify(client)
+    assert len(findings.losses) == 1 and "c0-p1" in findings.losses[0]
+    assert sorted(problem.split(":")[0] for problem in findings.violations) == [
+        "('ledger_a', 'c9-p0', 9)", "transaction half applied"]
 
 
 # --- The checker finds what it claims to find -------------------------------
