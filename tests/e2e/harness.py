@@ -39,6 +39,8 @@ class Server:
         self.port = free_port()
         self.process = None
         self.log = None
+        # Run in the child before exec, e.g. to lower its resource limits.
+        self.preexec_fn = None
 
     @property
     def endpoint(self):
@@ -50,6 +52,7 @@ class Server:
             [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,
         )
         if wait:
             self.wait_ready()

@@ -30,11 +30,6 @@ def test_headers_and_crc32(server):
     assert raw  # the body is JSON
 
 
-def test_json_1_1_content_type_is_accepted(server):
-    status, _, body = server.raw("ListTables", {}, headers={"Content-Type": "application/x-amz-json-1.1"})
-    assert status == 200 and "TableNames" in body
-
-
 def test_malformed_json(server):
     for payload in [b"{not json", b"", b"[1,2]", b"null", b'"text"']:
         status, headers, body = server.raw("ListTables", payload)

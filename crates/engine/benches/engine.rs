@@ -8,7 +8,7 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::Placeholders;
 use halyard_engine::model::item_codec::{decode_item, encode_item};
-use halyard_engine::model::{AttributeValue, Item, Number};
+use halyard_engine::model::{item_too_deep, AttributeValue, Item, Number};
 
 fn n(text: &str) -> AttributeValue {
     AttributeValue::N(Number::parse(text).expect("number"))
@@ -59,6 +59,8 @@ fn item_codec(c: &mut Criterion) {
     group.bench_function(format!("decode_item ({} bytes)", bytes.len()), |b| {
         b.iter(|| decode_item(black_box(&bytes)).expect("decodes"))
     });
+    // The nesting check every written item gets, beside the cost of storing it.
+    group.bench_function("item_too_deep", |b| b.iter(|| item_too_deep(black_box(&item))));
     group.finish();
 }
 

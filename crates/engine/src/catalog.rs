@@ -90,23 +90,10 @@ impl Catalog {
         tx.commit()?;
 
         let snapshot = storage.snapshot()?;
-        let mut definitions = Vec::new();
-        let mut failure = None;
-        snapshot.scan(
-            CATALOG_KEYSPACE,
-            KeyRange::ALL,
-            halyard_storage::Direction::Forward,
-            &mut |_, value| {
-                match decode::<TableDefinition>(value) {
-                    Ok(definition) => definitions.push(definition),
-                    Err(e) => failure = Some(e),
-                }
-                Visit::Continue
-            },
-        )?;
-        if let Some(e) = failure {
-            return Err(e);
-        }
+        let definitions = read_definitions(&*snapshot)?
+            .into_iter()
+            .map(|(_, definition)| definition)
+            .collect::<Result<Vec<_>>>()?;
         let mut tables = BTreeMap::new();
         for definition in definitions {
             let stats = read_stats(&*snapshot, &definition.id)?;
@@ -161,7 +148,24 @@ impl Catalog {
     }
 }
 
-fn read_stats(view: &dyn ReadView, table_id: &str) -> Result<TableStats> {
+/// Every table definition, by its catalog key; each decoded on its own, so
+/// that one damaged entry does not hide the others.
+pub(crate) fn read_definitions(view: &dyn ReadView) -> Result<Vec<(Vec<u8>, Result<TableDefinition>)>> {
+    let mut definitions = Vec::new();
+    view.scan(
+        CATALOG_KEYSPACE,
+        KeyRange::ALL,
+        halyard_storage::Direction::Forward,
+        &mut |key, value| {
+            definitions.push((key.to_vec(), decode::<TableDefinition>(value)));
+            Visit::Continue
+        },
+    )?;
+    Ok(definitions)
+}
+
+/// A table's (by id) or an index's (by keyspace) counters as stored.
+pub(crate) fn read_stats(view: &dyn ReadView, table_id: &str) -> Result<TableStats> {
     match view.get(STATS_KEYSPACE, table_id.as_bytes())? {
         Some(bytes) => decode(&bytes),
         None => Ok(TableStats::default()),

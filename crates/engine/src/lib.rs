@@ -5,6 +5,7 @@
 //! batches of commands at once (group commit) and acknowledges each command
 //! only after its batch is durable.
 
+pub mod check;
 pub mod error;
 pub mod expression;
 pub mod model;

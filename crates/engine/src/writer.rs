@@ -25,7 +25,8 @@ use crate::indexes;
 use crate::keys;
 use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{
-    item_size, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats, MAX_ITEM_SIZE,
+    item_size, item_too_deep, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
+    ITEM_TOO_DEEP, MAX_ITEM_SIZE,
 };
 
 /// Most commands committed in one transaction.
@@ -451,8 +452,23 @@ impl WriterLoop {
                 Visit::Continue
             }
         })?;
-        for (_, value) in &chunk {
-            let item = decode_item(value)?;
+        for (storage_key, value) in &chunk {
+            // One damaged item must not stop the index from ever becoming
+            // ACTIVE (the backfill resumes at every start): report it, and
+            // leave it out of the index.
+            let item = match decode_item(value) {
+                Ok(item) => item,
+                Err(error) => {
+                    tracing::error!(
+                        table = %definition.name,
+                        index = %index.name,
+                        key = %hex(storage_key),
+                        %error,
+                        "index backfill skipped an item it cannot read; run `halyard check`"
+                    );
+                    continue;
+                }
+            };
             let Some((key, projected)) = indexes::backfill_entry(index, &definition.primary_key, &item) else {
                 continue;
             };
@@ -537,6 +553,10 @@ impl WriterLoop {
             }
             ItemAction::Update(update) => {
                 let updated = update.apply(old.as_ref().unwrap_or(&write.key))?;
+                // `SET m.a = m` nests the item one level deeper each time.
+                if item_too_deep(&updated) {
+                    return Err(Error::validation(ITEM_TOO_DEEP));
+                }
                 if item_size(&updated) > MAX_ITEM_SIZE {
                     return Err(Error::validation(
                         "Item size to update has exceeded the maximum allowed size",
@@ -722,13 +742,18 @@ impl WriterLoop {
     }
 }
 
+/// A storage key in hex, for log lines.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
 fn size_of(item: &Option<Item>) -> i64 {
     item.as_ref().map_or(0, |i| item_size(i) as i64)
 }
 
 /// The record of an item collection: table id, a zero byte, the encoded
 /// partition key.
-fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>> {
+pub(crate) fn collection_record(definition: &TableDefinition, key: &Item) -> Result<Vec<u8>> {
     let mut record = definition.id.as_bytes().to_vec();
     record.push(0);
     let partition = key

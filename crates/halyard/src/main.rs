@@ -1,12 +1,17 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
+mod check;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use halyard_engine::{Engine, EngineConfig};
+use halyard_server::listener::ConnectionLimits;
+use halyard_server::BodyLimits;
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
 /// Every request allocates and frees many small blocks (JSON values,
@@ -28,6 +33,10 @@ struct Cli {
 enum Command {
     /// Serve the DynamoDB API (the default).
     Serve(ServeArgs),
+    /// Verify a data directory: SQLite's integrity check and Halyard's own
+    /// invariants (index entries, counters, item collection sizes). Exits
+    /// 0 when clean, 1 when problems were found, 2 when it could not check.
+    Check(check::CheckArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -53,6 +62,49 @@ struct ServeArgs {
     /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
     #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
     item_collection_size_limit: i64,
+    #[command(flatten)]
+    connections: ConnectionArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct ConnectionArgs {
+    /// Most client connections open at once (fewer if the file descriptor
+    /// limit is lower). When full, idle connections are closed first.
+    #[arg(long, env = "HALYARD_MAX_CONNECTIONS", default_value_t = 1024)]
+    max_connections: usize,
+    /// Seconds a client may take to send a request's headers.
+    #[arg(long, env = "HALYARD_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
+    header_timeout: Duration,
+    /// Seconds a client may take to send a request's body (and to read the
+    /// response).
+    #[arg(long, env = "HALYARD_BODY_TIMEOUT", default_value = "60", value_parser = seconds)]
+    body_timeout: Duration,
+    /// Seconds an idle keep-alive connection is kept open.
+    #[arg(long, env = "HALYARD_IDLE_TIMEOUT", default_value = "60", value_parser = seconds)]
+    idle_timeout: Duration,
+    /// MiB of request bodies held at once, across all connections; further
+    /// requests wait for their share.
+    #[arg(long, env = "HALYARD_BODY_MEMORY_MIB", default_value_t = 256)]
+    body_memory_mib: usize,
+}
+
+impl ConnectionArgs {
+    fn limits(&self) -> ConnectionLimits {
+        ConnectionLimits {
+            max_connections: self.max_connections,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+            body: BodyLimits::new(self.body_timeout, self.body_memory_mib.saturating_mul(1024 * 1024)),
+        }
+    }
+}
+
+fn seconds(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    match Duration::try_from_secs_f64(seconds) {
+        Ok(duration) if !duration.is_zero() => Ok(duration),
+        _ => Err("must be a positive number of seconds".to_string()),
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy)]
@@ -69,6 +121,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let args = match cli.command {
         Some(Command::Serve(args)) => args,
+        Some(Command::Check(args)) => return check::run(args),
         None => cli.serve,
     };
     match serve(args) {
@@ -145,17 +198,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             "Halyard listening on http://{} with data in {mode}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
-        // Each response goes out as soon as it is written: one request at a
-        // time per connection has nothing to coalesce.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        axum::serve(listener, halyard_server::router(engine.clone()))
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .map_err(|e| e.to_string())
+        halyard_server::listener::serve(
+            listener,
+            halyard_server::router(engine.clone()),
+            args.connections.limits(),
+            shutdown_signal(),
+        )
+        .await;
+        Ok::<(), String>(())
     })?;
     // Every acknowledged write is already committed; this drains the queue.
     engine.shutdown();

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
-use halyard_engine::model::{AttributeValue, Item, Number};
+use halyard_engine::model::{AttributeValue, Item, Number, ITEM_TOO_DEEP, MAX_CONTAINER_DEPTH};
 use halyard_engine::Error as EngineError;
 use serde_json::{Map, Value};
 
@@ -19,14 +19,37 @@ fn invalid(message: impl Into<String>) -> ProtocolError {
     ProtocolError::Engine(EngineError::Validation(message.into()))
 }
 
+/// DynamoDB's answer to a value (not a whole item) nested too deeply.
+pub(crate) const VALUE_TOO_DEEP: &str = "Nesting Levels have exceeded supported limits";
+
 /// Parses an item (or key) in wire form.
 pub fn item_from_json(map: &Map<String, Value>) -> Result<Item, ProtocolError> {
+    map_from_json(map, 0, ITEM_TOO_DEEP)
+}
+
+/// Parses one attribute value in wire form (an expression attribute value,
+/// a legacy condition or update value).
+pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
+    parse_value(value, 0, VALUE_TOO_DEEP)
+}
+
+/// `depth` counts the maps and lists around the one being parsed; a value
+/// that would open one more than DynamoDB allows is refused with `too_deep`
+/// before its contents are looked at, so parsing stays bounded.
+fn map_from_json(map: &Map<String, Value>, depth: usize, too_deep: &'static str) -> Result<Item, ProtocolError> {
     let mut item = Item::new();
     for (name, value) in map {
         check_attribute_name(name)?;
-        item.insert(name.clone(), value_from_json(value)?);
+        item.insert(name.clone(), parse_value(value, depth, too_deep)?);
     }
     Ok(item)
+}
+
+fn enter_container(depth: usize, too_deep: &'static str) -> Result<usize, ProtocolError> {
+    if depth >= MAX_CONTAINER_DEPTH {
+        return Err(invalid(too_deep));
+    }
+    Ok(depth + 1)
 }
 
 fn check_attribute_name(name: &str) -> Result<(), ProtocolError> {
@@ -60,7 +83,7 @@ fn list_of(value: &Value) -> Result<&Vec<Value>, ProtocolError> {
     }
 }
 
-pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
+fn parse_value(value: &Value, depth: usize, too_deep: &'static str) -> Result<AttributeValue, ProtocolError> {
     let map = match value {
         Value::Object(map) => map,
         other => return Err(wrong_type(other, "AttributeValue")),
@@ -93,15 +116,18 @@ pub fn value_from_json(value: &Value) -> Result<AttributeValue, ProtocolError> {
             }
         }
         "M" => match content {
-            Value::Object(map) => AttributeValue::M(item_from_json(map)?),
+            Value::Object(map) => AttributeValue::M(map_from_json(map, enter_container(depth, too_deep)?, too_deep)?),
             other => return Err(wrong_type(other, "Map")),
         },
-        "L" => AttributeValue::L(
-            list_of(content)?
-                .iter()
-                .map(value_from_json)
-                .collect::<Result<_, _>>()?,
-        ),
+        "L" => {
+            let list = list_of(content)?;
+            let depth = enter_container(depth, too_deep)?;
+            AttributeValue::L(
+                list.iter()
+                    .map(|element| parse_value(element, depth, too_deep))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
         "SS" => {
             let set: Vec<String> = list_of(content)?
                 .iter()
@@ -243,5 +269,30 @@ mod tests {
         assert!(parse(json!({"NULL": false}))
             .unwrap_err()
             .contains("Null attribute value types must have the value of true"));
+    }
+
+    fn nested(containers: usize, innermost: Value) -> Value {
+        (0..containers).fold(innermost, |inner, level| {
+            if level % 2 == 0 {
+                json!({"M": {"a": inner}})
+            } else {
+                json!({"L": [inner]})
+            }
+        })
+    }
+
+    #[test]
+    fn nesting_is_held_to_dynamodb_limit() {
+        let item = |value: Value| {
+            item_from_json(json!({"v": value}).as_object().unwrap())
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        assert_eq!(item(nested(31, json!({"S": "x"}))), Ok(()));
+        assert_eq!(item(nested(32, json!({"S": "x"}))), Err(ITEM_TOO_DEEP.to_string()));
+        // An empty map or list is a level too.
+        assert_eq!(item(nested(31, json!({"M": {}}))), Err(ITEM_TOO_DEEP.to_string()));
+        assert!(parse(nested(31, json!({"N": "1"}))).is_ok());
+        assert_eq!(parse(nested(32, json!({"N": "1"}))).unwrap_err(), VALUE_TOO_DEEP);
     }
 }

@@ -17,6 +17,13 @@ pub enum ProtocolError {
     MissingAuthenticationToken,
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
+    /// The request body did not arrive within the body timeout (seconds).
+    #[error("The request body was not received within {0} seconds")]
+    RequestTimeout(u64),
+    /// The server's budget for request bodies stayed spent for the whole
+    /// body timeout. SDKs retry this error with back-off.
+    #[error("Rate of requests exceeds the allowed throughput.")]
+    Throttled,
 }
 
 impl From<crate::constraints::ConstraintViolations> for ProtocolError {
@@ -35,6 +42,7 @@ pub struct WireError {
 const DYNAMODB: &str = "com.amazonaws.dynamodb.v20120810#";
 const CORAL_VALIDATE: &str = "com.amazon.coral.validate#";
 const CORAL_SERVICE: &str = "com.amazon.coral.service#";
+const CORAL_AVAILABILITY: &str = "com.amazon.coral.availability#";
 
 impl ProtocolError {
     /// The one place errors become DynamoDB's wire format.
@@ -49,6 +57,8 @@ impl ProtocolError {
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
             ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
             ProtocolError::RequestTooLarge(_) => (413, DYNAMODB, "RequestEntityTooLarge"),
+            ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
+            ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
         };
         let message = match self {
             // Internal details go to the log, not to the caller.

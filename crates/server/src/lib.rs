@@ -5,30 +5,28 @@
 //! `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which SDKs
 //! verify).
 
+mod admin;
+mod body;
+mod content_type;
+pub mod listener;
+
 use std::sync::Arc;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, HttpBody};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
+use axum::{Extension, Router};
+pub use body::BodyLimits;
 use halyard_engine::Engine;
 use halyard_protocol::{ProtocolError, TARGET_PREFIX};
-use http_body_util::BodyExt;
 
-/// DynamoDB's limit on a request body.
-pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
-
-/// How much of an oversized body is read before the connection is dropped.
-const DRAIN_LIMIT: usize = 4 * MAX_REQUEST_BYTES;
-
-const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
-
-/// The router serving one engine.
+/// The router serving one engine; [`listener::serve`] serves it.
 pub fn router(engine: Arc<Engine>) -> Router {
     Router::new()
         .route("/", get(health).post(dynamodb))
+        .route("/halyard/check", get(admin::check))
         .fallback(dynamodb)
         .with_state(engine)
 }
@@ -37,8 +35,16 @@ async fn health() -> &'static str {
     "healthy: halyard\n"
 }
 
-async fn dynamodb(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: Body) -> Response {
-    let result = run(&engine, &headers, body).await;
+async fn dynamodb(
+    State(engine): State<Arc<Engine>>,
+    Extension(limits): Extension<BodyLimits>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(content_type) = content_type::response_type(&headers, !body.is_end_stream()) else {
+        return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None);
+    };
+    let result = run(&engine, &limits, &headers, body).await;
     let (status, body) = match result {
         Ok(value) => (StatusCode::OK, value),
         Err(error) => {
@@ -52,10 +58,19 @@ async fn dynamodb(State(engine): State<Arc<Engine>>, headers: HeaderMap, body: B
             )
         }
     };
-    respond(status, serde_json::to_vec(&body).expect("JSON values serialise"))
+    respond(
+        status,
+        serde_json::to_vec(&body).expect("JSON values serialise"),
+        Some(content_type),
+    )
 }
 
-async fn run(engine: &Engine, headers: &HeaderMap, body: Body) -> Result<serde_json::Value, ProtocolError> {
+async fn run(
+    engine: &Engine,
+    limits: &BodyLimits,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<serde_json::Value, ProtocolError> {
     if !headers.contains_key("authorization") {
         return Err(ProtocolError::MissingAuthenticationToken);
     }
@@ -64,33 +79,9 @@ async fn run(engine: &Engine, headers: &HeaderMap, body: Body) -> Result<serde_j
         .and_then(|target| target.to_str().ok())
         .and_then(|target| target.strip_prefix(TARGET_PREFIX))
         .ok_or(ProtocolError::UnknownOperation)?;
-    let body = read_body(body).await?;
-    halyard_protocol::handle(engine, operation, &body).await
-}
-
-/// Reads the body, up to [`MAX_REQUEST_BYTES`]. A larger body is read on
-/// (and discarded) up to [`DRAIN_LIMIT`], so that the client, which is
-/// still sending, sees the 413 answer rather than a broken connection.
-async fn read_body(body: Body) -> Result<Bytes, ProtocolError> {
-    let mut body = body;
-    let mut buffer = Vec::new();
-    let mut received = 0usize;
-    while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| ProtocolError::Serialization(format!("could not read the request body: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        received += data.len();
-        if received <= MAX_REQUEST_BYTES {
-            buffer.extend_from_slice(&data);
-        } else if received > DRAIN_LIMIT {
-            break;
-        }
-    }
-    if received > MAX_REQUEST_BYTES {
-        return Err(ProtocolError::RequestTooLarge(received));
-    }
-    Ok(Bytes::from(buffer))
+    let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
+    let body = body::read_body(body, declared_length, limits).await?;
+    halyard_protocol::handle(engine, operation, &body.bytes).await
 }
 
 /// A unique request id: a random per-process prefix and a counter (a
@@ -104,11 +95,14 @@ fn request_id() -> String {
     format!("{prefix}{:016X}", COUNTER.fetch_add(1, Ordering::Relaxed))
 }
 
-fn respond(status: StatusCode, body: Vec<u8>) -> Response {
+fn respond(status: StatusCode, body: Vec<u8>, content_type: Option<&'static str>) -> Response {
     let crc = crc32fast::hash(&body);
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
-    headers.insert("content-type", HeaderValue::from_static(CONTENT_TYPE));
+    match content_type {
+        Some(content_type) => headers.insert("content-type", HeaderValue::from_static(content_type)),
+        None => headers.remove("content-type"),
+    };
     headers.insert("x-amz-crc32", HeaderValue::from(crc));
     headers.insert(
         "x-amzn-requestid",

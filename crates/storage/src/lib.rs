@@ -6,6 +6,8 @@
 //! SQLCipher) in [`sqlite`]; the trait is narrow enough that an ordered,
 //! transactional distributed store (TiKV, FoundationDB) can take its place.
 
+mod checksum;
+mod data_dir;
 pub mod keycodec;
 pub mod sqlite;
 
@@ -22,6 +24,18 @@ pub enum StorageError {
         "{path} was written by a newer Halyard (data format {found}; this build reads format {supported} and older)"
     )]
     NewerFormat { path: String, found: i64, supported: i64 },
+    /// Damage found before the database was opened: Halyard refuses to
+    /// start rather than run on what is left.
+    #[error("{path} is damaged: {reason}. Refusing to start on it: restore the data directory from a backup, or move it aside to start afresh")]
+    Damaged { path: String, reason: String },
+    #[error("{path} holds no Halyard database")]
+    NoDatabase { path: String },
+    /// SQLite met a malformed page (or one whose checksum does not match)
+    /// while reading or writing.
+    #[error(
+        "the database is corrupt ({0}); stop Halyard and run `halyard check --data-dir DIR` on its data directory"
+    )]
+    Corrupt(String),
     #[error("invalid keyspace name {0:?}: use 1-64 characters of [A-Za-z0-9_]")]
     InvalidKeyspace(String),
     #[error("storage I/O error: {0}")]
@@ -75,6 +89,11 @@ pub trait ReadView {
         direction: Direction,
         visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
     ) -> Result<()>;
+
+    /// The storage engine's own consistency check of everything the view
+    /// sees (for SQLite, `PRAGMA integrity_check`): one line per problem,
+    /// none when the store is sound. Reads the whole store.
+    fn check_integrity(&self) -> Result<Vec<String>>;
 }
 
 /// An atomic write transaction: reads see its own writes; nothing is visible to

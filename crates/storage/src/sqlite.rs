@@ -15,15 +15,16 @@ use std::thread::JoinHandle;
 use rusqlite::wal::CheckpointMode;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
+use crate::checksum;
+use crate::data_dir::{self, Contents, DATABASE_FILE, LOCK_FILE};
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
 /// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
 const APPLICATION_ID: i64 = 0x4841_4C59;
-/// The on-disk format this build writes (`PRAGMA user_version`).
-pub const FORMAT_VERSION: i64 = 1;
-const DATABASE_FILE: &str = "halyard.db";
-const LOCK_FILE: &str = "LOCK";
-const SQLITE_MAGIC: &[u8; 16] = b"SQLite format 3\0";
+/// The on-disk format this build writes (`PRAGMA user_version`). Format 1
+/// stored values without checksums; opening it adds them.
+pub const FORMAT_VERSION: i64 = 2;
+const FORMAT_WITHOUT_CHECKSUMS: i64 = 1;
 /// Pages are read through a memory map of up to this size (per connection:
 /// it bounds resident memory, not the data size), saving a read
 /// system call and a copy per page (they are page cache, not heap).
@@ -61,6 +62,9 @@ pub struct SqliteOptions {
     pub durability: Durability,
     /// Read connections kept open for reuse.
     pub read_pool_size: usize,
+    /// Whether a new (empty) data directory gets a new database; if not,
+    /// opening it fails with [`StorageError::NoDatabase`].
+    pub create_if_new: bool,
 }
 
 impl Default for SqliteOptions {
@@ -68,6 +72,7 @@ impl Default for SqliteOptions {
         SqliteOptions {
             durability: Durability::Full,
             read_pool_size: 8,
+            create_if_new: true,
         }
     }
 }
@@ -162,14 +167,23 @@ impl Drop for Checkpointer {
 }
 
 fn engine_error(error: rusqlite::Error) -> StorageError {
-    StorageError::Engine(error.to_string())
+    match error.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase) => {
+            StorageError::Corrupt(error.to_string())
+        }
+        _ => StorageError::Engine(error.to_string()),
+    }
 }
 
 impl SqliteStorage {
     /// Opens (creating if needed) the store in `dir`, locking the directory.
     pub fn open(dir: &Path, options: SqliteOptions) -> Result<SqliteStorage> {
-        std::fs::create_dir_all(dir)?;
         let dir_display = dir.display().to_string();
+        if options.create_if_new {
+            std::fs::create_dir_all(dir)?;
+        } else if !dir.is_dir() {
+            return Err(StorageError::NoDatabase { path: dir_display });
+        }
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -180,8 +194,11 @@ impl SqliteStorage {
             Err(std::fs::TryLockError::WouldBlock) => return Err(StorageError::Locked { path: dir_display }),
             Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
         }
-        let path = dir.join(DATABASE_FILE);
-        check_file_header(&path)?;
+        let path = match data_dir::inspect(dir)? {
+            Contents::Existing => dir.join(DATABASE_FILE),
+            Contents::New if options.create_if_new => data_dir::create(dir, initialise)?,
+            Contents::New => return Err(StorageError::NoDatabase { path: dir_display }),
+        };
         let mut writer = open_connection(&path, options.durability)?;
         check_format(&writer, &path)?;
         let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?)?;
@@ -217,36 +234,25 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// Refuses files that are not SQLite databases before SQLite touches them.
-fn check_file_header(path: &Path) -> Result<()> {
-    use std::io::Read;
-    let mut file = match File::open(path) {
-        Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let mut header = [0u8; 16];
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..])? {
-            0 => break,
-            n => read += n,
-        }
-    }
-    if read == 0 {
-        return Ok(()); // an empty file: SQLite initialises it
-    }
-    if read < header.len() || &header != SQLITE_MAGIC {
-        return Err(StorageError::Foreign {
-            path: path.display().to_string(),
-            reason: "the file is not a SQLite database or is corrupt".into(),
-        });
-    }
-    Ok(())
+/// Builds a new, empty Halyard database at `path` (see [`data_dir::create`]).
+fn initialise(path: &Path) -> Result<()> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(engine_error)?;
+    connection
+        .execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID};
+             PRAGMA user_version = {FORMAT_VERSION};
+             PRAGMA journal_mode = WAL;"
+        ))
+        .map_err(engine_error)?;
+    // Closing the last connection checkpoints the WAL into the file.
+    connection.close().map_err(|(_, error)| engine_error(error))
 }
 
 fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    // Never SQLITE_OPEN_CREATE: a database file that is missing here was
+    // lost, and must not come back empty.
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags_and_vfs(path, flags, EXCLUSIVE_VFS).map_err(engine_error)?;
     let synchronous = match durability {
         Durability::Full => "FULL",
@@ -258,7 +264,8 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = {synchronous};
              PRAGMA busy_timeout = 10000;
-             PRAGMA mmap_size = {MMAP_BYTES};"
+             PRAGMA mmap_size = {MMAP_BYTES};
+             PRAGMA cell_size_check = ON;"
         ))
         .map_err(|e| foreign_or_engine(path, e))?;
     connection.set_prepared_statement_cache_capacity(64);
@@ -275,8 +282,7 @@ fn foreign_or_engine(path: &Path, error: rusqlite::Error) -> StorageError {
     }
 }
 
-/// Stamps a new database with Halyard's application id and format version;
-/// refuses someone else's database or a newer format.
+/// Refuses someone else's database or a newer format.
 fn check_format(connection: &Connection, path: &Path) -> Result<()> {
     let pragma = |name: &str| -> Result<i64> {
         connection
@@ -284,17 +290,6 @@ fn check_format(connection: &Connection, path: &Path) -> Result<()> {
             .map_err(|e| foreign_or_engine(path, e))
     };
     let application_id = pragma("application_id")?;
-    let schema_objects: i64 = connection
-        .query_row("SELECT count(*) FROM sqlite_schema", [], |row| row.get(0))
-        .map_err(|e| foreign_or_engine(path, e))?;
-    if application_id == 0 && schema_objects == 0 {
-        connection
-            .execute_batch(&format!(
-                "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT_VERSION};"
-            ))
-            .map_err(engine_error)?;
-        return Ok(());
-    }
     if application_id != APPLICATION_ID {
         return Err(StorageError::Foreign {
             path: path.display().to_string(),
@@ -309,7 +304,56 @@ fn check_format(connection: &Connection, path: &Path) -> Result<()> {
             supported: FORMAT_VERSION,
         });
     }
+    if found == FORMAT_WITHOUT_CHECKSUMS {
+        add_checksums(connection)?;
+    }
     Ok(())
+}
+
+/// Rewrites a format-1 database's values with their checksums, in one
+/// transaction (a crash leaves format 1, and the next start does it again).
+fn add_checksums(connection: &Connection) -> Result<()> {
+    const ROWS_PER_READ: i64 = 1000;
+    let tables: Vec<String> = connection
+        .prepare("SELECT name FROM sqlite_schema WHERE type = 'table' AND substr(name, 1, 3) = ?1")
+        .and_then(|mut statement| {
+            statement
+                .query_map([TABLE_PREFIX], |row| row.get(0))?
+                .collect::<rusqlite::Result<_>>()
+        })
+        .map_err(engine_error)?;
+    connection.execute_batch("BEGIN IMMEDIATE").map_err(engine_error)?;
+    for table in tables {
+        let mut after: Option<Vec<u8>> = None;
+        loop {
+            let rows: Vec<(Vec<u8>, Vec<u8>)> = connection
+                .prepare(&format!(
+                    "SELECT k, v FROM {table} WHERE ?1 IS NULL OR k > ?1 ORDER BY k LIMIT {ROWS_PER_READ}"
+                ))
+                .and_then(|mut statement| {
+                    statement
+                        .query_map([&after], |row| Ok((row.get(0)?, row.get(1)?)))?
+                        .collect::<rusqlite::Result<_>>()
+                })
+                .map_err(engine_error)?;
+            for (key, value) in &rows {
+                connection
+                    .execute(
+                        &format!("UPDATE {table} SET v = ?2 WHERE k = ?1"),
+                        [key, &checksum::seal(key, value)],
+                    )
+                    .map_err(engine_error)?;
+            }
+            let full = rows.len() as i64 == ROWS_PER_READ;
+            match rows.into_iter().last() {
+                Some((key, _)) if full => after = Some(key),
+                _ => break,
+            }
+        }
+    }
+    connection
+        .execute_batch(&format!("PRAGMA user_version = {FORMAT_VERSION}; COMMIT;"))
+        .map_err(engine_error)
 }
 
 /// Runs a statement without parameters through the statement cache (no
@@ -330,10 +374,16 @@ fn table_name(keyspace: &str) -> Result<String> {
 fn get(connection: &Connection, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
     let sql = format!("SELECT v FROM {} WHERE k = ?1", table_name(keyspace)?);
     let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
-    statement
+    let stored: Option<Vec<u8>> = statement
         .query_row([key], |row| row.get(0))
         .optional()
-        .map_err(engine_error)
+        .map_err(engine_error)?;
+    let Some(mut stored) = stored else {
+        return Ok(None);
+    };
+    let length = checksum::unseal(keyspace, key, &stored)?.len();
+    stored.truncate(length);
+    Ok(Some(stored))
 }
 
 fn scan(
@@ -372,12 +422,21 @@ fn scan(
     while let Some(row) = rows.next().map_err(engine_error)? {
         let key = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
         let value = row.get_ref(1).and_then(|v| v.as_blob().map_err(Into::into));
-        let (key, value) = (key.map_err(engine_error)?, value.map_err(engine_error)?);
-        if visit(key, value) == Visit::Stop {
+        let (key, stored) = (key.map_err(engine_error)?, value.map_err(engine_error)?);
+        if visit(key, checksum::unseal(keyspace, key, stored)?) == Visit::Stop {
             break;
         }
     }
     Ok(())
+}
+
+fn check_integrity(connection: &Connection) -> Result<Vec<String>> {
+    let mut statement = connection.prepare("PRAGMA integrity_check").map_err(engine_error)?;
+    let lines = statement
+        .query_map([], |row| row.get::<_, String>(0))
+        .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+        .map_err(engine_error)?;
+    Ok(lines.into_iter().filter(|line| line != "ok").collect())
 }
 
 /// A read transaction on a pooled connection.
@@ -404,6 +463,9 @@ impl ReadView for SqliteReadView<'_> {
         visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
     ) -> Result<()> {
         scan(self.connection(), keyspace, range, direction, visit)
+    }
+    fn check_integrity(&self) -> Result<Vec<String>> {
+        check_integrity(self.connection())
     }
 }
 
@@ -436,6 +498,9 @@ impl ReadView for SqliteWriteTransaction<'_> {
     ) -> Result<()> {
         scan(&self.connection, keyspace, range, direction, visit)
     }
+    fn check_integrity(&self) -> Result<Vec<String>> {
+        check_integrity(&self.connection)
+    }
 }
 
 impl WriteTransaction for SqliteWriteTransaction<'_> {
@@ -445,7 +510,9 @@ impl WriteTransaction for SqliteWriteTransaction<'_> {
             table_name(keyspace)?
         );
         let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
-        statement.execute([key, value]).map_err(engine_error)?;
+        statement
+            .execute([key, &checksum::seal(key, value)[..]])
+            .map_err(engine_error)?;
         Ok(())
     }
 
@@ -689,6 +756,156 @@ mod tests {
             "WAL is {wal} bytes after {commits} one-page commits (limit {limit})"
         );
         assert_eq!(store.get("items", &(commits - 1).to_be_bytes()).unwrap(), Some(value));
+    }
+
+    #[test]
+    fn a_new_directory_gets_a_whole_database_and_an_empty_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(open(dir.path()));
+        let database = dir.path().join(DATABASE_FILE);
+        assert!(std::fs::metadata(&database).unwrap().len() > 0);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|name| name.contains(".new")), "{names:?}");
+
+        std::fs::write(&database, b"").unwrap();
+        let opened = SqliteStorage::open(dir.path(), SqliteOptions::default());
+        assert!(
+            matches!(opened, Err(StorageError::Damaged { .. })),
+            "{:?}",
+            opened.err()
+        );
+        assert_eq!(
+            std::fs::metadata(&database).unwrap().len(),
+            0,
+            "the empty file was left as it was"
+        );
+
+        let missing = tempfile::tempdir().unwrap();
+        let options = SqliteOptions {
+            create_if_new: false,
+            ..Default::default()
+        };
+        let opened = SqliteStorage::open(missing.path(), options);
+        assert!(
+            matches!(opened, Err(StorageError::NoDatabase { .. })),
+            "{:?}",
+            opened.err()
+        );
+    }
+
+    #[test]
+    fn a_damaged_page_fails_the_read_as_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            let mut tx = store.begin_write().unwrap();
+            tx.create_keyspace("items").unwrap();
+            for i in 0..2000u32 {
+                tx.put("items", &i.to_be_bytes(), &[1u8; 100]).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let database = dir.path().join(DATABASE_FILE);
+        let mut bytes = std::fs::read(&database).unwrap();
+        let pages = bytes.len() / 4096;
+        assert!(pages > 20, "{pages} pages");
+        // A page of the items' B-tree, zeroed: not a valid page type.
+        let page = pages / 2;
+        bytes[page * 4096..(page + 1) * 4096].fill(0);
+        std::fs::write(&database, bytes).unwrap();
+
+        let store = open(dir.path());
+        let view = store.snapshot().unwrap();
+        let scanned = view.scan("items", KeyRange::ALL, Direction::Forward, &mut |_, _| Visit::Continue);
+        assert!(matches!(scanned, Err(StorageError::Corrupt(_))), "{scanned:?}");
+        // SQLite's check reports the page, or fails on it.
+        assert!(view.check_integrity().map_or(true, |problems| !problems.is_empty()));
+    }
+
+    #[test]
+    fn a_value_changed_behind_the_store_fails_its_read() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = open(dir.path());
+            let mut tx = store.begin_write().unwrap();
+            tx.create_keyspace("items").unwrap();
+            tx.put("items", b"a", b"first").unwrap();
+            tx.put("items", b"b", b"second").unwrap();
+            tx.commit().unwrap();
+        }
+        let raw = Connection::open(dir.path().join(DATABASE_FILE)).unwrap();
+        let mut value: Vec<u8> = raw
+            .query_row("SELECT v FROM ks_items WHERE k = ?1", [b"b"], |row| row.get(0))
+            .unwrap();
+        value[1] ^= 0x20;
+        raw.execute("UPDATE ks_items SET v = ?2 WHERE k = ?1", [&b"b"[..], &value])
+            .unwrap();
+        drop(raw);
+        let store = open(dir.path());
+        assert_eq!(store.get("items", b"a").unwrap(), Some(b"first".to_vec()));
+        let read = store.get("items", b"b");
+        assert!(
+            matches!(&read, Err(StorageError::Corrupt(m)) if m.contains("0x62 in keyspace items")),
+            "{read:?}"
+        );
+        let view = store.snapshot().unwrap();
+        let scanned = view.scan("items", KeyRange::ALL, Direction::Forward, &mut |_, _| Visit::Continue);
+        assert!(matches!(scanned, Err(StorageError::Corrupt(_))), "{scanned:?}");
+    }
+
+    #[test]
+    fn a_format_1_database_gets_its_checksums_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let database = dir.path().join(DATABASE_FILE);
+        let old = Connection::open(&database).unwrap();
+        old.execute_batch(&format!(
+            "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {FORMAT_WITHOUT_CHECKSUMS};
+             PRAGMA journal_mode = WAL;
+             CREATE TABLE ks_items (k BLOB PRIMARY KEY NOT NULL, v BLOB NOT NULL) WITHOUT ROWID;"
+        ))
+        .unwrap();
+        for i in 0..2500u32 {
+            old.execute(
+                "INSERT INTO ks_items VALUES (?1, ?2)",
+                [&i.to_be_bytes()[..], b"old value"],
+            )
+            .unwrap();
+        }
+        drop(old);
+        let store = open(dir.path());
+        assert_eq!(
+            store.get("items", &2499u32.to_be_bytes()).unwrap(),
+            Some(b"old value".to_vec())
+        );
+        let view = store.snapshot().unwrap();
+        let mut read = 0;
+        view.scan("items", KeyRange::ALL, Direction::Forward, &mut |_, value| {
+            assert_eq!(value, b"old value");
+            read += 1;
+            Visit::Continue
+        })
+        .unwrap();
+        assert_eq!(read, 2500);
+        let version: i64 = store
+            .writer
+            .lock()
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, FORMAT_VERSION);
+    }
+
+    #[test]
+    fn a_sound_store_passes_the_integrity_check() {
+        let dir = tempfile::tempdir().unwrap();
+        let (store, _) = store_after_page_commits(dir.path(), 10);
+        assert_eq!(
+            store.snapshot().unwrap().check_integrity().unwrap(),
+            Vec::<String>::new()
+        );
     }
 
     #[test]

@@ -4,8 +4,15 @@
 //! Each value is a tag byte followed by its payload; lengths and counts are
 //! LEB128 varints. An item is a count followed by (name, value) pairs.
 
-use super::attribute_value::{AttributeValue, Item};
+use super::attribute_value::{AttributeValue, Item, MAX_NESTING_LEVELS};
 use super::number::Number;
+
+/// Deepest nesting of maps and lists the decoder accepts. Writes are held
+/// to DynamoDB's limit; this is twice that, so that items stored before the
+/// limit was enforced (up to what the JSON parser let through) stay
+/// readable, while anything deeper is refused as damage instead of being
+/// walked by code that recurses.
+pub const MAX_STORED_DEPTH: usize = 2 * MAX_NESTING_LEVELS;
 
 const TAG_S: u8 = 1;
 const TAG_N: u8 = 2;
@@ -31,7 +38,11 @@ pub fn encode_item(item: &Item) -> Vec<u8> {
 }
 
 pub fn decode_item(bytes: &[u8]) -> Result<Item, CorruptItem> {
-    let mut reader = Reader { bytes, position: 0 };
+    let mut reader = Reader {
+        bytes,
+        position: 0,
+        depth: 0,
+    };
     let item = reader.map()?;
     if reader.position != bytes.len() {
         return Err(CorruptItem("trailing bytes"));
@@ -115,6 +126,8 @@ fn write_value(value: &AttributeValue, out: &mut Vec<u8>) {
 struct Reader<'a> {
     bytes: &'a [u8],
     position: usize,
+    /// Maps and lists open around the current position.
+    depth: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -177,6 +190,14 @@ impl<'a> Reader<'a> {
         Ok(map)
     }
 
+    fn enter(&mut self) -> Result<(), CorruptItem> {
+        self.depth += 1;
+        if self.depth > MAX_STORED_DEPTH {
+            return Err(CorruptItem("nested too deeply"));
+        }
+        Ok(())
+    }
+
     fn value(&mut self) -> Result<AttributeValue, CorruptItem> {
         Ok(match self.byte()? {
             TAG_S => AttributeValue::S(self.string()?),
@@ -185,13 +206,20 @@ impl<'a> Reader<'a> {
             TAG_TRUE => AttributeValue::Bool(true),
             TAG_FALSE => AttributeValue::Bool(false),
             TAG_NULL => AttributeValue::Null,
-            TAG_M => AttributeValue::M(self.map()?),
+            TAG_M => {
+                self.enter()?;
+                let map = self.map()?;
+                self.depth -= 1;
+                AttributeValue::M(map)
+            }
             TAG_L => {
+                self.enter()?;
                 let count = self.count()?;
                 let mut list = Vec::with_capacity(count);
                 for _ in 0..count {
                     list.push(self.value()?);
                 }
+                self.depth -= 1;
                 AttributeValue::L(list)
             }
             TAG_SS => {
@@ -252,5 +280,25 @@ mod tests {
         }
         assert!(decode_item(&[0xFF, 0xFF, 0xFF, 0xFF, 0x0F]).is_err());
         assert!(decode_item(&[1, 1, b'a', 99]).is_err());
+    }
+
+    /// The bytes of an item `{"a": {"a": ... {"a": NULL}}}` with `depth`
+    /// maps, built without recursion.
+    fn nested_map_bytes(depth: usize) -> Vec<u8> {
+        let mut bytes = vec![1, 1, b'a'];
+        for _ in 0..depth {
+            bytes.extend_from_slice(&[TAG_M, 1, 1, b'a']);
+        }
+        bytes.push(TAG_NULL);
+        bytes
+    }
+
+    #[test]
+    fn over_deep_items_are_refused_not_walked() {
+        assert!(decode_item(&nested_map_bytes(MAX_STORED_DEPTH)).is_ok());
+        let error = decode_item(&nested_map_bytes(MAX_STORED_DEPTH + 1)).unwrap_err();
+        assert_eq!(error.to_string(), "stored item is corrupt: nested too deeply");
+        // Far deeper than any stack would take if the decoder recursed on.
+        assert!(decode_item(&nested_map_bytes(1_000_000)).is_err());
     }
 }

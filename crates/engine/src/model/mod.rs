@@ -5,6 +5,9 @@ pub mod item_codec;
 pub mod number;
 pub mod table;
 
-pub use attribute_value::{item_size, AttributeValue, Item, MAX_ITEM_SIZE};
+pub use attribute_value::{
+    item_size, item_too_deep, AttributeValue, Item, ITEM_TOO_DEEP, MAX_CONTAINER_DEPTH, MAX_ITEM_SIZE,
+    MAX_NESTING_LEVELS,
+};
 pub use number::{Number, NumberError};
 pub use table::*;

@@ -2,7 +2,7 @@ use super::write_item::{ItemWriteRequest, WriteItemOutput};
 use super::ReturnValues;
 use crate::expression::condition::Condition;
 use crate::keys::{table_not_found, validate_item_key};
-use crate::model::{item_size, Item, PrimaryKey, MAX_ITEM_SIZE};
+use crate::model::{item_size, item_too_deep, Item, PrimaryKey, ITEM_TOO_DEEP, MAX_ITEM_SIZE};
 use crate::writer::ItemAction;
 use crate::{Engine, Error, Result};
 
@@ -15,9 +15,13 @@ pub struct PutItemInput {
     pub return_old_on_failure: bool,
 }
 
-/// Checks an item to be written as a whole: its key and its size.
+/// Checks an item to be written as a whole: its key, its nesting and its
+/// size.
 pub(crate) fn validate_item(schema: &PrimaryKey, item: &Item) -> Result<()> {
     validate_item_key(schema, item)?;
+    if item_too_deep(item) {
+        return Err(Error::validation(ITEM_TOO_DEEP));
+    }
     if item_size(item) > MAX_ITEM_SIZE {
         return Err(Error::validation("Item size has exceeded the maximum allowed size"));
     }

@@ -10,7 +10,7 @@ use halyard_engine::model::AttributeValue;
 use halyard_engine::{ConsumedCapacity, Error as EngineError};
 use serde_json::{json, Map, Value};
 
-use crate::attribute_value::value_from_json;
+use crate::attribute_value::{value_from_json, VALUE_TOO_DEEP};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -95,10 +95,13 @@ impl RequestPlaceholders {
         let mut values = HashMap::new();
         for (key, value) in raw_values.into_iter().flatten() {
             let value = value_from_json(value).map_err(|error| match error {
-                ProtocolError::Engine(EngineError::Validation(message)) => EngineError::validation(format!(
-                    "ExpressionAttributeValues contains invalid value: {message} for key {key}"
-                ))
-                .into(),
+                // DynamoDB names no key for a value nested too deeply.
+                ProtocolError::Engine(EngineError::Validation(message)) if message != VALUE_TOO_DEEP => {
+                    EngineError::validation(format!(
+                        "ExpressionAttributeValues contains invalid value: {message} for key {key}"
+                    ))
+                    .into()
+                }
                 other => other,
             })?;
             values.insert(key.clone(), value);

@@ -1,0 +1,98 @@
+//! `halyard check`: offline on a stopped server's data directory, or online
+//! through a running server's `GET /halyard/check`.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use halyard_engine::check::{check_storage, CheckReport};
+use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
+use halyard_storage::StorageError;
+
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+pub(crate) struct CheckArgs {
+    /// Data directory of a stopped server (the check holds its lock).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// A running server, as http://HOST:PORT: it checks one snapshot of its
+    /// store on a background thread while it goes on serving.
+    #[arg(long)]
+    endpoint: Option<String>,
+}
+
+/// Problems found: the store is damaged.
+const EXIT_PROBLEMS: u8 = 1;
+/// The check could not run.
+const EXIT_NOT_CHECKED: u8 = 2;
+
+pub(crate) fn run(args: CheckArgs) -> ExitCode {
+    let report = match (&args.data_dir, &args.endpoint) {
+        (Some(dir), _) => check_offline(dir),
+        (None, Some(endpoint)) => check_online(endpoint),
+        (None, None) => unreachable!("clap requires one of --data-dir and --endpoint"),
+    };
+    match report {
+        Ok(report) => {
+            print!("{report}");
+            if report.is_clean() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(EXIT_PROBLEMS)
+            }
+        }
+        Err((code, message)) => {
+            eprintln!("halyard check: {message}");
+            ExitCode::from(code)
+        }
+    }
+}
+
+type Outcome = Result<CheckReport, (u8, String)>;
+
+fn check_offline(dir: &std::path::Path) -> Outcome {
+    let options = SqliteOptions {
+        create_if_new: false,
+        ..Default::default()
+    };
+    let storage = SqliteStorage::open(dir, options).map_err(|error| match error {
+        // What a start would refuse is a problem of the store itself.
+        StorageError::Damaged { .. } | StorageError::Foreign { .. } | StorageError::Corrupt(_) => {
+            (EXIT_PROBLEMS, error.to_string())
+        }
+        StorageError::Locked { .. } => (
+            EXIT_NOT_CHECKED,
+            format!("{error}; to check a running server use --endpoint"),
+        ),
+        _ => (EXIT_NOT_CHECKED, error.to_string()),
+    })?;
+    check_storage(&storage).map_err(|error| (EXIT_NOT_CHECKED, error.to_string()))
+}
+
+/// A plain HTTP/1.0 GET (no chunked answers to decode): the endpoint is a
+/// Halyard server, which speaks plain HTTP.
+fn check_online(endpoint: &str) -> Outcome {
+    let not_checked = |message: String| (EXIT_NOT_CHECKED, message);
+    let authority = endpoint
+        .strip_prefix("http://")
+        .ok_or_else(|| not_checked(format!("--endpoint {endpoint}: expected http://HOST:PORT")))?
+        .trim_end_matches('/');
+    let mut stream =
+        TcpStream::connect(authority).map_err(|e| not_checked(format!("cannot connect to {endpoint}: {e}")))?;
+    write!(stream, "GET /halyard/check HTTP/1.0\r\nHost: {authority}\r\n\r\n")
+        .map_err(|e| not_checked(format!("cannot send to {endpoint}: {e}")))?;
+    let mut answer = Vec::new();
+    stream
+        .read_to_end(&mut answer)
+        .map_err(|e| not_checked(format!("no answer from {endpoint}: {e}")))?;
+    let answer = String::from_utf8_lossy(&answer);
+    let (head, body) = answer
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| not_checked(format!("malformed answer from {endpoint}")))?;
+    let status = head.split_whitespace().nth(1).unwrap_or("");
+    if status != "200" {
+        return Err(not_checked(format!("{endpoint} answered {status}: {body}")));
+    }
+    serde_json::from_str(body).map_err(|e| not_checked(format!("unreadable report from {endpoint}: {e}")))
+}
