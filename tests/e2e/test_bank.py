@@ -13,6 +13,7 @@ import time
 
 import botocore.exceptions
 
+from bank import account, is_conflict, transfer_items
 from conftest import create_table
 
 ACCOUNTS = 20
@@ -21,32 +22,6 @@ TRANSFER_THREADS = 8
 TRANSFERS_PER_THREAD = 100
 TOUCH_THREADS = 2
 DEADLINE_SECONDS = 60  # a guard: the test normally takes a few seconds
-
-
-def account(i):
-    return {"pk": {"S": f"acct-{i:02d}"}}
-
-
-def transfer_items(table, source, target, amount):
-    return [
-        {"Update": {"TableName": table, "Key": account(source),
-                    "UpdateExpression": "SET balance = balance - :amt",
-                    "ConditionExpression": "balance >= :amt",
-                    "ExpressionAttributeValues": {":amt": {"N": str(amount)}}}},
-        {"Update": {"TableName": table, "Key": account(target),
-                    "UpdateExpression": "SET balance = balance + :amt",
-                    "ExpressionAttributeValues": {":amt": {"N": str(amount)}}}},
-    ]
-
-
-def is_conflict(error):
-    """A conflict with another transaction or write: the transfer was not applied and may be retried."""
-    code = error.response["Error"]["Code"]
-    if code in ("TransactionConflictException", "TransactionInProgressException", "ThrottlingException"):
-        return True
-    if code == "TransactionCanceledException":
-        return any(r.get("Code") == "TransactionConflict" for r in error.response.get("CancellationReasons", []))
-    return False
 
 
 def test_bank_transfers_conserve_money(server, client, table_name):

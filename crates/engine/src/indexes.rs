@@ -7,12 +7,14 @@
 //! Items without the index key attributes have no entry (sparse indexes).
 
 use halyard_storage::keycodec;
-use halyard_storage::WriteTransaction;
+use halyard_storage::{ReadView, WriteTransaction};
 
 use crate::error::{Error, Result};
 use crate::keys::key_value;
 use crate::model::item_codec::encode_item;
-use crate::model::{item_size, AttributeValue, IndexDefinition, Item, KeyAttribute, PrimaryKey, TableDefinition};
+use crate::model::{
+    item_size, AttributeValue, IndexDefinition, IndexStatus, Item, KeyAttribute, PrimaryKey, TableDefinition,
+};
 
 /// DynamoDB's limits on index key values, in bytes.
 const MAX_PARTITION_KEY_SIZE: usize = 2048;
@@ -100,6 +102,7 @@ pub(crate) struct IndexChange {
 /// Works out, and checks, what an item write does to each index. Nothing
 /// is written: a failed check leaves the transaction untouched.
 pub(crate) fn plan(
+    tx: &dyn ReadView,
     definition: &TableDefinition,
     old: Option<&Item>,
     new: Option<&Item>,
@@ -115,10 +118,14 @@ pub(crate) fn plan(
             }
             _ => None,
         };
-        // The old item passed these checks when it was written.
+        // The old item passed these checks when it was written. An index
+        // being backfilled has no entry yet for the items the backfill has
+        // not reached: look, or the counters would count a missing entry.
         let old_entry = match old {
             Some(item) if indexed(index, item, false).unwrap_or(false) => {
-                Some((entry_key(&index.key, table_key, item)?, index.project(table_key, item)))
+                let key = entry_key(&index.key, table_key, item)?;
+                let stored = index.status == IndexStatus::Active || tx.get(&index.keyspace, &key)?.is_some();
+                stored.then(|| (key, index.project(table_key, item)))
             }
             _ => None,
         };

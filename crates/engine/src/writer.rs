@@ -504,8 +504,13 @@ impl WriterLoop {
             index.status = IndexStatus::Active;
         }
         catalog::write_definition(tx, &active)?;
-        let table = Arc::new(Table::new(active, table.stats(), table.index_stats()));
-        published.push(Publish::Insert(table));
+        let active = Arc::new(Table::new(active, table.stats(), table.index_stats()));
+        // This chunk's counter changes are applied after the commit: to the
+        // table as published, not to the one it replaces.
+        for delta in deltas.values_mut().filter(|delta| Arc::ptr_eq(&delta.table, table)) {
+            delta.table = active.clone();
+        }
+        published.push(Publish::Insert(active));
         Ok(Outcome::Backfill { next: None })
     }
 
@@ -567,7 +572,7 @@ impl WriterLoop {
             }
         };
         let by_update = matches!(write.action, ItemAction::Update(_));
-        let index_changes = indexes::plan(definition, old.as_ref(), new.as_ref(), by_update)?;
+        let index_changes = indexes::plan(tx, definition, old.as_ref(), new.as_ref(), by_update)?;
         let collection = if definition.has_local_indexes() {
             let local_delta: i64 = index_changes
                 .iter()

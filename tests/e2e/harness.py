@@ -1,0 +1,143 @@
+"""The real `halyard` binary as a process the tests and the campaign scripts
+(tests/campaign) start, kill with SIGKILL and restart on a data directory,
+with boto3 clients for it. Imports nothing from pytest, so that scripts run
+outside pytest can use it."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+BINARY = Path(os.environ.get("HALYARD_BIN", ROOT / "target" / "release" / "halyard"))
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "AKIDHALYARDTEST", "aws_secret_access_key": "halyard-test-secret"}
+SINGLE_ATTEMPT = {"total_max_attempts": 1}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One halyard process on a data directory; can be stopped, killed and
+    restarted on the same directory."""
+
+    def __init__(self, data_dir, *extra_args, env=None):
+        self.data_dir = Path(data_dir)
+        self.extra_args = list(extra_args)
+        # The process's environment (None: this one's), e.g. to preload a shim.
+        self.env = env
+        self.port = free_port()
+        self.process = None
+        self.log = None
+        # Run in the child before exec, e.g. to lower its resource limits.
+        self.preexec_fn = None
+
+    @property
+    def endpoint(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, wait=True):
+        self.log = open(self.data_dir.parent / f"halyard-{self.port}.log", "ab")
+        self.process = subprocess.Popen(
+            [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            preexec_fn=self.preexec_fn,
+            env=self.env,
+        )
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"halyard exited with {self.process.returncode}: {self.read_log()}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, OSError):
+                time.sleep(0.05)
+        raise RuntimeError("halyard did not become ready")
+
+    def read_log(self):
+        self.log.flush()
+        return (self.data_dir.parent / f"halyard-{self.port}.log").read_text(errors="replace")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(timeout=20)
+        if self.log:
+            self.log.close()
+
+    def kill(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=20)
+        self.log.close()
+
+    def client(self, retries=None, **config):
+        """A boto3 client. botocore's max_attempts counts retries: by default
+        a failed request is retried once; pass SINGLE_ATTEMPT where a retry
+        would hide what happened to the first attempt."""
+        return boto3.client(
+            "dynamodb", endpoint_url=self.endpoint, region_name=REGION,
+            config=Config(retries=retries or {"max_attempts": 1}, **config), **CREDENTIALS,
+        )
+
+    def resource(self):
+        return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS)
+
+    def raw(self, operation, body, target_prefix="DynamoDB_20120810.", headers=None):
+        """POST a raw body (bytes, str or JSON-able) and return (status, headers, parsed body)."""
+        if not isinstance(body, (bytes, str)):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        request_headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDHALYARDTEST/20261125/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
+        }
+        if operation is not None:
+            request_headers["X-Amz-Target"] = target_prefix + operation
+        request_headers.update(headers or {})
+        request_headers = {k: v for k, v in request_headers.items() if v is not None}
+        request = urllib.request.Request(self.endpoint + "/", data=body, headers=request_headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, dict(response.headers), json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            payload = error.read()
+            return error.code, dict(error.headers), json.loads(payload) if payload else None
+
+
+def create_table(client, name, hash_key=("pk", "S"), range_key=None, **extra):
+    definitions = [{"AttributeName": hash_key[0], "AttributeType": hash_key[1]}]
+    schema = [{"AttributeName": hash_key[0], "KeyType": "HASH"}]
+    if range_key:
+        definitions.append({"AttributeName": range_key[0], "AttributeType": range_key[1]})
+        schema.append({"AttributeName": range_key[0], "KeyType": "RANGE"})
+    extra.setdefault("BillingMode", "PAY_PER_REQUEST")
+    return client.create_table(TableName=name, KeySchema=schema, AttributeDefinitions=definitions, **extra)
+
+
+def scan_all(client, table, **kwargs):
+    """Every item of a table (or of an index, with IndexName), across pages."""
+    items = []
+    for page in client.get_paginator("scan").paginate(TableName=table, **kwargs):
+        items.extend(page["Items"])
+    return items

@@ -1,0 +1,131 @@
+"""The standing campaign (tests/campaign), briefly: a few crash-matrix
+trials with a fixed seed, a short serializability history with one kill, and
+the self-tests showing that the list-append checker finds the anomalies it
+claims to find. The full runs are done by hand (see the scripts' docstrings)."""
+
+import random
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CAMPAIGN = Path(__file__).resolve().parents[1] / "campaign"
+sys.path.insert(0, str(CAMPAIGN))
+import crash_matrix  # noqa: E402
+from list_append import Op, check  # noqa: E402
+
+
+def run_script(name, *args):
+    result = subprocess.run([sys.executable, str(CAMPAIGN / name), *args], capture_output=True, text=True,
+                            timeout=600)
+    print(result.stdout[-5000:], result.stderr[-5000:])
+    return result
+
+
+def test_crash_matrix_brief():
+    result = run_script("crash_matrix.py", "--trials", "8", "--seed", "7")
+    assert result.returncode == 0
+    assert "8 trials" in result.stdout
+    assert "losses 0, violations 0" in result.stdout
+
+
+def test_serializability_brief_with_a_kill():
+    result = run_script("serializability.py", "--rounds", "1", "--seconds", "20", "--kills", "1", "--seed", "3")
+    assert result.returncode == 0
+    assert result.stdout.rstrip().endswith("anomalies 0")
+    assert int(re.search(r"acknowledged_appends (\d+)", result.stdout).group(1)) > 100
+
+
+def test_the_crash_matrix_finds_lost_and_half_applied_writes(fresh_server):
+    """The crash matrix's verification, given a ledger that disagrees with
+    what is stored, reports each kind of damage."""
+    server = fresh_server.start()
+    client = server.client()
+    workload = crash_matrix.Transactions()
+    workload.setup(client, random.Random(1))
+    ledger = workload.ledger
+    kept, lost, half, other_half = [("ledger_a", f"c0-p{n}", n) for n in range(4)]
+    states = {ident: workload.new_state(ident, "tx1") for ident in (kept, lost, half, other_half)}
+    # Both writes acknowledged, one of them not stored: a loss.
+    acknowledged = crash_matrix.Write(None, [(kept, states[kept]), (lost, states[lost])])
+    ledger.sending(acknowledged)
+    ledger.acknowledge(acknowledged.changes)
+    # A transaction without an answer, stored in part: half applied.
+    unanswered = crash_matrix.Write(None, [(half, states[half]), (other_half, states[other_half])], atomic=True)
+    ledger.sending(unanswered)
+    ledger.lost_answer(unanswered)
+    # An item no client wrote.
+    stray = workload.new_state(("ledger_a", "c9-p0", 9), "nobody")
+    for item in (states[kept], states[half], stray):
+        client.put_item(TableName="ledger_a", Item=item)
+
+    findings = workload.verify(client)
+    assert len(findings.losses) == 1 and "c0-p1" in findings.losses[0]
+    assert sorted(problem.split(":")[0] for problem in findings.violations) == [
+        "('ledger_a', 'c9-p0', 9)", "transaction half applied"]
+
+
+# --- The checker finds what it claims to find -------------------------------
+
+def ok(invoke, complete, *mops):
+    return Op("ok", list(mops), invoke, complete)
+
+
+def append(key, value):
+    return ("append", key, value)
+
+
+def read(key, *values):
+    return ("r", key, list(values))
+
+
+def test_a_serial_history_is_valid():
+    history = [
+        ok(0, 1, append("x", 1)),
+        ok(2, 3, read("x", 1)),
+        ok(4, 5, append("x", 2), append("y", 1)),
+        ok(6, 7, read("x", 1, 2), read("y", 1)),
+        ok(6, 8, append("y", 2), ("r", "y", [1, 2])),
+    ]
+    assert check(history) == {}
+
+
+def test_indeterminate_appends_may_or_may_not_appear():
+    history = [
+        Op("info", [append("x", 1)], 0),
+        Op("info", [append("x", 2)], 0),
+        Op("info", [("r", "y", None)], 0),
+        ok(5, 6, read("x", 1)),
+    ]
+    assert check(history) == {}
+
+
+@pytest.mark.parametrize("anomaly, history", [
+    # Two transactions' appends land in opposite orders on two keys.
+    ("G0", [ok(0, 1, append("x", 1), append("y", 1)), ok(0, 1, append("x", 2), append("y", 2)),
+            ok(2, 3, read("x", 1, 2), read("y", 2, 1))]),
+    # Each transaction reads the other's append (circular information flow).
+    ("G1c", [ok(0, 1, append("x", 1), read("y", 1)), ok(0, 1, append("y", 1), read("x", 1))]),
+    # Read skew: one append seen, the other of the same transaction not.
+    ("G-single", [ok(0, 1, append("x", 1), append("y", 1)), ok(0, 1, read("x"), read("y", 1)),
+                  ok(2, 3, read("x", 1))]),
+    # Write skew: each reads the key the other appends to as empty.
+    ("G2", [ok(0, 1, read("x"), append("y", 1)), ok(0, 1, read("y"), append("x", 1)),
+            ok(2, 3, read("x", 1), read("y", 1))]),
+    # A stale read: an append acknowledged before the read began is missing.
+    ("G-single-realtime", [ok(0, 1, append("x", 1)), ok(2, 3, read("x")), ok(4, 5, read("x", 1))]),
+    # A lost update: an acknowledged append missing from a later read.
+    ("lost-append", [ok(0, 1, append("x", 1)), ok(0, 1, append("x", 2)), ok(2, 3, read("x", 2))]),
+    ("G1a", [Op("fail", [append("x", 1)], 0, 1), ok(2, 3, read("x", 1))]),
+    ("G1b", [ok(0, 3, append("x", 1), append("x", 2)), ok(1, 2, read("x", 1))]),
+    ("duplicate-elements", [ok(0, 1, append("x", 1)), ok(2, 3, read("x", 1, 1))]),
+    ("incompatible-order", [ok(0, 1, append("x", 1)), ok(0, 1, append("x", 2)),
+                            ok(2, 3, read("x", 1, 2)), ok(2, 3, read("x", 2, 1))]),
+    ("garbage-read", [ok(0, 1, read("x", 9))]),
+    ("internal", [ok(0, 1, append("x", 1), read("x"))]),
+])
+def test_the_checker_finds(anomaly, history):
+    found = check(history)
+    assert set(found) == {anomaly}, found
