@@ -21,20 +21,25 @@ impl Drop for CheckTurn {
 }
 
 /// `GET /halyard/check`: `halyard check` on one snapshot of the live store,
-/// on a blocking thread so that requests go on being served (and writes
-/// committed: a snapshot does not block the writer). Answers the report as
-/// JSON; 409 while another check runs.
+/// on a thread of its own at the lowest CPU priority, so that requests go
+/// on being served first (and writes committed: a snapshot does not block
+/// the writer). Answers the report as JSON; 409 while another check runs.
 pub(crate) async fn check(State(engine): State<Arc<Engine>>) -> Response {
     if CHECK_RUNNING.swap(true, Ordering::AcqRel) {
         let body = json!({ "message": "a check is already running" });
         return (StatusCode::CONFLICT, body.to_string()).into_response();
     }
     let turn = CheckTurn;
-    let outcome = tokio::task::spawn_blocking(move || {
+    let (report, outcome) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new().name("halyard-check".into()).spawn(move || {
         let _turn = turn;
-        engine.check()
-    })
-    .await;
+        lower_this_threads_priority();
+        let _ = report.send(engine.check());
+    });
+    let outcome = match spawned {
+        Ok(_) => outcome.await.map_err(|error| error.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
     let (status, body) = match outcome {
         Ok(Ok(report)) => (
             StatusCode::OK,
@@ -49,8 +54,19 @@ pub(crate) async fn check(State(engine): State<Arc<Engine>>) -> Response {
         }
         Err(error) => (
             StatusCode::INTERNAL_SERVER_ERROR,
-            json!({ "message": error.to_string() }).to_string(),
+            json!({ "message": error }).to_string(),
         ),
     };
     (status, [("content-type", "application/json")], body).into_response()
+}
+
+/// Nice 19 for the calling thread only (on Linux, a thread's nice value is
+/// its own): the check yields the CPU to request handling and the writer.
+fn lower_this_threads_priority() {
+    // SAFETY: setpriority only reads its integer arguments; `who` 0 is the
+    // calling thread.
+    let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+    if result != 0 {
+        tracing::debug!(error = %std::io::Error::last_os_error(), "could not lower the check's priority");
+    }
 }
