@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{self, COLLECTIONS_KEYSPACE};
 use crate::error::Result;
 use crate::indexes::backfill_entry;
-use crate::keys::storage_key;
+use crate::keys::{hex, read_chunk, storage_key};
 use crate::model::item_codec::decode_item;
 use crate::model::{
     item_size, AttributeValue, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
@@ -426,19 +426,7 @@ fn for_each_chunk(
 ) -> Result<()> {
     let mut after: Option<Vec<u8>> = None;
     loop {
-        let range = KeyRange {
-            start: after.as_deref().map_or(Bound::Unbounded, Bound::Excluded),
-            end: Bound::Unbounded,
-        };
-        let mut chunk = Vec::with_capacity(CHUNK);
-        view.scan(keyspace, range, Direction::Forward, &mut |key, value| {
-            chunk.push((key.to_vec(), value.to_vec()));
-            if chunk.len() == CHUNK {
-                Visit::Stop
-            } else {
-                Visit::Continue
-            }
-        })?;
+        let mut chunk = read_chunk(view, keyspace, after.as_deref(), CHUNK)?;
         for (key, value) in &chunk {
             visit(key, value)?;
         }
@@ -465,8 +453,4 @@ fn readable_key(key: &Item) -> String {
 
 fn raw_key(key: &[u8]) -> String {
     format!("0x{} (storage key)", hex(key))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

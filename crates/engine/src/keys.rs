@@ -1,7 +1,10 @@
 //! Primary keys: checking them against a table's key schema and turning
 //! them into storage keys.
 
+use std::ops::Bound;
+
 use halyard_storage::keycodec::{self, KeyValue};
+use halyard_storage::{Direction, KeyRange, ReadView, Visit};
 
 use crate::error::Error;
 use crate::model::{AttributeValue, Item, KeyAttribute, PrimaryKey};
@@ -172,4 +175,36 @@ impl KeyLayout {
         }
         Ok(())
     }
+}
+
+/// Bytes in hex, for log lines and reports that name a storage key.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Stored (key, value) pairs, in key order.
+pub(crate) type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
+/// Up to `limit` pairs of `keyspace` after the key `after` (from the start
+/// when `None`), copied out so that the caller may write while it goes.
+pub(crate) fn read_chunk(
+    view: &dyn ReadView,
+    keyspace: &str,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<Pairs, Error> {
+    let range = KeyRange {
+        start: after.map_or(Bound::Unbounded, Bound::Excluded),
+        end: Bound::Unbounded,
+    };
+    let mut chunk = Vec::with_capacity(limit);
+    view.scan(keyspace, range, Direction::Forward, &mut |key, value| {
+        chunk.push((key.to_vec(), value.to_vec()));
+        if chunk.len() == limit {
+            Visit::Stop
+        } else {
+            Visit::Continue
+        }
+    })?;
+    Ok(chunk)
 }

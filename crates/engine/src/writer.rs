@@ -12,9 +12,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use std::ops::Bound;
-
-use halyard_storage::{Direction, KeyRange, ReadView, Storage, Visit, WriteTransaction};
+use halyard_storage::{ReadView, Storage, WriteTransaction};
 use tokio::sync::oneshot;
 
 use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE, TOKENS_KEYSPACE};
@@ -445,19 +443,7 @@ impl WriterLoop {
             Some(index) if index.status == IndexStatus::Creating => index,
             _ => return Ok(Outcome::Backfill { next: None }),
         };
-        let range = KeyRange {
-            start: after.map_or(Bound::Unbounded, Bound::Excluded),
-            end: Bound::Unbounded,
-        };
-        let mut chunk = Vec::with_capacity(BACKFILL_CHUNK);
-        tx.scan(&definition.keyspace, range, Direction::Forward, &mut |key, value| {
-            chunk.push((key.to_vec(), value.to_vec()));
-            if chunk.len() == BACKFILL_CHUNK {
-                Visit::Stop
-            } else {
-                Visit::Continue
-            }
-        })?;
+        let mut chunk = keys::read_chunk(&*tx, &definition.keyspace, after, BACKFILL_CHUNK)?;
         for (storage_key, value) in &chunk {
             // One damaged item must not stop the index from ever becoming
             // ACTIVE (the backfill resumes at every start): report it, and
@@ -468,7 +454,7 @@ impl WriterLoop {
                     tracing::error!(
                         table = %definition.name,
                         index = %index.name,
-                        key = %hex(storage_key),
+                        key = %keys::hex(storage_key),
                         %error,
                         "index backfill skipped an item it cannot read; run `halyard check`"
                     );
@@ -746,11 +732,6 @@ impl WriterLoop {
         }
         Ok(Outcome::Transaction(outcomes))
     }
-}
-
-/// A storage key in hex, for log lines.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 fn size_of(item: &Option<Item>) -> i64 {
