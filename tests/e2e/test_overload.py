@@ -28,5 +28,10 @@ def test_overload_short_run():
     assert answers["load"].get("200", 0) > 0
     assert sum(answers["slow headers"].values()) > 0
     assert sum(answers["slow bodies"].values()) > 0
-    assert set(answers["huge bodies"]) <= {"400 ValidationException", "413 RequestEntityTooLarge"}, answers
+    # A 17 MB sender may see the connection close before it reads the 413:
+    # the server answers once the limit is passed and stops reading.
+    huge = answers["huge bodies"]
+    assert set(huge) <= {"400 ValidationException", "413 RequestEntityTooLarge", "connection closed"}, answers
+    assert huge.get("400 ValidationException", 0) + huge.get("413 RequestEntityTooLarge", 0) > huge.get(
+        "connection closed", 0), answers
     assert answers["idle sockets"].get("closed by the server", 0) > 0
