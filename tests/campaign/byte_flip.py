@@ -36,7 +36,7 @@ from pathlib import Path
 import botocore.exceptions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from conftest import BINARY, Server  # noqa: E402
+from harness import BINARY, Server  # noqa: E402
 
 TABLE = "flip"
 INDEX = "by_group"

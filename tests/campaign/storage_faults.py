@@ -45,7 +45,7 @@ import boto3  # noqa: E402
 import botocore.exceptions  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from conftest import CREDENTIALS, REGION, Server  # noqa: E402
+from harness import CREDENTIALS, REGION, Server  # noqa: E402
 from faultfs import (OUT_OF_SPACE_MESSAGE, STOPPED_MESSAGE, Shim, build_shim, create_indexed_table,  # noqa: E402
                      fill, free, mount_small_disk, unmount)
 
