@@ -7,16 +7,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use halyard_engine::model::{
-    AttributeDefinition, AttributeValue, BillingMode, IndexStatus, Item, KeySchemaElement, KeyType, ProjectionType,
-    ScalarType,
+    AttributeDefinition, AttributeValue, IndexStatus, Item, KeySchemaElement, KeyType, ProjectionType, ScalarType,
 };
 use halyard_engine::{
-    CreateTableInput, Engine, EngineConfig, Error, GetItemInput, GlobalSecondaryIndexUpdate, IndexInput, PutItemInput,
-    UpdateTableInput,
+    Engine, EngineConfig, Error, GetItemInput, GlobalSecondaryIndexUpdate, IndexInput, PutItemInput, UpdateTableInput,
 };
 use halyard_storage::keycodec::{encode_key, KeyValue};
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
 use halyard_storage::{KeyRange, Storage, Visit};
+
+mod common;
 
 /// Maps around the innermost value of the stored item: thousands, as
 /// repeated `SET m.a = m` updates could build before the limit.
@@ -116,22 +116,7 @@ fn index_entries(storage: &SqliteStorage, engine: &Engine) -> usize {
 async fn stored_over_deep_item_cannot_crash_the_writer_or_the_backfill() {
     let dir = tempfile::tempdir().unwrap();
     let (storage, engine) = open(dir.path());
-    let described = engine
-        .create_table(CreateTableInput {
-            table_name: "t".into(),
-            key_schema: vec![KeySchemaElement {
-                attribute_name: "pk".into(),
-                key_type: KeyType::Hash,
-            }],
-            attribute_definitions: vec![AttributeDefinition {
-                attribute_name: "pk".into(),
-                attribute_type: ScalarType::S,
-            }],
-            billing_mode: Some(BillingMode::PayPerRequest),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let described = common::create_pk_table(&engine, "t").await;
     for n in 0..3 {
         put(&engine, item(&format!("ok{n}"), "x")).await.unwrap();
     }

@@ -7,31 +7,16 @@ use std::sync::Arc;
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::update::Update;
 use halyard_engine::expression::Placeholders;
-use halyard_engine::model::{
-    AttributeDefinition, AttributeValue, BillingMode, Item, KeySchemaElement, KeyType, Number, ScalarType,
-};
-use halyard_engine::{CreateTableInput, Engine, EngineConfig, Error, GetItemInput, PutItemInput, UpdateItemInput};
+use halyard_engine::model::{AttributeValue, Item, Number};
+use halyard_engine::{Engine, EngineConfig, Error, GetItemInput, PutItemInput, UpdateItemInput};
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
+
+mod common;
 
 async fn engine(dir: &std::path::Path) -> Arc<Engine> {
     let storage = SqliteStorage::open(dir, SqliteOptions::default()).unwrap();
     let engine = Arc::new(Engine::open(Arc::new(storage), EngineConfig::default()).unwrap());
-    engine
-        .create_table(CreateTableInput {
-            table_name: "t".into(),
-            key_schema: vec![KeySchemaElement {
-                attribute_name: "pk".into(),
-                key_type: KeyType::Hash,
-            }],
-            attribute_definitions: vec![AttributeDefinition {
-                attribute_name: "pk".into(),
-                attribute_type: ScalarType::S,
-            }],
-            billing_mode: Some(BillingMode::PayPerRequest),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    common::create_pk_table(&engine, "t").await;
     engine
 }
 

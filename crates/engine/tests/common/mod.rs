@@ -1,0 +1,26 @@
+//! Set-up shared by the engine's integration tests.
+
+use halyard_engine::model::{
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarType, TableDescription,
+};
+use halyard_engine::{CreateTableInput, Engine};
+
+/// Creates table `name`, keyed by `pk` (S), on demand.
+pub async fn create_pk_table(engine: &Engine, name: &str) -> TableDescription {
+    engine
+        .create_table(CreateTableInput {
+            table_name: name.into(),
+            key_schema: vec![KeySchemaElement {
+                attribute_name: "pk".into(),
+                key_type: KeyType::Hash,
+            }],
+            attribute_definitions: vec![AttributeDefinition {
+                attribute_name: "pk".into(),
+                attribute_type: ScalarType::S,
+            }],
+            billing_mode: Some(BillingMode::PayPerRequest),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+}
