@@ -35,8 +35,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
@@ -70,13 +68,6 @@ def client(server):
     config = Config(retries={"max_attempts": 1}, connect_timeout=5, read_timeout=30)
     return boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=REGION, config=config, **CREDENTIALS)
 
-
-def health(server):
-    try:
-        with urllib.request.urlopen(server.endpoint + "/health", timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 class Writers:
@@ -201,8 +192,8 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
             if not result["fault_fired"]:
                 problem("no write failed with the out-of-space error while the disk was full")
             # A small write may still fit, and clear the state until the next one fails.
-            if not wait_until(lambda: health(server)[1]["status"] == "out_of_space", 5):
-                problem(f"/health never said out_of_space while the disk was full: {health(server)}")
+            if not wait_until(lambda: server.health()[1]["status"] == "out_of_space", 5):
+                problem(f"/health never said out_of_space while the disk was full: {server.health()}")
             time.sleep(rng.uniform(0.2, 1.0))
             if on_tmpfs:
                 free(data)
@@ -211,8 +202,8 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
             recovered_from = writers.count()
             if not wait_until(lambda: writers.count() > recovered_from + writer_count, 20):
                 problem("writes did not succeed again once space was freed")
-            if not wait_until(lambda: health(server)[0] == 200, 10):
-                problem(f"/health after space returned: {health(server)}")
+            if not wait_until(lambda: server.health()[0] == 200, 10):
+                problem(f"/health after space returned: {server.health()}")
         else:
             if not countdown:
                 shim.inject(STOP_RULES[kind][0])
@@ -226,7 +217,7 @@ def run_trial(number, kind, rng, work, shim_library, writer_count):
                 time.sleep(0.3)
                 if writers.count() != stopped_at:
                     problem(f"{writers.count() - stopped_at} writes acknowledged after writes had stopped")
-                status, report = health(server)
+                status, report = server.health()
                 if status != 503 or report["status"] != "writes_stopped":
                     problem(f"/health after the failure: {status} {report}")
             result["fault_fired"] = fired
@@ -281,8 +272,8 @@ def verify(server, writers, result):
         dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "after-restart"}, "payload": {"S": "-"}, "g": {"S": "x"}})
     except botocore.exceptions.ClientError as error:
         problem(f"a write after the restart failed: {error}")
-    if health(server)[0] != 200:
-        problem(f"/health after the restart: {health(server)}")
+    if server.health()[0] != 200:
+        problem(f"/health after the restart: {server.health()}")
 
 
 def main():

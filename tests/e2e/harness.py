@@ -74,6 +74,14 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError("halyard did not become ready")
 
+    def health(self):
+        """GET /health: (HTTP status, JSON body)."""
+        try:
+            with urllib.request.urlopen(self.endpoint + "/health", timeout=10) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
     def read_log(self):
         self.log.flush()
         return (self.data_dir.parent / f"halyard-{self.port}.log").read_text(errors="replace")

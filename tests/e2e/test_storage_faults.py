@@ -3,10 +3,7 @@ the faultfs shim) fails writes cleanly until space returns; a failed write-back
 or fsync (EIO from the shim) stops writes until a restart, and the restart
 keeps every acknowledged write."""
 
-import json
 import shutil
-import urllib.error
-import urllib.request
 
 import botocore.exceptions
 import pytest
@@ -50,14 +47,6 @@ def small_disk(workdir, table_name):
     server.stop()
     unmount(base / "data")
 
-
-def health(server):
-    """GET /health: (HTTP status, JSON body)."""
-    try:
-        with urllib.request.urlopen(server.endpoint + "/health", timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
 
 
 def put(client, key, size):
@@ -105,7 +94,7 @@ def verify_after_restart(server, acknowledged, size, unacknowledged=()):
                            ExpressionAttributeValues={":g": {"S": "all"}}, Select="COUNT")["Count"]
     assert indexed == len(present)
     put(client, "after-restart", size)
-    assert health(server)[0] == 200
+    assert server.health()[0] == 200
     server.stop()
     assert not (server.data_dir / "halyard.db-wal").exists(), "a clean stop checkpoints and removes the WAL"
 
@@ -120,14 +109,14 @@ def check_disk_full(server, fill_disk, free_disk, size):
     before = [f"before{i}" for i in range(20)]
     for key in before:
         put(client, key, size)
-    assert health(server) == (200, {"status": "healthy", "writesAccepted": True, "reason": None, "since": None,
+    assert server.health() == (200, {"status": "healthy", "writesAccepted": True, "reason": None, "since": None,
                                     "outOfSpaceFailures": 0})
 
     fill_disk()
     # The WAL may have room left for a few writes.
     during, refused = write_until_refused(client, "during", size, attempts=400)
     assert_internal_error(refused, OUT_OF_SPACE_MESSAGE)
-    status, report = health(server)
+    status, report = server.health()
     assert status == 503, report
     assert report["status"] == "out_of_space" and report["writesAccepted"] is False, report
     assert "full" in report["reason"] and report["outOfSpaceFailures"] >= 1, report
@@ -140,7 +129,7 @@ def check_disk_full(server, fill_disk, free_disk, size):
     after = [f"after{i}" for i in range(5)]
     for key in after:
         put(client, key, size)
-    status, report = health(server)
+    status, report = server.health()
     assert status == 200 and report["status"] == "healthy", report
     # A write refused for lack of space was not applied.
     verify_after_restart(server, before + during + after, size)
@@ -181,7 +170,7 @@ def test_a_failed_commit_stops_writes_until_a_restart(shimmed, call, reason):
     expect_error(put, "InternalServerError", STOPPED_MESSAGE, status=500, client=client, key="later", size=100)
     expect_error(client.delete_item, "InternalServerError", STOPPED_MESSAGE, status=500, TableName=TABLE,
                  Key=hkey("k1"))
-    status, report = health(server)
+    status, report = server.health()
     assert status == 503, report
     assert report["status"] == "writes_stopped" and report["writesAccepted"] is False, report
     assert report["reason"] == reason, report
@@ -227,7 +216,7 @@ def test_a_failed_checkpoint_fsync_stops_writes(shimmed):
     assert_internal_error(refused, STOPPED_MESSAGE)
     [fired] = shim.fired()
     assert fired.split()[0] in CALLS["fsync"] and fired.endswith(" " + str(shim.data_dir / "halyard.db")), fired
-    status, report = health(server)
+    status, report = server.health()
     assert status == 503 and report["status"] == "writes_stopped", report
     assert client.get_item(TableName=TABLE, Key=hkey("k0"))["Item"]["pk"]["S"] == "k0"
 

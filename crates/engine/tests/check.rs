@@ -9,7 +9,9 @@ use halyard_engine::model::{
     AttributeDefinition, AttributeValue, BillingMode, Item, KeySchemaElement, KeyType, Number, ProjectionType,
     ScalarType, TableDefinition, TableStats,
 };
-use halyard_engine::{CreateTableInput, Engine, EngineConfig, IndexInput, PutItemInput};
+use halyard_engine::{CreateTableInput, Engine, EngineConfig, IndexInput};
+
+mod common;
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
 use halyard_storage::{Direction, KeyRange, Storage, Visit};
 
@@ -96,14 +98,7 @@ async fn populated_store(dir: &std::path::Path) -> TableDefinition {
         if i % 2 == 0 {
             item.insert("group".into(), s(&format!("g{}", i % 4)));
         }
-        engine
-            .put_item(PutItemInput {
-                table_name: "t".into(),
-                item,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+        common::put(&engine, "t", item).await.unwrap();
     }
     let definition = engine.describe_table("t").unwrap().definition;
     engine.shutdown();

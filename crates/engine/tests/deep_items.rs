@@ -10,7 +10,7 @@ use halyard_engine::model::{
     AttributeDefinition, AttributeValue, IndexStatus, Item, KeySchemaElement, KeyType, ProjectionType, ScalarType,
 };
 use halyard_engine::{
-    Engine, EngineConfig, Error, GetItemInput, GlobalSecondaryIndexUpdate, IndexInput, PutItemInput, UpdateTableInput,
+    Engine, EngineConfig, Error, GetItemInput, GlobalSecondaryIndexUpdate, IndexInput, UpdateTableInput,
 };
 use halyard_storage::keycodec::{encode_key, KeyValue};
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
@@ -52,17 +52,6 @@ fn over_deep_item_bytes(pk: &str) -> Vec<u8> {
     bytes.extend_from_slice(&[2, b'p', b'k', 1, pk.len() as u8]);
     bytes.extend_from_slice(pk.as_bytes());
     bytes
-}
-
-async fn put(engine: &Engine, item: Item) -> Result<(), Error> {
-    engine
-        .put_item(PutItemInput {
-            table_name: "t".into(),
-            item,
-            ..Default::default()
-        })
-        .await
-        .map(|_| ())
 }
 
 async fn get(engine: &Engine, pk: &str) -> Result<Option<Item>, Error> {
@@ -118,7 +107,7 @@ async fn stored_over_deep_item_cannot_crash_the_writer_or_the_backfill() {
     let (storage, engine) = open(dir.path());
     let described = common::create_pk_table(&engine, "t").await;
     for n in 0..3 {
-        put(&engine, item(&format!("ok{n}"), "x")).await.unwrap();
+        common::put(&engine, "t", item(&format!("ok{n}"), "x")).await.unwrap();
     }
     let mut tx = storage.begin_write().unwrap();
     tx.put(
@@ -131,9 +120,12 @@ async fn stored_over_deep_item_cannot_crash_the_writer_or_the_backfill() {
 
     // Reading or overwriting the damaged item fails as a server fault...
     assert!(matches!(get(&engine, "deep").await, Err(Error::Internal(_))));
-    assert!(matches!(put(&engine, item("deep", "y")).await, Err(Error::Internal(_))));
+    assert!(matches!(
+        common::put(&engine, "t", item("deep", "y")).await,
+        Err(Error::Internal(_))
+    ));
     // ...and the writer goes on with everything else.
-    put(&engine, item("ok3", "x")).await.unwrap();
+    common::put(&engine, "t", item("ok3", "x")).await.unwrap();
     assert_eq!(get(&engine, "ok3").await.unwrap(), Some(item("ok3", "x")));
 
     engine
@@ -163,7 +155,7 @@ async fn stored_over_deep_item_cannot_crash_the_writer_or_the_backfill() {
         4,
         "every readable item, none for the damaged one"
     );
-    put(&engine, item("ok4", "x")).await.unwrap();
+    common::put(&engine, "t", item("ok4", "x")).await.unwrap();
     assert_eq!(index_entries(&storage, &engine), 5);
 
     // A restart finds nothing left to resume and serves on.
@@ -171,7 +163,7 @@ async fn stored_over_deep_item_cannot_crash_the_writer_or_the_backfill() {
     drop((engine, storage));
     let (storage, engine) = open(dir.path());
     assert_eq!(index_status(&engine), Some(IndexStatus::Active));
-    put(&engine, item("ok5", "x")).await.unwrap();
+    common::put(&engine, "t", item("ok5", "x")).await.unwrap();
     assert_eq!(index_entries(&storage, &engine), 6);
     engine.shutdown();
 }

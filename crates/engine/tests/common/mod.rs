@@ -1,9 +1,12 @@
 //! Set-up shared by the engine's integration tests.
 
+// Each test crate compiles this module for itself and uses only part of it.
+#![allow(dead_code)]
+
 use halyard_engine::model::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarType, TableDescription,
+    AttributeDefinition, BillingMode, Item, KeySchemaElement, KeyType, ScalarType, TableDescription,
 };
-use halyard_engine::{CreateTableInput, Engine};
+use halyard_engine::{CreateTableInput, Engine, Error, PutItemInput};
 
 /// Creates table `name`, keyed by `pk` (S), on demand.
 pub async fn create_pk_table(engine: &Engine, name: &str) -> TableDescription {
@@ -23,4 +26,16 @@ pub async fn create_pk_table(engine: &Engine, name: &str) -> TableDescription {
         })
         .await
         .unwrap()
+}
+
+/// A plain PutItem of `item` into `table`.
+pub async fn put(engine: &Engine, table: &str, item: Item) -> Result<(), Error> {
+    engine
+        .put_item(PutItemInput {
+            table_name: table.into(),
+            item,
+            ..Default::default()
+        })
+        .await
+        .map(|_| ())
 }
