@@ -16,8 +16,9 @@ pub const MAX_STORED_DEPTH: usize = 2 * MAX_NESTING_LEVELS;
 
 /// Elements of a list reserved before they are read: its count is only a
 /// claim until they are, and nested lists could each claim most of the
-/// input (quadratic memory).
-const MAX_PREALLOCATED_ELEMENTS: usize = 64;
+/// input (quadratic memory). Small enough that the lists open at once, at
+/// most `MAX_STORED_DEPTH`, reserve at most 32 KB together.
+const MAX_PREALLOCATED_ELEMENTS: usize = 16;
 
 const TAG_S: u8 = 1;
 const TAG_N: u8 = 2;
