@@ -354,6 +354,13 @@ def test_records_age_out_after_retention(fresh_server):
                     ShardIteratorType="AT_SEQUENCE_NUMBER", SequenceNumber=old)[0] == "TrimmedDataAccessException"
     client.put_item(TableName="aging", Item={"pk": {"S": "new"}})
     assert summary(read_shard(streams, arn, shard)) == [("INSERT", "new")]
+    # A deleted table's stream goes once its retention has passed.
+    client.delete_table(TableName="aging")
+    deadline = time.time() + 30
+    while streams.list_streams(TableName="aging")["Streams"] and time.time() < deadline:
+        time.sleep(0.5)
+    assert streams.list_streams(TableName="aging")["Streams"] == []
+    assert error_of(streams.describe_stream, StreamArn=arn)[0] == "ResourceNotFoundException"
 
 
 def test_deleted_tables_leave_a_readable_disabled_stream(client, streams, table_name):
