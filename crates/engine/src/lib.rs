@@ -11,13 +11,17 @@ pub mod expression;
 pub mod model;
 pub mod operations;
 
+mod backfill;
 mod catalog;
 mod indexes;
 mod keys;
+mod table_settings;
+mod time_to_live;
 
 mod writer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use halyard_storage::Storage;
 
@@ -27,6 +31,8 @@ pub use operations::*;
 
 use catalog::Catalog;
 use model::IndexStatus;
+use time_to_live::expirer::Expirer;
+pub use time_to_live::expirer::ExpirerSettings;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -37,6 +43,11 @@ pub struct EngineConfig {
     /// Largest item collection (a partition key's items and local index
     /// entries) in bytes: 10 GB in DynamoDB.
     pub item_collection_size_limit: i64,
+    /// How the TTL expirer paces its deletes.
+    pub expirer: ExpirerSettings,
+    /// After a Time to Live change, how long another is refused (DynamoDB:
+    /// one hour).
+    pub ttl_cooldown: Duration,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +56,11 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
+            expirer: ExpirerSettings {
+                interval: Duration::from_secs(10),
+                batch_size: 100,
+            },
+            ttl_cooldown: Duration::from_secs(3600),
         }
     }
 }
@@ -54,6 +70,7 @@ pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
     writer: Arc<Writer>,
+    expirer: Expirer,
     config: EngineConfig,
 }
 
@@ -66,10 +83,12 @@ impl Engine {
             catalog.clone(),
             config.item_collection_size_limit,
         ));
+        let expirer = Expirer::start(storage.clone(), catalog.clone(), writer.clone(), config.expirer);
         let engine = Engine {
             storage,
             catalog,
             writer,
+            expirer,
             config,
         };
         // Index backfills interrupted by a restart start over (copying is
@@ -82,6 +101,9 @@ impl Engine {
                 .filter(|i| i.status == IndexStatus::Creating)
             {
                 engine.start_backfill(&table.definition, &index.name);
+            }
+            if table.definition.time_to_live.as_ref().is_some_and(|ttl| !ttl.indexed) {
+                engine.start_expiry_backfill(&table.definition);
             }
         }
         Ok(engine)
@@ -102,6 +124,7 @@ impl Engine {
 
     /// Stops accepting writes and waits for the writer to finish what it has.
     pub fn shutdown(&self) {
+        self.expirer.stop();
         self.writer.shutdown();
     }
 }

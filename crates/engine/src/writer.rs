@@ -26,6 +26,8 @@ use crate::model::{
     item_size, item_too_deep, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
     ITEM_TOO_DEEP, MAX_ITEM_SIZE,
 };
+use crate::table_settings::{self, TableChange};
+use crate::time_to_live::{self, Backfilled};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -57,6 +59,36 @@ pub(crate) enum Command {
         index: String,
         after: Option<Vec<u8>>,
     },
+    /// Changes a setting with an operation of its own (tags, TTL), checked
+    /// against the table as it is when the writer applies it.
+    AlterTable {
+        table: String,
+        table_id: String,
+        change: TableChange,
+    },
+    /// Adds the items after `after` to the table's expiry index, a chunk
+    /// at a time (TTL enabled on a table with items).
+    BackfillExpiry {
+        table: String,
+        table_id: String,
+        after: Option<Vec<u8>>,
+    },
+    /// Deletes up to `limit` items whose TTL had passed at `now` (epoch
+    /// seconds), each as a DeleteItem by the service.
+    Expire {
+        table: String,
+        table_id: String,
+        now: u64,
+        limit: usize,
+    },
+}
+
+/// Who asked for an item write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteOrigin {
+    Client,
+    /// The Time to Live expirer, deleting an expired item.
+    TimeToLive,
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -71,6 +103,9 @@ pub(crate) struct ItemWrite {
     pub condition: Option<Condition>,
     /// ReturnValuesOnConditionCheckFailure=ALL_OLD
     pub return_old_on_failure: bool,
+    /// Stream records name the service as the author of TTL deletes.
+    #[allow(dead_code)] // read by the Streams writer, which is being built alongside
+    pub origin: WriteOrigin,
 }
 
 #[derive(Debug)]
@@ -92,6 +127,8 @@ impl Command {
                 | Command::UpdateTable(_)
                 | Command::DeleteTable { .. }
                 | Command::BackfillIndex { .. }
+                | Command::AlterTable { .. }
+                | Command::BackfillExpiry { .. }
         )
     }
 }
@@ -364,7 +401,9 @@ impl WriterLoop {
             }
             Command::UpdateTable(definition) => {
                 let current = self.live_table(&definition.name, &definition.id)?;
-                self.replace_definition(tx, &current, definition.clone(), published)
+                let mut definition = definition.clone();
+                table_settings::keep_owned(&current.definition, &mut definition);
+                self.replace_definition(tx, &current, definition, published)
             }
             Command::DeleteTable { name } => {
                 let table = self
@@ -376,15 +415,7 @@ impl WriterLoop {
                 Ok(Outcome::Table(table))
             }
             Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
-            Command::WriteItems(writes) => writes
-                .iter()
-                .map(|write| match self.apply_item_write(tx, write, deltas) {
-                    // The write may have stopped half-way: none of the transaction may commit.
-                    Err(error) if error.is_server_fault() => Err(error),
-                    outcome => Ok(outcome),
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Outcome::Items),
+            Command::WriteItems(writes) => self.apply_independent_writes(tx, writes, deltas),
             Command::Transaction { writes, token } => self.apply_transaction(tx, writes, token.as_ref(), deltas),
             Command::BackfillIndex {
                 table,
@@ -395,7 +426,55 @@ impl WriterLoop {
                 let table = self.live_table(table, table_id)?;
                 self.backfill(tx, &table, index, after.as_deref(), deltas, published)
             }
+            Command::AlterTable {
+                table,
+                table_id,
+                change,
+            } => {
+                let current = self.live_table(table, table_id)?;
+                let definition = table_settings::apply(tx, &current, change)?;
+                self.replace_definition(tx, &current, definition, published)
+            }
+            Command::BackfillExpiry { table, table_id, after } => {
+                let current = self.live_table(table, table_id)?;
+                match time_to_live::backfill_chunk(tx, &current.definition, after.as_deref())? {
+                    Backfilled::More(next) => Ok(Outcome::Backfill { next: Some(next) }),
+                    Backfilled::Done(definition) => {
+                        self.replace_definition(tx, &current, *definition, published)?;
+                        Ok(Outcome::Backfill { next: None })
+                    }
+                }
+            }
+            Command::Expire {
+                table,
+                table_id,
+                now,
+                limit,
+            } => {
+                let table = self.live_table(table, table_id)?;
+                let deletes = time_to_live::due_deletes(tx, &table.definition, *now, *limit)?;
+                self.apply_independent_writes(tx, &deletes, deltas)
+            }
         }
+    }
+
+    /// Writes applied each on its own (BatchWriteItem, TTL deletes): one
+    /// failing its checks does not stop the others.
+    fn apply_independent_writes(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        writes: &[ItemWrite],
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        writes
+            .iter()
+            .map(|write| match self.apply_item_write(tx, write, deltas) {
+                // The write may have stopped half-way: none of the transaction may commit.
+                Err(error) if error.is_server_fault() => Err(error),
+                outcome => Ok(outcome),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Outcome::Items)
     }
 
     /// Stores a table's new definition, creating the keyspaces of indexes
@@ -625,6 +704,7 @@ impl WriterLoop {
                 None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
                 None => {}
             }
+            time_to_live::index_item_write(tx, definition, &storage_key, old.as_ref(), new.as_ref())?;
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;

@@ -6,25 +6,33 @@ mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
+mod describe_continuous_backups;
 mod describe_table;
+mod describe_time_to_live;
 mod get_item;
 mod index_definitions;
 mod list_tables;
+mod list_tags_of_resource;
 mod page;
 mod put_item;
 mod query;
 mod read_target;
+mod resource_tags;
 mod scan;
+mod tag_resource;
 mod transact_get_items;
 mod transact_write_items;
+mod untag_resource;
 mod update_item;
 mod update_table;
+mod update_time_to_live;
 mod write_item;
 
 pub use batch_get_item::{BatchGetTable, BatchGetTableResult};
 pub use batch_write_item::{BatchWriteItemOutput, BatchWriteRequest};
 pub use create_table::CreateTableInput;
 pub use delete_item::DeleteItemInput;
+pub use describe_time_to_live::{TimeToLiveDescription, TimeToLiveStatus};
 pub use get_item::{GetItemInput, GetItemOutput};
 pub use index_definitions::IndexInput;
 pub use list_tables::{ListTablesInput, ListTablesOutput};
@@ -32,6 +40,7 @@ pub use page::ItemPage;
 pub use put_item::PutItemInput;
 pub use query::{QueryInput, QueryOutput};
 pub use read_target::Select;
+pub use resource_tags::check_arn_shape;
 pub use scan::{ScanInput, ScanOutput};
 pub use transact_get_items::{TransactGet, TransactGetItemsOutput};
 pub use transact_write_items::{
@@ -39,6 +48,7 @@ pub use transact_write_items::{
 };
 pub use update_item::UpdateItemInput;
 pub use update_table::{GlobalSecondaryIndexUpdate, UpdateTableInput};
+pub use update_time_to_live::{TimeToLiveRequest, TimeToLiveSpecification};
 pub use write_item::WriteItemOutput;
 
 /// What a write returns of the item it replaced or removed.
