@@ -13,6 +13,7 @@ pub mod operations;
 
 mod backfill;
 mod catalog;
+mod client_tokens;
 mod indexes;
 mod keys;
 mod table_settings;

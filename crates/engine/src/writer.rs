@@ -15,7 +15,8 @@ use std::thread::JoinHandle;
 use halyard_storage::{ReadView, Storage, WriteTransaction};
 use tokio::sync::oneshot;
 
-use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE, TOKENS_KEYSPACE};
+use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE};
+pub(crate) use crate::client_tokens::{self, ClientToken};
 use crate::error::{CancellationReason, Error, Result};
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
@@ -522,47 +523,10 @@ impl WriterLoop {
             Some(index) if index.status == IndexStatus::Creating => index,
             _ => return Ok(Outcome::Backfill { next: None }),
         };
-        let mut chunk = keys::read_chunk(&*tx, &definition.keyspace, after, BACKFILL_CHUNK)?;
-        for (storage_key, value) in &chunk {
-            // One damaged item must not stop the index from ever becoming
-            // ACTIVE (the backfill resumes at every start): report it, and
-            // leave it out of the index.
-            let item = match decode_item(value) {
-                Ok(item) => item,
-                Err(error) => {
-                    tracing::error!(
-                        table = %definition.name,
-                        index = %index.name,
-                        key = %keys::hex(storage_key),
-                        %error,
-                        "index backfill skipped an item it cannot read; run `halyard check`"
-                    );
-                    continue;
-                }
-            };
-            let Some((key, projected)) = indexes::backfill_entry(index, &definition.primary_key, &item) else {
-                continue;
-            };
-            // Writes since the index was added already keep it up to date:
-            // count only what this copy changes.
-            let existing = tx
-                .get(&index.keyspace, &key)?
-                .map(|bytes| decode_item(&bytes))
-                .transpose()?;
-            let existing_size = existing.as_ref().map_or(0, |e| item_size(e) as i64);
-            tx.put(&index.keyspace, &key, &encode_item(&projected))?;
-            add_delta(
-                deltas,
-                table,
-                Some(index),
-                i64::from(existing.is_none()),
-                item_size(&projected) as i64 - existing_size,
-            );
-        }
-        if chunk.len() == BACKFILL_CHUNK {
-            return Ok(Outcome::Backfill {
-                next: chunk.pop().map(|(key, _)| key),
-            });
+        let copied = indexes::backfill_chunk(tx, definition, index, after, BACKFILL_CHUNK)?;
+        add_delta(deltas, table, Some(index), copied.count_delta, copied.size_delta);
+        if let Some(next) = copied.next {
+            return Ok(Outcome::Backfill { next: Some(next) });
         }
         let mut active = definition.clone();
         for index in active.indexes.iter_mut().filter(|i| i.name == index_name) {
@@ -766,17 +730,8 @@ impl WriterLoop {
         deltas: &mut StatsDeltas,
     ) -> Result<Outcome> {
         if let Some(token) = token {
-            if let Some(stored) = tx.get(TOKENS_KEYSPACE, token.token.as_bytes())? {
-                let (fingerprint, expires) = decode_token(&stored)?;
-                if expires > token.now {
-                    if fingerprint != token.fingerprint {
-                        return Err(Error::IdempotentParameterMismatch(
-                            "Request with same client token was previously used with different parameters".into(),
-                        ));
-                    }
-                    // Already applied: succeed without applying again.
-                    return Ok(Outcome::Transaction(Vec::new()));
-                }
+            if client_tokens::already_applied(&*tx, token)? {
+                return Ok(Outcome::Transaction(Vec::new()));
             }
         }
         let mut pending_collections = HashMap::new();
@@ -804,11 +759,7 @@ impl WriterLoop {
             outcomes.push(self.finish_item_write(tx, write, deltas)?);
         }
         if let Some(token) = token {
-            tx.put(
-                TOKENS_KEYSPACE,
-                token.token.as_bytes(),
-                &encode_token(token.fingerprint, token.now + TOKEN_LIFETIME),
-            )?;
+            client_tokens::remember(tx, token)?;
         }
         Ok(Outcome::Transaction(outcomes))
     }
@@ -850,37 +801,6 @@ struct PreparedWrite {
     collection: Option<(Vec<u8>, i64)>,
     /// False for a ConditionCheck: nothing to write.
     changes: bool,
-}
-
-/// How long a transaction's ClientRequestToken is remembered, in seconds.
-const TOKEN_LIFETIME: f64 = 600.0;
-
-/// A transaction's ClientRequestToken and the fingerprint of its request.
-#[derive(Debug, Clone)]
-pub(crate) struct ClientToken {
-    pub token: String,
-    pub fingerprint: u64,
-    /// When the request arrived, in seconds since the epoch.
-    pub now: f64,
-}
-
-fn encode_token(fingerprint: u64, expires: f64) -> Vec<u8> {
-    let mut bytes = fingerprint.to_le_bytes().to_vec();
-    bytes.extend_from_slice(&expires.to_le_bytes());
-    bytes
-}
-
-fn decode_token(bytes: &[u8]) -> Result<(u64, f64)> {
-    let corrupt = || Error::Internal("corrupt client token record".into());
-    let fingerprint = u64::from_le_bytes(bytes.get(..8).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?);
-    let expires = f64::from_le_bytes(
-        bytes
-            .get(8..16)
-            .ok_or_else(corrupt)?
-            .try_into()
-            .map_err(|_| corrupt())?,
-    );
-    Ok((fingerprint, expires))
 }
 
 /// A catalog change to publish once its batch has committed.
