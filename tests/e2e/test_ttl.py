@@ -11,6 +11,7 @@ about timing. Checked against DynamoDB Local where it has the behaviour
 
 import json
 import os
+import subprocess
 import time
 import uuid
 
@@ -18,7 +19,7 @@ import pytest
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from conftest import Server, create_table
+from conftest import BINARY, Server, create_table
 from helpers import expect_error, hkey
 from test_cli import aws
 
@@ -290,6 +291,12 @@ def test_ttl_and_its_index_survive_a_restart(fresh_server, table_name):
         assert lsi_keys(client, table_name) == kept
     finally:
         quick.stop()
+    # `halyard check` finds the expiry index consistent with the items.
+    checked = subprocess.run([str(BINARY), "check", "--data-dir", str(fresh_server.data_dir)],
+                             capture_output=True, text=True, timeout=120)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # The kept items with a Number TTL: "future" and "six-years-ago".
+    assert f"table {table_name}: 2 expiry index entries match their items" in checked.stdout
 
 
 @pytest.mark.skipif(EXTERNAL, reason="DynamoDB Local does not expire items")

@@ -72,6 +72,8 @@ pub(crate) enum Command {
     BackfillExpiry {
         table: String,
         table_id: String,
+        /// When TTL was enabled: a backfill of an earlier enabling stops.
+        enabled_at: f64,
         after: Option<Vec<u8>>,
     },
     /// Deletes up to `limit` items whose TTL had passed at `now` (epoch
@@ -436,14 +438,20 @@ impl WriterLoop {
                 let definition = table_settings::apply(tx, &current, change)?;
                 self.replace_definition(tx, &current, definition, published)
             }
-            Command::BackfillExpiry { table, table_id, after } => {
+            Command::BackfillExpiry {
+                table,
+                table_id,
+                enabled_at,
+                after,
+            } => {
                 let current = self.live_table(table, table_id)?;
-                match time_to_live::backfill_chunk(tx, &current.definition, after.as_deref())? {
+                match time_to_live::backfill_chunk(tx, &current.definition, *enabled_at, after.as_deref())? {
                     Backfilled::More(next) => Ok(Outcome::Backfill { next: Some(next) }),
                     Backfilled::Done(definition) => {
                         self.replace_definition(tx, &current, *definition, published)?;
                         Ok(Outcome::Backfill { next: None })
                     }
+                    Backfilled::Superseded => Ok(Outcome::Backfill { next: None }),
                 }
             }
             Command::Expire {

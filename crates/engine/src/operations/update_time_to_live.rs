@@ -68,10 +68,14 @@ impl Engine {
     /// Adds a table's existing items to its expiry index, through the writer.
     pub(crate) fn start_expiry_backfill(&self, definition: &TableDefinition) {
         let (table, table_id) = (definition.name.clone(), definition.id.clone());
+        let Some(enabled_at) = definition.time_to_live_changed else {
+            return;
+        };
         let what = format!("expiry index of table {table}");
         crate::backfill::spawn(self.writer.clone(), what, move |after| Command::BackfillExpiry {
             table: table.clone(),
             table_id: table_id.clone(),
+            enabled_at,
             after,
         });
     }

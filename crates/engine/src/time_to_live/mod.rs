@@ -17,7 +17,7 @@ use std::ops::Bound;
 
 use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::keys;
 use crate::model::item_codec::decode_item;
 use crate::model::{AttributeValue, Item, TableDefinition, TimeToLive};
@@ -53,11 +53,18 @@ pub(crate) fn is_due(expiry: u64, now: u64) -> bool {
     expiry < now && now - expiry <= MAX_AGE_SECONDS
 }
 
-fn entry_key(expiry: u64, storage_key: &[u8]) -> Vec<u8> {
+/// The expiry index key of an item stored under `storage_key`.
+pub(crate) fn entry_key(expiry: u64, storage_key: &[u8]) -> Vec<u8> {
     let mut key = Vec::with_capacity(8 + storage_key.len());
     key.extend_from_slice(&expiry.to_be_bytes());
     key.extend_from_slice(storage_key);
     key
+}
+
+/// The expiry second and the item's storage key of an expiry index key.
+pub(crate) fn split_entry_key(key: &[u8]) -> Option<(u64, &[u8])> {
+    let (expiry, storage_key) = key.split_first_chunk::<8>()?;
+    Some((u64::from_be_bytes(*expiry), storage_key))
 }
 
 /// Keeps the expiry index in step with one item write (`old` and `new`
@@ -138,8 +145,9 @@ pub(crate) fn due_deletes(
     })?;
     let mut deletes = Vec::with_capacity(entries.len());
     for entry in entries {
-        let (expiry, storage_key) = entry.split_at(8);
-        let expiry = u64::from_be_bytes(expiry.try_into().expect("8 bytes"));
+        let Some((expiry, storage_key)) = split_entry_key(&entry) else {
+            return Err(Error::Internal("malformed expiry index entry".into()));
+        };
         let item = tx
             .get(&definition.keyspace, storage_key)?
             .map(|bytes| decode_item(&bytes))
@@ -171,6 +179,9 @@ pub(crate) enum Backfilled {
     More(Vec<u8>),
     /// Every item is indexed: the definition to publish (TTL ENABLED).
     Done(Box<TableDefinition>),
+    /// TTL was disabled (or disabled and enabled again, with a backfill
+    /// of its own) since this backfill began: it stops.
+    Superseded,
 }
 
 /// Adds the next chunk of the table's items (after `after`) to its expiry
@@ -179,12 +190,12 @@ pub(crate) enum Backfilled {
 pub(crate) fn backfill_chunk(
     tx: &mut dyn WriteTransaction,
     definition: &TableDefinition,
+    enabled_at: f64,
     after: Option<&[u8]>,
 ) -> Result<Backfilled> {
     let ttl = match &definition.time_to_live {
-        Some(ttl) if !ttl.indexed => ttl,
-        // Disabled meanwhile, or done by an earlier run.
-        _ => return Ok(Backfilled::Done(Box::new(definition.clone()))),
+        Some(ttl) if !ttl.indexed && definition.time_to_live_changed == Some(enabled_at) => ttl,
+        _ => return Ok(Backfilled::Superseded),
     };
     let chunk = keys::read_chunk(&*tx, &definition.keyspace, after, BACKFILL_CHUNK)?;
     for (storage_key, value) in &chunk {
@@ -213,4 +224,48 @@ pub(crate) fn backfill_chunk(
         ttl.indexed = true;
     }
     Ok(Backfilled::Done(Box::new(done)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Number;
+
+    fn item(value: AttributeValue) -> Item {
+        [("exp".to_string(), value)].into_iter().collect()
+    }
+
+    fn number(text: &str) -> AttributeValue {
+        AttributeValue::N(Number::parse(text).unwrap())
+    }
+
+    #[test]
+    fn only_non_negative_numbers_expire() {
+        assert_eq!(expiry_of(&item(number("1700000000")), "exp"), Some(1_700_000_000));
+        assert_eq!(expiry_of(&item(number("1700000000.9")), "exp"), Some(1_700_000_000));
+        assert_eq!(expiry_of(&item(number("0")), "exp"), Some(0));
+        assert_eq!(expiry_of(&item(number("-1")), "exp"), None);
+        assert_eq!(expiry_of(&item(number("1E+30")), "exp"), None);
+        assert_eq!(expiry_of(&item(AttributeValue::S("1700000000".into())), "exp"), None);
+        assert_eq!(expiry_of(&item(number("1700000000")), "other"), None);
+    }
+
+    #[test]
+    fn due_means_past_but_at_most_five_years_ago() {
+        let now = 2_000_000_000;
+        assert!(is_due(now - 1, now));
+        assert!(!is_due(now, now));
+        assert!(!is_due(now + 1, now));
+        assert!(is_due(now - MAX_AGE_SECONDS, now));
+        assert!(!is_due(now - MAX_AGE_SECONDS - 1, now));
+    }
+
+    #[test]
+    fn entry_keys_sort_by_expiry_and_split_back() {
+        let early = entry_key(5, b"zzz");
+        let late = entry_key(256, b"aaa");
+        assert!(early < late);
+        assert_eq!(split_entry_key(&late), Some((256, &b"aaa"[..])));
+        assert_eq!(split_entry_key(b"short"), None);
+    }
 }
