@@ -427,3 +427,27 @@ def test_the_aws_cli_reads_a_stream(server, client, table_name):
                    "--shard-iterator-type", "TRIM_HORIZON")["ShardIterator"]
     records = cli("get-records", "--shard-iterator", iterator)["Records"]
     assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in records] == [("INSERT", {"pk": {"S": "cli"}})]
+
+
+def test_time_to_live_deletes_are_recorded_as_the_service(fresh_server):
+    server = fresh_server
+    server.extra_args = ["--ttl-interval", "0.2"]
+    server.start()
+    client, streams = server.client(), server.streams()
+    arn = stream_table(client, "expiring")
+    client.update_time_to_live(TableName="expiring",
+                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"})
+    past = str(int(time.time()) - 60)
+    client.put_item(TableName="expiring", Item={"pk": {"S": "gone"}, "expires": {"N": past}})
+    client.delete_item(TableName="expiring", Key={"pk": {"S": "kept"}})
+    client.put_item(TableName="expiring", Item={"pk": {"S": "kept"}})
+    client.delete_item(TableName="expiring", Key={"pk": {"S": "kept"}})
+    deadline = time.time() + 60
+    while len(read_stream(streams, arn)) < 4 and time.time() < deadline:
+        time.sleep(0.2)
+    records = read_stream(streams, arn)
+    assert summary(records) == [("INSERT", "gone"), ("INSERT", "kept"), ("REMOVE", "kept"), ("REMOVE", "gone")]
+    by_service = [r for r in records if "userIdentity" in r]
+    assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in by_service] == ["gone"]
+    assert by_service[0]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+    assert by_service[0]["dynamodb"]["OldImage"] == {"pk": {"S": "gone"}, "expires": {"N": past}}

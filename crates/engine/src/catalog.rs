@@ -186,6 +186,9 @@ pub(crate) fn delete_table_records(tx: &mut dyn WriteTransaction, definition: &T
     tx.delete(CATALOG_KEYSPACE, definition.name.as_bytes())?;
     tx.delete(STATS_KEYSPACE, definition.id.as_bytes())?;
     tx.drop_keyspace(&definition.keyspace)?;
+    if let Some(ttl) = &definition.time_to_live {
+        tx.drop_keyspace(&ttl.keyspace)?;
+    }
     for index in &definition.indexes {
         drop_index_records(tx, index)?;
     }

@@ -23,8 +23,9 @@ use crate::indexes::backfill_entry;
 use crate::keys::{hex, read_chunk, storage_key};
 use crate::model::item_codec::decode_item;
 use crate::model::{
-    item_size, AttributeValue, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
+    item_size, AttributeValue, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats, TimeToLive,
 };
+use crate::time_to_live;
 use crate::writer::collection_record;
 use crate::Engine;
 
@@ -143,8 +144,8 @@ pub fn check(view: &dyn ReadView) -> CheckReport {
             ),
         }
     }
-    // Streams and TTL (issue 12) will keep bookkeeping of their own; its
-    // checks belong in `TableCheck::run`, beside the index checks.
+    // Streams (issue 12) will keep bookkeeping of its own; its checks
+    // belong in `TableCheck::run`, beside the index checks.
     report
 }
 
@@ -202,6 +203,18 @@ impl<'a> TableCheck<'a> {
             self.report.checked.push(format!(
                 "table {} index {}: {} entries; {scope}; counters match",
                 definition.name, index.name, entries.item_count
+            ));
+        }
+        if let Some(ttl) = &definition.time_to_live {
+            let entries = self.check_expiry_entries(view, ttl)?;
+            self.report.checked.push(format!(
+                "table {}: {entries} expiry index entries match their items{}",
+                definition.name,
+                if ttl.indexed {
+                    " and every item with a TTL has its entry"
+                } else {
+                    " (still backfilling)"
+                }
             ));
         }
         if definition.has_local_indexes() {
@@ -266,6 +279,20 @@ impl<'a> TableCheck<'a> {
                     },
                 }
             }
+            if let Some(ttl) = definition.time_to_live.as_ref().filter(|ttl| ttl.indexed) {
+                if let Some(expiry) = time_to_live::expiry_of(&item, &ttl.attribute_name) {
+                    if view
+                        .get(&ttl.keyspace, &time_to_live::entry_key(expiry, key))?
+                        .is_none()
+                    {
+                        self.problem(
+                            None,
+                            Some(readable.clone()),
+                            "the item has no expiry index entry".into(),
+                        );
+                    }
+                }
+            }
             if definition.has_local_indexes() {
                 match collection_record(definition, &item) {
                     Ok(record) => *collections.entry(record).or_insert(0) += collection_size,
@@ -275,6 +302,40 @@ impl<'a> TableCheck<'a> {
             Ok(())
         })?;
         Ok((stats, collections))
+    }
+
+    /// Reads every expiry index entry; checks that its item exists and
+    /// expires at the entry's second. Returns the number of entries.
+    fn check_expiry_entries(&mut self, view: &dyn ReadView, ttl: &TimeToLive) -> Result<u64> {
+        let mut entries = 0;
+        for_each_chunk(view, &ttl.keyspace, |key, _| {
+            entries += 1;
+            let Some((expiry, item_key)) = time_to_live::split_entry_key(key) else {
+                self.problem(None, Some(raw_key(key)), "malformed expiry index entry".into());
+                return Ok(());
+            };
+            let item = view
+                .get(&self.definition.keyspace, item_key)?
+                .map(|bytes| decode_item(&bytes))
+                .transpose();
+            match item {
+                Ok(Some(item)) if time_to_live::expiry_of(&item, &ttl.attribute_name) == Some(expiry) => {}
+                Ok(Some(_)) => self.problem(
+                    None,
+                    Some(raw_key(item_key)),
+                    "the expiry index entry does not match the item's TTL attribute".into(),
+                ),
+                Ok(None) => self.problem(
+                    None,
+                    Some(raw_key(item_key)),
+                    "the expiry index entry has no item".into(),
+                ),
+                // The item's own check reports it.
+                Err(_) => {}
+            }
+            Ok(())
+        })?;
+        Ok(entries)
     }
 
     /// Reads every entry of `index`; checks that its item exists and makes

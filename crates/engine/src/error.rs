@@ -29,6 +29,14 @@ pub enum Error {
     /// A stream read reached records that have aged out.
     #[error("{0}")]
     TrimmedDataAccess(String),
+    /// DescribeContinuousBackups (and the backup operations) name a
+    /// missing table this way rather than as ResourceNotFound.
+    #[error("{0}")]
+    TableNotFound(String),
+    /// What DynamoDB answers for a resource that is not an ARN: IAM cannot
+    /// authorise an action on it.
+    #[error("{0}")]
+    AccessDenied(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -58,6 +66,8 @@ impl Error {
             Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::TableNotFound(_) => "TableNotFoundException",
+            Error::AccessDenied(_) => "AccessDeniedException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",

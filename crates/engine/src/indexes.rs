@@ -11,7 +11,7 @@ use halyard_storage::{ReadView, WriteTransaction};
 
 use crate::error::{Error, Result};
 use crate::keys::key_value;
-use crate::model::item_codec::encode_item;
+use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{
     item_size, AttributeValue, IndexDefinition, IndexStatus, Item, KeyAttribute, PrimaryKey, TableDefinition,
 };
@@ -170,4 +170,66 @@ pub(crate) fn backfill_entry(index: &IndexDefinition, table_key: &PrimaryKey, it
     }
     let key = entry_key(&index.key, table_key, item).ok()?;
     Some((key, index.project(table_key, item)))
+}
+
+/// What one chunk of an index backfill did.
+pub(crate) struct BackfillChunk {
+    /// The last table storage key read, when the chunk was full (more may follow).
+    pub next: Option<Vec<u8>>,
+    pub count_delta: i64,
+    pub size_delta: i64,
+}
+
+/// Copies up to `limit` existing items after `after` (a table storage
+/// key) into a new index.
+pub(crate) fn backfill_chunk(
+    tx: &mut dyn WriteTransaction,
+    definition: &TableDefinition,
+    index: &IndexDefinition,
+    after: Option<&[u8]>,
+    limit: usize,
+) -> Result<BackfillChunk> {
+    let mut chunk = crate::keys::read_chunk(&*tx, &definition.keyspace, after, limit)?;
+    let (mut count_delta, mut size_delta) = (0, 0);
+    for (storage_key, value) in &chunk {
+        // One damaged item must not stop the index from ever becoming
+        // ACTIVE (the backfill resumes at every start): report it, and
+        // leave it out of the index.
+        let item = match decode_item(value) {
+            Ok(item) => item,
+            Err(error) => {
+                tracing::error!(
+                    table = %definition.name,
+                    index = %index.name,
+                    key = %crate::keys::hex(storage_key),
+                    %error,
+                    "index backfill skipped an item it cannot read; run `halyard check`"
+                );
+                continue;
+            }
+        };
+        let Some((key, projected)) = backfill_entry(index, &definition.primary_key, &item) else {
+            continue;
+        };
+        // Writes since the index was added already keep it up to date:
+        // count only what this copy changes.
+        let existing = tx
+            .get(&index.keyspace, &key)?
+            .map(|bytes| decode_item(&bytes))
+            .transpose()?;
+        let existing_size = existing.as_ref().map_or(0, |e| item_size(e) as i64);
+        tx.put(&index.keyspace, &key, &encode_item(&projected))?;
+        count_delta += i64::from(existing.is_none());
+        size_delta += item_size(&projected) as i64 - existing_size;
+    }
+    let next = if chunk.len() == limit {
+        chunk.pop().map(|(key, _)| key)
+    } else {
+        None
+    };
+    Ok(BackfillChunk {
+        next,
+        count_delta,
+        size_delta,
+    })
 }

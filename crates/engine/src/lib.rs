@@ -11,14 +11,19 @@ pub mod expression;
 pub mod model;
 pub mod operations;
 
+mod backfill;
 mod catalog;
+mod client_tokens;
 mod indexes;
 mod keys;
 pub mod streams;
+mod table_settings;
+mod time_to_live;
 
 mod writer;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use halyard_storage::Storage;
 
@@ -30,6 +35,8 @@ use catalog::Catalog;
 use model::IndexStatus;
 pub use streams::log::StreamSettings;
 use streams::Streams;
+use time_to_live::expirer::Expirer;
+pub use time_to_live::expirer::ExpirerSettings;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -42,6 +49,11 @@ pub struct EngineConfig {
     pub item_collection_size_limit: i64,
     /// Stream retention and shard roll-over.
     pub streams: StreamSettings,
+    /// How the TTL expirer paces its deletes.
+    pub expirer: ExpirerSettings,
+    /// After a Time to Live change, how long another is refused (DynamoDB:
+    /// one hour).
+    pub ttl_cooldown: Duration,
 }
 
 impl Default for EngineConfig {
@@ -51,6 +63,11 @@ impl Default for EngineConfig {
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
             streams: StreamSettings::default(),
+            expirer: ExpirerSettings {
+                interval: Duration::from_secs(10),
+                batch_size: 100,
+            },
+            ttl_cooldown: Duration::from_secs(3600),
         }
     }
 }
@@ -61,6 +78,7 @@ pub struct Engine {
     catalog: Arc<Catalog>,
     streams: Arc<Streams>,
     writer: Arc<Writer>,
+    expirer: Expirer,
     config: EngineConfig,
 }
 
@@ -75,11 +93,13 @@ impl Engine {
             streams.clone(),
             &config,
         ));
+        let expirer = Expirer::start(storage.clone(), catalog.clone(), writer.clone(), config.expirer);
         let engine = Engine {
             storage,
             catalog,
             streams,
             writer,
+            expirer,
             config,
         };
         engine.start_stream_trimmer();
@@ -93,6 +113,9 @@ impl Engine {
                 .filter(|i| i.status == IndexStatus::Creating)
             {
                 engine.start_backfill(&table.definition, &index.name);
+            }
+            if table.definition.time_to_live.as_ref().is_some_and(|ttl| !ttl.indexed) {
+                engine.start_expiry_backfill(&table.definition);
             }
         }
         Ok(engine)
@@ -118,6 +141,7 @@ impl Engine {
 
     /// Stops accepting writes and waits for the writer to finish what it has.
     pub fn shutdown(&self) {
+        self.expirer.stop();
         self.writer.shutdown();
     }
 }

@@ -16,7 +16,8 @@ use std::thread::JoinHandle;
 use halyard_storage::{ReadView, Storage, WriteTransaction};
 use tokio::sync::oneshot;
 
-use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE, TOKENS_KEYSPACE};
+use crate::catalog::{self, Catalog, Table, COLLECTIONS_KEYSPACE};
+pub(crate) use crate::client_tokens::{self, ClientToken};
 use crate::error::{CancellationReason, Error, Result};
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
@@ -29,6 +30,8 @@ use crate::model::{
 };
 use crate::streams::log::StreamLog;
 use crate::streams::Streams;
+use crate::table_settings::{self, TableChange};
+use crate::time_to_live::{self, Backfilled};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -62,6 +65,38 @@ pub(crate) enum Command {
     },
     /// Removes stream records that have aged out, a bounded number at a time.
     TrimStreams,
+    /// Changes a setting with an operation of its own (tags, TTL), checked
+    /// against the table as it is when the writer applies it.
+    AlterTable {
+        table: String,
+        table_id: String,
+        change: TableChange,
+    },
+    /// Adds the items after `after` to the table's expiry index, a chunk
+    /// at a time (TTL enabled on a table with items).
+    BackfillExpiry {
+        table: String,
+        table_id: String,
+        /// When TTL was enabled: a backfill of an earlier enabling stops.
+        enabled_at: f64,
+        after: Option<Vec<u8>>,
+    },
+    /// Deletes up to `limit` items whose TTL had passed at `now` (epoch
+    /// seconds), each as a DeleteItem by the service.
+    Expire {
+        table: String,
+        table_id: String,
+        now: u64,
+        limit: usize,
+    },
+}
+
+/// Who asked for an item write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteOrigin {
+    Client,
+    /// The Time to Live expirer, deleting an expired item.
+    TimeToLive,
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -76,6 +111,9 @@ pub(crate) struct ItemWrite {
     pub condition: Option<Condition>,
     /// ReturnValuesOnConditionCheckFailure=ALL_OLD
     pub return_old_on_failure: bool,
+    /// Stream records name the service as the author of TTL deletes.
+    #[allow(dead_code)] // read by the Streams writer, which is being built alongside
+    pub origin: WriteOrigin,
 }
 
 #[derive(Debug)]
@@ -98,6 +136,8 @@ impl Command {
                 | Command::DeleteTable { .. }
                 | Command::BackfillIndex { .. }
                 | Command::TrimStreams
+                | Command::AlterTable { .. }
+                | Command::BackfillExpiry { .. }
         )
     }
 }
@@ -395,7 +435,9 @@ impl WriterLoop {
             }
             Command::UpdateTable(definition) => {
                 let current = self.live_table(&definition.name, &definition.id)?;
-                self.replace_definition(tx, &current, definition.clone(), published)
+                let mut definition = definition.clone();
+                table_settings::keep_owned(&current.definition, &mut definition);
+                self.replace_definition(tx, &current, definition, published)
             }
             Command::DeleteTable { name } => {
                 let table = self
@@ -410,15 +452,7 @@ impl WriterLoop {
                 Ok(Outcome::Table(table))
             }
             Command::WriteItem(write) => self.apply_item_write(tx, write, deltas),
-            Command::WriteItems(writes) => writes
-                .iter()
-                .map(|write| match self.apply_item_write(tx, write, deltas) {
-                    // The write may have stopped half-way: none of the transaction may commit.
-                    Err(error) if error.is_server_fault() => Err(error),
-                    outcome => Ok(outcome),
-                })
-                .collect::<Result<Vec<_>>>()
-                .map(Outcome::Items),
+            Command::WriteItems(writes) => self.apply_independent_writes(tx, writes, deltas),
             Command::Transaction { writes, token } => self.apply_transaction(tx, writes, token.as_ref(), deltas),
             Command::BackfillIndex {
                 table,
@@ -432,7 +466,61 @@ impl WriterLoop {
             Command::TrimStreams => Ok(Outcome::Trimmed(
                 self.stream_log.borrow_mut().trim(tx, crate::now_seconds())?,
             )),
+            Command::AlterTable {
+                table,
+                table_id,
+                change,
+            } => {
+                let current = self.live_table(table, table_id)?;
+                let definition = table_settings::apply(tx, &current, change)?;
+                self.replace_definition(tx, &current, definition, published)
+            }
+            Command::BackfillExpiry {
+                table,
+                table_id,
+                enabled_at,
+                after,
+            } => {
+                let current = self.live_table(table, table_id)?;
+                match time_to_live::backfill_chunk(tx, &current.definition, *enabled_at, after.as_deref())? {
+                    Backfilled::More(next) => Ok(Outcome::Backfill { next: Some(next) }),
+                    Backfilled::Done(definition) => {
+                        self.replace_definition(tx, &current, *definition, published)?;
+                        Ok(Outcome::Backfill { next: None })
+                    }
+                    Backfilled::Superseded => Ok(Outcome::Backfill { next: None }),
+                }
+            }
+            Command::Expire {
+                table,
+                table_id,
+                now,
+                limit,
+            } => {
+                let table = self.live_table(table, table_id)?;
+                let deletes = time_to_live::due_deletes(tx, &table.definition, *now, *limit)?;
+                self.apply_independent_writes(tx, &deletes, deltas)
+            }
         }
+    }
+
+    /// Writes applied each on its own (BatchWriteItem, TTL deletes): one
+    /// failing its checks does not stop the others.
+    fn apply_independent_writes(
+        &self,
+        tx: &mut dyn WriteTransaction,
+        writes: &[ItemWrite],
+        deltas: &mut StatsDeltas,
+    ) -> Result<Outcome> {
+        writes
+            .iter()
+            .map(|write| match self.apply_item_write(tx, write, deltas) {
+                // The write may have stopped half-way: none of the transaction may commit.
+                Err(error) if error.is_server_fault() => Err(error),
+                outcome => Ok(outcome),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Outcome::Items)
     }
 
     /// Stores a table's new definition, creating the keyspaces of indexes
@@ -486,47 +574,10 @@ impl WriterLoop {
             Some(index) if index.status == IndexStatus::Creating => index,
             _ => return Ok(Outcome::Backfill { next: None }),
         };
-        let mut chunk = keys::read_chunk(&*tx, &definition.keyspace, after, BACKFILL_CHUNK)?;
-        for (storage_key, value) in &chunk {
-            // One damaged item must not stop the index from ever becoming
-            // ACTIVE (the backfill resumes at every start): report it, and
-            // leave it out of the index.
-            let item = match decode_item(value) {
-                Ok(item) => item,
-                Err(error) => {
-                    tracing::error!(
-                        table = %definition.name,
-                        index = %index.name,
-                        key = %keys::hex(storage_key),
-                        %error,
-                        "index backfill skipped an item it cannot read; run `halyard check`"
-                    );
-                    continue;
-                }
-            };
-            let Some((key, projected)) = indexes::backfill_entry(index, &definition.primary_key, &item) else {
-                continue;
-            };
-            // Writes since the index was added already keep it up to date:
-            // count only what this copy changes.
-            let existing = tx
-                .get(&index.keyspace, &key)?
-                .map(|bytes| decode_item(&bytes))
-                .transpose()?;
-            let existing_size = existing.as_ref().map_or(0, |e| item_size(e) as i64);
-            tx.put(&index.keyspace, &key, &encode_item(&projected))?;
-            add_delta(
-                deltas,
-                table,
-                Some(index),
-                i64::from(existing.is_none()),
-                item_size(&projected) as i64 - existing_size,
-            );
-        }
-        if chunk.len() == BACKFILL_CHUNK {
-            return Ok(Outcome::Backfill {
-                next: chunk.pop().map(|(key, _)| key),
-            });
+        let copied = indexes::backfill_chunk(tx, definition, index, after, BACKFILL_CHUNK)?;
+        add_delta(deltas, table, Some(index), copied.count_delta, copied.size_delta);
+        if let Some(next) = copied.next {
+            return Ok(Outcome::Backfill { next: Some(next) });
         }
         let mut active = definition.clone();
         for index in active.indexes.iter_mut().filter(|i| i.name == index_name) {
@@ -584,6 +635,7 @@ impl WriterLoop {
                     index_changes: Vec::new(),
                     collection: None,
                     changes: false,
+                    origin: write.origin,
                 });
             }
             ItemAction::Update(update) => {
@@ -640,6 +692,7 @@ impl WriterLoop {
             index_changes,
             collection,
             changes: true,
+            origin: write.origin,
         })
     }
 
@@ -659,6 +712,7 @@ impl WriterLoop {
             index_changes,
             collection,
             changes,
+            origin,
         } = prepared;
         let mut index_units = Vec::new();
         if changes {
@@ -673,9 +727,10 @@ impl WriterLoop {
                 definition,
                 old.as_ref(),
                 new.as_ref(),
-                false,
+                origin == WriteOrigin::TimeToLive,
                 crate::now_seconds(),
             )?;
+            time_to_live::index_item_write(tx, definition, &storage_key, old.as_ref(), new.as_ref())?;
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;
@@ -737,17 +792,8 @@ impl WriterLoop {
         deltas: &mut StatsDeltas,
     ) -> Result<Outcome> {
         if let Some(token) = token {
-            if let Some(stored) = tx.get(TOKENS_KEYSPACE, token.token.as_bytes())? {
-                let (fingerprint, expires) = decode_token(&stored)?;
-                if expires > token.now {
-                    if fingerprint != token.fingerprint {
-                        return Err(Error::IdempotentParameterMismatch(
-                            "Request with same client token was previously used with different parameters".into(),
-                        ));
-                    }
-                    // Already applied: succeed without applying again.
-                    return Ok(Outcome::Transaction(Vec::new()));
-                }
+            if client_tokens::already_applied(&*tx, token)? {
+                return Ok(Outcome::Transaction(Vec::new()));
             }
         }
         let mut pending_collections = HashMap::new();
@@ -775,11 +821,7 @@ impl WriterLoop {
             outcomes.push(self.finish_item_write(tx, write, deltas)?);
         }
         if let Some(token) = token {
-            tx.put(
-                TOKENS_KEYSPACE,
-                token.token.as_bytes(),
-                &encode_token(token.fingerprint, token.now + TOKEN_LIFETIME),
-            )?;
+            client_tokens::remember(tx, token)?;
         }
         Ok(Outcome::Transaction(outcomes))
     }
@@ -821,37 +863,7 @@ struct PreparedWrite {
     collection: Option<(Vec<u8>, i64)>,
     /// False for a ConditionCheck: nothing to write.
     changes: bool,
-}
-
-/// How long a transaction's ClientRequestToken is remembered, in seconds.
-const TOKEN_LIFETIME: f64 = 600.0;
-
-/// A transaction's ClientRequestToken and the fingerprint of its request.
-#[derive(Debug, Clone)]
-pub(crate) struct ClientToken {
-    pub token: String,
-    pub fingerprint: u64,
-    /// When the request arrived, in seconds since the epoch.
-    pub now: f64,
-}
-
-fn encode_token(fingerprint: u64, expires: f64) -> Vec<u8> {
-    let mut bytes = fingerprint.to_le_bytes().to_vec();
-    bytes.extend_from_slice(&expires.to_le_bytes());
-    bytes
-}
-
-fn decode_token(bytes: &[u8]) -> Result<(u64, f64)> {
-    let corrupt = || Error::Internal("corrupt client token record".into());
-    let fingerprint = u64::from_le_bytes(bytes.get(..8).ok_or_else(corrupt)?.try_into().map_err(|_| corrupt())?);
-    let expires = f64::from_le_bytes(
-        bytes
-            .get(8..16)
-            .ok_or_else(corrupt)?
-            .try_into()
-            .map_err(|_| corrupt())?,
-    );
-    Ok((fingerprint, expires))
+    origin: WriteOrigin,
 }
 
 /// A catalog change to publish once its batch has committed.

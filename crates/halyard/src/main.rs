@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use halyard_engine::{Engine, EngineConfig, StreamSettings};
+use halyard_engine::{Engine, EngineConfig, ExpirerSettings, StreamSettings};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::BodyLimits;
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
@@ -70,7 +70,24 @@ struct ServeArgs {
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
     stream_shard_interval: Duration,
     #[command(flatten)]
+    time_to_live: TimeToLiveArgs,
+    #[command(flatten)]
     connections: ConnectionArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct TimeToLiveArgs {
+    /// Seconds between the Time to Live expirer's looks for expired items.
+    #[arg(long, env = "HALYARD_TTL_INTERVAL", default_value = "10", value_parser = seconds)]
+    ttl_interval: Duration,
+    /// Most expired items deleted by one write command (a larger batch
+    /// deletes faster; a smaller one delays foreground writes less).
+    #[arg(long, env = "HALYARD_TTL_BATCH_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    ttl_batch_size: u32,
+    /// Seconds after a Time to Live change during which another is refused
+    /// (DynamoDB: one hour).
+    #[arg(long, env = "HALYARD_TTL_COOLDOWN", default_value = "3600", value_parser = seconds)]
+    ttl_cooldown: Duration,
 }
 
 #[derive(clap::Args, Clone)]
@@ -180,6 +197,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                     retention: args.stream_retention.as_secs_f64(),
                     shard_interval: args.stream_shard_interval.as_secs_f64(),
                 },
+                expirer: ExpirerSettings {
+                    interval: args.time_to_live.ttl_interval,
+                    batch_size: args.time_to_live.ttl_batch_size as usize,
+                },
+                ttl_cooldown: args.time_to_live.ttl_cooldown,
                 ..Default::default()
             },
         )

@@ -53,6 +53,7 @@ impl ProtocolError {
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }
+                EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
                 other => (400, DYNAMODB, other.type_name()),
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),

@@ -136,6 +136,25 @@ pub struct TableDefinition {
     /// The latest stream, enabled or not.
     #[serde(default)]
     pub stream: Option<super::TableStream>,
+    /// Time to Live, while it is enabled.
+    #[serde(default)]
+    pub time_to_live: Option<TimeToLive>,
+    /// When Time to Live was last enabled or disabled (seconds since the
+    /// epoch): DynamoDB refuses another change for a while after one.
+    #[serde(default)]
+    pub time_to_live_changed: Option<f64>,
+}
+
+/// A table's Time to Live setting.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimeToLive {
+    /// The attribute holding each item's expiry time, in epoch seconds.
+    pub attribute_name: String,
+    /// The keyspace of the expiry index (items in order of expiry).
+    pub keyspace: String,
+    /// False while the items already in the table when TTL was enabled are
+    /// being added to the expiry index (DynamoDB's ENABLING).
+    pub indexed: bool,
 }
 
 impl TableDefinition {

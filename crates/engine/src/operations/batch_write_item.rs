@@ -5,7 +5,7 @@ use super::write_item::write_units;
 use super::ConsumedCapacity;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::Item;
-use crate::writer::{Command, ItemAction, ItemWrite, Outcome};
+use crate::writer::{Command, ItemAction, ItemWrite, Outcome, WriteOrigin};
 use crate::{Engine, Error, Result};
 
 /// One PutRequest or DeleteRequest of a BatchWriteItem.
@@ -60,6 +60,7 @@ impl Engine {
                 action,
                 condition: None,
                 return_old_on_failure: false,
+                origin: WriteOrigin::Client,
             });
         }
         let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();

@@ -158,6 +158,7 @@ impl Engine {
         let mut keys = vec![&primary_key];
         keys.extend(indexes.iter().map(|index| &index.key));
         check_definitions_used(&input.attribute_definitions, &keys)?;
+        let tags = super::resource_tags::check_tags(input.tags)?;
         if self.catalog.get(&input.table_name).is_some() {
             return Err(Error::ResourceInUse(format!(
                 "Table already exists: {}",
@@ -182,11 +183,13 @@ impl Engine {
                 ..Default::default()
             },
             last_update_to_pay_per_request: (billing_mode == BillingMode::PayPerRequest).then_some(now),
-            tags: input.tags,
+            tags,
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             keyspace: format!("t_{}", id.simple()),
             indexes,
             stream,
+            time_to_live: None,
+            time_to_live_changed: None,
         };
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
         // The table is usable as soon as the command commits, so it is

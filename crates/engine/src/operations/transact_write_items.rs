@@ -11,7 +11,7 @@ use crate::model::{item_size, Item};
 
 /// DynamoDB's limit on the items of one transaction.
 const MAX_PAYLOAD_BYTES: usize = 4 * 1024 * 1024;
-use crate::writer::{ClientToken, Command, ItemAction, ItemWrite, Outcome};
+use crate::writer::{ClientToken, Command, ItemAction, ItemWrite, Outcome, WriteOrigin};
 use crate::{now_seconds, Engine, Error, Result};
 
 /// One action of a TransactWriteItems request.
@@ -101,6 +101,7 @@ impl Engine {
                 action: item_action,
                 condition: action.condition,
                 return_old_on_failure: action.return_old_on_failure,
+                origin: WriteOrigin::Client,
             });
         }
         let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();

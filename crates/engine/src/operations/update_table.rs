@@ -5,7 +5,7 @@ use crate::keys::table_not_found_named;
 use crate::model::{
     AttributeDefinition, BillingMode, IndexKind, IndexStatus, TableDefinition, TableDescription, TableStatus,
 };
-use crate::writer::{Command, Outcome};
+use crate::writer::Command;
 use crate::{now_seconds, Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -101,35 +101,14 @@ impl Engine {
     /// the copy is ordered with concurrent writes), a chunk at a time, on a
     /// thread of its own.
     pub(crate) fn start_backfill(&self, definition: &TableDefinition, index: &str) {
-        let writer = self.writer.clone();
         let (table, table_id, index) = (definition.name.clone(), definition.id.clone(), index.to_string());
-        let spawned = std::thread::Builder::new()
-            .name("halyard-backfill".into())
-            .spawn(move || {
-                let mut after = None;
-                loop {
-                    let command = Command::BackfillIndex {
-                        table: table.clone(),
-                        table_id: table_id.clone(),
-                        index: index.clone(),
-                        after: after.clone(),
-                    };
-                    match writer.submit_blocking(command) {
-                        Ok(Outcome::Backfill { next: Some(next) }) => after = Some(next),
-                        Ok(_) => break,
-                        // Transient: the chunk is tried again until space returns.
-                        Err(Error::OutOfSpace) => std::thread::sleep(std::time::Duration::from_secs(1)),
-                        Err(error) => {
-                            // The table or index went away, or the server is stopping.
-                            tracing::info!(%table, %index, %error, "index backfill stopped");
-                            break;
-                        }
-                    }
-                }
-            });
-        if let Err(error) = spawned {
-            tracing::error!(%error, "could not start an index backfill");
-        }
+        let what = format!("index {index} of table {table}");
+        crate::backfill::spawn(self.writer.clone(), what, move |after| Command::BackfillIndex {
+            table: table.clone(),
+            table_id: table_id.clone(),
+            index: index.clone(),
+            after,
+        });
     }
 }
 

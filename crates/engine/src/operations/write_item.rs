@@ -6,7 +6,7 @@ use crate::catalog::Table;
 use crate::expression::condition::Condition;
 use crate::expression::projection::Projection;
 use crate::model::{item_size, Item};
-use crate::writer::{Command, ItemAction, ItemWrite, Outcome};
+use crate::writer::{Command, ItemAction, ItemWrite, Outcome, WriteOrigin};
 use crate::{Engine, Error, Result};
 
 /// The result of a single-item write.
@@ -56,6 +56,7 @@ impl Engine {
             action: request.action,
             condition: request.condition,
             return_old_on_failure: request.return_old_on_failure,
+            origin: WriteOrigin::Client,
         });
         let Outcome::Item {
             old,

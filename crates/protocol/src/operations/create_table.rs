@@ -212,6 +212,36 @@ fn indexes(
     Ok(Some(indexes))
 }
 
+/// A Tags list (CreateTable, TagResource), with its members' constraints.
+pub(super) fn tags(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<Vec<Tag>>, ProtocolError> {
+    let Some(list) = request.list("Tags")? else {
+        return Ok(None);
+    };
+    let mut tags = Vec::with_capacity(list.len());
+    for (position, tag) in list.iter().enumerate() {
+        let tag = as_object(tag)?;
+        let path = format!("tags.{}.member", position + 1);
+        let key = tag.string("Key")?;
+        let value = tag.string("Value")?;
+        violations.required(key.as_ref(), &format!("{path}.key"));
+        violations.required(value.as_ref(), &format!("{path}.value"));
+        if let Some(key) = key {
+            violations.length(key, &format!("{path}.key"), 1, 128);
+        }
+        if let Some(value) = value {
+            violations.length(value, &format!("{path}.value"), 0, 256);
+        }
+        tags.push(Tag {
+            key: key.unwrap_or_default().to_string(),
+            value: value.unwrap_or_default().to_string(),
+        });
+    }
+    Ok(Some(tags))
+}
+
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
@@ -233,25 +263,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         &mut violations,
     )?;
 
-    let mut tags = Vec::new();
-    for (position, tag) in request.list("Tags")?.into_iter().flatten().enumerate() {
-        let tag = as_object(tag)?;
-        let path = format!("tags.{}.member", position + 1);
-        let key = tag.string("Key")?;
-        let value = tag.string("Value")?;
-        violations.required(key.as_ref(), &format!("{path}.key"));
-        violations.required(value.as_ref(), &format!("{path}.value"));
-        if let Some(key) = key {
-            violations.length(key, &format!("{path}.key"), 1, 128);
-        }
-        if let Some(value) = value {
-            violations.length(value, &format!("{path}.value"), 0, 256);
-        }
-        tags.push(Tag {
-            key: key.unwrap_or_default().to_string(),
-            value: value.unwrap_or_default().to_string(),
-        });
-    }
+    let tags = tags(request, &mut violations)?.unwrap_or_default();
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;

@@ -5,19 +5,25 @@ mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
+mod describe_continuous_backups;
 mod describe_table;
+mod describe_time_to_live;
 mod expressions;
 mod get_item;
 mod list_tables;
+mod list_tags_of_resource;
 mod page_request;
 mod put_item;
 mod query;
 mod scan;
 mod table_description;
+mod tag_resource;
 mod transact_get_items;
 mod transact_write_items;
+mod untag_resource;
 mod update_item;
 mod update_table;
+mod update_time_to_live;
 mod write_request;
 
 use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, Select, WriteItemOutput};
@@ -47,6 +53,12 @@ pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'
         "BatchWriteItem" => batch_write_item::handle(engine, request).await,
         "TransactGetItems" => transact_get_items::handle(engine, request).await,
         "TransactWriteItems" => transact_write_items::handle(engine, request).await,
+        "UpdateTimeToLive" => update_time_to_live::handle(engine, request).await,
+        "DescribeTimeToLive" => describe_time_to_live::handle(engine, request),
+        "TagResource" => tag_resource::handle(engine, request).await,
+        "UntagResource" => untag_resource::handle(engine, request).await,
+        "ListTagsOfResource" => list_tags_of_resource::handle(engine, request),
+        "DescribeContinuousBackups" => describe_continuous_backups::handle(engine, request),
         _ => Err(ProtocolError::UnknownOperation),
     }
 }

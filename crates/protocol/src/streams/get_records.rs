@@ -60,8 +60,9 @@ fn record_json(record: &StreamRecord, region: &str) -> Value {
         "dynamodb": change,
     });
     if record.by_service {
-        // Time to Live deletes are made by the service itself.
-        entry["userIdentity"] = json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
+        // Time to Live deletes are made by the service itself. The Streams
+        // API names the members as its model does (Lambda events lowercase them).
+        entry["userIdentity"] = json!({"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"});
     }
     entry
 }
