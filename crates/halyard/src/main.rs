@@ -2,6 +2,7 @@
 
 mod check;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use halyard_engine::{Engine, EngineConfig};
 use halyard_server::listener::ConnectionLimits;
-use halyard_server::BodyLimits;
+use halyard_server::{BodyLimits, CorsOrigins};
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
 /// Every request allocates and frees many small blocks (JSON values,
@@ -62,6 +63,11 @@ struct ServeArgs {
     /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
     #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
     item_collection_size_limit: i64,
+    /// Origins whose web pages may call the server (CORS): `*` (any, as
+    /// DynamoDB allows), a comma-separated list such as
+    /// `https://app.example.com,http://localhost:3000`, or `none`.
+    #[arg(long, env = "HALYARD_CORS_ORIGINS", default_value = "*")]
+    cors_origins: CorsOrigins,
     #[command(flatten)]
     connections: ConnectionArgs,
 }
@@ -117,6 +123,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colours only for a person watching: not in files or pipes.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let args = match cli.command {
@@ -200,7 +208,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone()),
+            halyard_server::router(engine.clone(), args.cors_origins.clone()),
             args.connections.limits(),
             shutdown_signal(),
         )
