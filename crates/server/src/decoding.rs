@@ -74,11 +74,16 @@ pub(crate) async fn decode(
     let (input, feed) = mpsc::channel();
     let mut input = Some(input);
     let mut decoder = decoder(codings, Feed::new(feed));
-    let mut decoded = Vec::new();
+    // Room for the largest request at once, so that it never moves while it
+    // grows: only the pages written become resident, and the budget counts
+    // those (a doubling buffer would leave each smaller copy behind).
+    let mut decoded = Vec::with_capacity(MAX_REQUEST_BYTES);
+    let mut scratch = vec![0u8; CHUNK];
     let mut received = 0usize;
     loop {
         // Decode all that the body so far allows, then wait for more of it.
-        if decode_available(&mut decoder, &mut decoded, reservation).await? {
+        if decode_available(&mut decoder, &mut scratch, &mut decoded, reservation).await? {
+            decoded.shrink_to_fit();
             return Ok(Bytes::from(decoded));
         }
         match next_data(&mut body).await? {
@@ -99,32 +104,20 @@ pub(crate) async fn decode(
 }
 
 /// Decodes into `decoded` until the input runs dry (false) or the decoded
-/// stream ends (true).
+/// stream ends (true). Each chunk is decoded into `scratch` and reserved
+/// before it is appended.
 async fn decode_available(
     decoder: &mut impl Read,
+    scratch: &mut [u8],
     decoded: &mut Vec<u8>,
     reservation: &mut Reservation<'_>,
 ) -> Result<bool, ProtocolError> {
     loop {
-        let length = decoded.len();
-        if length == decoded.capacity() {
-            // Doubling, up to one byte past the limit (which tells that the
-            // limit is passed); the whole capacity is budgeted.
-            let capacity = (length * 2).clamp(CHUNK, MAX_REQUEST_BYTES + 1);
-            if capacity == length {
-                return Err(ProtocolError::DecompressedTooLarge);
-            }
-            reservation.grow_to(capacity.min(MAX_REQUEST_BYTES)).await;
-            decoded.reserve_exact(capacity - length);
-        }
-        let end = decoded.capacity().min(length + CHUNK);
-        decoded.resize(end, 0);
-        let read = decoder.read(&mut decoded[length..]);
-        decoded.truncate(length + *read.as_ref().unwrap_or(&0));
-        match read {
+        // One byte past the limit at most, which tells that it is passed.
+        let room = scratch.len().min(MAX_REQUEST_BYTES + 1 - decoded.len());
+        let count = match decoder.read(&mut scratch[..room]) {
             Ok(0) => return Ok(true),
-            Ok(_) if decoded.len() > MAX_REQUEST_BYTES => return Err(ProtocolError::DecompressedTooLarge),
-            Ok(_) => {}
+            Ok(count) => count,
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             Err(error) if error.get_ref().is_some_and(|inner| inner.is::<StageTooLarge>()) => {
                 return Err(ProtocolError::DecompressedTooLarge)
@@ -134,7 +127,13 @@ async fn decode_available(
                     "The request body could not be decompressed: {error}"
                 )))
             }
+        };
+        let length = decoded.len() + count;
+        if length > MAX_REQUEST_BYTES {
+            return Err(ProtocolError::DecompressedTooLarge);
         }
+        reservation.grow_to(length).await;
+        decoded.extend_from_slice(&scratch[..count]);
         // Inflating 16 MB takes a while; let other tasks run meanwhile.
         tokio::task::coop::consume_budget().await;
     }
