@@ -32,7 +32,7 @@ pub use body::BodyLimits;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_engine::Engine;
-use halyard_protocol::{ProtocolError, TARGET_PREFIX};
+use halyard_protocol::ProtocolError;
 
 /// The router serving one engine; [`listener::serve`] serves it.
 pub fn router(engine: Arc<Engine>, cors: CorsOrigins) -> Router {
@@ -130,15 +130,15 @@ async fn run(
     if !headers.contains_key("authorization") {
         return Err(ProtocolError::MissingAuthenticationToken);
     }
-    let operation = headers
+    let (service, operation) = headers
         .get("x-amz-target")
         .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+        .and_then(halyard_protocol::route)
         .ok_or(ProtocolError::UnknownOperation)?;
     let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, &codings, limits).await?;
-    halyard_protocol::handle(engine, operation, &body.bytes).await
+    halyard_protocol::handle(engine, service, operation, &body.bytes).await
 }
 
 /// A request id shaped like DynamoDB's: 52 characters of `0-9A-V` (260
