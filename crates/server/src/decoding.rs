@@ -97,8 +97,13 @@ pub(crate) async fn decode(
                     let _ = input.send(data);
                 }
             }
-            // The decoders see the end of their input.
-            None => input = None,
+            // The decoders see the end of their input, and end too.
+            None if input.is_some() => input = None,
+            None => {
+                return Err(ProtocolError::UndecodableBody(
+                    "The request body could not be decompressed: it ended early".into(),
+                ))
+            }
         }
     }
 }
