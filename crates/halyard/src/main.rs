@@ -2,6 +2,7 @@
 
 mod check;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use halyard_engine::{Engine, EngineConfig, ExpirerSettings, StreamSettings};
 use halyard_server::listener::ConnectionLimits;
-use halyard_server::BodyLimits;
+use halyard_server::{BodyLimits, CorsOrigins};
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
 /// Every request allocates and frees many small blocks (JSON values,
@@ -32,7 +33,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the DynamoDB API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Verify a data directory: SQLite's integrity check and Halyard's own
     /// invariants (index entries, counters, item collection sizes). Exits
     /// 0 when clean, 1 when problems were found, 2 when it could not check.
@@ -62,6 +63,11 @@ struct ServeArgs {
     /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
     #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
     item_collection_size_limit: i64,
+    /// Origins whose web pages may call the server (CORS): `*` (any, as
+    /// DynamoDB allows), a comma-separated list such as
+    /// `https://app.example.com,http://localhost:3000`, or `none`.
+    #[arg(long, env = "HALYARD_CORS_ORIGINS", default_value = "*")]
+    cors_origins: CorsOrigins,
     /// Seconds a stream record is kept (DynamoDB: 24 hours).
     #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
     stream_retention: Duration,
@@ -141,10 +147,12 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colours only for a person watching: not in files or pipes.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let args = match cli.command {
-        Some(Command::Serve(args)) => args,
+        Some(Command::Serve(args)) => *args,
         Some(Command::Check(args)) => return check::run(args),
         None => cli.serve,
     };
@@ -233,7 +241,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone()),
+            halyard_server::router(engine.clone(), args.cors_origins.clone()),
             args.connections.limits(),
             shutdown_signal(),
         )

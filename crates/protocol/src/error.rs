@@ -17,6 +17,13 @@ pub enum ProtocolError {
     MissingAuthenticationToken,
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
+    /// A compressed body that decompresses past the 16 MB limit.
+    #[error("Decompressed request size exceeded the limit of 16777216 bytes")]
+    DecompressedTooLarge,
+    /// A Content-Encoding that is not decoded, or a body that does not
+    /// decode as its Content-Encoding says. DynamoDB answers both with 500.
+    #[error("{0}")]
+    UndecodableBody(String),
     /// The request body did not arrive within the body timeout (seconds).
     #[error("The request body was not received within {0} seconds")]
     RequestTimeout(u64),
@@ -59,7 +66,10 @@ impl ProtocolError {
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
             ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
-            ProtocolError::RequestTooLarge(_) => (413, DYNAMODB, "RequestEntityTooLarge"),
+            ProtocolError::RequestTooLarge(_) | ProtocolError::DecompressedTooLarge => {
+                (413, DYNAMODB, "RequestEntityTooLarge")
+            }
+            ProtocolError::UndecodableBody(_) => (500, DYNAMODB, "InternalServerError"),
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
         };

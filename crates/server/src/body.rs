@@ -7,7 +7,12 @@
 //! reading it (waiting, in arrival order, while the budget is spent) and
 //! gives it back once answered. Small bodies are not budgeted, so that
 //! clients sending (or pretending to send) huge bodies only hold up each
-//! other: the connection limit bounds the memory of small ones.
+//! other: the connection limit bounds the memory of small ones. A compressed
+//! body reserves its decompressed size as it grows (see [`crate::decoding`]).
+//!
+//! A body over the limit is refused as soon as it is known to be: the rest
+//! of it is left unread, and the connection closes after the answer (see
+//! [`crate::leftover`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,11 +23,10 @@ use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use crate::decoding::{self, Coding};
+
 /// DynamoDB's limit on a request body.
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024 * 1024;
-
-/// How much of an oversized body is read before the connection is dropped.
-const DRAIN_LIMIT: usize = 4 * MAX_REQUEST_BYTES;
 
 /// Bodies up to this size are not counted against the budget.
 const SMALL_BODY: usize = 64 * 1024;
@@ -66,13 +70,52 @@ impl BodyLimits {
         self.budget_bytes
     }
 
-    async fn reserve(&self, bytes: usize) -> OwnedSemaphorePermit {
-        let permits = u32::try_from(bytes).expect("a reservation is at most MAX_REQUEST_BYTES");
-        self.budget
+    #[cfg(test)]
+    pub(crate) fn available_budget(&self) -> usize {
+        self.budget.available_permits()
+    }
+}
+
+/// A request's share of the budget, which grows with its body.
+pub(crate) struct Reservation<'a> {
+    limits: &'a BodyLimits,
+    permit: Option<OwnedSemaphorePermit>,
+    /// Set while waiting for the budget: a deadline that passes then is
+    /// the server's doing (throttling), not the client's.
+    waiting: bool,
+}
+
+impl<'a> Reservation<'a> {
+    fn new(limits: &'a BodyLimits) -> Self {
+        Reservation {
+            limits,
+            permit: None,
+            waiting: false,
+        }
+    }
+
+    /// Holds enough of the budget for `bytes` (at most [`MAX_REQUEST_BYTES`]
+    /// and a little) of body, waiting for it if need be.
+    pub(crate) async fn grow_to(&mut self, bytes: usize) {
+        let held = self.permit.as_ref().map_or(0, |permit| permit.num_permits());
+        let wanted = budgeted(bytes);
+        if wanted <= held {
+            return;
+        }
+        let more = u32::try_from(wanted - held).expect("a reservation is at most MAX_REQUEST_BYTES and a chunk");
+        self.waiting = true;
+        let more = self
+            .limits
+            .budget
             .clone()
-            .acquire_many_owned(permits)
+            .acquire_many_owned(more)
             .await
-            .expect("the budget semaphore is never closed")
+            .expect("the budget semaphore is never closed");
+        self.waiting = false;
+        match &mut self.permit {
+            Some(permit) => permit.merge(more),
+            None => self.permit = Some(more),
+        }
     }
 }
 
@@ -82,67 +125,65 @@ pub struct ReceivedBody {
     _reservation: Option<OwnedSemaphorePermit>,
 }
 
-/// Reads the body, up to [`MAX_REQUEST_BYTES`], by the deadline. A larger
-/// body is read on (and discarded) up to [`DRAIN_LIMIT`], so that the
-/// client, which is still sending, sees the 413 answer rather than a broken
-/// connection.
+/// Reads the body by the deadline, decoding its `codings` (outermost last,
+/// as Content-Encoding lists them). The body on the wire and, decoded, the
+/// request may each be up to [`MAX_REQUEST_BYTES`].
 pub async fn read_body(
     body: Body,
     declared_length: Option<usize>,
+    codings: &[Coding],
     limits: &BodyLimits,
 ) -> Result<ReceivedBody, ProtocolError> {
+    if let Some(length) = declared_length.filter(|length| *length > MAX_REQUEST_BYTES) {
+        return Err(ProtocolError::RequestTooLarge(length));
+    }
     let deadline = Instant::now() + limits.timeout;
-    let oversized = declared_length.is_some_and(|length| length > MAX_REQUEST_BYTES);
-    let reservation = match declared_length.map(budgeted) {
-        Some(length) if length > 0 && !oversized => Some(
-            tokio::time::timeout_at(deadline, limits.reserve(length))
-                .await
-                .map_err(|_| ProtocolError::Throttled)?,
-        ),
-        _ => None,
-    };
-    let timeout = ProtocolError::RequestTimeout(limits.timeout.as_secs());
-    let capacity = declared_length.filter(|_| !oversized).unwrap_or(0);
-    tokio::time::timeout_at(deadline, receive(body, capacity, oversized, reservation, limits))
-        .await
-        .map_err(|_| timeout)?
+    let mut reservation = Reservation::new(limits);
+    let received = tokio::time::timeout_at(deadline, async {
+        if codings.is_empty() {
+            receive(body, declared_length.unwrap_or(0), &mut reservation).await
+        } else {
+            decoding::decode(body, codings, &mut reservation).await
+        }
+    })
+    .await;
+    match received {
+        Ok(bytes) => Ok(ReceivedBody {
+            bytes: bytes?,
+            _reservation: reservation.permit,
+        }),
+        Err(_) if reservation.waiting => Err(ProtocolError::Throttled),
+        Err(_) => Err(ProtocolError::RequestTimeout(limits.timeout.as_secs())),
+    }
 }
 
+/// Collects an uncompressed body; one without a declared length reserves
+/// as it arrives.
 async fn receive(
     mut body: Body,
-    capacity: usize,
-    oversized: bool,
-    mut reservation: Option<OwnedSemaphorePermit>,
-    limits: &BodyLimits,
-) -> Result<ReceivedBody, ProtocolError> {
-    let reserved = |reservation: &Option<OwnedSemaphorePermit>| reservation.as_ref().map_or(0, |r| r.num_permits());
-    let mut buffer = Vec::with_capacity(capacity);
-    let mut received = 0usize;
+    declared_length: usize,
+    reservation: &mut Reservation<'_>,
+) -> Result<Bytes, ProtocolError> {
+    reservation.grow_to(declared_length).await;
+    let mut buffer = Vec::with_capacity(declared_length);
+    while let Some(data) = next_data(&mut body).await? {
+        let received = buffer.len() + data.len();
+        if received > MAX_REQUEST_BYTES {
+            return Err(ProtocolError::RequestTooLarge(received));
+        }
+        reservation.grow_to(received).await;
+        buffer.extend_from_slice(&data);
+    }
+    Ok(Bytes::from(buffer))
+}
+
+/// The body's next data frame (trailers are skipped), or `None` at its end.
+pub(crate) async fn next_data(body: &mut Body) -> Result<Option<Bytes>, ProtocolError> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| ProtocolError::Serialization(format!("could not read the request body: {e}")))?;
-        let Ok(data) = frame.into_data() else {
-            continue;
-        };
-        received += data.len();
-        if received <= MAX_REQUEST_BYTES && !oversized {
-            // A body without a declared length reserves as it arrives.
-            if budgeted(received) > reserved(&reservation) {
-                let more = limits.reserve(budgeted(received) - reserved(&reservation)).await;
-                match &mut reservation {
-                    Some(permit) => permit.merge(more),
-                    None => reservation = Some(more),
-                }
-            }
-            buffer.extend_from_slice(&data);
-        } else if received > DRAIN_LIMIT {
-            break;
+        if let Ok(data) = frame.into_data() {
+            return Ok(Some(data));
         }
     }
-    if received > MAX_REQUEST_BYTES {
-        return Err(ProtocolError::RequestTooLarge(received));
-    }
-    Ok(ReceivedBody {
-        bytes: Bytes::from(buffer),
-        _reservation: reservation,
-    })
+    Ok(None)
 }

@@ -2,35 +2,63 @@
 //!
 //! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
 //! operation; `GET /` answers a readiness check and `GET /health` reports
-//! whether writes are accepted (see [`health_report`]). Every response carries
-//! `x-amzn-RequestId` and `x-amz-crc32` (the CRC32 of the body, which SDKs
-//! verify).
+//! whether writes are accepted (see [`health_report`]); any other request is
+//! taken for a DynamoDB one. Every response carries an `x-amzn-RequestId`
+//! and, with an allowed `Origin`, CORS headers ([`cors`]); DynamoDB's carry
+//! `x-amz-crc32` (the CRC32 of the body as sent, which SDKs verify). Request
+//! bodies may be compressed ([`decoding`]), and so may responses
+//! ([`encoding`]).
 
 mod admin;
 mod body;
 mod content_type;
+pub mod cors;
+mod decoding;
+mod encoding;
+mod leftover;
 pub mod listener;
 
 use std::sync::Arc;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::State;
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_ENCODING, ORIGIN};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 pub use body::BodyLimits;
+pub use cors::CorsOrigins;
+use encoding::ResponseCoding;
 use halyard_engine::Engine;
 use halyard_protocol::ProtocolError;
 
 /// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>) -> Router {
+pub fn router(engine: Arc<Engine>, cors: CorsOrigins) -> Router {
     Router::new()
-        .route("/", get(health).post(dynamodb))
+        .route("/", get(health).post(dynamodb).fallback(dynamodb))
         .route("/health", get(health_report))
         .route("/halyard/check", get(admin::check))
         .fallback(dynamodb)
         .with_state(engine)
+        .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
+}
+
+/// Answers CORS preflights, and gives every answer its request id and CORS
+/// headers.
+async fn common_headers(State(cors): State<Arc<CorsOrigins>>, request: Request, next: Next) -> Response {
+    let mut response = match cors.preflight(request.method(), request.headers()) {
+        Some(preflight) => preflight,
+        None => {
+            let origin = request.headers().get(ORIGIN).cloned();
+            let mut response = next.run(request).await;
+            cors.decorate(origin.as_ref(), &mut response);
+            response
+        }
+    };
+    response.headers_mut().insert("x-amzn-requestid", request_id());
+    response
 }
 
 async fn health() -> &'static str {
@@ -66,8 +94,9 @@ async fn dynamodb(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    let coding = encoding::negotiate(&headers);
     let Some(content_type) = content_type::response_type(&headers, !body.is_end_stream()) else {
-        return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None);
+        return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None, None).await;
     };
     let result = run(&engine, &limits, &headers, body).await;
     let (status, body) = match result {
@@ -87,7 +116,9 @@ async fn dynamodb(
         status,
         serde_json::to_vec(&body).expect("JSON values serialise"),
         Some(content_type),
+        coding,
     )
+    .await
 }
 
 async fn run(
@@ -104,23 +135,37 @@ async fn run(
         .and_then(|target| target.to_str().ok())
         .and_then(halyard_protocol::route)
         .ok_or(ProtocolError::UnknownOperation)?;
+    let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
-    let body = body::read_body(body, declared_length, limits).await?;
+    let body = body::read_body(body, declared_length, &codings, limits).await?;
     halyard_protocol::handle(engine, service, operation, &body.bytes).await
 }
 
-/// A unique request id: a random per-process prefix and a counter (a
-/// random id per request would cost a system call each).
-fn request_id() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::OnceLock;
-    static PREFIX: OnceLock<String> = OnceLock::new();
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let prefix = PREFIX.get_or_init(|| uuid::Uuid::new_v4().simple().to_string()[..16].to_uppercase());
-    format!("{prefix}{:016X}", COUNTER.fetch_add(1, Ordering::Relaxed))
+/// A request id shaped like DynamoDB's: 52 characters of `0-9A-V` (260
+/// random bits), from a CSPRNG so that ids cannot be guessed.
+fn request_id() -> HeaderValue {
+    const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHIJKLMNOPQRSTUV";
+    let mut id = [0u8; 52];
+    rand::fill(&mut id[..]);
+    for byte in &mut id {
+        *byte = ALPHABET[usize::from(*byte & 31)];
+    }
+    HeaderValue::from_bytes(&id).expect("the alphabet is valid in a header")
 }
 
-fn respond(status: StatusCode, body: Vec<u8>, content_type: Option<&'static str>) -> Response {
+/// A DynamoDB answer; a large one is compressed in `coding` if given.
+async fn respond(
+    status: StatusCode,
+    body: Vec<u8>,
+    content_type: Option<&'static str>,
+    coding: Option<ResponseCoding>,
+) -> Response {
+    let coding = coding.filter(|_| body.len() >= encoding::COMPRESS_FROM);
+    let body = match coding {
+        Some(coding) => encoding::compress(body, coding).await,
+        None => body,
+    };
+    // Of the bytes sent: SDKs check it before decompressing.
     let crc = crc32fast::hash(&body);
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
@@ -128,10 +173,9 @@ fn respond(status: StatusCode, body: Vec<u8>, content_type: Option<&'static str>
         Some(content_type) => headers.insert("content-type", HeaderValue::from_static(content_type)),
         None => headers.remove("content-type"),
     };
+    if let Some(coding) = coding {
+        headers.insert(CONTENT_ENCODING, HeaderValue::from_static(coding.name()));
+    }
     headers.insert("x-amz-crc32", HeaderValue::from(crc));
-    headers.insert(
-        "x-amzn-requestid",
-        HeaderValue::from_str(&request_id()).expect("hex is a valid header value"),
-    );
     response
 }

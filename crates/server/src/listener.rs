@@ -11,27 +11,33 @@
 //!   connection is busy with a request, new clients wait in the listen
 //!   backlog until one ends;
 //! - when `accept` fails for lack of file descriptors, the loop frees one by
-//!   closing an idle connection, or backs off, instead of spinning.
+//!   closing an idle connection, or backs off, instead of spinning;
+//! - a request answered before its body was read leaves the connection
+//!   usable, or closes it cleanly (see [`crate::leftover`]).
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::convert::Infallible;
+use std::future::{poll_fn, Future};
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::extract::Request;
+use axum::http::header::CONNECTION;
+use axum::http::HeaderValue;
 use axum::{Extension, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tower_service::Service;
 
 use crate::body::BodyLimits;
+use crate::leftover;
 
 /// What the accept loop enforces.
 #[derive(Clone, Debug)]
@@ -178,34 +184,43 @@ async fn serve_connection(
         stream,
         connection: connection.clone(),
     });
+    let body_timeout = limits.body.timeout();
     let service = hyper::service::service_fn({
         let connection = connection.clone();
         move |request: Request<Incoming>| {
             connection.enter(Phase::Busy);
             let mut router = router.clone();
             let connection = connection.clone();
-            async move {
-                let response = router.call(request.map(axum::body::Body::new)).await;
+            // Boxed, so that the connection can be polled without shutdown.
+            Box::pin(async move {
+                let (request, leftover) = leftover::track(request);
+                let Ok(mut response) = router.call(request).await;
+                if !leftover.drain(body_timeout).await {
+                    response
+                        .headers_mut()
+                        .insert(CONNECTION, HeaderValue::from_static("close"));
+                    connection.linger.store(true, Ordering::Release);
+                }
                 connection.enter(Phase::Answered);
-                response
-            }
+                Ok::<_, Infallible>(response)
+            })
         }
     });
-    let served = hyper::server::conn::http1::Builder::new()
+    let mut served = hyper::server::conn::http1::Builder::new()
         .keep_alive(true)
         // The header and idle timeouts are enforced below: hyper's own header
         // timeout also runs while a keep-alive connection is idle.
         .header_read_timeout(None)
         .serve_connection(io, service);
-    tokio::pin!(served);
     let mut stopping = false;
     loop {
         tokio::select! {
-            result = served.as_mut() => {
+            result = poll_fn(|cx| served.poll_without_shutdown(cx)) => {
                 if let Err(error) = result {
                     tracing::debug!(%error, "connection ended with an error");
+                    return;
                 }
-                return;
+                break;
             }
             _ = connection.close.notified() => {
                 tracing::debug!("closing an idle connection to make room");
@@ -224,9 +239,20 @@ async fn serve_connection(
                     return;
                 }
                 stopping = true;
-                served.as_mut().graceful_shutdown();
+                Pin::new(&mut served).graceful_shutdown();
             }
         }
+    }
+    let mut stream = served.into_parts().io.into_inner().stream;
+    if connection.linger.load(Ordering::Acquire) {
+        // Not to be closed to make room: it is closing already.
+        connection.enter(Phase::Closing);
+        tokio::select! {
+            _ = leftover::linger(stream, limits.body.timeout()) => {}
+            _ = stopped.wait_for(|stopped| *stopped) => {}
+        }
+    } else if let Err(error) = stream.shutdown().await {
+        tracing::debug!(%error, "could not shut the connection down");
     }
 }
 
@@ -269,6 +295,9 @@ struct Connection {
     /// When the phase began, in milliseconds since `epoch`.
     since: AtomicU64,
     close: Notify,
+    /// Set when a request was answered before its body was read: the
+    /// connection closes after the answer, reading on for a while.
+    linger: AtomicBool,
 }
 
 impl Connection {
@@ -360,6 +389,7 @@ impl Registry {
             phase: AtomicU8::new(Phase::New as u8),
             since: AtomicU64::new(0),
             close: Notify::new(),
+            linger: AtomicBool::new(false),
         });
         connection.enter(Phase::New);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
