@@ -16,6 +16,7 @@ mod catalog;
 mod client_tokens;
 mod indexes;
 mod keys;
+pub mod streams;
 mod table_settings;
 mod time_to_live;
 
@@ -32,6 +33,8 @@ pub use operations::*;
 
 use catalog::Catalog;
 use model::IndexStatus;
+pub use streams::log::StreamSettings;
+use streams::Streams;
 use time_to_live::expirer::Expirer;
 pub use time_to_live::expirer::ExpirerSettings;
 use writer::Writer;
@@ -49,6 +52,8 @@ pub struct EngineConfig {
     /// After a Time to Live change, how long another is refused (DynamoDB:
     /// one hour).
     pub ttl_cooldown: Duration,
+    /// Stream retention and shard roll-over.
+    pub streams: StreamSettings,
 }
 
 impl Default for EngineConfig {
@@ -62,6 +67,7 @@ impl Default for EngineConfig {
                 batch_size: 100,
             },
             ttl_cooldown: Duration::from_secs(3600),
+            streams: StreamSettings::default(),
         }
     }
 }
@@ -70,6 +76,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
+    streams: Arc<Streams>,
     writer: Arc<Writer>,
     expirer: Expirer,
     config: EngineConfig,
@@ -79,19 +86,23 @@ impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
+        let streams = Arc::new(Streams::load(&*storage)?);
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
-            config.item_collection_size_limit,
+            streams.clone(),
+            &config,
         ));
         let expirer = Expirer::start(storage.clone(), catalog.clone(), writer.clone(), config.expirer);
         let engine = Engine {
             storage,
             catalog,
+            streams,
             writer,
             expirer,
             config,
         };
+        engine.start_stream_trimmer();
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -116,6 +127,11 @@ impl Engine {
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
         let snapshot = self.storage.snapshot()?;
         read(&*snapshot)
+    }
+
+    /// The region named in ARNs and stream records.
+    pub fn region(&self) -> &str {
+        &self.config.region
     }
 
     /// Whether the storage accepts writes, and why not.

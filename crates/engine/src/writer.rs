@@ -7,6 +7,7 @@
 //! checks have passed), commits once, and only then answers each caller:
 //! group commit, so one fsync serves many writes.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -27,6 +28,8 @@ use crate::model::{
     item_size, item_too_deep, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
     ITEM_TOO_DEEP, MAX_ITEM_SIZE,
 };
+use crate::streams::log::StreamLog;
+use crate::streams::Streams;
 use crate::table_settings::{self, TableChange};
 use crate::time_to_live::{self, Backfilled};
 
@@ -84,6 +87,8 @@ pub(crate) enum Command {
         now: u64,
         limit: usize,
     },
+    /// Removes stream records that have aged out, a bounded number at a time.
+    TrimStreams,
 }
 
 /// Who asked for an item write.
@@ -107,7 +112,6 @@ pub(crate) struct ItemWrite {
     /// ReturnValuesOnConditionCheckFailure=ALL_OLD
     pub return_old_on_failure: bool,
     /// Stream records name the service as the author of TTL deletes.
-    #[allow(dead_code)] // read by the Streams writer, which is being built alongside
     pub origin: WriteOrigin,
 }
 
@@ -132,6 +136,7 @@ impl Command {
                 | Command::BackfillIndex { .. }
                 | Command::AlterTable { .. }
                 | Command::BackfillExpiry { .. }
+                | Command::TrimStreams
         )
     }
 }
@@ -152,6 +157,8 @@ pub(crate) enum Outcome {
     },
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
+    /// Stream records a trim removed.
+    Trimmed(usize),
     /// Each write of a batch, in order.
     Items(Vec<Result<Outcome>>),
     /// Each write of a committed transaction (none when a repeated client
@@ -170,8 +177,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, collection_size_limit: i64) -> Writer {
+    pub fn start(
+        storage: Arc<dyn Storage>,
+        catalog: Arc<Catalog>,
+        streams: Arc<Streams>,
+        settings: &crate::EngineConfig,
+    ) -> Writer {
         let (sender, receiver) = mpsc::channel();
+        let collection_size_limit = settings.item_collection_size_limit;
+        let stream_log = RefCell::new(StreamLog::new(streams, settings.streams));
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
             .spawn(move || {
@@ -181,6 +195,7 @@ impl Writer {
                     collection_size_limit,
                     receiver,
                     held: None,
+                    stream_log,
                 }
                 .run()
             })
@@ -239,6 +254,8 @@ struct WriterLoop {
     /// A table-level job taken off the queue while filling a batch of item
     /// jobs: it starts the next batch.
     held: Option<Job>,
+    /// The streams' state as this batch leaves it.
+    stream_log: RefCell<StreamLog>,
 }
 
 /// Counter changes of one batch, per stats record (a table's id, or an
@@ -331,6 +348,16 @@ impl WriterLoop {
     /// error means nothing was committed; inner errors are per command
     /// (a failed check: that command wrote nothing).
     fn apply_and_commit(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
+        let result = self.apply_and_commit_batch(commands);
+        let mut stream_log = self.stream_log.borrow_mut();
+        match &result {
+            Ok(_) => stream_log.publish(),
+            Err(_) => stream_log.roll_back(),
+        }
+        result
+    }
+
+    fn apply_and_commit_batch(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
@@ -394,6 +421,9 @@ impl WriterLoop {
                     tx.create_keyspace(&index.keyspace)?;
                     catalog::write_stats(tx, &index.keyspace, &TableStats::default())?;
                 }
+                self.stream_log
+                    .borrow_mut()
+                    .table_changed(tx, None, Some(definition), definition.created)?;
                 let table = Arc::new(Table::new(
                     definition.clone(),
                     TableStats::default(),
@@ -414,6 +444,9 @@ impl WriterLoop {
                     .get(name)
                     .ok_or_else(|| keys::table_not_found_named(name))?;
                 catalog::delete_table_records(tx, &table.definition)?;
+                self.stream_log
+                    .borrow_mut()
+                    .table_changed(tx, Some(&table.definition), None, crate::now_seconds())?;
                 published.push(Publish::Remove(name.clone()));
                 Ok(Outcome::Table(table))
             }
@@ -464,6 +497,9 @@ impl WriterLoop {
                 let deletes = time_to_live::due_deletes(tx, &table.definition, *now, *limit)?;
                 self.apply_independent_writes(tx, &deletes, deltas)
             }
+            Command::TrimStreams => Ok(Outcome::Trimmed(
+                self.stream_log.borrow_mut().trim(tx, crate::now_seconds())?,
+            )),
         }
     }
 
@@ -510,6 +546,12 @@ impl WriterLoop {
             }
         }
         catalog::write_definition(tx, &definition)?;
+        self.stream_log.borrow_mut().table_changed(
+            tx,
+            Some(&current.definition),
+            Some(&definition),
+            crate::now_seconds(),
+        )?;
         let table = Arc::new(Table::new(definition, current.stats(), index_stats));
         published.push(Publish::Insert(table.clone()));
         Ok(Outcome::Table(table))
@@ -592,6 +634,7 @@ impl WriterLoop {
                     index_changes: Vec::new(),
                     collection: None,
                     changes: false,
+                    origin: write.origin,
                 });
             }
             ItemAction::Update(update) => {
@@ -648,6 +691,7 @@ impl WriterLoop {
             index_changes,
             collection,
             changes: true,
+            origin: write.origin,
         })
     }
 
@@ -667,6 +711,7 @@ impl WriterLoop {
             index_changes,
             collection,
             changes,
+            origin,
         } = prepared;
         let mut index_units = Vec::new();
         if changes {
@@ -677,6 +722,14 @@ impl WriterLoop {
                 None => {}
             }
             time_to_live::index_item_write(tx, definition, &storage_key, old.as_ref(), new.as_ref())?;
+            self.stream_log.borrow_mut().append(
+                tx,
+                definition,
+                old.as_ref(),
+                new.as_ref(),
+                origin == WriteOrigin::TimeToLive,
+                crate::now_seconds(),
+            )?;
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;
@@ -809,6 +862,7 @@ struct PreparedWrite {
     collection: Option<(Vec<u8>, i64)>,
     /// False for a ConditionCheck: nothing to write.
     changes: bool,
+    origin: WriteOrigin,
 }
 
 /// A catalog change to publish once its batch has committed.

@@ -140,6 +140,9 @@ pub struct TableDefinition {
     /// epoch): DynamoDB refuses another change for a while after one.
     #[serde(default)]
     pub time_to_live_changed: Option<f64>,
+    /// The latest stream, enabled or not.
+    #[serde(default)]
+    pub stream: Option<super::TableStream>,
 }
 
 /// A table's Time to Live setting.
@@ -157,6 +160,11 @@ pub struct TimeToLive {
 impl TableDefinition {
     pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
         self.indexes.iter().find(|index| index.name == name)
+    }
+
+    /// The stream that records this table's changes now, if any.
+    pub fn enabled_stream(&self) -> Option<&super::TableStream> {
+        self.stream.as_ref().filter(|stream| stream.enabled)
     }
 
     pub fn has_local_indexes(&self) -> bool {
