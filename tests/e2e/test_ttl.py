@@ -397,3 +397,26 @@ def test_describe_continuous_backups(server, client, table_name):
                  f"Table not found: {table_name}-x", TableName=table_name + "-x")
     got = json.loads(aws(server, "describe-continuous-backups", "--table-name", table_name).stdout)
     assert got["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"] == {"PointInTimeRecoveryStatus": "DISABLED"}
+
+
+@pytest.mark.skipif(EXTERNAL, reason="DynamoDB Local does not expire items")
+def test_a_ttl_delete_is_a_remove_record_by_the_service(quick, table_name):
+    """The stream record of a TTL delete names the service as its author;
+    a client's delete has no userIdentity."""
+    from test_streams import read_stream, stream_table
+
+    client = quick.client()
+    arn = stream_table(client, table_name)
+    client.update_time_to_live(TableName=table_name, TimeToLiveSpecification=ttl_spec("exp"))
+    expired = {"pk": S("old"), "exp": N(int(time.time()) - 60)}
+    client.put_item(TableName=table_name, Item=expired)
+    client.put_item(TableName=table_name, Item={"pk": S("mine")})
+    client.delete_item(TableName=table_name, Key=hkey("mine"))
+    wait_until(lambda: "Item" not in client.get_item(TableName=table_name, Key=hkey("old")), "the expired item deleted")
+
+    records = read_stream(quick.streams(), arn)
+    removes = {r["dynamodb"]["Keys"]["pk"]["S"]: r for r in records if r["eventName"] == "REMOVE"}
+    assert set(removes) == {"old", "mine"}
+    assert removes["old"]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
+    assert removes["old"]["dynamodb"]["OldImage"] == expired
+    assert "userIdentity" not in removes["mine"]

@@ -5,10 +5,22 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 
-import { DescribeTimeToLiveCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import {
+  DescribeTableCommand,
+  DescribeTimeToLiveCommand,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateTimeToLiveCommand,
+} from "@aws-sdk/client-dynamodb";
+import {
+  DynamoDBStreamsClient,
+  DescribeStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+} from "@aws-sdk/client-dynamodb-streams";
 import dynamoose from "dynamoose";
 
-import { Server, uniqueName } from "./harness.mjs";
+import { Server, createTable, uniqueName, REGION } from "./harness.mjs";
 
 // The expirer looks every 0.2 s, so that expiry is observed promptly.
 const server = new Server("--ttl-interval", "0.2");
@@ -82,4 +94,45 @@ test("initializing the same dynamoose table again finds TTL already enabled", as
   await new dynamoose.Table(name, [again], options).initialize();
   await again.create({ id: "x" });
   assert.equal((await again.get("x")).id, "x");
+});
+
+test("a TTL delete reaches a JS stream consumer as a REMOVE by the service", async () => {
+  const table = uniqueName("js-ttl-stream");
+  await createTable(client, table, {
+    StreamSpecification: { StreamEnabled: true, StreamViewType: "OLD_IMAGE" },
+  });
+  await client.send(new UpdateTimeToLiveCommand({
+    TableName: table,
+    TimeToLiveSpecification: { Enabled: true, AttributeName: "exp" },
+  }));
+  const item = { pk: { S: "gone" }, exp: { N: String(Math.floor(Date.now() / 1000) - 60) } };
+  await client.send(new PutItemCommand({ TableName: table, Item: item }));
+  const deadline = Date.now() + 60_000;
+  while ((await client.send(new GetItemCommand({ TableName: table, Key: { pk: { S: "gone" } } }))).Item) {
+    assert.ok(Date.now() < deadline, "the expired item was not deleted within 60 s");
+    await sleep(200);
+  }
+
+  const streams = new DynamoDBStreamsClient({
+    endpoint: server.endpoint,
+    region: REGION,
+    credentials: { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" },
+    maxAttempts: 1,
+  });
+  try {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: table }));
+    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Table.LatestStreamArn }));
+    const { ShardIterator } = await streams.send(new GetShardIteratorCommand({
+      StreamArn: Table.LatestStreamArn,
+      ShardId: StreamDescription.Shards[0].ShardId,
+      ShardIteratorType: "TRIM_HORIZON",
+    }));
+    const { Records } = await streams.send(new GetRecordsCommand({ ShardIterator }));
+    assert.deepEqual(Records.map((r) => r.eventName), ["INSERT", "REMOVE"]);
+    assert.equal(Records[0].userIdentity, undefined);
+    assert.deepEqual(Records[1].userIdentity, { Type: "Service", PrincipalId: "dynamodb.amazonaws.com" });
+    assert.deepEqual(Records[1].dynamodb.OldImage, item);
+  } finally {
+    streams.destroy();
+  }
 });

@@ -74,13 +74,6 @@ impl Expirer {
     }
 }
 
-fn epoch_seconds() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default()
-        .as_secs()
-}
-
 impl Context {
     fn run(self) {
         loop {
@@ -100,7 +93,8 @@ impl Context {
 
     /// One pass over the tables; false when asked to stop.
     fn expire_due(&self) -> bool {
-        let now = epoch_seconds();
+        // Whole seconds: an item expires once its second has passed.
+        let now = crate::now_seconds() as u64;
         for table in self.catalog.tables() {
             let Some(ttl) = &table.definition.time_to_live else {
                 continue;
