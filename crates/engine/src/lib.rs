@@ -11,6 +11,7 @@ pub mod expression;
 pub mod model;
 pub mod operations;
 
+mod capacity;
 mod catalog;
 mod indexes;
 mod keys;
@@ -37,6 +38,8 @@ pub struct EngineConfig {
     /// Largest item collection (a partition key's items and local index
     /// entries) in bytes: 10 GB in DynamoDB.
     pub item_collection_size_limit: i64,
+    /// Whether provisioned throughput and on-demand maximums are enforced.
+    pub throttling: bool,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +48,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
+            throttling: true,
         }
     }
 }
@@ -54,6 +58,7 @@ pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
     writer: Arc<Writer>,
+    throttle: capacity::Throttle,
     config: EngineConfig,
 }
 
@@ -70,6 +75,7 @@ impl Engine {
             storage,
             catalog,
             writer,
+            throttle: capacity::Throttle::new(config.throttling),
             config,
         };
         // Index backfills interrupted by a restart start over (copying is

@@ -62,6 +62,10 @@ struct ServeArgs {
     /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
     #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
     item_collection_size_limit: i64,
+    /// `on`: provisioned throughput and on-demand maximums are enforced, as
+    /// in DynamoDB. `off`: nothing is throttled (for tests).
+    #[arg(long, env = "HALYARD_THROTTLING", value_enum, default_value = "on")]
+    throttling: Switch,
     #[command(flatten)]
     connections: ConnectionArgs,
 }
@@ -97,6 +101,12 @@ impl ConnectionArgs {
             body: BodyLimits::new(self.body_timeout, self.body_memory_mib.saturating_mul(1024 * 1024)),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -169,6 +179,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             EngineConfig {
                 region: args.region.clone(),
                 item_collection_size_limit: args.item_collection_size_limit,
+                throttling: args.throttling == Switch::On,
                 ..Default::default()
             },
         )

@@ -6,6 +6,8 @@ mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
+mod describe_endpoints;
+mod describe_limits;
 mod describe_table;
 mod get_item;
 mod index_definitions;
@@ -15,16 +17,19 @@ mod put_item;
 mod query;
 mod read_target;
 mod scan;
+mod throughput;
 mod transact_get_items;
 mod transact_write_items;
 mod update_item;
 mod update_table;
-mod write_item;
+pub(crate) mod write_item;
 
 pub use batch_get_item::{BatchGetTable, BatchGetTableResult};
 pub use batch_write_item::{BatchWriteItemOutput, BatchWriteRequest};
 pub use create_table::CreateTableInput;
 pub use delete_item::DeleteItemInput;
+pub use describe_endpoints::Endpoint;
+pub use describe_limits::Limits;
 pub use get_item::{GetItemInput, GetItemOutput};
 pub use index_definitions::IndexInput;
 pub use list_tables::{ListTablesInput, ListTablesOutput};
@@ -33,6 +38,7 @@ pub use put_item::PutItemInput;
 pub use query::{QueryInput, QueryOutput};
 pub use read_target::Select;
 pub use scan::{ScanInput, ScanOutput};
+pub use throughput::{provisioned_units, IndexThroughputInput, OnDemandInput, ThroughputSettings, WarmThroughputInput};
 pub use transact_get_items::{TransactGet, TransactGetItemsOutput};
 pub use transact_write_items::{
     TransactOperation, TransactWriteAction, TransactWriteItemsInput, TransactWriteItemsOutput,

@@ -4,7 +4,7 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput};
 use serde_json::{json, Value};
 
-use super::{table_description, table_name};
+use super::{table_description, table_name, throughput};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -220,6 +220,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         });
     }
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
+    let global_entries = request.list("GlobalSecondaryIndexes")?.into_iter().flatten();
+    let global_entries = global_entries.map(as_object).collect::<Result<Vec<_>, _>>()?;
+    let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     violations.into_result()?;
 
     let description = engine
@@ -233,6 +236,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             global_secondary_indexes,
             local_secondary_indexes,
+            throughput_settings,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

@@ -5,6 +5,8 @@ mod batch_write_item;
 mod create_table;
 mod delete_item;
 mod delete_table;
+mod describe_endpoints;
+mod describe_limits;
 mod describe_table;
 mod expressions;
 mod get_item;
@@ -14,6 +16,7 @@ mod put_item;
 mod query;
 mod scan;
 mod table_description;
+mod throughput;
 mod transact_get_items;
 mod transact_write_items;
 mod update_item;
@@ -34,6 +37,8 @@ pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'
     match operation {
         "CreateTable" => create_table::handle(engine, request).await,
         "DescribeTable" => describe_table::handle(engine, request),
+        "DescribeLimits" => describe_limits::handle(engine),
+        "DescribeEndpoints" => describe_endpoints::handle(engine),
         "ListTables" => list_tables::handle(engine, request),
         "DeleteTable" => delete_table::handle(engine, request).await,
         "UpdateTable" => update_table::handle(engine, request).await,
