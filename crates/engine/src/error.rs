@@ -30,6 +30,12 @@ pub enum Error {
         message: String,
         reasons: Vec<ThrottlingReason>,
     },
+    /// A shard iterator used after its 15 minutes.
+    #[error("{0}")]
+    ExpiredIterator(String),
+    /// A stream read reached records that have aged out.
+    #[error("{0}")]
+    TrimmedDataAccess(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -61,6 +67,8 @@ impl Error {
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
         }
     }

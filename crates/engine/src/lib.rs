@@ -15,6 +15,7 @@ mod capacity;
 mod catalog;
 mod indexes;
 mod keys;
+pub mod streams;
 
 mod writer;
 
@@ -28,6 +29,8 @@ pub use operations::*;
 
 use catalog::Catalog;
 use model::IndexStatus;
+pub use streams::log::StreamSettings;
+use streams::Streams;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -40,6 +43,8 @@ pub struct EngineConfig {
     pub item_collection_size_limit: i64,
     /// Whether provisioned throughput and on-demand maximums are enforced.
     pub throttling: bool,
+    /// Stream retention and shard roll-over.
+    pub streams: StreamSettings,
 }
 
 impl Default for EngineConfig {
@@ -49,6 +54,7 @@ impl Default for EngineConfig {
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
             throttling: true,
+            streams: StreamSettings::default(),
         }
     }
 }
@@ -57,6 +63,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
+    streams: Arc<Streams>,
     writer: Arc<Writer>,
     throttle: capacity::Throttle,
     config: EngineConfig,
@@ -66,18 +73,22 @@ impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
+        let streams = Arc::new(Streams::load(&*storage)?);
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
-            config.item_collection_size_limit,
+            streams.clone(),
+            &config,
         ));
         let engine = Engine {
             storage,
             catalog,
+            streams,
             writer,
             throttle: capacity::Throttle::new(config.throttling),
             config,
         };
+        engine.start_stream_trimmer();
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -99,6 +110,11 @@ impl Engine {
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
         let snapshot = self.storage.snapshot()?;
         read(&*snapshot)
+    }
+
+    /// The region named in ARNs and stream records.
+    pub fn region(&self) -> &str {
+        &self.config.region
     }
 
     /// Whether the storage accepts writes, and why not.

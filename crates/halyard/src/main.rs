@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use halyard_engine::{Engine, EngineConfig};
+use halyard_engine::{Engine, EngineConfig, StreamSettings};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::BodyLimits;
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
@@ -66,6 +66,13 @@ struct ServeArgs {
     /// in DynamoDB. `off`: nothing is throttled (for tests).
     #[arg(long, env = "HALYARD_THROTTLING", value_enum, default_value = "on")]
     throttling: Switch,
+    /// Seconds a stream record is kept (DynamoDB: 24 hours).
+    #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
+    stream_retention: Duration,
+    /// Seconds after which a stream's open shard is closed and a child
+    /// shard opened (DynamoDB's roll over about every 4 hours).
+    #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
+    stream_shard_interval: Duration,
     #[command(flatten)]
     connections: ConnectionArgs,
 }
@@ -180,6 +187,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 region: args.region.clone(),
                 item_collection_size_limit: args.item_collection_size_limit,
                 throttling: args.throttling == Switch::On,
+                streams: StreamSettings {
+                    retention: args.stream_retention.as_secs_f64(),
+                    shard_interval: args.stream_shard_interval.as_secs_f64(),
+                },
                 ..Default::default()
             },
         )

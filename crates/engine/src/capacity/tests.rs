@@ -77,6 +77,7 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         on_demand_throughput: OnDemandThroughput::default(),
         warm_throughput: Default::default(),
         table_class: None,
+        stream: None,
     }
 }
 

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use super::index_definitions::{build_indexes, IndexInput};
+use super::stream_specification::{initial_stream, StreamSpecification};
 use super::throughput::{apply_throughput_settings, ThroughputSettings};
 use crate::catalog::Table;
 use crate::model::{
@@ -25,6 +26,7 @@ pub struct CreateTableInput {
     pub local_secondary_indexes: Option<Vec<IndexInput>>,
     /// OnDemandThroughput, WarmThroughput and TableClass.
     pub throughput_settings: ThroughputSettings,
+    pub stream_specification: Option<StreamSpecification>,
 }
 
 fn invalid(message: &str) -> Error {
@@ -166,6 +168,7 @@ impl Engine {
             )));
         }
         let now = now_seconds();
+        let stream = initial_stream(input.stream_specification, &arn, now)?;
         let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
         let mut definition = TableDefinition {
             arn,
@@ -189,6 +192,7 @@ impl Engine {
             on_demand_throughput: Default::default(),
             warm_throughput: Default::default(),
             table_class: None,
+            stream,
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
