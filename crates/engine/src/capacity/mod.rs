@@ -274,6 +274,17 @@ impl Throttle {
         }
     }
 
+    /// Drops the buckets an UpdateTable made stale: all of a table's when
+    /// its billing mode changed (its limits start over), a deleted index's.
+    pub fn forget_stale(&self, before: &TableDefinition, after: &TableDefinition) {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let billing_changed = before.billing_mode != after.billing_mode;
+        buckets.retain(|resource, _| {
+            resource.table_id != after.id
+                || (!billing_changed && resource.index.as_deref().is_none_or(|name| after.index(name).is_some()))
+        });
+    }
+
     /// Drops a deleted table's buckets.
     pub fn forget(&self, table_id: &str) {
         self.buckets

@@ -192,3 +192,32 @@ fn forgetting_a_table_drops_its_buckets() {
     throttle.forget(&definition.id);
     drop(throttle.admit(&definition, &[write(300.0)]).unwrap());
 }
+
+#[test]
+fn a_billing_mode_switch_starts_the_limits_over() {
+    let (throttle, _clock) = throttle();
+    let before = table(BillingMode::Provisioned, 1, 1);
+    drop(throttle.admit(&before, &[write(300.0)]).unwrap());
+    let mut after = before.clone();
+    after.billing_mode = BillingMode::PayPerRequest;
+    throttle.forget_stale(&before, &after);
+    // Back to the same provisioned throughput: the bucket is full again.
+    throttle.forget_stale(&after, &before);
+    drop(throttle.admit(&before, &[write(300.0)]).unwrap());
+}
+
+#[test]
+fn a_deleted_index_loses_its_buckets_and_the_table_keeps_its_own() {
+    let (throttle, _clock) = throttle();
+    let before = table(BillingMode::Provisioned, 1, 1);
+    drop(
+        throttle
+            .admit(&before, &[write(300.0), Demand::index("g", Access::Write, 300.0)])
+            .unwrap(),
+    );
+    let mut after = before.clone();
+    after.indexes.clear();
+    throttle.forget_stale(&before, &after);
+    assert!(throttle.admit(&after, &[write(1.0)]).is_err());
+    assert_eq!(throttle.buckets.lock().unwrap().len(), 1);
+}

@@ -97,6 +97,7 @@ impl Engine {
         )?;
         apply_throughput_settings(&mut definition, &input.throughput_settings, Some(now))?;
         let table = expect_table(self.writer.submit(Command::UpdateTable(definition)).await?)?;
+        self.throttle.forget_stale(current, &table.definition);
         if let Some(index) = created {
             self.start_backfill(&table.definition, &index);
         }
