@@ -1,7 +1,9 @@
 use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
-use super::create_table::{attribute_definitions, index, provisioned_throughput, stream_specification, BILLING_MODES};
+use super::create_table::{
+    attribute_definitions, index, provisioned_throughput, stream_specification, stream_view_type, BILLING_MODES,
+};
 use super::{refuse_unsupported, table_description, table_name, throughput};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -59,6 +61,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let throughput_settings = throughput::settings(request, index_actions, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
+    let stream_specification = stream_view_type(stream_specification)?;
     refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates"])?;
 
     let description = engine
