@@ -23,6 +23,13 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A table's or global index's throughput is spent; `reasons` names
+    /// each resource and limit, as DynamoDB's ThrottlingReasons do.
+    #[error("{message}")]
+    ProvisionedThroughputExceeded {
+        message: String,
+        reasons: Vec<ThrottlingReason>,
+    },
     /// A shard iterator used after its 15 minutes.
     #[error("{0}")]
     ExpiredIterator(String),
@@ -68,6 +75,7 @@ impl Error {
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TableNotFound(_) => "TableNotFoundException",
             Error::AccessDenied(_) => "AccessDeniedException",
+            Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
@@ -102,6 +110,13 @@ impl From<crate::model::item_codec::CorruptItem> for Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// One entry of ThrottlingReasons: which limit of which resource (an ARN).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottlingReason {
+    pub reason: String,
+    pub resource: String,
+}
+
 /// Why one action of a cancelled transaction failed ("None" if it did not).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CancellationReason {
@@ -128,6 +143,11 @@ impl CancellationReason {
             },
             Error::ItemCollectionSizeLimitExceeded(message) => CancellationReason {
                 code: "ItemCollectionSizeLimitExceeded".into(),
+                message: Some(message),
+                item: None,
+            },
+            Error::ProvisionedThroughputExceeded { message, .. } => CancellationReason {
+                code: "ThrottlingError".into(),
                 message: Some(message),
                 item: None,
             },

@@ -12,6 +12,7 @@ pub mod model;
 pub mod operations;
 
 mod backfill;
+mod capacity;
 mod catalog;
 mod client_tokens;
 mod indexes;
@@ -47,6 +48,8 @@ pub struct EngineConfig {
     /// Largest item collection (a partition key's items and local index
     /// entries) in bytes: 10 GB in DynamoDB.
     pub item_collection_size_limit: i64,
+    /// Whether provisioned throughput and on-demand maximums are enforced.
+    pub throttling: bool,
     /// Stream retention and shard roll-over.
     pub streams: StreamSettings,
     /// How the TTL expirer paces its deletes.
@@ -62,6 +65,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
+            throttling: true,
             streams: StreamSettings::default(),
             expirer: ExpirerSettings {
                 interval: Duration::from_secs(10),
@@ -79,6 +83,7 @@ pub struct Engine {
     streams: Arc<Streams>,
     writer: Arc<Writer>,
     expirer: Expirer,
+    throttle: capacity::Throttle,
     config: EngineConfig,
 }
 
@@ -100,6 +105,7 @@ impl Engine {
             streams,
             writer,
             expirer,
+            throttle: capacity::Throttle::new(config.throttling),
             config,
         };
         engine.start_stream_trimmer();

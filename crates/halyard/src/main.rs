@@ -68,6 +68,10 @@ struct ServeArgs {
     /// `https://app.example.com,http://localhost:3000`, or `none`.
     #[arg(long, env = "HALYARD_CORS_ORIGINS", default_value = "*")]
     cors_origins: CorsOrigins,
+    /// `on`: provisioned throughput and on-demand maximums are enforced, as
+    /// in DynamoDB. `off`: nothing is throttled (for tests).
+    #[arg(long, env = "HALYARD_THROTTLING", value_enum, default_value = "on")]
+    throttling: Switch,
     /// Seconds a stream record is kept (DynamoDB: 24 hours).
     #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
     stream_retention: Duration,
@@ -127,6 +131,12 @@ impl ConnectionArgs {
             body: BodyLimits::new(self.body_timeout, self.body_memory_mib.saturating_mul(1024 * 1024)),
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Switch {
+    On,
+    Off,
 }
 
 fn seconds(text: &str) -> Result<Duration, String> {
@@ -201,6 +211,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             EngineConfig {
                 region: args.region.clone(),
                 item_collection_size_limit: args.item_collection_size_limit,
+                throttling: args.throttling == Switch::On,
                 streams: StreamSettings {
                     retention: args.stream_retention.as_secs_f64(),
                     shard_interval: args.stream_shard_interval.as_secs_f64(),

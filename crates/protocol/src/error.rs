@@ -82,6 +82,13 @@ impl ProtocolError {
         if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = self {
             body["Item"] = crate::attribute_value::item_to_json(item);
         }
+        if let ProtocolError::Engine(EngineError::ProvisionedThroughputExceeded { reasons, .. }) = self {
+            let reasons: Vec<serde_json::Value> = reasons
+                .iter()
+                .map(|r| json!({ "reason": r.reason, "resource": r.resource }))
+                .collect();
+            body["ThrottlingReasons"] = json!(reasons);
+        }
         if let ProtocolError::Engine(EngineError::TransactionCanceled { reasons }) = self {
             let reasons: Vec<serde_json::Value> = reasons
                 .iter()

@@ -1,6 +1,7 @@
 //! The DynamoDB data model: numbers, attribute values, items, tables.
 
 pub mod attribute_value;
+pub mod capacity;
 pub mod item_codec;
 pub mod number;
 pub mod stream;
@@ -10,6 +11,7 @@ pub use attribute_value::{
     item_size, item_too_deep, AttributeValue, Item, ITEM_TOO_DEEP, MAX_CONTAINER_DEPTH, MAX_ITEM_SIZE,
     MAX_NESTING_LEVELS,
 };
+pub use capacity::{OnDemandThroughput, TableClass, TableClassSummary, WarmThroughput};
 pub use number::{Number, NumberError};
 pub use stream::{StreamViewType, TableStream};
 pub use table::*;

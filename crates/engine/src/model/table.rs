@@ -133,6 +133,13 @@ pub struct TableDefinition {
     /// Global and local secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDefinition>,
+    /// On-demand maximums, warm throughput and table class.
+    #[serde(default)]
+    pub on_demand_throughput: super::OnDemandThroughput,
+    #[serde(default)]
+    pub warm_throughput: super::WarmThroughput,
+    #[serde(default)]
+    pub table_class: Option<super::TableClassSummary>,
     /// The latest stream, enabled or not.
     #[serde(default)]
     pub stream: Option<super::TableStream>,
@@ -218,6 +225,11 @@ pub struct IndexDefinition {
     pub status: IndexStatus,
     /// The storage keyspace that holds the index entries.
     pub keyspace: String,
+    /// Global indexes only (local ones share the table's throughput).
+    #[serde(default)]
+    pub on_demand_throughput: super::OnDemandThroughput,
+    #[serde(default)]
+    pub warm_throughput: super::WarmThroughput,
 }
 
 impl IndexDefinition {

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
+use crate::capacity::{read_demand, Admission};
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
@@ -44,48 +45,95 @@ impl Engine {
                 }
                 storage_keys.push(storage_key);
             }
-            reads.push((table.definition.keyspace.clone(), storage_keys, request));
+            reads.push((table, storage_keys, request));
         }
-        self.read(move |view| {
-            let mut response_bytes = 0usize;
-            let mut full = false;
-            let mut results = Vec::with_capacity(reads.len());
-            for (keyspace, storage_keys, request) in reads {
-                let mut result = BatchGetTableResult::default();
-                let mut units = 0.0;
-                for (key, storage_key) in request.keys.into_iter().zip(storage_keys) {
-                    if full {
-                        result.unprocessed_keys.push(key);
-                        continue;
+        // Each key is admitted on its own: the throttled ones come back
+        // unprocessed, unless every one was throttled.
+        let mut admitted_reads = Vec::with_capacity(reads.len());
+        let mut accounts = Vec::with_capacity(reads.len());
+        let (mut throttled, mut any_admitted) = (None, false);
+        for (table, storage_keys, mut request) in reads {
+            let estimate = read_demand(&table.definition, None, read_units(0, request.consistent_read));
+            let mut admission = Admission::default();
+            let (mut keys, mut kept_storage_keys, mut throttled_keys) = (Vec::new(), Vec::new(), Vec::new());
+            for (key, storage_key) in std::mem::take(&mut request.keys).into_iter().zip(storage_keys) {
+                match self.throttle.admit(&table.definition, std::slice::from_ref(&estimate)) {
+                    Ok(admitted) => {
+                        admission.absorb(admitted);
+                        keys.push(key);
+                        kept_storage_keys.push(storage_key);
                     }
-                    let item = view
-                        .get(&keyspace, &storage_key)?
-                        .map(|bytes| decode_item(&bytes))
-                        .transpose()?;
-                    let size = item.as_ref().map_or(0, item_size);
-                    if response_bytes + size > MAX_RESPONSE_BYTES {
-                        // This item and every later key wait for the next call.
-                        full = true;
-                        result.unprocessed_keys.push(key);
-                        continue;
-                    }
-                    response_bytes += size;
-                    // Each item read is charged on its own, rounded up.
-                    units += read_units(size, request.consistent_read);
-                    if let Some(item) = item {
-                        result.items.push(match &request.projection {
-                            Some(projection) => projection.apply(&item),
-                            None => item,
-                        });
+                    Err(error) => {
+                        throttled.get_or_insert(error);
+                        throttled_keys.push(key);
                     }
                 }
-                if units > 0.0 {
-                    result.consumed_capacity = Some(ConsumedCapacity::read(&request.table_name, units));
-                }
-                results.push(result);
             }
-            Ok(results)
-        })
-        .await
+            any_admitted |= !keys.is_empty();
+            request.keys = keys;
+            admitted_reads.push((
+                table.definition.keyspace.clone(),
+                kept_storage_keys,
+                request,
+                throttled_keys,
+            ));
+            accounts.push((table, admission));
+        }
+        if !any_admitted {
+            if let Some(error) = throttled {
+                return Err(error);
+            }
+        }
+        let results = self
+            .read(move |view| {
+                let mut response_bytes = 0usize;
+                let mut full = false;
+                let mut results = Vec::with_capacity(admitted_reads.len());
+                for (keyspace, storage_keys, request, throttled_keys) in admitted_reads {
+                    let mut result = BatchGetTableResult {
+                        unprocessed_keys: throttled_keys,
+                        ..Default::default()
+                    };
+                    let mut units = 0.0;
+                    for (key, storage_key) in request.keys.into_iter().zip(storage_keys) {
+                        if full {
+                            result.unprocessed_keys.push(key);
+                            continue;
+                        }
+                        let item = view
+                            .get(&keyspace, &storage_key)?
+                            .map(|bytes| decode_item(&bytes))
+                            .transpose()?;
+                        let size = item.as_ref().map_or(0, item_size);
+                        if response_bytes + size > MAX_RESPONSE_BYTES {
+                            // This item and every later key wait for the next call.
+                            full = true;
+                            result.unprocessed_keys.push(key);
+                            continue;
+                        }
+                        response_bytes += size;
+                        // Each item read is charged on its own, rounded up.
+                        units += read_units(size, request.consistent_read);
+                        if let Some(item) = item {
+                            result.items.push(match &request.projection {
+                                Some(projection) => projection.apply(&item),
+                                None => item,
+                            });
+                        }
+                    }
+                    if units > 0.0 {
+                        result.consumed_capacity = Some(ConsumedCapacity::read(&request.table_name, units));
+                    }
+                    results.push(result);
+                }
+                Ok(results)
+            })
+            .await?;
+        for ((table, admission), result) in accounts.into_iter().zip(&results) {
+            let units = result.consumed_capacity.as_ref().map_or(0.0, |c| c.read_units);
+            self.throttle
+                .settle(admission, &[read_demand(&table.definition, None, units)]);
+        }
+        Ok(results)
     }
 }

@@ -3,6 +3,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::put_item::validate_item;
 use super::write_item::write_units;
 use super::ConsumedCapacity;
+use crate::capacity::{write_consumed, write_estimate};
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::Item;
 use crate::writer::{Command, ItemAction, ItemWrite, Outcome, WriteOrigin};
@@ -19,6 +20,9 @@ pub enum BatchWriteRequest {
 pub struct BatchWriteItemOutput {
     /// Per table, in table name order.
     pub consumed_capacity: Vec<ConsumedCapacity>,
+    /// Requests not applied because their table's (or a global index's)
+    /// throughput was spent, for the caller to send again.
+    pub unprocessed: Vec<BatchWriteRequest>,
 }
 
 impl Engine {
@@ -63,22 +67,64 @@ impl Engine {
                 origin: WriteOrigin::Client,
             });
         }
-        let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();
+        // Each request is admitted on its own: the throttled ones come back
+        // unprocessed, unless every one was throttled.
+        let mut admitted = Vec::with_capacity(writes.len());
+        let mut unprocessed = Vec::new();
+        let mut throttled = None;
+        for write in writes {
+            let table = self.catalog.get(&write.table).ok_or_else(table_not_found)?;
+            match self.throttle.admit(
+                &table.definition,
+                &write_estimate(&table.definition, &write.action, 1.0),
+            ) {
+                Ok(admission) => admitted.push((table, admission, write)),
+                Err(error) => {
+                    throttled.get_or_insert(error);
+                    unprocessed.push(match write.action {
+                        ItemAction::Put(item) => BatchWriteRequest::Put {
+                            table_name: write.table,
+                            item,
+                        },
+                        _ => BatchWriteRequest::Delete {
+                            table_name: write.table,
+                            key: write.key,
+                        },
+                    });
+                }
+            }
+        }
+        if admitted.is_empty() {
+            if let Some(error) = throttled {
+                return Err(error);
+            }
+        }
+        let (accounts, writes): (Vec<_>, Vec<_>) = admitted
+            .into_iter()
+            .map(|(table, admission, write)| ((table, admission), write))
+            .unzip();
         let Outcome::Items(outcomes) = self.writer.submit(Command::WriteItems(writes)).await? else {
             return Err(Error::Internal("unexpected writer outcome for a batch".into()));
         };
         let mut units: BTreeMap<String, f64> = BTreeMap::new();
-        for (table, outcome) in tables.into_iter().zip(outcomes) {
-            let Outcome::Item { old, new, .. } = outcome? else {
+        for ((table, admission), outcome) in accounts.into_iter().zip(outcomes) {
+            let Outcome::Item {
+                old, new, index_units, ..
+            } = outcome?
+            else {
                 return Err(Error::Internal("unexpected writer outcome for a batch write".into()));
             };
-            *units.entry(table).or_default() += write_units(old.as_ref(), new.as_ref());
+            let table_units = write_units(old.as_ref(), new.as_ref());
+            self.throttle
+                .settle(admission, &write_consumed(table_units, &index_units, 1.0));
+            *units.entry(table.definition.name.clone()).or_default() += table_units;
         }
         Ok(BatchWriteItemOutput {
             consumed_capacity: units
                 .into_iter()
                 .map(|(table, units)| ConsumedCapacity::write(&table, units))
                 .collect(),
+            unprocessed,
         })
     }
 }

@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use super::index_definitions::{build_indexes, IndexInput};
 use super::stream_specification::{initial_stream, StreamSpecification};
+use super::throughput::{apply_throughput_settings, ThroughputSettings};
 use crate::catalog::Table;
 use crate::model::{
     AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey, ProvisionedThroughput,
@@ -23,6 +24,8 @@ pub struct CreateTableInput {
     /// `None` when the request has no such list (an empty list is an error).
     pub global_secondary_indexes: Option<Vec<IndexInput>>,
     pub local_secondary_indexes: Option<Vec<IndexInput>>,
+    /// OnDemandThroughput, WarmThroughput and TableClass.
+    pub throughput_settings: ThroughputSettings,
     pub stream_specification: Option<StreamSpecification>,
 }
 
@@ -168,7 +171,7 @@ impl Engine {
         let now = now_seconds();
         let stream = initial_stream(input.stream_specification, &arn, now)?;
         let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
-        let definition = TableDefinition {
+        let mut definition = TableDefinition {
             arn,
             name: input.table_name,
             id: id.to_string(),
@@ -187,10 +190,14 @@ impl Engine {
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             keyspace: format!("t_{}", id.simple()),
             indexes,
+            on_demand_throughput: Default::default(),
+            warm_throughput: Default::default(),
+            table_class: None,
             stream,
             time_to_live: None,
             time_to_live_changed: None,
         };
+        apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
         // The table is usable as soon as the command commits, so it is
         // honestly ACTIVE already (DynamoDB would say CREATING for a while).

@@ -17,6 +17,7 @@ impl Engine {
             name: table_name.to_string(),
         };
         let table = expect_table(self.writer.submit(command).await?)?;
+        self.throttle.forget(&table.definition.id);
         Ok(describe(&table, TableStatus::Deleting))
     }
 }

@@ -1,4 +1,5 @@
 use super::{read_units, ConsumedCapacity};
+use crate::capacity::read_demand;
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
@@ -26,6 +27,14 @@ impl Engine {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
         let key = storage_key(&table.definition.primary_key, &input.key)?;
+        let admission = self.throttle.admit(
+            &table.definition,
+            &[read_demand(
+                &table.definition,
+                None,
+                read_units(0, input.consistent_read),
+            )],
+        )?;
         let item = self
             .storage
             .get(&table.definition.keyspace, &key)?
@@ -34,6 +43,10 @@ impl Engine {
         let consumed_capacity = ConsumedCapacity::read(
             &input.table_name,
             read_units(item.as_ref().map_or(0, item_size), input.consistent_read),
+        );
+        self.throttle.settle(
+            admission,
+            &[read_demand(&table.definition, None, consumed_capacity.read_units)],
         );
         Ok(GetItemOutput {
             item: item.map(|item| match &input.projection {

@@ -112,6 +112,8 @@ pub(crate) fn build_index(
         arn: format!("{table_arn}/index/{}", input.name),
         status,
         keyspace: format!("i_{}", uuid::Uuid::new_v4().simple()),
+        on_demand_throughput: Default::default(),
+        warm_throughput: Default::default(),
     })
 }
 

@@ -8,13 +8,15 @@ use halyard_storage::keycodec;
 use halyard_storage::{Direction, KeyRange, ReadView, Visit};
 
 use super::{read_units, ConsumedCapacity};
+use crate::capacity::read_demand;
 use crate::expression::condition::Condition;
 use crate::expression::key_condition::OwnedRange;
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, KeyLayout};
 use crate::model::item_codec::decode_item;
+use crate::model::TableDefinition;
 use crate::model::{item_size, AttributeValue, Item};
-use crate::{Error, Result};
+use crate::{Engine, Error, Result};
 
 /// DynamoDB reads at most 1 MB of items per Query or Scan page.
 pub(crate) const MAX_PAGE_BYTES: usize = 1024 * 1024;
@@ -210,4 +212,25 @@ pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<Ite
         read_units(bytes_read, request.consistent_read),
     ));
     Ok(page)
+}
+
+impl Engine {
+    /// Reads one page, charged to the read capacity of the table or of the
+    /// global index it reads.
+    pub(crate) async fn read_charged_page(
+        &self,
+        definition: &TableDefinition,
+        index_name: Option<&str>,
+        request: PageRequest,
+    ) -> Result<ItemPage> {
+        let estimate = read_units(0, request.consistent_read);
+        let admission = self
+            .throttle
+            .admit(definition, &[read_demand(definition, index_name, estimate)])?;
+        let page = self.read(move |view| read_page(view, request)).await?;
+        let units = page.consumed_capacity.as_ref().map_or(0.0, |c| c.read_units);
+        self.throttle
+            .settle(admission, &[read_demand(definition, index_name, units)]);
+        Ok(page)
+    }
 }

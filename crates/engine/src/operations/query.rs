@@ -1,6 +1,6 @@
 use halyard_storage::Direction;
 
-use super::page::{read_page, ItemPage, PageRequest};
+use super::page::{ItemPage, PageRequest};
 use super::read_target::{self, Select};
 use crate::expression::condition::Condition;
 use crate::expression::key_condition::{self, KeyTerm};
@@ -81,6 +81,7 @@ impl Engine {
             consistent_read: input.consistent_read,
             segment: None,
         };
-        self.read(move |view| read_page(view, request)).await
+        self.read_charged_page(&table.definition, input.index_name.as_deref(), request)
+            .await
     }
 }

@@ -1,6 +1,8 @@
 use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
+use crate::capacity::read_demand;
+use crate::error::CancellationReason;
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
@@ -20,6 +22,8 @@ pub struct TransactGetItemsOutput {
     /// One entry per Get, in order; `None` where the item does not exist.
     pub items: Vec<Option<Item>>,
     pub consumed_capacity: Vec<ConsumedCapacity>,
+    /// Units each Get consumed, in order (for charging the tables).
+    item_units: Vec<f64>,
 }
 
 impl Engine {
@@ -37,30 +41,68 @@ impl Engine {
                     "Transaction request cannot include multiple operations on one item",
                 ));
             }
-            reads.push((table.definition.keyspace.clone(), key, get));
+            reads.push((table, key, get));
         }
-        self.read(move |view| {
-            let mut output = TransactGetItemsOutput::default();
-            let mut units: std::collections::BTreeMap<String, f64> = Default::default();
-            for (keyspace, key, get) in reads {
-                let item = view
-                    .get(&keyspace, &key)?
-                    .map(|bytes| decode_item(&bytes))
-                    .transpose()?;
-                // Transactional reads cost twice a strongly consistent read.
-                *units.entry(get.table_name.clone()).or_default() +=
-                    2.0 * read_units(item.as_ref().map_or(0, item_size), true);
-                output.items.push(item.map(|item| match &get.projection {
-                    Some(projection) => projection.apply(&item),
-                    None => item,
-                }));
+        // Every read is admitted, or the transaction is cancelled.
+        let mut admissions = Vec::with_capacity(reads.len());
+        let mut reasons = Vec::with_capacity(reads.len());
+        let mut throttled = false;
+        for (table, _, _) in &reads {
+            let estimate = read_demand(&table.definition, None, 2.0 * read_units(0, true));
+            match self.throttle.admit(&table.definition, &[estimate]) {
+                Ok(admission) => {
+                    admissions.push(admission);
+                    reasons.push(CancellationReason::none());
+                }
+                Err(error) => {
+                    throttled = true;
+                    reasons.push(CancellationReason::from_error(error));
+                }
             }
-            output.consumed_capacity = units
-                .into_iter()
-                .map(|(table, units)| ConsumedCapacity::read(&table, units))
-                .collect();
-            Ok(output)
-        })
-        .await
+        }
+        if throttled {
+            for admission in admissions {
+                self.throttle.refund(admission);
+            }
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        let tables: Vec<_> = reads.iter().map(|(table, _, _)| table.clone()).collect();
+        let reads: Vec<_> = reads
+            .into_iter()
+            .map(|(table, key, get)| (table.definition.keyspace.clone(), key, get))
+            .collect();
+        let output = self
+            .read(move |view| {
+                let mut output = TransactGetItemsOutput {
+                    item_units: Vec::with_capacity(reads.len()),
+                    ..Default::default()
+                };
+                let mut units: std::collections::BTreeMap<String, f64> = Default::default();
+                for (keyspace, key, get) in reads {
+                    let item = view
+                        .get(&keyspace, &key)?
+                        .map(|bytes| decode_item(&bytes))
+                        .transpose()?;
+                    // Transactional reads cost twice a strongly consistent read.
+                    let item_units = 2.0 * read_units(item.as_ref().map_or(0, item_size), true);
+                    *units.entry(get.table_name.clone()).or_default() += item_units;
+                    output.item_units.push(item_units);
+                    output.items.push(item.map(|item| match &get.projection {
+                        Some(projection) => projection.apply(&item),
+                        None => item,
+                    }));
+                }
+                output.consumed_capacity = units
+                    .into_iter()
+                    .map(|(table, units)| ConsumedCapacity::read(&table, units))
+                    .collect();
+                Ok(output)
+            })
+            .await?;
+        for ((table, admission), units) in tables.iter().zip(admissions).zip(&output.item_units) {
+            self.throttle
+                .settle(admission, &[read_demand(&table.definition, None, *units)]);
+        }
+        Ok(output)
     }
 }

@@ -4,6 +4,8 @@ use super::put_item::validate_item;
 use super::update_item::check_update_paths;
 use super::write_item::write_units;
 use super::ConsumedCapacity;
+use crate::capacity::{write_consumed, write_estimate, Admission};
+use crate::error::CancellationReason;
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
 use crate::keys::{storage_key, table_not_found, validate_key};
@@ -104,6 +106,7 @@ impl Engine {
                 origin: WriteOrigin::Client,
             });
         }
+        let accounts = self.admit_transaction(&writes)?;
         let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();
         let token = input.client_request_token.map(|token| ClientToken {
             token,
@@ -127,9 +130,15 @@ impl Engine {
                 consumed_capacity: consumed_capacity.collect(),
             });
         }
-        for (table, outcome) in tables.into_iter().zip(outcomes) {
-            if let Outcome::Item { old, new, .. } = outcome {
-                *units.entry(table).or_default() += 2.0 * write_units(old.as_ref(), new.as_ref());
+        for ((table, outcome), admission) in tables.into_iter().zip(outcomes).zip(accounts) {
+            if let Outcome::Item {
+                old, new, index_units, ..
+            } = outcome
+            {
+                let table_units = write_units(old.as_ref(), new.as_ref());
+                self.throttle
+                    .settle(admission, &write_consumed(table_units, &index_units, 2.0));
+                *units.entry(table).or_default() += 2.0 * table_units;
             }
         }
         let consumed_capacity = units
@@ -138,5 +147,36 @@ impl Engine {
         Ok(TransactWriteItemsOutput {
             consumed_capacity: consumed_capacity.collect(),
         })
+    }
+}
+
+impl Engine {
+    /// Admits every action of a transaction, or cancels it: a throttled
+    /// action's reason is ThrottlingError, as in DynamoDB.
+    fn admit_transaction(&self, writes: &[ItemWrite]) -> Result<Vec<Admission>> {
+        let mut admissions = Vec::with_capacity(writes.len());
+        let mut reasons = Vec::with_capacity(writes.len());
+        let mut throttled = false;
+        for write in writes {
+            let table = self.catalog.get(&write.table).ok_or_else(table_not_found)?;
+            let estimate = write_estimate(&table.definition, &write.action, 2.0);
+            match self.throttle.admit(&table.definition, &estimate) {
+                Ok(admission) => {
+                    admissions.push(admission);
+                    reasons.push(CancellationReason::none());
+                }
+                Err(error) => {
+                    throttled = true;
+                    reasons.push(CancellationReason::from_error(error));
+                }
+            }
+        }
+        if throttled {
+            for admission in admissions {
+                self.throttle.refund(admission);
+            }
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        Ok(admissions)
     }
 }

@@ -1,6 +1,7 @@
 use super::create_table::{describe, expect_table, validate_billing};
 use super::index_definitions::{build_index, check_projected_attribute_count, IndexInput};
 use super::stream_specification::{update_stream, StreamSpecification};
+use super::throughput::{apply_throughput_settings, ThroughputSettings};
 use crate::keys::table_not_found_named;
 use crate::model::{
     AttributeDefinition, BillingMode, IndexKind, IndexStatus, TableDefinition, TableDescription, TableStatus,
@@ -18,6 +19,9 @@ pub struct UpdateTableInput {
     /// Definitions of attributes that new index keys use.
     pub attribute_definitions: Vec<AttributeDefinition>,
     pub global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate>,
+    /// OnDemandThroughput, WarmThroughput and TableClass, of the table and
+    /// of global indexes.
+    pub throughput_settings: ThroughputSettings,
     pub stream_specification: Option<StreamSpecification>,
 }
 
@@ -39,6 +43,7 @@ impl Engine {
             && input.provisioned_throughput.is_none()
             && input.deletion_protection_enabled.is_none()
             && input.global_secondary_index_updates.is_empty()
+            && input.throughput_settings.is_empty()
             && input.stream_specification.is_none()
         {
             return Err(Error::validation(
@@ -90,7 +95,9 @@ impl Engine {
             &input.attribute_definitions,
             &input.global_secondary_index_updates,
         )?;
+        apply_throughput_settings(&mut definition, &input.throughput_settings, Some(now))?;
         let table = expect_table(self.writer.submit(Command::UpdateTable(definition)).await?)?;
+        self.throttle.forget_stale(current, &table.definition);
         if let Some(index) = created {
             self.start_backfill(&table.definition, &index);
         }

@@ -2,6 +2,7 @@
 //! to the writer and reporting its result and capacity.
 
 use super::{ConsumedCapacity, ReturnValues};
+use crate::capacity::{write_consumed, write_estimate};
 use crate::catalog::Table;
 use crate::expression::condition::Condition;
 use crate::expression::projection::Projection;
@@ -49,6 +50,10 @@ impl Engine {
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect()
         });
+        let admission = self.throttle.admit(
+            &table.definition,
+            &write_estimate(&table.definition, &request.action, 1.0),
+        )?;
         let command = Command::WriteItem(ItemWrite {
             table: table.definition.name.clone(),
             table_id: table.definition.id.clone(),
@@ -67,8 +72,10 @@ impl Engine {
         else {
             return Err(Error::Internal("unexpected writer outcome for an item write".into()));
         };
-        let mut consumed_capacity =
-            ConsumedCapacity::write(&table.definition.name, write_units(old.as_ref(), new.as_ref()));
+        let table_units = write_units(old.as_ref(), new.as_ref());
+        self.throttle
+            .settle(admission, &write_consumed(table_units, &index_units, 1.0));
+        let mut consumed_capacity = ConsumedCapacity::write(&table.definition.name, table_units);
         consumed_capacity.add_index_units(&index_units);
         let updated = |item: Option<Item>| match (&request.updated_paths, item) {
             (Some(paths), Some(item)) => Some(paths.apply(&item)).filter(|projected| !projected.is_empty()),

@@ -3,7 +3,7 @@ use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, return_item_collection_metrics, ReturnConsumedCapacity};
 use super::non_empty_request_items;
-use crate::attribute_value::item_from_json;
+use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -73,7 +73,20 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     }
     let output = engine.batch_write_item(requests).await?;
     let mut response = Map::new();
-    response.insert("UnprocessedItems".into(), json!({}));
+    // Requests refused for throughput, for the caller to send again.
+    let mut unprocessed: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
+    for request in &output.unprocessed {
+        let (table_name, entry) = match request {
+            BatchWriteRequest::Put { table_name, item } => {
+                (table_name, json!({ "PutRequest": { "Item": item_to_json(item) } }))
+            }
+            BatchWriteRequest::Delete { table_name, key } => {
+                (table_name, json!({ "DeleteRequest": { "Key": item_to_json(key) } }))
+            }
+        };
+        unprocessed.entry(table_name.clone()).or_default().push(entry);
+    }
+    response.insert("UnprocessedItems".into(), json!(unprocessed));
     if capacity != ReturnConsumedCapacity::None {
         response.insert(
             "ConsumedCapacity".into(),

@@ -4,7 +4,7 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification};
 use serde_json::{json, Value};
 
-use super::{table_description, table_name};
+use super::{table_description, table_name, throughput};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -265,6 +265,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let tags = tags(request, &mut violations)?.unwrap_or_default();
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
+    let global_entries = request.list("GlobalSecondaryIndexes")?.into_iter().flatten();
+    let global_entries = global_entries.map(as_object).collect::<Result<Vec<_>, _>>()?;
+    let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
@@ -280,6 +283,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             global_secondary_indexes,
             local_secondary_indexes,
+            throughput_settings,
             stream_specification,
         })
         .await?;

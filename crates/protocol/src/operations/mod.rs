@@ -6,6 +6,8 @@ mod create_table;
 mod delete_item;
 mod delete_table;
 mod describe_continuous_backups;
+mod describe_endpoints;
+mod describe_limits;
 mod describe_table;
 mod describe_time_to_live;
 mod expressions;
@@ -18,6 +20,7 @@ mod query;
 mod scan;
 mod table_description;
 mod tag_resource;
+mod throughput;
 mod transact_get_items;
 mod transact_write_items;
 mod untag_resource;
@@ -40,6 +43,8 @@ pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'
     match operation {
         "CreateTable" => create_table::handle(engine, request).await,
         "DescribeTable" => describe_table::handle(engine, request),
+        "DescribeLimits" => describe_limits::handle(engine),
+        "DescribeEndpoints" => describe_endpoints::handle(engine),
         "ListTables" => list_tables::handle(engine, request),
         "DeleteTable" => delete_table::handle(engine, request).await,
         "UpdateTable" => update_table::handle(engine, request).await,

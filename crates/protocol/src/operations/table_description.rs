@@ -95,6 +95,7 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
     if !local.is_empty() {
         table["LocalSecondaryIndexes"] = Value::Array(local);
     }
+    super::throughput::describe(&mut table, description);
     table
 }
 

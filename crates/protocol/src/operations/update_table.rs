@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use super::create_table::{
     attribute_definitions, index, provisioned_throughput, stream_specification, stream_view_type, BILLING_MODES,
 };
-use super::{refuse_unsupported, table_description, table_name};
+use super::{refuse_unsupported, table_description, table_name, throughput};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -17,6 +17,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
     let attribute_definitions = attribute_definitions(request, &mut violations)?;
     let mut global_secondary_index_updates = Vec::new();
+    let mut index_actions = Vec::new();
     for (position, entry) in request
         .list("GlobalSecondaryIndexUpdates")?
         .into_iter()
@@ -25,6 +26,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     {
         let entry = as_object(entry)?;
         let path = format!("globalSecondaryIndexUpdates.{}.member", position + 1);
+        index_actions.extend(entry.object("Create")?);
+        index_actions.extend(entry.object("Update")?);
         if let Some(create) = entry.object("Create")? {
             global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Create(index(
                 create,
@@ -41,17 +44,25 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             let index_name = update.string("IndexName")?;
             violations.table_name(index_name, &format!("{path}.update.indexName"));
             let throughput = provisioned_throughput(update, &format!("{path}.update."), &mut violations)?;
-            violations.required(throughput.as_ref(), &format!("{path}.update.provisionedThroughput"));
-            global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Update(
-                index_name.unwrap_or_default().to_string(),
-                throughput.unwrap_or_default(),
-            ));
+            // An Update may change only the on-demand maximums or warm
+            // throughput (read below).
+            let other_settings = update.get("OnDemandThroughput").is_some() || update.get("WarmThroughput").is_some();
+            if !other_settings {
+                violations.required(throughput.as_ref(), &format!("{path}.update.provisionedThroughput"));
+            }
+            if let Some(throughput) = throughput.or((!other_settings).then_some((0, 0))) {
+                global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Update(
+                    index_name.unwrap_or_default().to_string(),
+                    throughput,
+                ));
+            }
         }
     }
+    let throughput_settings = throughput::settings(request, index_actions, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
-    refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates", "TableClass"])?;
+    refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates"])?;
 
     let description = engine
         .update_table(UpdateTableInput {
@@ -61,6 +72,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             global_secondary_index_updates,
+            throughput_settings,
             stream_specification,
         })
         .await?;
