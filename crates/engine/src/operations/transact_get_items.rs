@@ -1,8 +1,9 @@
 use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
+use crate::error::cancel_on_faults;
 use crate::expression::projection::Projection;
-use crate::keys::{storage_key, table_not_found, validate_key};
+use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
 use crate::model::item_codec::decode_item;
 use crate::model::{item_size, Item};
 use crate::{Engine, Error, Result};
@@ -28,10 +29,20 @@ impl Engine {
     pub async fn transact_get_items(&self, gets: Vec<TransactGet>) -> Result<TransactGetItemsOutput> {
         let mut seen = HashSet::new();
         let mut reads = Vec::with_capacity(gets.len());
+        // Per Get: a key of the wrong shape cancels the transaction with a
+        // ValidationError reason for that Get, as in DynamoDB.
+        let mut faults = Vec::with_capacity(gets.len());
         for get in gets {
             let table = self.catalog.get(&get.table_name).ok_or_else(table_not_found)?;
-            validate_key(&table.definition.primary_key, &get.key)?;
-            let key = storage_key(&table.definition.primary_key, &get.key)?;
+            let schema = &table.definition.primary_key;
+            let fault = key_shape_error(schema, &get.key, false);
+            let cancelled = fault.is_some();
+            faults.push(fault);
+            if cancelled {
+                continue;
+            }
+            validate_key_values(schema, &get.key)?;
+            let key = storage_key(schema, &get.key)?;
             if !seen.insert((get.table_name.clone(), key.clone())) {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
@@ -39,6 +50,7 @@ impl Engine {
             }
             reads.push((table.definition.keyspace.clone(), key, get));
         }
+        cancel_on_faults(faults)?;
         self.read(move |view| {
             let mut output = TransactGetItemsOutput::default();
             let mut units: std::collections::BTreeMap<String, f64> = Default::default();

@@ -4,9 +4,10 @@ use super::put_item::validate_item;
 use super::update_item::check_update_paths;
 use super::write_item::write_units;
 use super::ConsumedCapacity;
+use crate::error::cancel_on_faults;
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
-use crate::keys::{storage_key, table_not_found, validate_key};
+use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
 use crate::model::{item_size, Item};
 
 /// DynamoDB's limit on the items of one transaction.
@@ -67,25 +68,44 @@ impl Engine {
                 "Transaction payload size cannot exceed 4MB. Payload Size: {payload}"
             )));
         }
+        // Per action: the fault that cancels the transaction, if any.
+        let mut faults = Vec::with_capacity(input.actions.len());
         for action in input.actions {
             let table = self.catalog.get(&action.table_name).ok_or_else(table_not_found)?;
             let schema = &table.definition.primary_key;
+            // A key of the wrong shape, or an update of a key attribute, is
+            // found as the transaction runs: DynamoDB cancels it with a
+            // ValidationError reason for that action. Every other fault is
+            // refused for the whole request.
+            let fault = match &action.operation {
+                TransactOperation::Put(item) => key_shape_error(schema, item, true),
+                TransactOperation::Update { key, update } => {
+                    key_shape_error(schema, key, false).or_else(|| check_update_paths(schema, update).err())
+                }
+                TransactOperation::Delete(key) | TransactOperation::ConditionCheck(key) => {
+                    key_shape_error(schema, key, false)
+                }
+            };
+            let cancelled = fault.is_some();
+            faults.push(fault);
+            if cancelled {
+                continue;
+            }
             let (key, item_action) = match action.operation {
                 TransactOperation::Put(item) => {
                     validate_item(schema, &item)?;
                     (schema.key_of(&item), ItemAction::Put(item))
                 }
                 TransactOperation::Update { key, update } => {
-                    validate_key(schema, &key)?;
-                    check_update_paths(schema, &update)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::Update(update))
                 }
                 TransactOperation::Delete(key) => {
-                    validate_key(schema, &key)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::Delete)
                 }
                 TransactOperation::ConditionCheck(key) => {
-                    validate_key(schema, &key)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::ConditionCheck)
                 }
             };
@@ -103,6 +123,7 @@ impl Engine {
                 return_old_on_failure: action.return_old_on_failure,
             });
         }
+        cancel_on_faults(faults)?;
         let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();
         let token = input.client_request_token.map(|token| ClientToken {
             token,
