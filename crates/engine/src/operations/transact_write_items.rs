@@ -76,9 +76,13 @@ impl Engine {
             // A key of the wrong shape, or an update of a key attribute, is
             // found as the transaction runs: DynamoDB cancels it with a
             // ValidationError reason for that action. Every other fault is
-            // refused for the whole request.
+            // refused for the whole request, a Put's missing key attribute
+            // among them (by validate_item below).
             let fault = match &action.operation {
-                TransactOperation::Put(item) => key_shape_error(schema, item, true),
+                TransactOperation::Put(item) if schema.attributes().all(|key| item.contains_key(&key.name)) => {
+                    key_shape_error(schema, item, true)
+                }
+                TransactOperation::Put(_) => None,
                 TransactOperation::Update { key, update } => {
                     key_shape_error(schema, key, false).or_else(|| check_update_paths(schema, update).err())
                 }
