@@ -7,6 +7,7 @@ PREFIX = "hdiff_"
 HASH = PREFIX + "hash"  # pk S
 RANGE = PREFIX + "range"  # pk S, sk N; LSI lsi_idx (pk, lsk S); GSI gsi_idx (gk S)
 PROVISIONED = PREFIX + "prov"  # pk S, provisioned 5/5
+STREAM = PREFIX + "stream"  # pk S, with a stream (NEW_AND_OLD_IMAGES)
 MISSING = PREFIX + "missing"  # never created
 
 
@@ -39,12 +40,26 @@ SETUP_TABLES = [
     },
 ]
 
+SETUP_TABLES.append({
+    "TableName": STREAM,
+    "AttributeDefinitions": _definitions(("pk", "S")),
+    "KeySchema": _schema("pk"),
+    "BillingMode": "PAY_PER_REQUEST",
+    "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+})
+
 SETUP_ITEMS = [
     (HASH, {"pk": {"S": "p1"}, "a": {"N": "1"}, "s": {"SS": ["x", "y"]}}),
     (HASH, {"pk": {"S": "p2"}, "a": {"N": "2"}}),
     (RANGE, {"pk": {"S": "p1"}, "sk": {"N": "1"}, "lsk": {"S": "l1"}, "gk": {"S": "g1"}}),
     (RANGE, {"pk": {"S": "p1"}, "sk": {"N": "2"}, "v": {"S": "two"}}),
+    (STREAM, {"pk": {"S": "s1"}}),
 ]
+
+# The DynamoDB Streams operations (target prefix DynamoDBStreams_20120810.).
+# Their requests name things each endpoint names its own way; `${NAME}` in a
+# request stands for the endpoint's value (see difftest.stream_variables).
+STREAMS_OPERATIONS = ("ListStreams", "DescribeStream", "GetShardIterator", "GetRecords")
 
 HASH_KEY = {"pk": {"S": "p1"}}
 RANGE_KEY = {"pk": {"S": "p1"}, "sk": {"N": "1"}}
@@ -167,6 +182,13 @@ BASE = {
         "ReturnItemCollectionMetrics": "SIZE",
     },
 }
+
+BASE.update({
+    "ListStreams": {"TableName": STREAM, "Limit": 5},
+    "DescribeStream": {"StreamArn": "${STREAM_ARN}", "Limit": 10},
+    "GetShardIterator": {"StreamArn": "${STREAM_ARN}", "ShardId": "${SHARD_ID}", "ShardIteratorType": "TRIM_HORIZON"},
+    "GetRecords": {"ShardIterator": "${SHARD_ITERATOR}", "Limit": 10},
+})
 
 # The created table of a successful CreateTable is deleted again on both
 # endpoints, so the next CreateTable starts from the same state.
@@ -344,6 +366,33 @@ SEMANTIC = {
         _tx({}),
         _tx({"Get": {"TableName": HASH}}),
         _tx({"Get": {"TableName": HASH, "Key": HASH_KEY, "ExpressionAttributeNames": {"#x": "x"}}}),
+        {},
+    ],
+    "ListStreams": [
+        {"TableName": MISSING},
+        {"TableName": HASH},
+        {"ExclusiveStartStreamArn": "arn:aws:dynamodb:us-east-1:000000000000:table/nope/stream/2026"},
+        {"Limit": 0, "TableName": "ab"},
+    ],
+    "DescribeStream": [
+        {"StreamArn": "arn:aws:dynamodb:us-east-1:000000000000:table/hdiff_missing/stream/2026-01-01T00:00:00.000"},
+        {"StreamArn": "not an arn at all, but long enough to pass"},
+        {"StreamArn": "${STREAM_ARN}", "ExclusiveStartShardId": "shardId-00000000000000000000-00000000"},
+        {"StreamArn": "${STREAM_ARN}", "ShardFilter": {"Type": "CHILD_SHARDS"}},
+        {},
+    ],
+    "GetShardIterator": [
+        {"StreamArn": "${STREAM_ARN}", "ShardId": "${SHARD_ID}", "ShardIteratorType": "AT_SEQUENCE_NUMBER"},
+        {"StreamArn": "${STREAM_ARN}", "ShardId": "${SHARD_ID}", "ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": "1" * 21},
+        {"StreamArn": "${STREAM_ARN}", "ShardId": "shardId-00000000000000000000-00000000", "ShardIteratorType": "LATEST"},
+        {"StreamArn": "${STREAM_ARN}", "ShardId": "${SHARD_ID}", "ShardIteratorType": "LATEST", "SequenceNumber": "1" * 21},
+        {"StreamArn": "${STREAM_ARN}", "ShardId": "${SHARD_ID}", "ShardIteratorType": "AT_TIMESTAMP"},
+        {},
+    ],
+    "GetRecords": [
+        {"ShardIterator": "not-a-valid-iterator"},
+        {"ShardIterator": "${SHARD_ITERATOR}", "Limit": 1001},
+        {"ShardIterator": "${SHARD_ITERATOR}", "Limit": 0},
         {},
     ],
     "TransactWriteItems": [

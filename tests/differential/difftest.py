@@ -26,6 +26,15 @@ from endpoints import Endpoint, Started  # noqa: E402
 from model import Mutator, apply_edits, body_of, load_shapes, overlaps  # noqa: E402
 
 OPERATIONS = list(cases.BASE)
+STREAMS_PREFIX = "DynamoDBStreams_20120810."
+
+
+def target_prefix(operation):
+    return STREAMS_PREFIX if operation in cases.STREAMS_OPERATIONS else "DynamoDB_20120810."
+
+
+def service(operation):
+    return "dynamodbstreams" if operation in cases.STREAMS_OPERATIONS else "dynamodb"
 # Shares of a run's requests per operation; the valid request is always one.
 SHARES = (("semantic", 0.30), ("single", 0.35), ("wrong_type", 0.10))
 
@@ -69,13 +78,15 @@ def generate(operation, count, seed, mutator, operations):
     return chosen[:count]
 
 
-def summary(status, body):
+def summary(endpoint, status, body):
     """What is compared of one response."""
     if status == 200:
         return ("200",)
     body = body if isinstance(body, dict) else {}
     error_type = body.get("__type", "")
     message = body.get("message", body.get("Message"))
+    if message is not None:
+        message = endpoint.generalize(message)
     reasons = tuple((r.get("Code"), r.get("Message")) for r in body.get("CancellationReasons", []))
     return (str(status), error_type, message) + ((reasons,) if reasons else ())
 
@@ -111,6 +122,24 @@ def setup(endpoints):
             status, body = endpoint.send("PutItem", body_of({"TableName": table, "Item": item}).encode())
             if status != 200:
                 raise RuntimeError(f"setup item on {endpoint.url} failed: {body}")
+        endpoint.variables = stream_variables(endpoint)
+
+
+def stream_variables(endpoint):
+    """The stream table's stream ARN, its first shard and an iterator at the
+    shard's start, as this endpoint names them."""
+
+    def call(operation, request, prefix="DynamoDB_20120810."):
+        status, body = endpoint.send(operation, body_of(request).encode(), prefix)
+        if status != 200:
+            raise RuntimeError(f"{operation} on {endpoint.url} failed during setup: {body}")
+        return body
+
+    arn = call("DescribeTable", {"TableName": cases.STREAM})["Table"]["LatestStreamArn"]
+    shard = call("DescribeStream", {"StreamArn": arn}, STREAMS_PREFIX)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = call("GetShardIterator", {"StreamArn": arn, "ShardId": shard, "ShardIteratorType": "TRIM_HORIZON"},
+                    STREAMS_PREFIX)["ShardIterator"]
+    return {"STREAM_ARN": arn, "SHARD_ID": shard, "SHARD_ITERATOR": iterator}
 
 
 def run(halyard, local, all_cases):
@@ -119,8 +148,8 @@ def run(halyard, local, all_cases):
     for case in all_cases:
         results = []
         for endpoint in (halyard, local):
-            status, body = endpoint.send(case.operation, case.body)
-            results.append(summary(status, body))
+            status, body = endpoint.send(case.operation, case.body, target_prefix(case.operation))
+            results.append(summary(endpoint, status, body))
             if status == 200 and case.operation in cases.CLEANUP:
                 for operation, request in cases.CLEANUP[case.operation](case.request):
                     endpoint.send(operation, body_of(request).encode())
@@ -170,10 +199,12 @@ def main(argv=None):
     parser.add_argument("--known", action="store_true", help="list the known differences too, not only count them")
     args = parser.parse_args(argv)
 
-    operations_model, shapes = load_shapes()
-    mutator = Mutator(shapes)
+    models = {}
+    for name in ("dynamodb", "dynamodbstreams"):
+        operations_model, shapes = load_shapes(name)
+        models[name] = (Mutator(shapes), operations_model)
     selected = args.operations.split(",") if args.operations else OPERATIONS
-    all_cases = [case for op in selected for case in generate(op, args.count, args.seed, mutator, operations_model)]
+    all_cases = [case for op in selected for case in generate(op, args.count, args.seed, *models[service(op)])]
 
     started = Started()
     try:

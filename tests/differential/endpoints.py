@@ -37,12 +37,27 @@ class Endpoint:
         parsed = urllib.parse.urlparse(url)
         self.host, self.port = parsed.hostname, parsed.port or 80
         self.connection = None
+        # What `${NAME}` stands for in this endpoint's requests (stream ARNs,
+        # shard ids and iterators, which each endpoint names its own way).
+        self.variables = {}
 
-    def send(self, operation, body):
+    def substitute(self, body):
+        for name, value in self.variables.items():
+            body = body.replace(f"${{{name}}}".encode(), value.encode())
+        return body
+
+    def generalize(self, text):
+        """`text` with this endpoint's own names replaced by `${NAME}`."""
+        for name, value in self.variables.items():
+            text = text.replace(value, f"${{{name}}}")
+        return text
+
+    def send(self, operation, body, target_prefix="DynamoDB_20120810."):
         """POSTs `body` (bytes) as `operation`; returns (status, parsed body)."""
+        body = self.substitute(body)
         headers = {
             "Content-Type": "application/x-amz-json-1.0",
-            "X-Amz-Target": "DynamoDB_20120810." + operation,
+            "X-Amz-Target": target_prefix + operation,
             "X-Amz-Date": "20261201T000000Z",
             "Authorization": AUTHORIZATION,
         }

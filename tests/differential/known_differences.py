@@ -95,6 +95,13 @@ KNOWN = [
      "Local checks ReturnValuesOnConditionCheckFailure as a member constraint but the other enums its own way later, so it reports one error where DynamoDB reports all"),
     (None, r"^400 ValidationException: 1 validation error detected: ", r"^400 ValidationException: [2-9] validation errors detected: ",
      "Local checks only some members as constraints (Segment, TotalSegments, ReturnValuesOnConditionCheckFailure), the others its own way later, so it reports one error where DynamoDB reports all"),
+    # DynamoDB Streams.
+    (None, r"Invalid StreamArn$|Invalid ShardIteratorType\.$|No ShardId specified\.$|streamArn cannot be empty or null\.$|Invalid ShardIterator$|^400 ResourceNotFoundException: Stream does not exist$|^400 ResourceNotFoundException: Shard does not exist$|^400 ResourceNotFoundException: Requested resource not found: Stream: |SequenceNumber should not be passed for this iterator type",
+     rf"{CONSTRAINT}|{SERIALIZATION}", "Local checks the Streams API's members its own way, one at a time, where DynamoDB reports the member constraints first"),
+    (None, r"^400 ResourceNotFoundException: Shard does not exist$", r"^400 ResourceNotFoundException: Requested resource not found: Shard does not exist$",
+     "DynamoDB Streams' message has the 'Requested resource not found: ' prefix (quoted by Kinesis Client Library adapters handling it)"),
+    (None, r"^400 ValidationException: Invalid ShardIteratorType\.$", r"Timestamp must be passed for the AT_TIMESTAMP iterator type",
+     "Local does not know the AT_TIMESTAMP iterator type"),
     # Found by the tester, not settled by a source: Halyard keeps its answer
     # (ORACLE_NOTES, section "Differential tester", lists them as open).
     (None, r"Cannot have two attributes with the same name", r".",

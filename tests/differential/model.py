@@ -16,8 +16,10 @@ LONGEST_GENERATED_STRING = 2048
 LONGEST_GENERATED_LIST = 101
 
 
-def load_shapes():
-    model = botocore.loaders.Loader().load_service_model("dynamodb", "service-2")
+def load_shapes(service="dynamodb"):
+    """Operations and shapes of botocore's model of `service` (dynamodb or
+    dynamodbstreams)."""
+    model = botocore.loaders.Loader().load_service_model(service, "service-2")
     return model["operations"], model["shapes"]
 
 
