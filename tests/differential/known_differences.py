@@ -105,9 +105,9 @@ KNOWN = [
     # Found by the tester, not settled by a source: Halyard keeps its answer
     # (ORACLE_NOTES, section "Differential tester", lists them as open).
     (None, r"Cannot have two attributes with the same name", r".",
-     "open: Local refuses duplicate names in AttributesToGet and NonKeyAttributes before other checks"),
-    (None, r"AttributesToGet cannot be empty", r"Can not use both expression and non-expression parameters",
-     "open: which of the two checks DynamoDB makes first"),
+     "Local's own wording (and place) for a name repeated in AttributesToGet or NonKeyAttributes"),
+    (None, r"AttributesToGet cannot be empty", r"Can not use both expression and non-expression parameters|at '(requestItems\.\w+\.member\.)?attributesToGet' failed to satisfy constraint",
+     "Local's own wording for an empty AttributesToGet, which it checks before the mixed parameters"),
     (None, r"Can not use both expression and non-expression parameters in the same request", r"Can not use both expression and non-expression parameters in the same request",
      "open: DynamoDB lists the parameters in a Java hash set's order, which Halyard does not reproduce"),
     (None, r"Input collection \[.*\] contains duplicates$", r"Input collection \[.*\] contains duplicates\.$",

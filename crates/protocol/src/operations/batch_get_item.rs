@@ -46,7 +46,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         table_violations.into_result()?;
         let placeholders = RequestPlaceholders::parse(entry, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
-        let projection = projection(entry, &mut tracker)?;
+        let projection = projection(entry, &format!("requestItems.{table_name}.member."), &mut tracker)?;
         tracker.check_all_used()?;
         let keys = keys
             .expect("required checked")

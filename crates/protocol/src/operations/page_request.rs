@@ -76,7 +76,7 @@ impl<'a> PageRequest<'a> {
         request: Fields<'_>,
         placeholders: &mut Placeholders<'_>,
     ) -> Result<PageExpressions, ProtocolError> {
-        let projection = projection(request, placeholders)?;
+        let projection = projection(request, "", placeholders)?;
         check_conditional_operator(request, self.legacy_filter.as_ref())?;
         let legacy_filter = self.legacy_filter.is_some();
         let filter = match (request.string("FilterExpression")?, self.legacy_filter.take()) {

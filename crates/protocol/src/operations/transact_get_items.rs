@@ -32,7 +32,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     for (get, table, key) in members {
         let placeholders = RequestPlaceholders::parse(get, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
-        let projection = projection(get, &mut tracker)?;
+        let projection = projection(get, "", &mut tracker)?;
         tracker.check_all_used()?;
         gets.push(TransactGet {
             table_name: table.to_string(),
