@@ -112,7 +112,10 @@ def dynamodb_local_jar():
     subprocess.run(["npm", "pack", LOCAL_PACKAGE, "--silent"], cwd=CACHE, check=True, stdout=subprocess.DEVNULL)
     tarball = next(CACHE.glob("amplify-dynamodb-simulator-*.tgz"))
     with tarfile.open(tarball) as archive:
-        archive.extractall(CACHE, filter="data")
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(CACHE, filter="data")
+        else:  # Python before 3.11.4 / 3.12: no extraction filters
+            archive.extractall(CACHE)
     tarball.unlink()
     return jar
 
