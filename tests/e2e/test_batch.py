@@ -165,6 +165,35 @@ def test_more_than_one_hundred_keys_in_one_table(lax, tables):
                             "Member must have length less than or equal to 100"), message
 
 
+ENUM_RCC = ("Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: "
+            "Member must satisfy enum value set: [INDEXES, TOTAL, NONE]")
+
+
+def test_member_constraints_are_reported_first_and_together(lax, tables):
+    # Captured from the service (us-east-1, eu-west-2) by the dynamodb-conformance suite,
+    # tests/tier3/validation-ordering/batchOperations: member constraints come before a
+    # missing table; a bad table name is a constraint on BatchGetItem's map keys, reported
+    # with the enum, while BatchWriteItem reports the enum alone.
+    h, _ = tables
+    expect_error(lax.batch_write_item, VE,
+                 f"2 validation errors detected: {ENUM_RCC}; Value 'BOGUS2' at 'returnItemCollectionMetrics' failed to "
+                 "satisfy constraint: Member must satisfy enum value set: [SIZE, NONE]",
+                 RequestItems={h: [{"PutRequest": {"Item": hkey("a")}}]},
+                 ReturnConsumedCapacity="BOGUS", ReturnItemCollectionMetrics="BOGUS2")
+    for call, entry in ((lax.batch_write_item, [{"PutRequest": {"Item": hkey("a")}}]), (lax.batch_get_item, {"Keys": [hkey("a")]})):
+        expect_error(call, VE, f"1 validation error detected: {ENUM_RCC}",
+                     RequestItems={h + "-missing": entry}, ReturnConsumedCapacity="BOGUS")
+    expect_error(lax.batch_write_item, VE, f"1 validation error detected: {ENUM_RCC}",
+                 RequestItems={"bad!name": [{"PutRequest": {"Item": hkey("a")}}]}, ReturnConsumedCapacity="BOGUS")
+    expect_error(lax.batch_get_item, VE,
+                 "2 validation errors detected: Value '{\"bad!name\":{\"Keys\":[{\"pk\":{\"S\":\"a\"}}]}}' at 'requestItems' "
+                 "failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal "
+                 "to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: "
+                 f"[a-zA-Z0-9_.-]+]; {ENUM_RCC}",
+                 RequestItems={"bad!name": {"Keys": [hkey("a")]}}, ReturnConsumedCapacity="BOGUS")
+    assert lax.scan(TableName=h)["Count"] == 0
+
+
 def test_duplicate_keys(lax, tables):
     h, r = tables
     expect_error(lax.batch_get_item, VE, DUPLICATES, RequestItems={h: {"Keys": [hkey("a"), hkey("b"), hkey("a")]}})

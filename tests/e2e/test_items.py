@@ -136,8 +136,12 @@ def test_projection_expression_and_attributes_to_get(client, table):
     got = client.get_item(TableName=table, Key=key, ProjectionExpression="a, b.c, l[2], #n",
                           ExpressionAttributeNames={"#n": "name"})["Item"]
     assert got == {"a": {"S": "A"}, "b": {"M": {"c": {"N": "1"}}}, "l": {"L": [{"S": "z"}]}, "name": {"S": "N"}}
-    got = client.get_item(TableName=table, Key=key, AttributesToGet=["a", "a", "missing"])["Item"]
+    got = client.get_item(TableName=table, Key=key, AttributesToGet=["a", "missing"])["Item"]
     assert got == {"a": {"S": "A"}}
+    # A repeated name is refused (dynalite's suites, written against the service).
+    expect_error(client.get_item, "ValidationException",
+                 "One or more parameter values were invalid: Duplicate value in attribute name: a",
+                 TableName=table, Key=key, AttributesToGet=["a", "a", "missing"])
     assert client.get_item(TableName=table, Key=key, ProjectionExpression="nothing_here")["Item"] == {}
 
     expect_error(client.get_item, "ValidationException",

@@ -281,15 +281,71 @@ def test_expression_errors_inside_actions(lax, tables):
 
 
 def test_key_not_matching_schema_inside_actions(lax, tables):
-    # Local: "One of the required keys was not given a value" / "The number of conditions on the keys is invalid".
+    # A lookup key of the wrong shape cancels the transaction with a ValidationError reason
+    # for that action (captured from the service in four regions by the dynamodb-conformance
+    # suite, tier3/error-messages/transactWriteItems). Local: a top-level "One of the
+    # required keys was not given a value" / "The number of conditions on the keys is invalid".
     h, r = tables
     ok = {"Put": {"TableName": h, "Item": hkey("ok")}}
-    expect_error(lax.transact_write_items, VE, KEY_MISMATCH,
-                 TransactItems=[ok, {"Delete": {"TableName": h, "Key": {"other": {"S": "a"}}}}])
-    expect_error(lax.transact_write_items, VE, KEY_MISMATCH,
-                 TransactItems=[ok, {"ConditionCheck": {"TableName": r, "Key": hkey("a"),
-                                                        "ConditionExpression": "attribute_exists(pk)"}}])
+    for wrong in ({"Delete": {"TableName": h, "Key": {"other": {"S": "a"}}}},
+                  {"Delete": {"TableName": h, "Key": {"pk": {"N": "5"}}}},
+                  {"Update": {"TableName": h, "Key": {"pk": {"L": [{"S": "x"}]}}, "UpdateExpression": "SET v = :v",
+                              "ExpressionAttributeValues": {":v": {"S": "x"}}}},
+                  {"ConditionCheck": {"TableName": r, "Key": hkey("a"), "ConditionExpression": "attribute_exists(pk)"}}):
+        error = cancelled(lax.transact_write_items, TransactItems=[ok, wrong])
+        assert error["Error"]["Message"] == CANCELLED + "[None, ValidationError]", error
+        assert error["CancellationReasons"] == [{"Code": "None"}, {"Code": "ValidationError", "Message": KEY_MISMATCH}]
     assert lax.scan(TableName=h)["Count"] == 0
+
+
+def test_put_with_wrongly_typed_key_cancels(lax, tables):
+    # The service's reason carries the PutItem message (same source as above).
+    h, _ = tables
+    error = cancelled(lax.transact_write_items, TransactItems=[
+        {"Put": {"TableName": h, "Item": {"pk": {"N": "5"}}}}, {"Put": {"TableName": h, "Item": hkey("ok")}}])
+    assert codes(error) == ["ValidationError", "None"]
+    assert error["CancellationReasons"][0]["Message"] == \
+        "One or more parameter values were invalid: Type mismatch for key pk expected: S actual: N"
+    assert lax.scan(TableName=h)["Count"] == 0
+
+
+def test_empty_key_value_is_refused_for_the_whole_transaction(lax, tables):
+    # An empty key value is refused up front, not as a cancellation reason (same source).
+    h, _ = tables
+    message = ("One or more parameter values are not valid. The AttributeValue for a key attribute "
+               "cannot contain an empty string value. Key: pk")
+    expect_error(lax.transact_write_items, VE, message, TransactItems=[{"Put": {"TableName": h, "Item": {"pk": {"S": ""}}}}])
+    expect_error(lax.transact_write_items, VE, message, TransactItems=[{"Delete": {"TableName": h, "Key": {"pk": {"S": ""}}}}])
+
+
+def test_update_of_a_key_attribute_cancels(lax, tables):
+    # The TransactWriteItems reference lists "One or more parameter values were invalid" among
+    # the ValidationError reasons; DynamoDB Local cancels with this reason too.
+    h, _ = tables
+    error = cancelled(lax.transact_write_items, TransactItems=[
+        {"Update": {"TableName": h, "Key": hkey("a"), "UpdateExpression": "SET pk = :v",
+                    "ExpressionAttributeValues": {":v": {"S": "x"}}}}])
+    assert error["CancellationReasons"] == [{"Code": "ValidationError", "Message":
+        "One or more parameter values were invalid: Cannot update attribute pk. This attribute is part of the key"}]
+
+
+def test_action_constraints_are_reported_with_the_request_ones(lax, tables):
+    # Every failing member in one message, each under its full member path.
+    h, _ = tables
+    expect_error(lax.transact_write_items, VE,
+                 "2 validation errors detected: "
+                 "Value null at 'transactItems.2.member.update.tableName' failed to satisfy constraint: Member must not be null; "
+                 "Value 'BOGUS' at 'returnConsumedCapacity' failed to satisfy constraint: Member must satisfy enum value set: "
+                 "[INDEXES, TOTAL, NONE]",
+                 TransactItems=[{"Put": {"TableName": h, "Item": hkey("a")}},
+                                {"Update": {"Key": hkey("b"), "UpdateExpression": "SET v = :v",
+                                            "ExpressionAttributeValues": {":v": {"S": "x"}}}}],
+                 ReturnConsumedCapacity="BOGUS")
+    expect_error(lax.transact_get_items, VE,
+                 "2 validation errors detected: "
+                 "Value '' at 'transactItems.1.member.get.tableName' failed to satisfy constraint: Member must have length greater than or equal to 3; "
+                 "Value null at 'transactItems.2.member.get.key' failed to satisfy constraint: Member must not be null",
+                 TransactItems=[{"Get": {"TableName": "", "Key": hkey("a")}}, {"Get": {"TableName": h}}])
 
 
 def test_put_without_key_is_rejected(lax, tables):
@@ -479,11 +535,12 @@ def test_transact_get_missing_table_and_key_mismatch(lax, tables):
     h, r = tables
     expect_error(lax.transact_get_items, "ResourceNotFoundException", MISSING_TABLE,
                  TransactItems=[{"Get": {"TableName": h + "-nope", "Key": hkey("a")}}])
-    # Local: a TransactionCanceledException whose message is "One of the required keys was not given a value".
-    expect_error(lax.transact_get_items, VE, KEY_MISMATCH,
-                 TransactItems=[{"Get": {"TableName": h, "Key": {"other": {"S": "a"}}}}])
-    expect_error(lax.transact_get_items, VE, KEY_MISMATCH,
-                 TransactItems=[{"Get": {"TableName": r, "Key": hkey("a")}}])
+    # A key of the wrong shape cancels with a ValidationError reason, as the service does for
+    # an empty Key (dynamodb-conformance, tier3/error-messages/transactGetItems) and Local does.
+    for key, table in (({"other": {"S": "a"}}, h), (hkey("a"), r)):
+        error = cancelled(lax.transact_get_items, TransactItems=[{"Get": {"TableName": h, "Key": hkey("a")}},
+                                                                {"Get": {"TableName": table, "Key": key}}])
+        assert error["CancellationReasons"] == [{"Code": "None"}, {"Code": "ValidationError", "Message": KEY_MISMATCH}]
 
 
 def test_transact_get_sees_a_committed_transaction_whole(client, tables):

@@ -119,3 +119,22 @@ def test_wrong_json_types_are_serialization_errors(server, table):
         assert error["__type"] == "com.amazon.coral.service#SerializationException", error
         if message:
             assert error["message"] == message
+
+
+def test_attributes_to_get_empty_or_repeated(lax, table):
+    # The API model's AttributeNameList has at least one member: an empty list is a member
+    # constraint. A repeated name: dynalite's suites, written against the service. DynamoDB
+    # Local words both its own way ("AttributesToGet cannot be empty", "Cannot have two
+    # attributes with the same name"; ORACLE_NOTES.md).
+    expect_error(lax.get_item, "ValidationException",
+                 "1 validation error detected: Value '[]' at 'attributesToGet' failed to satisfy constraint: "
+                 "Member must have length greater than or equal to 1",
+                 TableName=table, Key=KEY, AttributesToGet=[])
+    expect_error(lax.query, "ValidationException",
+                 "One or more parameter values were invalid: Duplicate value in attribute name: a",
+                 TableName=table, KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}},
+                 AttributesToGet=["a", "b", "a"])
+    expect_error(lax.batch_get_item, "ValidationException",
+                 f"1 validation error detected: Value '[]' at 'requestItems.{table}.member.attributesToGet' failed to "
+                 "satisfy constraint: Member must have length greater than or equal to 1",
+                 RequestItems={table: {"Keys": [KEY], "AttributesToGet": []}})

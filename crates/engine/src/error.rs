@@ -160,6 +160,19 @@ impl CancellationReason {
     }
 }
 
+/// Cancels a transaction when any of its actions has a fault (`Some`):
+/// one reason per action, "None" for those without.
+pub(crate) fn cancel_on_faults(faults: Vec<Option<Error>>) -> Result<()> {
+    if faults.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    let reasons = faults
+        .into_iter()
+        .map(|fault| fault.map_or_else(CancellationReason::none, CancellationReason::from_error))
+        .collect();
+    Err(Error::TransactionCanceled { reasons })
+}
+
 fn cancellation_message(reasons: &[CancellationReason]) -> String {
     let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
     format!(

@@ -42,16 +42,9 @@ pub(crate) fn storage_key(schema: &PrimaryKey, item: &Item) -> Result<Vec<u8>, E
     Ok(keycodec::encode_key(partition, sort))
 }
 
-/// Checks one key attribute's value: type, emptiness and size.
-fn check_key_value(
-    key: &KeyAttribute,
-    value: &AttributeValue,
-    is_partition: bool,
-    mismatch: impl Fn() -> Error,
-) -> Result<(), Error> {
-    if !key.scalar_type.matches(value) {
-        return Err(mismatch());
-    }
+/// Checks one key attribute's value, already of the right type: emptiness
+/// and size.
+fn check_key_value(key: &KeyAttribute, value: &AttributeValue, is_partition: bool) -> Result<(), Error> {
     let size = match value {
         AttributeValue::S(s) if s.is_empty() => {
             return Err(Error::validation(format!(
@@ -80,39 +73,61 @@ fn check_key_value(
     Ok(())
 }
 
-/// Checks the key attributes of an item to be written (PutItem).
-pub(crate) fn validate_item_key(schema: &PrimaryKey, item: &Item) -> Result<(), Error> {
-    for (position, key) in schema.attributes().enumerate() {
-        let value = item.get(&key.name).ok_or_else(|| {
-            Error::validation(format!(
+/// A missing, extra or wrongly typed key attribute: the faults of a key's
+/// shape. Inside a transaction DynamoDB reports them as the action's
+/// cancellation reason, while an empty or oversized key value is refused
+/// for the whole request ([`validate_item_key`], [`validate_key`]).
+/// `whole_item` is an item to be written, otherwise a `Key` parameter.
+pub(crate) fn key_shape_error(schema: &PrimaryKey, item: &Item, whole_item: bool) -> Option<Error> {
+    let mismatch = || Error::validation("The provided key element does not match the schema");
+    if !whole_item && item.len() != schema.attributes().count() {
+        return Some(mismatch());
+    }
+    for key in schema.attributes() {
+        let error = match item.get(&key.name) {
+            Some(value) if key.scalar_type.matches(value) => continue,
+            _ if !whole_item => mismatch(),
+            None => Error::validation(format!(
                 "One or more parameter values were invalid: Missing the key {} in the item",
                 key.name
-            ))
-        })?;
-        check_key_value(key, value, position == 0, || {
-            Error::validation(format!(
+            )),
+            Some(value) => Error::validation(format!(
                 "One or more parameter values were invalid: Type mismatch for key {} expected: {} actual: {}",
                 key.name,
                 key.scalar_type.name(),
                 value.type_name()
-            ))
-        })?;
+            )),
+        };
+        return Some(error);
+    }
+    None
+}
+
+/// Checks the key values of an item or key whose shape is right.
+pub(crate) fn validate_key_values(schema: &PrimaryKey, item: &Item) -> Result<(), Error> {
+    for (position, key) in schema.attributes().enumerate() {
+        if let Some(value) = item.get(&key.name) {
+            check_key_value(key, value, position == 0)?;
+        }
     }
     Ok(())
+}
+
+/// Checks the key attributes of an item to be written (PutItem).
+pub(crate) fn validate_item_key(schema: &PrimaryKey, item: &Item) -> Result<(), Error> {
+    match key_shape_error(schema, item, true) {
+        Some(error) => Err(error),
+        None => validate_key_values(schema, item),
+    }
 }
 
 /// Checks a `Key` parameter (GetItem, DeleteItem): exactly the table's key
 /// attributes, of the right types.
 pub(crate) fn validate_key(schema: &PrimaryKey, key: &Item) -> Result<(), Error> {
-    let mismatch = || Error::validation("The provided key element does not match the schema");
-    if key.len() != schema.attributes().count() {
-        return Err(mismatch());
+    match key_shape_error(schema, key, false) {
+        Some(error) => Err(error),
+        None => validate_key_values(schema, key),
     }
-    for (position, attribute) in schema.attributes().enumerate() {
-        let value = key.get(&attribute.name).ok_or_else(mismatch)?;
-        check_key_value(attribute, value, position == 0, mismatch)?;
-    }
-    Ok(())
 }
 
 /// How a Query or Scan names its positions: by the table's key, or for an

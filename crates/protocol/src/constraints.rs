@@ -4,8 +4,15 @@
 
 use std::fmt;
 
+use serde_json::{Map, Value};
+
 #[derive(Debug, Default)]
 pub struct ConstraintViolations(Vec<String>);
+
+fn table_name_pattern(name: &str) -> bool {
+    name.bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
 
 /// How a value is quoted in the message: `'text'` or `null`.
 fn shown(value: Option<&str>) -> String {
@@ -34,10 +41,7 @@ impl ConstraintViolations {
         let Some(name) = name else {
             return self.required::<&str>(None, path);
         };
-        if !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-        {
+        if !table_name_pattern(name) {
             self.add(Some(name), path, "satisfy regular expression pattern: [a-zA-Z0-9_.-]+");
         }
         let length = name.chars().count();
@@ -46,6 +50,19 @@ impl ConstraintViolations {
         }
         if length > 255 {
             self.add(Some(name), path, "have length less than or equal to 255");
+        }
+    }
+
+    /// A map keyed by table names (BatchGetItem's RequestItems): DynamoDB
+    /// reports bad keys once for the whole map, echoing it, with every
+    /// constraint of a key.
+    pub fn table_name_keys(&mut self, map: &Map<String, Value>, path: &str) {
+        let valid = |name: &str| table_name_pattern(name) && (3..=255).contains(&name.chars().count());
+        if !map.keys().all(|name| valid(name)) {
+            self.0.push(format!(
+                "Value '{}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]",
+                Value::Object(map.clone())
+            ));
         }
     }
 

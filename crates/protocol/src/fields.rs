@@ -12,7 +12,7 @@ fn token_name(value: &Value) -> &'static str {
         Value::Null => "NULL_VALUE",
         Value::Bool(true) => "TRUE_VALUE",
         Value::Bool(false) => "FALSE_VALUE",
-        Value::Number(n) if n.is_f64() => "NUMBER_VALUE",
+        Value::Number(n) if n.is_f64() => "DECIMAL_VALUE",
         Value::Number(_) => "NUMBER_VALUE",
         Value::String(_) => "STRING_VALUE",
         Value::Array(_) => "START_ARRAY",

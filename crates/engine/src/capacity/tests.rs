@@ -78,6 +78,8 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         warm_throughput: Default::default(),
         table_class: None,
         stream: None,
+        time_to_live: None,
+        time_to_live_changed: None,
     }
 }
 

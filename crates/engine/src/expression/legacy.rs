@@ -304,10 +304,19 @@ pub fn attribute_updates(entries: &[AttributeUpdate]) -> Result<Update, Error> {
                         UpdateAction::Delete(target, value.clone())
                     }
                     _ => {
-                        return Err(invalid(
-                            "DELETE action with value is not supported for the type of attribute: {}"
-                                .replace("{}", &entry.attribute),
-                        ))
+                        // DynamoDB names the value's type as its Java enum does.
+                        let type_name = match value {
+                            AttributeValue::S(_) => "STRING",
+                            AttributeValue::N(_) => "NUMBER",
+                            AttributeValue::B(_) => "BINARY",
+                            AttributeValue::Bool(_) => "BOOLEAN",
+                            AttributeValue::Null => "NULL",
+                            AttributeValue::M(_) => "MAP",
+                            _ => "LIST",
+                        };
+                        return Err(invalid(format!(
+                            "DELETE action with value is not supported for the type {type_name}"
+                        )));
                     }
                 },
                 (AttributeAction::Add, Some(value)) => match value {

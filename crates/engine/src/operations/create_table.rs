@@ -61,7 +61,7 @@ pub(crate) fn key_from_schema(
         }
         [first, second] if first.key_type == KeyType::Range && second.key_type == KeyType::Hash => {
             return Err(Error::validation(
-                "Invalid key order.  Hash Key must be specified first in key schema, Range Key must be specifed second",
+                "Invalid key order. Hash Key must be specified first in key schema, Range Key must be specifed second",
             ))
         }
         _ => {

@@ -2,9 +2,9 @@ use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
 use crate::capacity::read_demand;
-use crate::error::CancellationReason;
+use crate::error::{cancel_on_faults, CancellationReason};
 use crate::expression::projection::Projection;
-use crate::keys::{storage_key, table_not_found, validate_key};
+use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
 use crate::model::item_codec::decode_item;
 use crate::model::{item_size, Item};
 use crate::{Engine, Error, Result};
@@ -32,10 +32,20 @@ impl Engine {
     pub async fn transact_get_items(&self, gets: Vec<TransactGet>) -> Result<TransactGetItemsOutput> {
         let mut seen = HashSet::new();
         let mut reads = Vec::with_capacity(gets.len());
+        // Per Get: a key of the wrong shape cancels the transaction with a
+        // ValidationError reason for that Get, as in DynamoDB.
+        let mut faults = Vec::with_capacity(gets.len());
         for get in gets {
             let table = self.catalog.get(&get.table_name).ok_or_else(table_not_found)?;
-            validate_key(&table.definition.primary_key, &get.key)?;
-            let key = storage_key(&table.definition.primary_key, &get.key)?;
+            let schema = &table.definition.primary_key;
+            let fault = key_shape_error(schema, &get.key, false);
+            let cancelled = fault.is_some();
+            faults.push(fault);
+            if cancelled {
+                continue;
+            }
+            validate_key_values(schema, &get.key)?;
+            let key = storage_key(schema, &get.key)?;
             if !seen.insert((get.table_name.clone(), key.clone())) {
                 return Err(Error::validation(
                     "Transaction request cannot include multiple operations on one item",
@@ -43,6 +53,7 @@ impl Engine {
             }
             reads.push((table, key, get));
         }
+        cancel_on_faults(faults)?;
         // Every read is admitted, or the transaction is cancelled.
         let mut admissions = Vec::with_capacity(reads.len());
         let mut reasons = Vec::with_capacity(reads.len());

@@ -5,10 +5,10 @@ use super::update_item::check_update_paths;
 use super::write_item::write_units;
 use super::ConsumedCapacity;
 use crate::capacity::{write_consumed, write_estimate, Admission};
-use crate::error::CancellationReason;
+use crate::error::{cancel_on_faults, CancellationReason};
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
-use crate::keys::{storage_key, table_not_found, validate_key};
+use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
 use crate::model::{item_size, Item};
 
 /// DynamoDB's limit on the items of one transaction.
@@ -69,25 +69,48 @@ impl Engine {
                 "Transaction payload size cannot exceed 4MB. Payload Size: {payload}"
             )));
         }
+        // Per action: the fault that cancels the transaction, if any.
+        let mut faults = Vec::with_capacity(input.actions.len());
         for action in input.actions {
             let table = self.catalog.get(&action.table_name).ok_or_else(table_not_found)?;
             let schema = &table.definition.primary_key;
+            // A key of the wrong shape, or an update of a key attribute, is
+            // found as the transaction runs: DynamoDB cancels it with a
+            // ValidationError reason for that action. Every other fault is
+            // refused for the whole request, a Put's missing key attribute
+            // among them (by validate_item below).
+            let fault = match &action.operation {
+                TransactOperation::Put(item) if schema.attributes().all(|key| item.contains_key(&key.name)) => {
+                    key_shape_error(schema, item, true)
+                }
+                TransactOperation::Put(_) => None,
+                TransactOperation::Update { key, update } => {
+                    key_shape_error(schema, key, false).or_else(|| check_update_paths(schema, update).err())
+                }
+                TransactOperation::Delete(key) | TransactOperation::ConditionCheck(key) => {
+                    key_shape_error(schema, key, false)
+                }
+            };
+            let cancelled = fault.is_some();
+            faults.push(fault);
+            if cancelled {
+                continue;
+            }
             let (key, item_action) = match action.operation {
                 TransactOperation::Put(item) => {
                     validate_item(schema, &item)?;
                     (schema.key_of(&item), ItemAction::Put(item))
                 }
                 TransactOperation::Update { key, update } => {
-                    validate_key(schema, &key)?;
-                    check_update_paths(schema, &update)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::Update(update))
                 }
                 TransactOperation::Delete(key) => {
-                    validate_key(schema, &key)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::Delete)
                 }
                 TransactOperation::ConditionCheck(key) => {
-                    validate_key(schema, &key)?;
+                    validate_key_values(schema, &key)?;
                     (key, ItemAction::ConditionCheck)
                 }
             };
@@ -106,6 +129,7 @@ impl Engine {
                 origin: WriteOrigin::Client,
             });
         }
+        cancel_on_faults(faults)?;
         let accounts = self.admit_transaction(&writes)?;
         let tables: Vec<String> = writes.iter().map(|w| w.table.clone()).collect();
         let token = input.client_request_token.map(|token| ClientToken {

@@ -16,6 +16,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let mut violations = ConstraintViolations::default();
     let request_items = request.map("RequestItems")?;
     violations.required(request_items, "requestItems");
+    if let Some(request_items) = request_items {
+        violations.table_name_keys(request_items, "requestItems");
+    }
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let request_items = non_empty_request_items(request_items)?;
@@ -23,7 +26,6 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let mut total_keys = 0;
     for (table_name, entry) in request_items {
         let mut table_violations = ConstraintViolations::default();
-        table_violations.table_name(Some(table_name), "requestItems.key");
         let entry = as_object(entry)?;
         let keys = entry.list("Keys")?;
         table_violations.required(keys, &format!("requestItems.{table_name}.member.keys"));
@@ -44,7 +46,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         table_violations.into_result()?;
         let placeholders = RequestPlaceholders::parse(entry, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
-        let projection = projection(entry, &mut tracker)?;
+        let projection = projection(entry, &format!("requestItems.{table_name}.member."), &mut tracker)?;
         tracker.check_all_used()?;
         let keys = keys
             .expect("required checked")

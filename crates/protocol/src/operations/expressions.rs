@@ -58,7 +58,14 @@ impl RequestPlaceholders {
             .into());
         }
         let names = request.string_map("ExpressionAttributeNames")?;
-        let raw_values = request.map("ExpressionAttributeValues")?;
+        // An operation whose only expression is a projection has no
+        // ExpressionAttributeValues member (GetItem, BatchGetItem,
+        // TransactGetItems): DynamoDB ignores it there, as any unknown member.
+        let takes_values = members.iter().any(|member| *member != "ProjectionExpression");
+        let raw_values = match takes_values {
+            true => request.map("ExpressionAttributeValues")?,
+            false => None,
+        };
         for (given, parameter) in [
             (names.as_ref().map(HashMap::len), "ExpressionAttributeNames"),
             (raw_values.map(Map::len), "ExpressionAttributeValues"),
@@ -296,13 +303,20 @@ pub(super) fn add_consumed_capacity(
 
 const RETURN_VALUES_ON_FAILURE: &[(&str, bool)] = &[("ALL_OLD", true), ("NONE", false)];
 
+/// `path` prefixes the member's name in a violation: "" for a request's
+/// own member, "transactItems.1.member.put." for a transaction action's.
 pub(super) fn return_old_on_failure(
     request: Fields<'_>,
+    path: &str,
     violations: &mut ConstraintViolations,
 ) -> Result<bool, ProtocolError> {
     let value = request.string("ReturnValuesOnConditionCheckFailure")?;
     Ok(violations
-        .one_of(value, "returnValuesOnConditionCheckFailure", RETURN_VALUES_ON_FAILURE)
+        .one_of(
+            value,
+            &format!("{path}returnValuesOnConditionCheckFailure"),
+            RETURN_VALUES_ON_FAILURE,
+        )
         .unwrap_or(false))
 }
 

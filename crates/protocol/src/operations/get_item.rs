@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::Placeholders;
 use halyard_engine::{Engine, Error as EngineError, GetItemInput};
@@ -20,7 +22,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
     let placeholders = RequestPlaceholders::parse(request, &["ProjectionExpression"])?;
     let mut tracker = placeholders.tracker();
-    let projection = projection(request, &mut tracker)?;
+    let projection = projection(request, "", &mut tracker)?;
     tracker.check_all_used()?;
     let key = item_from_json(key.expect("required checked"))?;
 
@@ -41,17 +43,34 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 }
 
 /// ProjectionExpression or the legacy AttributesToGet, as GetItem, Query
-/// and Scan accept them.
+/// and Scan accept them. `path` prefixes AttributesToGet's member path in
+/// its constraint message ("" or "requestItems.<table>.member.").
 pub(super) fn projection(
     request: Fields<'_>,
+    path: &str,
     placeholders: &mut Placeholders<'_>,
 ) -> Result<Option<Projection>, ProtocolError> {
     if let Some(expression) = request.string("ProjectionExpression")? {
         return Ok(Some(Projection::parse(expression, &mut placeholders.names)?));
     }
-    match request.string_list("AttributesToGet")? {
-        Some(names) if names.is_empty() => Err(EngineError::validation("AttributesToGet cannot be empty").into()),
-        Some(names) => Ok(Some(Projection::from_attribute_names(&names))),
-        None => Ok(None),
+    let Some(names) = request.string_list("AttributesToGet")? else {
+        return Ok(None);
+    };
+    if names.is_empty() {
+        let mut violations = ConstraintViolations::default();
+        violations.add(
+            Some("[]"),
+            &format!("{path}attributesToGet"),
+            "have length greater than or equal to 1",
+        );
+        return Err(violations.into());
     }
+    let mut seen = HashSet::with_capacity(names.len());
+    if let Some(duplicate) = names.iter().find(|name| !seen.insert(name.as_str())) {
+        return Err(EngineError::validation(format!(
+            "One or more parameter values were invalid: Duplicate value in attribute name: {duplicate}"
+        ))
+        .into());
+    }
+    Ok(Some(Projection::from_attribute_names(&names)))
 }

@@ -155,18 +155,17 @@ fn select(request: Fields<'_>, violations: &mut ConstraintViolations) -> Result<
 }
 
 /// Checks Select against the projection and the index, as DynamoDB does.
-fn check_select(select: Option<Select>, request: Fields<'_>, is_query: bool) -> Result<Select, ProtocolError> {
+fn check_select(select: Option<Select>, request: Fields<'_>) -> Result<Select, ProtocolError> {
     let projection_member = ["ProjectionExpression", "AttributesToGet"]
         .into_iter()
         .find(|member| request.get(member).is_some());
     let has_index = request.get("IndexName").is_some();
     let invalid = |message: &str| -> Result<Select, ProtocolError> { Err(EngineError::validation(message).into()) };
     match (select, projection_member) {
-        (Some(Select::AllProjectedAttributes), _) if !has_index => invalid(if is_query {
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName"
-        } else {
-            "ALL_PROJECTED_ATTRIBUTES can be used only when Scanning using an IndexName"
-        }),
+        // DynamoDB says "Querying" for a Scan too.
+        (Some(Select::AllProjectedAttributes), _) if !has_index => {
+            invalid("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        }
         (Some(Select::SpecificAttributes), None) => {
             invalid("Must specify the AttributesToGet or ProjectionExpression when choosing to get SPECIFIC_ATTRIBUTES")
         }

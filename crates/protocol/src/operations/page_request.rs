@@ -75,9 +75,8 @@ impl<'a> PageRequest<'a> {
         &mut self,
         request: Fields<'_>,
         placeholders: &mut Placeholders<'_>,
-        is_query: bool,
     ) -> Result<PageExpressions, ProtocolError> {
-        let projection = projection(request, placeholders)?;
+        let projection = projection(request, "", placeholders)?;
         check_conditional_operator(request, self.legacy_filter.as_ref())?;
         let legacy_filter = self.legacy_filter.is_some();
         let filter = match (request.string("FilterExpression")?, self.legacy_filter.take()) {
@@ -85,7 +84,7 @@ impl<'a> PageRequest<'a> {
             (None, Some(entries)) => legacy::filter(&entries, self.operator)?,
             (None, None) => None,
         };
-        let select = check_select(self.select, request, is_query)?;
+        let select = check_select(self.select, request)?;
         Ok(PageExpressions {
             projection,
             filter,

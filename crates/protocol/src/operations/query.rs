@@ -30,7 +30,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             .into())
         }
     };
-    let expressions = page.expressions(request, &mut tracker, true)?;
+    let expressions = page.expressions(request, &mut tracker)?;
     tracker.check_all_used()?;
 
     let result = engine

@@ -34,7 +34,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     };
     let placeholders = RequestPlaceholders::parse(request, &["FilterExpression", "ProjectionExpression"])?;
     let mut tracker = placeholders.tracker();
-    let expressions = page.expressions(request, &mut tracker, false)?;
+    let expressions = page.expressions(request, &mut tracker)?;
     tracker.check_all_used()?;
 
     let result = engine

@@ -1,9 +1,9 @@
-use halyard_engine::{Engine, Error as EngineError, TransactGet};
+use halyard_engine::{Engine, TransactGet};
 use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
 use super::get_item::projection;
-use super::{table_name, transact_items};
+use super::transact_items;
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -12,27 +12,30 @@ use crate::fields::{as_object, Fields};
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let items = transact_items(request, &mut violations)?;
+    // Each Get's member constraints are reported with the request's, named
+    // by their full path (`transactItems.1.member.get.key`).
+    let mut members = Vec::new();
+    for (position, entry) in items.into_iter().flatten().enumerate() {
+        let path = format!("transactItems.{}.member.get", position + 1);
+        let get = as_object(entry)?.object("Get")?;
+        violations.required(get.as_ref(), &path);
+        let Some(get) = get else { continue };
+        let table = get.string("TableName")?;
+        violations.table_name(table, &format!("{path}.tableName"));
+        let key = get.map("Key")?;
+        violations.required(key, &format!("{path}.key"));
+        members.push((get, table.unwrap_or_default(), key));
+    }
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let mut gets = Vec::new();
-    for entry in items.expect("required checked") {
-        let entry = as_object(entry)?;
-        let get = entry.object("Get")?.ok_or_else(|| {
-            ProtocolError::from(EngineError::validation(
-                "1 validation error detected: Value null at 'transactItems.member.get' failed to satisfy constraint: Member must not be null",
-            ))
-        })?;
-        let mut get_violations = ConstraintViolations::default();
-        let table = table_name(get, &mut get_violations)?.to_string();
-        let key = get.map("Key")?;
-        get_violations.required(key, "transactItems.member.get.key");
-        get_violations.into_result()?;
+    for (get, table, key) in members {
         let placeholders = RequestPlaceholders::parse(get, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
-        let projection = projection(get, &mut tracker)?;
+        let projection = projection(get, "", &mut tracker)?;
         tracker.check_all_used()?;
         gets.push(TransactGet {
-            table_name: table,
+            table_name: table.to_string(),
             key: item_from_json(key.expect("required checked"))?,
             projection,
         });

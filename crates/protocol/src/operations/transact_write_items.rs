@@ -7,7 +7,7 @@ use super::expressions::{
     return_consumed_capacity, return_item_collection_metrics, return_old_on_failure, RequestPlaceholders,
     ReturnConsumedCapacity,
 };
-use super::{table_name, transact_items};
+use super::transact_items;
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -16,16 +16,9 @@ use crate::fields::{as_object, Fields};
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let items = transact_items(request, &mut violations)?;
-    let token = request.string("ClientRequestToken")?;
-    if let Some(token) = token {
-        violations.length(token, "clientRequestToken", 1, 36);
-    }
-    let capacity = return_consumed_capacity(request, &mut violations)?;
-    return_item_collection_metrics(request, &mut violations)?;
-    violations.into_result()?;
-
-    let mut actions = Vec::new();
-    for (position, entry) in items.expect("required checked").iter().enumerate() {
+    // The actions' own member constraints are reported with the request's.
+    let mut members = Vec::new();
+    for (position, entry) in items.into_iter().flatten().enumerate() {
         let entry = as_object(entry)?;
         let kinds = ["Put", "Update", "Delete", "ConditionCheck"];
         let given: Vec<&str> = kinds.into_iter().filter(|kind| entry.get(kind).is_some()).collect();
@@ -35,8 +28,20 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             );
         };
         let action = entry.object(kind)?.expect("present");
-        actions.push(transact_action(kind, action, position + 1)?);
+        members.push(ActionMembers::check(kind, action, position + 1, &mut violations)?);
     }
+    let token = request.string("ClientRequestToken")?;
+    if let Some(token) = token {
+        violations.length(token, "clientRequestToken", 1, 36);
+    }
+    let capacity = return_consumed_capacity(request, &mut violations)?;
+    return_item_collection_metrics(request, &mut violations)?;
+    violations.into_result()?;
+
+    let actions = members
+        .into_iter()
+        .map(ActionMembers::into_action)
+        .collect::<Result<Vec<_>, _>>()?;
     // The request itself (what a retry with the same token must repeat).
     let fingerprint = fnv1a(
         serde_json::to_string(request.get("TransactItems").expect("required checked"))
@@ -60,56 +65,82 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     Ok(Value::Object(response))
 }
 
-fn transact_action(kind: &str, action: Fields<'_>, position: usize) -> Result<TransactWriteAction, ProtocolError> {
-    let mut violations = ConstraintViolations::default();
-    let table = table_name(action, &mut violations)?.to_string();
-    let return_old_on_failure = return_old_on_failure(action, &mut violations)?;
-    let member = if kind == "Put" { "Item" } else { "Key" };
-    let map = action.map(member)?;
-    violations.required(
-        map,
-        &format!("transactItems.{position}.member.{}.{}", lower(kind), lower(member)),
-    );
-    if kind == "ConditionCheck" {
-        violations.required(
-            action.string("ConditionExpression")?.as_ref(),
-            &format!("transactItems.{position}.member.conditionCheck.conditionExpression"),
-        );
+/// One action's members, their constraints checked.
+struct ActionMembers<'a> {
+    kind: &'a str,
+    action: Fields<'a>,
+    table_name: &'a str,
+    item_or_key: Option<&'a Map<String, Value>>,
+    return_old_on_failure: bool,
+}
+
+impl<'a> ActionMembers<'a> {
+    /// Adds the action's constraint violations, named by their full member
+    /// path (`transactItems.2.member.update.tableName`).
+    fn check(
+        kind: &'a str,
+        action: Fields<'a>,
+        position: usize,
+        violations: &mut ConstraintViolations,
+    ) -> Result<Self, ProtocolError> {
+        let path = format!("transactItems.{position}.member.{}", lower(kind));
+        let table_name = action.string("TableName")?;
+        violations.table_name(table_name, &format!("{path}.tableName"));
+        let member = if kind == "Put" { "Item" } else { "Key" };
+        let item_or_key = action.map(member)?;
+        violations.required(item_or_key, &format!("{path}.{}", lower(member)));
+        if kind == "ConditionCheck" {
+            violations.required(
+                action.string("ConditionExpression")?.as_ref(),
+                &format!("{path}.conditionExpression"),
+            );
+        }
+        if kind == "Update" {
+            violations.required(
+                action.string("UpdateExpression")?.as_ref(),
+                &format!("{path}.updateExpression"),
+            );
+        }
+        let return_old_on_failure = return_old_on_failure(action, &format!("{path}."), violations)?;
+        Ok(ActionMembers {
+            kind,
+            action,
+            table_name: table_name.unwrap_or_default(),
+            item_or_key,
+            return_old_on_failure,
+        })
     }
-    if kind == "Update" {
-        violations.required(
-            action.string("UpdateExpression")?.as_ref(),
-            &format!("transactItems.{position}.member.update.updateExpression"),
-        );
+
+    fn into_action(self) -> Result<TransactWriteAction, ProtocolError> {
+        let action = self.action;
+        let placeholders = RequestPlaceholders::parse(action, &["ConditionExpression"])?;
+        let mut tracker = placeholders.tracker();
+        let update = match action.string("UpdateExpression")? {
+            Some(expression) => Some(Update::parse(expression, &mut tracker)?),
+            None => None,
+        };
+        let condition = match action.string("ConditionExpression")? {
+            Some(expression) => Some(Condition::parse(expression, "ConditionExpression", &mut tracker)?),
+            None => None,
+        };
+        tracker.check_all_used()?;
+        let item = item_from_json(self.item_or_key.expect("required checked"))?;
+        let operation = match self.kind {
+            "Put" => TransactOperation::Put(item),
+            "Update" => TransactOperation::Update {
+                key: item,
+                update: update.unwrap_or_default(),
+            },
+            "Delete" => TransactOperation::Delete(item),
+            _ => TransactOperation::ConditionCheck(item),
+        };
+        Ok(TransactWriteAction {
+            table_name: self.table_name.to_string(),
+            operation,
+            condition,
+            return_old_on_failure: self.return_old_on_failure,
+        })
     }
-    violations.into_result()?;
-    let placeholders = RequestPlaceholders::parse(action, &["ConditionExpression"])?;
-    let mut tracker = placeholders.tracker();
-    let update = match action.string("UpdateExpression")? {
-        Some(expression) => Some(Update::parse(expression, &mut tracker)?),
-        None => None,
-    };
-    let condition = match action.string("ConditionExpression")? {
-        Some(expression) => Some(Condition::parse(expression, "ConditionExpression", &mut tracker)?),
-        None => None,
-    };
-    tracker.check_all_used()?;
-    let item = item_from_json(map.expect("required checked"))?;
-    let operation = match kind {
-        "Put" => TransactOperation::Put(item),
-        "Update" => TransactOperation::Update {
-            key: item,
-            update: update.unwrap_or_default(),
-        },
-        "Delete" => TransactOperation::Delete(item),
-        _ => TransactOperation::ConditionCheck(item),
-    };
-    Ok(TransactWriteAction {
-        table_name: table,
-        operation,
-        condition,
-        return_old_on_failure,
-    })
 }
 
 fn lower(name: &str) -> String {

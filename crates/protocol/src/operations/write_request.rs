@@ -47,7 +47,7 @@ impl<'a> WriteRequest<'a> {
             return_values: return_values(request, violations)?,
             capacity: return_consumed_capacity(request, violations)?,
             collection_metrics: return_item_collection_metrics(request, violations)?,
-            return_old_on_failure: return_old_on_failure(request, violations)?,
+            return_old_on_failure: return_old_on_failure(request, "", violations)?,
             expected: legacy_conditions(request, "Expected", violations)?,
             operator: conditional_operator(request, violations)?,
         })
