@@ -12,6 +12,8 @@ use crate::model::AttributeValue;
 const MAX_OPERATORS: usize = 300;
 const MAX_IN_OPERANDS: usize = 100;
 
+const REDUNDANT_PARENTHESES: &str = "The expression has redundant parentheses;";
+
 pub(crate) struct Parser<'s, 'p, 'a> {
     pub lexer: Lexer<'s>,
     pub placeholders: &'p mut Placeholders<'a>,
@@ -141,9 +143,28 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
     fn open_parenthesis(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_OPERATORS + 1 {
-            return Err("The expression has redundant parentheses;".into());
+            return Err(REDUNDANT_PARENTHESES.into());
         }
         Ok(())
+    }
+
+    /// The inside of `( ... )`, after the opening parenthesis, read by
+    /// `inner` (which says whether what it read is itself one group), and
+    /// the closing parenthesis. DynamoDB refuses a group directly inside
+    /// another as redundant once the outer one is closed.
+    pub fn parenthesised<T>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<(T, bool), ParseError>,
+    ) -> Result<T, ParseError> {
+        self.open_parenthesis()?;
+        let result = inner(self);
+        self.depth -= 1;
+        let (value, grouped) = result?;
+        self.lexer.expect_symbol(')')?;
+        if grouped {
+            return Err(REDUNDANT_PARENTHESES.into());
+        }
+        Ok(value)
     }
 
     /// The inside of `( ... )`, up to and including the closing parenthesis.
@@ -157,7 +178,7 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
     fn group_contents(&mut self) -> Result<(Condition, bool), ParseError> {
         let (inner, group) = self.or()?;
         if group {
-            return Err("The expression has redundant parentheses;".into());
+            return Err(REDUNDANT_PARENTHESES.into());
         }
         self.lexer.expect_symbol(')')?;
         Ok((inner, true))

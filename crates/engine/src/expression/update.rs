@@ -338,20 +338,7 @@ fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateA
             if token != Token::Comparator("=") {
                 return Err(parser.lexer.syntax_error(&token));
             }
-            let first = set_operand(parser)?;
-            let value = match parser.lexer.peek()? {
-                Token::Symbol('+') => {
-                    parser.lexer.next()?;
-                    parser.count_operator()?;
-                    SetValue::Plus(first, set_operand(parser)?)
-                }
-                Token::Symbol('-') => {
-                    parser.lexer.next()?;
-                    parser.count_operator()?;
-                    SetValue::Minus(first, set_operand(parser)?)
-                }
-                _ => SetValue::Operand(first),
-            };
+            let (value, _) = set_value(parser)?;
             check_set_value_types(&value)?;
             Ok(UpdateAction::Set(path, value))
         }
@@ -377,21 +364,61 @@ fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateA
     }
 }
 
+/// The right-hand side of SET: an operand, or two joined by `+` or `-`.
+/// The whole, and each operand, may be in parentheses, but the operands of
+/// `+` and `-` are single operands, not sums. The bool says whether the
+/// value is one parenthesised group.
+fn set_value(parser: &mut Parser<'_, '_, '_>) -> Result<(SetValue, bool), ParseError> {
+    let (first, grouped) = if parser.lexer.peek()? == Token::Symbol('(') {
+        parser.lexer.next()?;
+        (parser.parenthesised(set_value)?, true)
+    } else {
+        (SetValue::Operand(set_operand(parser)?), false)
+    };
+    let plus = match parser.lexer.peek()? {
+        Token::Symbol('+') => true,
+        Token::Symbol('-') => false,
+        _ => return Ok((first, grouped)),
+    };
+    let operator = parser.lexer.next()?;
+    let SetValue::Operand(first) = first else {
+        return Err(parser.lexer.syntax_error(&operator));
+    };
+    parser.count_operator()?;
+    let second = set_operand(parser)?;
+    Ok((
+        if plus {
+            SetValue::Plus(first, second)
+        } else {
+            SetValue::Minus(first, second)
+        },
+        false,
+    ))
+}
+
 fn set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<SetOperand, ParseError> {
-    match (parser.lexer.peek()?, parser.lexer.peek_second()?) {
-        (Token::ValuePlaceholder(_), _) => Ok(SetOperand::Value(parser.value()?)),
+    Ok(grouped_set_operand(parser)?.0)
+}
+
+/// A SET operand, perhaps in parentheses; the bool says whether it was.
+fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, bool), ParseError> {
+    if parser.lexer.peek()? == Token::Symbol('(') {
+        parser.lexer.next()?;
+        return Ok((parser.parenthesised(grouped_set_operand)?, true));
+    }
+    let operand = match (parser.lexer.peek()?, parser.lexer.peek_second()?) {
+        (Token::ValuePlaceholder(_), _) => SetOperand::Value(parser.value()?),
         (Token::Name(name), Token::Symbol('(')) => {
             parser.lexer.next()?;
             parser.count_operator()?;
             parser.lexer.expect_symbol('(')?;
             let operand = match name {
                 "if_not_exists" => {
-                    if let Token::ValuePlaceholder(_) = parser.lexer.peek()? {
+                    let SetOperand::Path(path) = set_operand(parser)? else {
                         return Err(
                             "Operator or function requires a document path; operator or function: if_not_exists".into(),
                         );
-                    }
-                    let path = parser.path()?;
+                    };
                     parser.lexer.expect_symbol(',')?;
                     SetOperand::IfNotExists(path, Box::new(set_operand(parser)?))
                 }
@@ -424,10 +451,11 @@ fn set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<SetOperand, ParseError
                 _ => return Err(format!("Invalid function name; function: {name}")),
             };
             parser.lexer.expect_symbol(')')?;
-            Ok(operand)
+            operand
         }
-        _ => Ok(SetOperand::Path(parser.path()?)),
-    }
+        _ => SetOperand::Path(parser.path()?),
+    };
+    Ok((operand, false))
 }
 
 fn check_set_value_types(value: &SetValue) -> Result<(), ParseError> {

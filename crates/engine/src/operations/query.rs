@@ -6,7 +6,7 @@ use crate::expression::condition::Condition;
 use crate::expression::key_condition::{self, KeyTerm};
 use crate::expression::projection::Projection;
 use crate::keys::table_not_found;
-use crate::model::Item;
+use crate::model::{Item, PrimaryKey};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -43,23 +43,14 @@ impl Engine {
             input.projection.as_ref(),
             input.filter.as_ref(),
         )?;
-        let primary_key = table.definition.primary_key.clone();
         let condition = key_condition::resolve(input.key_terms, &target.key)?;
         if let Some(filter) = &input.filter {
-            if let Some(key) = filter
-                .top_level_attributes()
-                .into_iter()
-                .find(|name| primary_key.is_key_attribute(name))
-            {
-                let parameter = if input.legacy_filter {
-                    "QueryFilter"
-                } else {
-                    "Filter Expression"
-                };
-                return Err(Error::validation(format!(
-                    "{parameter} can only contain non-primary key attributes: Primary key attribute: {key}"
-                )));
-            }
+            let parameter = if input.legacy_filter {
+                "QueryFilter"
+            } else {
+                "Filter Expression"
+            };
+            check_filter_keys(filter, &target.key, parameter)?;
         }
         let request = PageRequest {
             table_name: input.table_name,
@@ -82,5 +73,20 @@ impl Engine {
             segment: None,
         };
         self.read(move |view| read_page(view, request)).await
+    }
+}
+
+/// A Query's filter may not use the key of what it reads (the index's key
+/// when it reads an index; the table's key attributes are then ordinary
+/// attributes): those conditions belong in the key condition. DynamoDB
+/// names the partition key before the sort key, whatever the filter's order.
+fn check_filter_keys(filter: &Condition, key: &PrimaryKey, parameter: &str) -> Result<()> {
+    let used = filter.top_level_attributes();
+    match key.attributes().find(|key| used.contains(&key.name.as_str())) {
+        Some(key) => Err(Error::validation(format!(
+            "{parameter} can only contain non-primary key attributes: Primary key attribute: {}",
+            key.name
+        ))),
+        None => Ok(()),
     }
 }
