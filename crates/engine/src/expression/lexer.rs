@@ -65,8 +65,15 @@ impl<'s> Lexer<'s> {
 
     /// The next token, where it starts and where it ends.
     fn scan(&self) -> Result<(Token<'s>, usize, usize), ParseError> {
+        self.scan_at(self.position)
+            .map_err(|(start, end)| self.unknown_token(start, end))
+    }
+
+    /// The token at `position` or after it, or the span of text there that
+    /// is no token.
+    fn scan_at(&self, position: usize) -> Result<(Token<'s>, usize, usize), (usize, usize)> {
         let bytes = self.text.as_bytes();
-        let mut start = self.position;
+        let mut start = position;
         while start < bytes.len() && bytes[start].is_ascii_whitespace() {
             start += 1;
         }
@@ -81,6 +88,8 @@ impl<'s> Lexer<'s> {
             end
         };
         let token = match bytes[start] {
+            // A sigil with no name after it is not a placeholder.
+            b'#' | b':' if word_end(start + 1) == start + 1 => return Err((start, start + 1)),
             b'#' => {
                 let end = word_end(start + 1);
                 (Token::NamePlaceholder(&self.text[start..end]), end)
@@ -89,14 +98,17 @@ impl<'s> Lexer<'s> {
                 let end = word_end(start + 1);
                 (Token::ValuePlaceholder(&self.text[start..end]), end)
             }
-            b'0'..=b'9' => {
+            // A list index: `0`, or digits that do not start with 0.
+            b'0' => (Token::Number(&self.text[start..start + 1]), start + 1),
+            b'1'..=b'9' => {
                 let mut end = start;
                 while end < bytes.len() && bytes[end].is_ascii_digit() {
                     end += 1;
                 }
                 (Token::Number(&self.text[start..end]), end)
             }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
+            // Names start with a letter.
+            b if b.is_ascii_alphabetic() => {
                 let end = word_end(start);
                 (Token::Name(&self.text[start..end]), end)
             }
@@ -107,21 +119,36 @@ impl<'s> Lexer<'s> {
             b'<' | b'>' | b'=' => (Token::Comparator(&self.text[start..start + 1]), start + 1),
             b'(' | b')' | b'[' | b']' | b',' | b'.' | b'+' | b'-' => (Token::Symbol(bytes[start] as char), start + 1),
             _ => {
-                let c = self.text[start..].chars().next().expect("not at end");
-                return Err(format!(
-                    "Syntax error; token: \"{c}\", near: \"{}{c}\"",
-                    self.current_text()
-                ));
+                let length = self.text[start..].chars().next().map_or(1, char::len_utf8);
+                return Err((start, start + length));
             }
         };
         Ok((token.0, start, token.1))
     }
 
-    fn current_text(&self) -> String {
-        match &self.current {
-            Token::Eof => String::new(),
-            token => token.text(),
-        }
+    /// The syntax error for text at `start..end` that is no token: "near"
+    /// spans from the token before it to the end of the token after it, as
+    /// for any other unexpected token.
+    fn unknown_token(&self, start: usize, end: usize) -> ParseError {
+        let from = match self.current {
+            Token::Eof => start,
+            _ => self.current_start,
+        };
+        let to = match self.scan_at(end) {
+            Ok((Token::Eof, _, _)) => end,
+            // Another token, or more text that is no token: it ends "near".
+            Ok((_, _, to)) | Err((_, to)) => to,
+        };
+        format!(
+            "Syntax error; token: \"{}\", near: \"{}\"",
+            &self.text[start..end],
+            &self.text[from..to]
+        )
+    }
+
+    /// How far the text has been read.
+    pub fn position(&self) -> usize {
+        self.position
     }
 
     pub fn peek(&self) -> Result<Token<'s>, ParseError> {

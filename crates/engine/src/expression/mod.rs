@@ -4,6 +4,8 @@
 //! parameters that predate expressions.
 
 pub mod condition;
+#[cfg(test)]
+mod grammar_tests;
 pub mod key_condition;
 pub mod legacy;
 mod lexer;

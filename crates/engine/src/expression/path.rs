@@ -52,11 +52,28 @@ impl DocumentPath {
         }
         Some(value)
     }
+}
 
-    /// Whether one path is a prefix of the other (DynamoDB's "overlap").
-    pub fn overlaps(&self, other: &DocumentPath) -> bool {
-        self.0.iter().zip(&other.0).all(|(a, b)| a == b)
+/// DynamoDB refuses two paths of which one is a prefix of the other
+/// ("overlap"), or that step into one attribute once as a map and once as
+/// a list ("conflict").
+pub(crate) fn check_disjoint(first: &DocumentPath, second: &DocumentPath) -> Result<(), ParseError> {
+    let shared = first.0.iter().zip(&second.0).take_while(|(x, y)| x == y).count();
+    if shared == first.0.len().min(second.0.len()) {
+        return Err(format!(
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
+        ));
     }
+    let kinds_differ = matches!(
+        (&first.0[shared], &second.0[shared]),
+        (PathElement::Attribute(_), PathElement::Index(_)) | (PathElement::Index(_), PathElement::Attribute(_))
+    );
+    if kinds_differ {
+        return Err(format!(
+            "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
+        ));
+    }
+    Ok(())
 }
 
 /// Parses one document path starting at the lexer's position.
@@ -74,8 +91,9 @@ pub(crate) fn parse_path(lexer: &mut Lexer<'_>, names: &mut ExpressionNames<'_>)
                 let Token::Number(digits) = token else {
                     return Err(lexer.syntax_error(&token));
                 };
+                // DynamoDB's indexes are 32-bit signed integers.
                 let index = digits
-                    .parse::<u32>()
+                    .parse::<i32>()
                     .map_err(|_| format!("List index is not within the allowable range; index: [{digits}]"))?;
                 lexer.expect_symbol(']')?;
                 elements.push(PathElement::Index(index as usize));

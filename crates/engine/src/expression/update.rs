@@ -2,8 +2,8 @@
 //! them to an item.
 
 use super::lexer::{ParseError, Token};
-use super::parser::Parser;
-use super::path::{DocumentPath, PathElement};
+use super::parser::{distinct_error, Parser};
+use super::path::{check_disjoint, DocumentPath, PathElement};
 use super::{check_length, Placeholders};
 use crate::error::Error;
 use crate::model::{AttributeValue, Item};
@@ -386,6 +386,7 @@ fn set_value(parser: &mut Parser<'_, '_, '_>) -> Result<(SetValue, bool), ParseE
     };
     parser.count_operator()?;
     let second = set_operand(parser)?;
+    check_not_list_append([&first, &second])?;
     Ok((
         if plus {
             SetValue::Plus(first, second)
@@ -411,33 +412,8 @@ fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, b
         (Token::Name(name), Token::Symbol('(')) => {
             parser.lexer.next()?;
             parser.count_operator()?;
-            parser.lexer.expect_symbol('(')?;
-            let operand = match name {
-                "if_not_exists" => {
-                    let SetOperand::Path(path) = set_operand(parser)? else {
-                        return Err(
-                            "Operator or function requires a document path; operator or function: if_not_exists".into(),
-                        );
-                    };
-                    parser.lexer.expect_symbol(',')?;
-                    SetOperand::IfNotExists(path, Box::new(set_operand(parser)?))
-                }
-                "list_append" => {
-                    let first = set_operand(parser)?;
-                    parser.lexer.expect_symbol(',')?;
-                    let second = set_operand(parser)?;
-                    for operand in [&first, &second] {
-                        if let SetOperand::Value(value) = operand {
-                            if !matches!(value, AttributeValue::L(_)) {
-                                return Err(format!(
-                                    "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
-                                    value.type_name()
-                                ));
-                            }
-                        }
-                    }
-                    SetOperand::ListAppend(Box::new(first), Box::new(second))
-                }
+            match name {
+                "if_not_exists" | "list_append" => {}
                 "attribute_exists"
                 | "attribute_not_exists"
                 | "attribute_type"
@@ -449,13 +425,61 @@ fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, b
                     ))
                 }
                 _ => return Err(format!("Invalid function name; function: {name}")),
-            };
+            }
+            parser.lexer.expect_symbol('(')?;
+            let mut arguments = vec![set_operand(parser)?];
+            while parser.lexer.peek()? == Token::Symbol(',') {
+                parser.lexer.next()?;
+                arguments.push(set_operand(parser)?);
+            }
             parser.lexer.expect_symbol(')')?;
-            operand
+            let [first, second]: [SetOperand; 2] = arguments.try_into().map_err(|arguments: Vec<SetOperand>| {
+                format!(
+                    "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                    arguments.len()
+                )
+            })?;
+            if name == "if_not_exists" {
+                let SetOperand::Path(path) = first else {
+                    return Err(
+                        "Operator or function requires a document path; operator or function: if_not_exists".into(),
+                    );
+                };
+                if second == SetOperand::Path(path.clone()) {
+                    return Err(distinct_error(name, &path));
+                }
+                check_not_list_append([&second])?;
+                SetOperand::IfNotExists(path, Box::new(second))
+            } else {
+                for operand in [&first, &second] {
+                    if let SetOperand::Value(value) = operand {
+                        if !matches!(value, AttributeValue::L(_)) {
+                            return Err(format!(
+                                "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
+                                value.type_name()
+                            ));
+                        }
+                    }
+                }
+                check_not_list_append([&first, &second])?;
+                SetOperand::ListAppend(Box::new(first), Box::new(second))
+            }
         }
         _ => SetOperand::Path(parser.path()?),
     };
     Ok((operand, false))
+}
+
+/// list_append makes the whole value of a SET action: DynamoDB refuses it
+/// as an operand of `+`, `-` or another function.
+fn check_not_list_append<'o>(operands: impl IntoIterator<Item = &'o SetOperand>) -> Result<(), ParseError> {
+    if operands
+        .into_iter()
+        .any(|operand| matches!(operand, SetOperand::ListAppend(..)))
+    {
+        return Err("The function is not allowed to be used this way in an expression; function: list_append".into());
+    }
+    Ok(())
 }
 
 fn check_set_value_types(value: &SetValue) -> Result<(), ParseError> {
@@ -475,29 +499,12 @@ fn check_set_value_types(value: &SetValue) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// DynamoDB refuses two actions on one path, or on a path and a part of it
-/// ("overlap"), and a path used once as a map and once as a list
-/// ("conflict").
+/// DynamoDB refuses two actions on one path, or on a path and a part of it,
+/// or on paths that use one attribute as a map and as a list.
 fn check_paths(actions: &[UpdateAction]) -> Result<(), ParseError> {
     for (i, a) in actions.iter().enumerate() {
         for b in &actions[..i] {
-            let (first, second) = (b.path(), a.path());
-            let shared = first.0.iter().zip(&second.0).take_while(|(x, y)| x == y).count();
-            let shortest = first.0.len().min(second.0.len());
-            if shared == shortest {
-                return Err(format!(
-                    "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
-                ));
-            }
-            let kinds_differ = matches!(
-                (&first.0[shared], &second.0[shared]),
-                (PathElement::Attribute(_), PathElement::Index(_)) | (PathElement::Index(_), PathElement::Attribute(_))
-            );
-            if kinds_differ {
-                return Err(format!(
-                    "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
-                ));
-            }
+            check_disjoint(b.path(), a.path())?;
         }
     }
     Ok(())
