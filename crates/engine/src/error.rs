@@ -23,6 +23,12 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A shard iterator used after its 15 minutes.
+    #[error("{0}")]
+    ExpiredIterator(String),
+    /// A stream read reached records that have aged out.
+    #[error("{0}")]
+    TrimmedDataAccess(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -53,6 +59,8 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
         }
     }

@@ -14,6 +14,7 @@ pub mod operations;
 mod catalog;
 mod indexes;
 mod keys;
+pub mod streams;
 
 mod writer;
 
@@ -27,6 +28,8 @@ pub use operations::*;
 
 use catalog::Catalog;
 use model::IndexStatus;
+pub use streams::log::StreamSettings;
+use streams::Streams;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -37,6 +40,8 @@ pub struct EngineConfig {
     /// Largest item collection (a partition key's items and local index
     /// entries) in bytes: 10 GB in DynamoDB.
     pub item_collection_size_limit: i64,
+    /// Stream retention and shard roll-over.
+    pub streams: StreamSettings,
 }
 
 impl Default for EngineConfig {
@@ -45,6 +50,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
+            streams: StreamSettings::default(),
         }
     }
 }
@@ -53,6 +59,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
+    streams: Arc<Streams>,
     writer: Arc<Writer>,
     config: EngineConfig,
 }
@@ -61,17 +68,21 @@ impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
+        let streams = Arc::new(Streams::load(&*storage)?);
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
-            config.item_collection_size_limit,
+            streams.clone(),
+            &config,
         ));
         let engine = Engine {
             storage,
             catalog,
+            streams,
             writer,
             config,
         };
+        engine.start_stream_trimmer();
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -93,6 +104,11 @@ impl Engine {
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
         let snapshot = self.storage.snapshot()?;
         read(&*snapshot)
+    }
+
+    /// The region named in ARNs and stream records.
+    pub fn region(&self) -> &str {
+        &self.config.region
     }
 
     /// Whether the storage accepts writes, and why not.

@@ -3,6 +3,7 @@
 pub mod attribute_value;
 pub mod item_codec;
 pub mod number;
+pub mod stream;
 pub mod table;
 
 pub use attribute_value::{
@@ -10,4 +11,5 @@ pub use attribute_value::{
     MAX_NESTING_LEVELS,
 };
 pub use number::{Number, NumberError};
+pub use stream::{StreamViewType, TableStream};
 pub use table::*;

@@ -1,7 +1,7 @@
 use halyard_engine::model::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType, ScalarType, Tag,
+    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType, ScalarType, StreamViewType, Tag,
 };
-use halyard_engine::{CreateTableInput, Engine, IndexInput};
+use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification};
 use serde_json::{json, Value};
 
 use super::{table_description, table_name};
@@ -39,6 +39,39 @@ pub(super) fn provisioned_throughput(
     violations.required(write.as_ref(), &write_path);
     violations.range(write, &write_path, 1, None);
     Ok(Some((read.unwrap_or(0), write.unwrap_or(0))))
+}
+
+/// StreamSpecification, as CreateTable and UpdateTable take it. Its view
+/// type is checked by [`stream_view_type`], after the request's
+/// constraint violations: DynamoDB reports it with a message of its own.
+pub(super) fn stream_specification<'a>(
+    request: Fields<'a>,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<(bool, Option<&'a str>)>, ProtocolError> {
+    let Some(spec) = request.object("StreamSpecification")? else {
+        return Ok(None);
+    };
+    let enabled = spec.boolean("StreamEnabled")?;
+    violations.required(enabled.as_ref(), "streamSpecification.streamEnabled");
+    Ok(Some((enabled.unwrap_or(false), spec.string("StreamViewType")?)))
+}
+
+pub(super) fn stream_view_type(
+    spec: Option<(bool, Option<&str>)>,
+) -> Result<Option<StreamSpecification>, ProtocolError> {
+    let Some((enabled, view_type)) = spec else {
+        return Ok(None);
+    };
+    let view_type = view_type
+        .map(|given| {
+            StreamViewType::ALL
+                .iter()
+                .find(|(name, _)| *name == given)
+                .map(|(_, view_type)| *view_type)
+                .ok_or_else(|| halyard_engine::Error::validation(format!("Invalid StreamViewType: {given}")))
+        })
+        .transpose()?;
+    Ok(Some(StreamSpecification { enabled, view_type }))
 }
 
 /// AttributeDefinitions, as CreateTable and UpdateTable take them.
@@ -220,7 +253,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         });
     }
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
+    let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
+    let stream_specification = stream_view_type(stream_specification)?;
 
     let description = engine
         .create_table(CreateTableInput {
@@ -233,6 +268,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             global_secondary_indexes,
             local_secondary_indexes,
+            stream_specification,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))
