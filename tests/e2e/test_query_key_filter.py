@@ -139,3 +139,61 @@ def test_scan_of_an_index_may_filter_on_its_key(client, indexed):
     page = client.scan(TableName=indexed, IndexName="by-g", FilterExpression="gsk = :y",
                        ExpressionAttributeValues={":y": s("2025")})
     assert [item["pk"]["S"] for item in page["Items"]] == ["USER#2"]
+
+
+SCALARS = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: "
+
+
+@pytest.mark.parametrize("index, key_condition, request_part, refused", [
+    # The table's key first, then the local indexes', then the global ones', whatever the expression's order.
+    (None, "pk = :p", {"FilterExpression": "gsk.a = :v AND sk.b = :v"}, "Key: sk"),
+    (None, "pk = :p", {"FilterExpression": "gpk.a = :v AND lsk[0] = :v"}, "IndexKey: lsk"),
+    (None, "pk = :p", {"FilterExpression": "gsk.a = :v"}, "IndexKey: gsk"),
+    ("by-g", "gpk = :g", {"FilterExpression": "pk.a = :v"}, "Key: pk"),
+    ("by-g", "gpk = :g", {"FilterExpression": "gsk.a = :v"}, "IndexKey: gsk"),
+    ("by-l", "pk = :p", {"ProjectionExpression": "v, lsk.a"}, "IndexKey: lsk"),
+    # Before the key condition is matched to the key.
+    (None, "gpk = :g", {"FilterExpression": "lsk.a = :v"}, "IndexKey: lsk"),
+])
+def test_query_may_not_step_into_key_attributes(lax, indexed, index, key_condition, request_part, refused):
+    extra = {"IndexName": index} if index else {}
+    values = {":p": s("USER#1"), ":g": s("ORG#1"), ":v": s("x")}
+    text = key_condition + request_part.get("FilterExpression", "")
+    expect_error(lax.query, VE, SCALARS + refused, TableName=indexed, KeyConditionExpression=key_condition,
+                 ExpressionAttributeValues={k: v for k, v in values.items() if k in text}, **request_part, **extra)
+
+
+@pytest.mark.parametrize("index, request_part, refused", [
+    (None, {"FilterExpression": "pk.a = :v"}, "Key: pk"),
+    ("by-g", {"FilterExpression": "gpk[0] = :v"}, "IndexKey: gpk"),
+    (None, {"ProjectionExpression": "gsk.a"}, "IndexKey: gsk"),
+])
+def test_scan_may_not_step_into_key_attributes(lax, indexed, index, request_part, refused):
+    extra = {"IndexName": index} if index else {}
+    if "FilterExpression" in request_part:
+        extra["ExpressionAttributeValues"] = {":v": s("x")}
+    expect_error(lax.scan, VE, SCALARS + refused, TableName=indexed, **request_part, **extra)
+
+
+def test_filter_key_refused_before_projection_checks(lax, server):
+    """On a KEYS_ONLY GSI, the filter's key attribute is refused before the
+    unprojected attributes are."""
+    client = server.client()
+    name = f"kfk-{uuid.uuid4().hex[:10]}"
+    client.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "g", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{"IndexName": "keys", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "KEYS_ONLY"}}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    try:
+        message = "Filter Expression can only contain non-primary key attributes: Primary key attribute: g"
+        query = dict(TableName=name, IndexName="keys", KeyConditionExpression="g = :g",
+                     ExpressionAttributeValues={":g": s("x")})
+        expect_error(lax.query, VE, message, FilterExpression="v = :g AND g = :g", **query)
+        expect_error(lax.query, VE, message, FilterExpression="g = :g", ProjectionExpression="v", **query)
+        expect_error(lax.query, VE, message, FilterExpression="g = :g", Select="ALL_ATTRIBUTES", **query)
+    finally:
+        client.delete_table(TableName=name)

@@ -7,6 +7,7 @@ pub mod condition;
 #[cfg(test)]
 mod grammar_tests;
 pub mod key_condition;
+pub mod key_paths;
 pub mod legacy;
 mod lexer;
 mod parser;

@@ -52,6 +52,11 @@ impl DocumentPath {
         }
         Some(value)
     }
+
+    /// Whether the path starts at the top-level attribute `name`.
+    pub fn starts_with_attribute(&self, name: &str) -> bool {
+        matches!(self.0.first(), Some(PathElement::Attribute(first)) if first == name)
+    }
 }
 
 /// DynamoDB refuses two paths of which one is a prefix of the other

@@ -45,6 +45,11 @@ impl Projection {
         Projection { paths }
     }
 
+    /// The document paths the projection reads.
+    pub fn paths(&self) -> &[DocumentPath] {
+        &self.paths
+    }
+
     /// The top-level attributes the projection reads.
     pub fn top_level_names(&self) -> impl Iterator<Item = &str> {
         self.paths.iter().filter_map(|path| match path.0.first() {

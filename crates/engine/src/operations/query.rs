@@ -35,23 +35,27 @@ impl Engine {
     /// the cost follows the items read, not the table's size.
     pub async fn query(&self, input: QueryInput) -> Result<QueryOutput> {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
-        let target = read_target::resolve(
+        let parameter = if input.legacy_filter {
+            "QueryFilter"
+        } else {
+            "Filter Expression"
+        };
+        let filter = input.filter.as_ref();
+        let (target, condition) = read_target::resolve(
             &table,
             input.index_name.as_deref(),
             input.consistent_read,
             input.select,
             input.projection.as_ref(),
-            input.filter.as_ref(),
+            filter,
+            |key| {
+                let condition = key_condition::resolve(input.key_terms, key)?;
+                if let Some(filter) = filter {
+                    check_filter_keys(filter, key, parameter)?;
+                }
+                Ok(condition)
+            },
         )?;
-        let condition = key_condition::resolve(input.key_terms, &target.key)?;
-        if let Some(filter) = &input.filter {
-            let parameter = if input.legacy_filter {
-                "QueryFilter"
-            } else {
-                "Filter Expression"
-            };
-            check_filter_keys(filter, &target.key, parameter)?;
-        }
         let request = PageRequest {
             table_name: input.table_name,
             keyspace: target.keyspace,
