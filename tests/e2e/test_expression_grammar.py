@@ -294,6 +294,20 @@ FILTERS = [
     ('n = true', 'Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: true'),
     ('n = null', 'Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: null'),
     ('n = :n -- comment', 'Invalid FilterExpression: Syntax error; token: "-", near: ":n --"'),
+    # Which error comes first: syntax, then names, then the rest.
+    ('n = :u AND foo(n)', 'Invalid FilterExpression: Invalid function name; function: foo'),
+    ('foo(n) AND n = :u', 'Invalid FilterExpression: Invalid function name; function: foo'),
+    ('#u = :n AND n = :u', 'Invalid FilterExpression: An expression attribute name used in the document path is not defined; attribute name: #u'),
+    ('n = :u AND #u = :n', 'Invalid FilterExpression: An expression attribute value used in expression is not defined; attribute value: :u'),
+    ('n = :u AND name = :n', 'Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('#u = :n AND name = :n', 'Invalid FilterExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('n IN (:n) AND n = :u garbage', 'Invalid FilterExpression: Syntax error; token: "garbage", near: ":u garbage"'),
+    ('n = :u garbage', 'Invalid FilterExpression: Syntax error; token: "garbage", near: ":u garbage"'),
+    ('foo(n) garbage', 'Invalid FilterExpression: Syntax error; token: "garbage", near: ") garbage"'),
+    ('if_not_exists(n, :n) = :n AND name = :n', 'Invalid FilterExpression: The function is not allowed in a condition expression; function: if_not_exists'),
+    ('n = :u AND ((n = :n))', 'Invalid FilterExpression: The expression has redundant parentheses;'),
+    ('#u = :n garbage', 'Invalid FilterExpression: Syntax error; token: "garbage", near: ":n garbage"'),
+    ('name = :n garbage', 'Invalid FilterExpression: Syntax error; token: "garbage", near: ":n garbage"'),
 ]
 
 
@@ -371,6 +385,14 @@ PROJECTIONS = [
     ('a[1][2], a[1][3]', {}),
     ('a[1][2], a[1]', 'Invalid ProjectionExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [a, [1], [2]], path two: [a, [1]]'),
     ('attribute_exists(n)', 'Invalid ProjectionExpression: Syntax error; token: "(", near: "attribute_exists(n"'),
+    # Which error comes first: syntax, then names, then the rest.
+    ('n, n, #u', 'Invalid ProjectionExpression: An expression attribute name used in the document path is not defined; attribute name: #u'),
+    ('n, n, name', 'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('n, name, n', 'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('name, #u', 'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('#u, name', 'Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('n, n garbage', 'Invalid ProjectionExpression: Syntax error; token: "garbage", near: "n garbage"'),
+    ('#u garbage', 'Invalid ProjectionExpression: Syntax error; token: "garbage", near: "#u garbage"'),
 ]
 
 

@@ -241,6 +241,25 @@ UPDATES = [
     ('SET n = :one -:one', {'n': {'N': '0'}}),
     ('SET n = :one+:one', {'n': {'N': '2'}}),
     ('SET n = :one - - :one', 'Invalid UpdateExpression: Syntax error; token: "-", near: "- - :one"'),
+    # Which error comes first: syntax, then names, then the rest.
+    ('SET n = :u garbage', 'Invalid UpdateExpression: Syntax error; token: "garbage", near: ":u garbage"'),
+    ('SET n = #u garbage', 'Invalid UpdateExpression: Syntax error; token: "garbage", near: "#u garbage"'),
+    ('SET n = foo(:one) garbage', 'Invalid UpdateExpression: Syntax error; token: "garbage", near: ") garbage"'),
+    ('SET n = size(l) garbage', 'Invalid UpdateExpression: Syntax error; token: "garbage", near: ") garbage"'),
+    ('SET #u = :one, n = ((:one))', 'Invalid UpdateExpression: The expression has redundant parentheses;'),
+    ('SET n = :u, s = ((:one))', 'Invalid UpdateExpression: The expression has redundant parentheses;'),
+    ('SET n = foo(:one), s = ((:one))', 'Invalid UpdateExpression: The expression has redundant parentheses;'),
+    ('SET n = :one SET s = ((:one))', 'Invalid UpdateExpression: The expression has redundant parentheses;'),
+    ('SET n = :one SET s = :one garbage', 'Invalid UpdateExpression: Syntax error; token: "garbage", near: ":one garbage"'),
+    ('SET n = :u, s = foo(:one)', 'Invalid UpdateExpression: Invalid function name; function: foo'),
+    ('SET n = :one SET s = :u', 'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;'),
+    ('SET n = :u SET s = :one', 'Invalid UpdateExpression: The "SET" section can only be used once in an update expression;'),
+    ('SET n = :one, n = :u', 'Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [n], path two: [n]'),
+    ('SET n = :one, n = name', 'Invalid UpdateExpression: Attribute name is a reserved keyword; reserved keyword: name'),
+    ('SET #u = :one, #u = :one', 'Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #u'),
+    ('SET #u = :u', 'Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #u'),
+    ('SET n = :u, #u = :one', 'Invalid UpdateExpression: An expression attribute name used in the document path is not defined; attribute name: #u'),
+    ('SET n = :one, n = foo(:one)', 'Invalid UpdateExpression: Invalid function name; function: foo'),
 ]
 
 

@@ -198,3 +198,33 @@ fn tokens() {
     }
     assert_eq!(condition("l[2147483647] = :v"), Ok(false));
 }
+
+#[test]
+fn syntax_errors_come_before_the_others_then_names() {
+    assert_eq!(
+        update("SET n = :undefined garbage").unwrap_err(),
+        "Invalid UpdateExpression: Syntax error; token: \"garbage\", near: \":undefined garbage\""
+    );
+    assert_eq!(update("SET n = foo(:v), s = ((:v))").unwrap_err(), REDUNDANT_UPDATE);
+    assert_eq!(
+        update("SET n = :undefined SET s = :v").unwrap_err(),
+        "Invalid UpdateExpression: The \"SET\" section can only be used once in an update expression;"
+    );
+    assert_eq!(
+        update("SET n = :v, n = :undefined").unwrap_err(),
+        "Invalid UpdateExpression: Two document paths overlap with each other; must remove or rewrite one of these paths; path one: [n], path two: [n]"
+    );
+    assert_eq!(
+        condition("n = :undefined AND foo(n)").unwrap_err(),
+        "Invalid ConditionExpression: Invalid function name; function: foo"
+    );
+    assert_eq!(
+        condition("#undefined = :v AND name = :v").unwrap_err(),
+        "Invalid ConditionExpression: Attribute name is a reserved keyword; reserved keyword: name"
+    );
+    // Placeholders of a condition are reported in the order written.
+    assert_eq!(
+        condition("n = :undefined AND #undefined = :v").unwrap_err(),
+        "Invalid ConditionExpression: An expression attribute value used in expression is not defined; attribute value: :undefined"
+    );
+}

@@ -39,6 +39,22 @@ impl Token<'_> {
 /// Why an expression did not parse: the message after "Invalid X: ".
 pub type ParseError = String;
 
+pub(crate) const REDUNDANT_PARENTHESES: &str = "The expression has redundant parentheses;";
+
+/// Errors DynamoDB reports only once the whole expression has been read
+/// without a syntax error, in this order of kinds: names (functions,
+/// reserved words, a section used twice), undefined `#names` of an update
+/// or projection, overlapping paths, then the rest (undefined placeholders
+/// of conditions, undefined `:values` of an update); of each kind, the
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Deferred {
+    Names,
+    NamePlaceholders,
+    Paths,
+    Rest,
+}
+
 #[derive(Clone)]
 pub(crate) struct Lexer<'s> {
     text: &'s str,
@@ -49,6 +65,10 @@ pub(crate) struct Lexer<'s> {
     current_start: usize,
     previous: Token<'s>,
     previous_start: usize,
+    deferred: Option<(Deferred, ParseError)>,
+    /// Undefined `#names` come before overlapping paths and `:values`
+    /// (updates and projections), rather than in order with them.
+    pub names_first: bool,
 }
 
 impl<'s> Lexer<'s> {
@@ -60,6 +80,25 @@ impl<'s> Lexer<'s> {
             current_start: 0,
             previous: Token::Eof,
             previous_start: 0,
+            deferred: None,
+            names_first: false,
+        }
+    }
+
+    /// Records an error to report if the rest of the expression reads.
+    pub fn defer(&mut self, kind: Deferred, error: ParseError) {
+        if self.deferred.as_ref().is_none_or(|(recorded, _)| kind < *recorded) {
+            self.deferred = Some((kind, error));
+        }
+    }
+
+    /// The outcome of reading a whole expression: a syntax error first,
+    /// then a deferred error, then the result.
+    pub fn conclude<T>(&mut self, result: Result<T, ParseError>) -> Result<T, ParseError> {
+        match (result, self.deferred.take()) {
+            (Err(error), _) if error.starts_with("Syntax error;") || error == REDUNDANT_PARENTHESES => Err(error),
+            (_, Some((_, deferred))) => Err(deferred),
+            (result, None) => result,
         }
     }
 

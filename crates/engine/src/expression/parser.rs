@@ -3,7 +3,7 @@
 //! comparisons, BETWEEN, IN and functions; parentheses group.
 
 use super::condition::{Comparator, Condition, Operand};
-use super::lexer::{Lexer, ParseError, Token};
+use super::lexer::{Deferred, Lexer, ParseError, Token, REDUNDANT_PARENTHESES};
 use super::path::{parse_path, DocumentPath};
 use super::value::size;
 use super::Placeholders;
@@ -12,8 +12,6 @@ use crate::model::AttributeValue;
 /// DynamoDB's limits within one expression.
 const MAX_OPERATORS: usize = 300;
 const MAX_IN_OPERANDS: usize = 100;
-
-const REDUNDANT_PARENTHESES: &str = "The expression has redundant parentheses;";
 
 pub(crate) struct Parser<'s, 'p, 'a> {
     pub lexer: Lexer<'s>,
@@ -26,9 +24,11 @@ pub(crate) struct Parser<'s, 'p, 'a> {
 
 pub(crate) fn parse_condition(text: &str, placeholders: &mut Placeholders<'_>) -> Result<Condition, ParseError> {
     let mut parser = Parser::new(text, placeholders);
-    let (condition, _) = parser.or()?;
-    parser.expect_end()?;
-    Ok(condition)
+    let result = parser.or().and_then(|(condition, _)| {
+        parser.expect_end()?;
+        Ok(condition)
+    });
+    parser.lexer.conclude(result)
 }
 
 fn type_error(operator: &str, value: &AttributeValue) -> ParseError {
@@ -255,14 +255,28 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         Ok(arguments)
     }
 
+    /// A call of a function conditions do not have: reported once the
+    /// whole expression reads; its arguments are read as any others.
+    fn unknown_function(&mut self, name: &str) -> Result<Vec<Operand>, ParseError> {
+        let error = match name {
+            "if_not_exists" | "list_append" => update_function_in_condition(name),
+            _ => format!("Invalid function name; function: {name}"),
+        };
+        self.lexer.defer(Deferred::Names, error);
+        self.arguments()
+    }
+
     fn function_condition(&mut self, name: &str) -> Result<Condition, ParseError> {
         self.lexer.next()?;
         self.count_operator()?;
         let expected = match name {
             "attribute_exists" | "attribute_not_exists" => 1,
             "attribute_type" | "begins_with" | "contains" => 2,
-            "if_not_exists" | "list_append" => return Err(update_function_in_condition(name)),
-            _ => return Err(format!("Invalid function name; function: {name}")),
+            other => {
+                let arguments = self.unknown_function(other)?;
+                // A stand-in: the expression is refused once read.
+                return Ok(Condition::In(Operand::Value(AttributeValue::Null), arguments));
+            }
         };
         let mut arguments = self.arguments()?;
         if arguments.len() != expected {
@@ -335,14 +349,17 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
             }
             Token::ValuePlaceholder(_) => Operand::Value(self.value()?),
             Token::Name(name) if self.lexer.peek_second()? == Token::Symbol('(') => {
-                if name != "size" {
-                    return Err(match name {
-                        "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" => {
-                            function_misuse(name)
-                        }
-                        "if_not_exists" | "list_append" => update_function_in_condition(name),
-                        _ => format!("Invalid function name; function: {name}"),
-                    });
+                match name {
+                    "size" => {}
+                    "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" => {
+                        return Err(function_misuse(name))
+                    }
+                    _ => {
+                        self.lexer.next()?;
+                        self.unknown_function(name)?;
+                        // A stand-in: the expression is refused once read.
+                        return Ok((Operand::Value(AttributeValue::Null), false));
+                    }
                 }
                 self.lexer.next()?;
                 self.count_operator()?;
@@ -377,9 +394,19 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         let Token::ValuePlaceholder(placeholder) = token else {
             return Err(self.lexer.syntax_error(&token));
         };
-        self.placeholders.values.resolve(placeholder).cloned().ok_or_else(|| {
-            format!("An expression attribute value used in expression is not defined; attribute value: {placeholder}")
-        })
+        match self.placeholders.values.resolve(placeholder) {
+            Some(value) => Ok(value.clone()),
+            None => {
+                self.lexer.defer(
+                    Deferred::Rest,
+                    format!(
+                        "An expression attribute value used in expression is not defined; attribute value: {placeholder}"
+                    ),
+                );
+                // A stand-in: the expression is refused once read.
+                Ok(AttributeValue::Null)
+            }
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::lexer::{Lexer, ParseError, Token};
+use super::lexer::{Deferred, Lexer, ParseError, Token};
 use super::{reserved, ExpressionNames};
 use crate::model::{AttributeValue, Item};
 
@@ -116,16 +116,30 @@ fn parse_name(lexer: &mut Lexer<'_>, names: &mut ExpressionNames<'_>) -> Result<
                 return Err(lexer.syntax_error(&token));
             }
             if reserved::is_reserved(name) {
-                return Err(format!(
-                    "Attribute name is a reserved keyword; reserved keyword: {name}"
-                ));
+                lexer.defer(
+                    Deferred::Names,
+                    format!("Attribute name is a reserved keyword; reserved keyword: {name}"),
+                );
             }
             Ok(name.to_string())
         }
-        Token::NamePlaceholder(placeholder) => names.resolve(placeholder).cloned().ok_or_else(|| {
-            format!(
-                "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
-            )
+        Token::NamePlaceholder(placeholder) => Ok(match names.resolve(placeholder) {
+            Some(name) => name.clone(),
+            None => {
+                let kind = if lexer.names_first {
+                    Deferred::NamePlaceholders
+                } else {
+                    Deferred::Rest
+                };
+                lexer.defer(
+                    kind,
+                    format!(
+                        "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
+                    ),
+                );
+                // A stand-in: the expression is refused once read.
+                placeholder.to_string()
+            }
         }),
         other => Err(lexer.syntax_error(&other)),
     }

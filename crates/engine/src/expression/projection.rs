@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::lexer::{Lexer, Token};
+use super::lexer::{Deferred, Lexer, Token};
 use super::path::{check_disjoint, parse_path, DocumentPath, PathElement};
 use super::ExpressionNames;
 use crate::error::Error;
@@ -25,19 +25,29 @@ impl Projection {
             ));
         }
         let mut lexer = Lexer::new(expression);
+        lexer.names_first = true;
         let mut paths: Vec<DocumentPath> = Vec::new();
-        loop {
-            let path = parse_path(&mut lexer, names).map_err(invalid)?;
-            for existing in &paths {
-                check_disjoint(existing, &path).map_err(invalid)?;
+        let result = loop {
+            match parse_path(&mut lexer, names) {
+                Ok(path) => paths.push(path),
+                Err(error) => break Err(error),
             }
-            paths.push(path);
-            match lexer.next().map_err(invalid)? {
-                Token::Eof => return Ok(Projection { paths }),
-                Token::Symbol(',') => {}
-                other => return Err(invalid(lexer.syntax_error(&other))),
+            match lexer.next() {
+                Ok(Token::Eof) => break Ok(()),
+                Ok(Token::Symbol(',')) => {}
+                Ok(other) => break Err(lexer.syntax_error(&other)),
+                Err(error) => break Err(error),
             }
+        };
+        if let Some(error) = paths.iter().enumerate().find_map(|(i, path)| {
+            paths[..i]
+                .iter()
+                .find_map(|existing| check_disjoint(existing, path).err())
+        }) {
+            lexer.defer(Deferred::Paths, error);
         }
+        lexer.conclude(result).map_err(invalid)?;
+        Ok(Projection { paths })
     }
 
     /// A projection of the given paths (the paths an update wrote).

@@ -1,7 +1,7 @@
 //! UpdateExpression: SET, REMOVE, ADD and DELETE actions, and applying
 //! them to an item.
 
-use super::lexer::{ParseError, Token};
+use super::lexer::{Deferred, ParseError, Token};
 use super::parser::{distinct_error, Parser};
 use super::path::{check_disjoint, DocumentPath, PathElement};
 use super::{check_length, Placeholders};
@@ -84,31 +84,9 @@ impl Update {
         check_length(expression, "UpdateExpression")?;
         let invalid = |message: String| Error::validation(format!("Invalid UpdateExpression: {message}"));
         let mut parser = Parser::new(expression, placeholders);
-        let mut actions = Vec::new();
-        let mut seen = [false; 4];
-        loop {
-            let token = parser.lexer.next().map_err(invalid)?;
-            if token == Token::Eof && !actions.is_empty() {
-                break;
-            }
-            let Some(clause) = CLAUSES.iter().position(|c| token.is_keyword(c)) else {
-                return Err(invalid(parser.lexer.syntax_error(&token)));
-            };
-            if std::mem::replace(&mut seen[clause], true) {
-                return Err(invalid(format!(
-                    "The \"{}\" section can only be used once in an update expression;",
-                    CLAUSES[clause]
-                )));
-            }
-            loop {
-                actions.push(parse_action(&mut parser, CLAUSES[clause]).map_err(invalid)?);
-                if parser.lexer.peek().map_err(invalid)? != Token::Symbol(',') {
-                    break;
-                }
-                parser.lexer.next().map_err(invalid)?;
-            }
-        }
-        check_paths(&actions).map_err(invalid)?;
+        parser.lexer.names_first = true;
+        let result = parse_actions(&mut parser);
+        let actions = parser.lexer.conclude(result).map_err(invalid)?;
         Ok(Update {
             actions,
             from_attribute_updates: false,
@@ -330,6 +308,40 @@ fn remove_at(item: &mut Item, path: &DocumentPath) -> Result<(), Error> {
     Ok(())
 }
 
+/// The clauses of an update expression and their actions, in order.
+fn parse_actions(parser: &mut Parser<'_, '_, '_>) -> Result<Vec<UpdateAction>, ParseError> {
+    let mut actions = Vec::new();
+    let mut seen = [false; 4];
+    loop {
+        let token = parser.lexer.next()?;
+        if token == Token::Eof && !actions.is_empty() {
+            if let Err(error) = check_paths(&actions) {
+                parser.lexer.defer(Deferred::Paths, error);
+            }
+            return Ok(actions);
+        }
+        let Some(clause) = CLAUSES.iter().position(|c| token.is_keyword(c)) else {
+            return Err(parser.lexer.syntax_error(&token));
+        };
+        if std::mem::replace(&mut seen[clause], true) {
+            parser.lexer.defer(
+                Deferred::Names,
+                format!(
+                    "The \"{}\" section can only be used once in an update expression;",
+                    CLAUSES[clause]
+                ),
+            );
+        }
+        loop {
+            actions.push(parse_action(parser, CLAUSES[clause])?);
+            if parser.lexer.peek()? != Token::Symbol(',') {
+                break;
+            }
+            parser.lexer.next()?;
+        }
+    }
+}
+
 fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateAction, ParseError> {
     let path = parser.path()?;
     match clause {
@@ -412,20 +424,6 @@ fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, b
         (Token::Name(name), Token::Symbol('(')) => {
             parser.lexer.next()?;
             parser.count_operator()?;
-            match name {
-                "if_not_exists" | "list_append" => {}
-                "attribute_exists"
-                | "attribute_not_exists"
-                | "attribute_type"
-                | "begins_with"
-                | "contains"
-                | "size" => {
-                    return Err(format!(
-                        "The function is not allowed in an update expression; function: {name}"
-                    ))
-                }
-                _ => return Err(format!("Invalid function name; function: {name}")),
-            }
             parser.lexer.expect_symbol('(')?;
             let mut arguments = vec![set_operand(parser)?];
             while parser.lexer.peek()? == Token::Symbol(',') {
@@ -433,6 +431,24 @@ fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, b
                 arguments.push(set_operand(parser)?);
             }
             parser.lexer.expect_symbol(')')?;
+            // Other functions are reported once the whole expression reads.
+            let unknown = match name {
+                "if_not_exists" | "list_append" => None,
+                "attribute_exists"
+                | "attribute_not_exists"
+                | "attribute_type"
+                | "begins_with"
+                | "contains"
+                | "size" => Some(format!(
+                    "The function is not allowed in an update expression; function: {name}"
+                )),
+                _ => Some(format!("Invalid function name; function: {name}")),
+            };
+            if let Some(error) = unknown {
+                parser.lexer.defer(Deferred::Names, error);
+                // A stand-in: the expression is refused once read.
+                return Ok((SetOperand::Value(AttributeValue::Null), false));
+            }
             let [first, second]: [SetOperand; 2] = arguments.try_into().map_err(|arguments: Vec<SetOperand>| {
                 format!(
                     "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
