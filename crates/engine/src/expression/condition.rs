@@ -82,19 +82,24 @@ impl Condition {
 
     /// The top-level attribute names the condition reads.
     pub fn top_level_attributes(&self) -> Vec<&str> {
-        fn first(path: &DocumentPath) -> Option<&str> {
-            match path.0.first() {
-                Some(crate::expression::path::PathElement::Attribute(name)) => Some(name),
+        self.paths()
+            .into_iter()
+            .filter_map(|path| match path.0.first() {
+                Some(crate::expression::path::PathElement::Attribute(name)) => Some(name.as_str()),
                 _ => None,
-            }
-        }
-        fn of_operand<'c>(operand: &'c Operand, out: &mut Vec<&'c str>) {
+            })
+            .collect()
+    }
+
+    /// The document paths the condition reads, in the order written.
+    pub fn paths(&self) -> Vec<&DocumentPath> {
+        fn of_operand<'c>(operand: &'c Operand, out: &mut Vec<&'c DocumentPath>) {
             match operand {
-                Operand::Path(path) | Operand::Size(path) => out.extend(first(path)),
+                Operand::Path(path) | Operand::Size(path) => out.push(path),
                 Operand::Value(_) => {}
             }
         }
-        fn walk<'c>(condition: &'c Condition, out: &mut Vec<&'c str>) {
+        fn walk<'c>(condition: &'c Condition, out: &mut Vec<&'c DocumentPath>) {
             match condition {
                 Condition::Compare(a, _, b) | Condition::BeginsWith(a, b) | Condition::Contains(a, b) => {
                     of_operand(a, out);
@@ -102,9 +107,9 @@ impl Condition {
                 }
                 Condition::Between(a, b, c) => [a, b, c].into_iter().for_each(|o| of_operand(o, out)),
                 Condition::In(a, list) => std::iter::once(a).chain(list).for_each(|o| of_operand(o, out)),
-                Condition::AttributeExists(path) | Condition::AttributeNotExists(path) => out.extend(first(path)),
+                Condition::AttributeExists(path) | Condition::AttributeNotExists(path) => out.push(path),
                 Condition::AttributeType(path, operand) => {
-                    out.extend(first(path));
+                    out.push(path);
                     of_operand(operand, out);
                 }
                 Condition::And(a, b) | Condition::Or(a, b) => {

@@ -39,6 +39,22 @@ impl Token<'_> {
 /// Why an expression did not parse: the message after "Invalid X: ".
 pub type ParseError = String;
 
+pub(crate) const REDUNDANT_PARENTHESES: &str = "The expression has redundant parentheses;";
+
+/// Errors DynamoDB reports only once the whole expression has been read
+/// without a syntax error, in this order of kinds: names (functions,
+/// reserved words, a section used twice), undefined `#names` of an update
+/// or projection, overlapping paths, then the rest (undefined placeholders
+/// of conditions, undefined `:values` of an update); of each kind, the
+/// first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Deferred {
+    Names,
+    NamePlaceholders,
+    Paths,
+    Rest,
+}
+
 #[derive(Clone)]
 pub(crate) struct Lexer<'s> {
     text: &'s str,
@@ -49,6 +65,10 @@ pub(crate) struct Lexer<'s> {
     current_start: usize,
     previous: Token<'s>,
     previous_start: usize,
+    deferred: Option<(Deferred, ParseError)>,
+    /// Undefined `#names` come before overlapping paths and `:values`
+    /// (updates and projections), rather than in order with them.
+    pub names_first: bool,
 }
 
 impl<'s> Lexer<'s> {
@@ -60,13 +80,39 @@ impl<'s> Lexer<'s> {
             current_start: 0,
             previous: Token::Eof,
             previous_start: 0,
+            deferred: None,
+            names_first: false,
+        }
+    }
+
+    /// Records an error to report if the rest of the expression reads.
+    pub fn defer(&mut self, kind: Deferred, error: ParseError) {
+        if self.deferred.as_ref().is_none_or(|(recorded, _)| kind < *recorded) {
+            self.deferred = Some((kind, error));
+        }
+    }
+
+    /// The outcome of reading a whole expression: a syntax error first,
+    /// then a deferred error, then the result.
+    pub fn conclude<T>(&mut self, result: Result<T, ParseError>) -> Result<T, ParseError> {
+        match (result, self.deferred.take()) {
+            (Err(error), _) if error.starts_with("Syntax error;") || error == REDUNDANT_PARENTHESES => Err(error),
+            (_, Some((_, deferred))) => Err(deferred),
+            (result, None) => result,
         }
     }
 
     /// The next token, where it starts and where it ends.
     fn scan(&self) -> Result<(Token<'s>, usize, usize), ParseError> {
+        self.scan_at(self.position)
+            .map_err(|(start, end)| self.unknown_token(start, end))
+    }
+
+    /// The token at `position` or after it, or the span of text there that
+    /// is no token.
+    fn scan_at(&self, position: usize) -> Result<(Token<'s>, usize, usize), (usize, usize)> {
         let bytes = self.text.as_bytes();
-        let mut start = self.position;
+        let mut start = position;
         while start < bytes.len() && bytes[start].is_ascii_whitespace() {
             start += 1;
         }
@@ -81,6 +127,8 @@ impl<'s> Lexer<'s> {
             end
         };
         let token = match bytes[start] {
+            // A sigil with no name after it is not a placeholder.
+            b'#' | b':' if word_end(start + 1) == start + 1 => return Err((start, start + 1)),
             b'#' => {
                 let end = word_end(start + 1);
                 (Token::NamePlaceholder(&self.text[start..end]), end)
@@ -89,14 +137,17 @@ impl<'s> Lexer<'s> {
                 let end = word_end(start + 1);
                 (Token::ValuePlaceholder(&self.text[start..end]), end)
             }
-            b'0'..=b'9' => {
+            // A list index: `0`, or digits that do not start with 0.
+            b'0' => (Token::Number(&self.text[start..start + 1]), start + 1),
+            b'1'..=b'9' => {
                 let mut end = start;
                 while end < bytes.len() && bytes[end].is_ascii_digit() {
                     end += 1;
                 }
                 (Token::Number(&self.text[start..end]), end)
             }
-            b if b.is_ascii_alphabetic() || b == b'_' => {
+            // Names start with a letter.
+            b if b.is_ascii_alphabetic() => {
                 let end = word_end(start);
                 (Token::Name(&self.text[start..end]), end)
             }
@@ -107,21 +158,36 @@ impl<'s> Lexer<'s> {
             b'<' | b'>' | b'=' => (Token::Comparator(&self.text[start..start + 1]), start + 1),
             b'(' | b')' | b'[' | b']' | b',' | b'.' | b'+' | b'-' => (Token::Symbol(bytes[start] as char), start + 1),
             _ => {
-                let c = self.text[start..].chars().next().expect("not at end");
-                return Err(format!(
-                    "Syntax error; token: \"{c}\", near: \"{}{c}\"",
-                    self.current_text()
-                ));
+                let length = self.text[start..].chars().next().map_or(1, char::len_utf8);
+                return Err((start, start + length));
             }
         };
         Ok((token.0, start, token.1))
     }
 
-    fn current_text(&self) -> String {
-        match &self.current {
-            Token::Eof => String::new(),
-            token => token.text(),
-        }
+    /// The syntax error for text at `start..end` that is no token: "near"
+    /// spans from the token before it to the end of the token after it, as
+    /// for any other unexpected token.
+    fn unknown_token(&self, start: usize, end: usize) -> ParseError {
+        let from = match self.current {
+            Token::Eof => start,
+            _ => self.current_start,
+        };
+        let to = match self.scan_at(end) {
+            Ok((Token::Eof, _, _)) => end,
+            // Another token, or more text that is no token: it ends "near".
+            Ok((_, _, to)) | Err((_, to)) => to,
+        };
+        format!(
+            "Syntax error; token: \"{}\", near: \"{}\"",
+            &self.text[start..end],
+            &self.text[from..to]
+        )
+    }
+
+    /// How far the text has been read.
+    pub fn position(&self) -> usize {
+        self.position
     }
 
     pub fn peek(&self) -> Result<Token<'s>, ParseError> {

@@ -4,7 +4,10 @@
 //! parameters that predate expressions.
 
 pub mod condition;
+#[cfg(test)]
+mod grammar_tests;
 pub mod key_condition;
+pub mod key_paths;
 pub mod legacy;
 mod lexer;
 mod parser;

@@ -3,8 +3,9 @@
 //! comparisons, BETWEEN, IN and functions; parentheses group.
 
 use super::condition::{Comparator, Condition, Operand};
-use super::lexer::{Lexer, ParseError, Token};
+use super::lexer::{Deferred, Lexer, ParseError, Token, REDUNDANT_PARENTHESES};
 use super::path::{parse_path, DocumentPath};
+use super::value::size;
 use super::Placeholders;
 use crate::model::AttributeValue;
 
@@ -23,9 +24,11 @@ pub(crate) struct Parser<'s, 'p, 'a> {
 
 pub(crate) fn parse_condition(text: &str, placeholders: &mut Placeholders<'_>) -> Result<Condition, ParseError> {
     let mut parser = Parser::new(text, placeholders);
-    let (condition, _) = parser.or()?;
-    parser.expect_end()?;
-    Ok(condition)
+    let result = parser.or().and_then(|(condition, _)| {
+        parser.expect_end()?;
+        Ok(condition)
+    });
+    parser.lexer.conclude(result)
 }
 
 fn type_error(operator: &str, value: &AttributeValue) -> ParseError {
@@ -33,6 +36,15 @@ fn type_error(operator: &str, value: &AttributeValue) -> ParseError {
         "Incorrect operand type for operator or function; operator or function: {operator}, operand type: {}",
         value.type_name()
     )
+}
+
+/// The type error for `size(...)` given where a number is not allowed.
+fn number_type_error(operator: &str) -> ParseError {
+    format!("Incorrect operand type for operator or function; operator or function: {operator}, operand type: N")
+}
+
+fn update_function_in_condition(name: &str) -> ParseError {
+    format!("The function is not allowed in a condition expression; function: {name}")
 }
 
 fn function_misuse(name: &str) -> ParseError {
@@ -110,19 +122,26 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
 
     fn primary(&mut self) -> Result<(Condition, bool), ParseError> {
         if self.lexer.peek()? == Token::Symbol('(') {
-            // A group, or a parenthesised operand such as `(a) = (:v)`.
+            // A group, or a parenthesised operand such as `(a) = (:v)`. When
+            // neither reads, DynamoDB reports the error of the reading that
+            // got further, the operand's on a tie.
             let before = self.lexer.clone();
+            let depth = self.depth;
             self.lexer.next()?;
-            match self.group() {
-                Ok(group) => return Ok(group),
-                Err(group_error) => {
-                    self.lexer = before;
-                    if let Ok(condition) = self.comparison() {
-                        return Ok((condition, false));
-                    }
-                    return Err(group_error);
+            let group_error = match self.parenthesised(Self::or) {
+                Ok(condition) => return Ok((condition, true)),
+                Err(error) => error,
+            };
+            let group_lexer = std::mem::replace(&mut self.lexer, before);
+            self.depth = depth;
+            return match self.comparison() {
+                Ok(condition) => Ok((condition, false)),
+                Err(_) if group_lexer.position() > self.lexer.position() => {
+                    self.lexer = group_lexer;
+                    Err(group_error)
                 }
-            }
+                Err(error) => Err(error),
+            };
         }
         if let (Token::Name(name), Token::Symbol('(')) = (self.lexer.peek()?, self.lexer.peek_second()?) {
             if name != "size" {
@@ -141,26 +160,28 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
     fn open_parenthesis(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_OPERATORS + 1 {
-            return Err("The expression has redundant parentheses;".into());
+            return Err(REDUNDANT_PARENTHESES.into());
         }
         Ok(())
     }
 
-    /// The inside of `( ... )`, up to and including the closing parenthesis.
-    fn group(&mut self) -> Result<(Condition, bool), ParseError> {
+    /// The inside of `( ... )`, after the opening parenthesis, read by
+    /// `inner` (which says whether what it read is itself one group), and
+    /// the closing parenthesis. DynamoDB refuses a group directly inside
+    /// another as redundant once the outer one is closed.
+    pub fn parenthesised<T>(
+        &mut self,
+        inner: impl FnOnce(&mut Self) -> Result<(T, bool), ParseError>,
+    ) -> Result<T, ParseError> {
         self.open_parenthesis()?;
-        let result = self.group_contents();
+        let result = inner(self);
         self.depth -= 1;
-        result
-    }
-
-    fn group_contents(&mut self) -> Result<(Condition, bool), ParseError> {
-        let (inner, group) = self.or()?;
-        if group {
-            return Err("The expression has redundant parentheses;".into());
-        }
+        let (value, grouped) = result?;
         self.lexer.expect_symbol(')')?;
-        Ok((inner, true))
+        if grouped {
+            return Err(REDUNDANT_PARENTHESES.into());
+        }
+        Ok(value)
     }
 
     /// `operand comparator operand`, BETWEEN or IN.
@@ -190,6 +211,7 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
                     return Err(self.lexer.syntax_error(&and));
                 }
                 let high = self.operand()?;
+                check_distinct("BETWEEN", &left, [&low, &high])?;
                 check_between(&low, &high)?;
                 Condition::Between(left, low, high)
             }
@@ -208,6 +230,7 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
                         candidates.len()
                     ));
                 }
+                check_distinct("IN", &left, &candidates)?;
                 Condition::In(left, candidates)
             }
             other => {
@@ -232,13 +255,28 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         Ok(arguments)
     }
 
+    /// A call of a function conditions do not have: reported once the
+    /// whole expression reads; its arguments are read as any others.
+    fn unknown_function(&mut self, name: &str) -> Result<Vec<Operand>, ParseError> {
+        let error = match name {
+            "if_not_exists" | "list_append" => update_function_in_condition(name),
+            _ => format!("Invalid function name; function: {name}"),
+        };
+        self.lexer.defer(Deferred::Names, error);
+        self.arguments()
+    }
+
     fn function_condition(&mut self, name: &str) -> Result<Condition, ParseError> {
         self.lexer.next()?;
         self.count_operator()?;
         let expected = match name {
             "attribute_exists" | "attribute_not_exists" => 1,
             "attribute_type" | "begins_with" | "contains" => 2,
-            _ => return Err(format!("Invalid function name; function: {name}")),
+            other => {
+                let arguments = self.unknown_function(other)?;
+                // A stand-in: the expression is refused once read.
+                return Ok(Condition::In(Operand::Value(AttributeValue::Null), arguments));
+            }
         };
         let mut arguments = self.arguments()?;
         if arguments.len() != expected {
@@ -249,12 +287,8 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         }
         let second = if expected == 2 { arguments.pop() } else { None };
         let first = arguments.pop().expect("one argument at least");
-        if let (Operand::Path(a), Some(Operand::Path(b))) = (&first, &second) {
-            if a == b && name != "attribute_type" {
-                return Err(format!(
-                    "The first operand must be distinct from the remaining operands for this operator or function; operator: {name}, first operand: {a}"
-                ));
-            }
+        if name != "attribute_type" {
+            check_distinct(name, &first, &second)?;
         }
         let path = |operand: Operand| match operand {
             Operand::Path(path) => Ok(path),
@@ -267,6 +301,10 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
             "attribute_not_exists" => Condition::AttributeNotExists(path(first)?),
             "attribute_type" => {
                 let type_name = second.expect("two arguments");
+                if !matches!(type_name, Operand::Value(_)) {
+                    // DynamoDB lists the type names it knows, in this order.
+                    return Err("Incorrect operand type for operator or function; operator or function: attribute_type, operand type: {DOUBLESET,HD,DICT,DECIMAL,NULL,L,B,DOUBLE,N,BS,BOOL,S,SS,INTSET,INT,M,NS,FLOAT,FS,DECIMALSET,HDS}".into());
+                }
                 match &type_name {
                     Operand::Value(AttributeValue::S(t)) if VALID_TYPES.contains(&t.as_str()) => {}
                     Operand::Value(AttributeValue::S(t)) => {
@@ -282,10 +320,12 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
             "begins_with" => {
                 let prefix = second.expect("two arguments");
                 for operand in [&first, &prefix] {
-                    if let Operand::Value(value) = operand {
-                        if !matches!(value, AttributeValue::S(_) | AttributeValue::B(_)) {
-                            return Err(type_error(name, value));
+                    match operand {
+                        Operand::Value(value) if !matches!(value, AttributeValue::S(_) | AttributeValue::B(_)) => {
+                            return Err(type_error(name, value))
                         }
+                        Operand::Size(_) => return Err(number_type_error(name)),
+                        _ => {}
                     }
                 }
                 Condition::BeginsWith(first, prefix)
@@ -294,27 +334,32 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         })
     }
 
-    /// A condition operand: a path, a `:value`, or `size(path)`.
+    /// A condition operand: a path, a `:value`, or `size(...)`, perhaps in
+    /// parentheses.
     pub fn operand(&mut self) -> Result<Operand, ParseError> {
-        match self.lexer.peek()? {
+        Ok(self.grouped_operand()?.0)
+    }
+
+    /// An operand; the bool says whether it was in parentheses.
+    fn grouped_operand(&mut self) -> Result<(Operand, bool), ParseError> {
+        let operand = match self.lexer.peek()? {
             Token::Symbol('(') => {
                 self.lexer.next()?;
-                self.open_parenthesis()?;
-                let operand = self.operand();
-                self.depth -= 1;
-                let operand = operand?;
-                self.lexer.expect_symbol(')')?;
-                Ok(operand)
+                return Ok((self.parenthesised(Self::grouped_operand)?, true));
             }
-            Token::ValuePlaceholder(_) => Ok(Operand::Value(self.value()?)),
+            Token::ValuePlaceholder(_) => Operand::Value(self.value()?),
             Token::Name(name) if self.lexer.peek_second()? == Token::Symbol('(') => {
-                if name != "size" {
-                    return Err(match name {
-                        "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" => {
-                            function_misuse(name)
-                        }
-                        _ => format!("Invalid function name; function: {name}"),
-                    });
+                match name {
+                    "size" => {}
+                    "attribute_exists" | "attribute_not_exists" | "attribute_type" | "begins_with" | "contains" => {
+                        return Err(function_misuse(name))
+                    }
+                    _ => {
+                        self.lexer.next()?;
+                        self.unknown_function(name)?;
+                        // A stand-in: the expression is refused once read.
+                        return Ok((Operand::Value(AttributeValue::Null), false));
+                    }
                 }
                 self.lexer.next()?;
                 self.count_operator()?;
@@ -325,18 +370,18 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
                         arguments.len()
                     ));
                 }
-                match arguments.pop() {
-                    Some(Operand::Path(path)) => Ok(Operand::Size(path)),
-                    Some(Operand::Value(value)) => Err(type_error("size", &value)),
-                    Some(Operand::Size(_)) => Err(
-                        "Incorrect operand type for operator or function; operator or function: size, operand type: N"
-                            .into(),
-                    ),
-                    _ => Err("Operator or function requires a document path; operator or function: size".into()),
+                match arguments.pop().expect("one argument") {
+                    Operand::Path(path) => Operand::Size(path),
+                    // The size of a given value is known now.
+                    Operand::Value(value) => Operand::Value(AttributeValue::N(
+                        size(&value).ok_or_else(|| type_error("size", &value))?,
+                    )),
+                    Operand::Size(_) => return Err(number_type_error("size")),
                 }
             }
-            _ => Ok(Operand::Path(self.path()?)),
-        }
+            _ => Operand::Path(self.path()?),
+        };
+        Ok((operand, false))
     }
 
     pub fn path(&mut self) -> Result<DocumentPath, ParseError> {
@@ -349,9 +394,19 @@ impl<'s, 'p, 'a> Parser<'s, 'p, 'a> {
         let Token::ValuePlaceholder(placeholder) = token else {
             return Err(self.lexer.syntax_error(&token));
         };
-        self.placeholders.values.resolve(placeholder).cloned().ok_or_else(|| {
-            format!("An expression attribute value used in expression is not defined; attribute value: {placeholder}")
-        })
+        match self.placeholders.values.resolve(placeholder) {
+            Some(value) => Ok(value.clone()),
+            None => {
+                self.lexer.defer(
+                    Deferred::Rest,
+                    format!(
+                        "An expression attribute value used in expression is not defined; attribute value: {placeholder}"
+                    ),
+                );
+                // A stand-in: the expression is refused once read.
+                Ok(AttributeValue::Null)
+            }
+        }
     }
 }
 
@@ -364,15 +419,27 @@ fn is_scalar(value: &AttributeValue) -> bool {
     )
 }
 
-fn check_comparison(comparator: Comparator, left: &Operand, right: &Operand) -> Result<(), ParseError> {
-    if let (Operand::Path(a), Operand::Path(b)) = (left, right) {
-        if a == b {
-            return Err(format!(
-                "The first operand must be distinct from the remaining operands for this operator or function; operator: {}, first operand: {a}",
-                comparator.symbol()
-            ));
-        }
+/// DynamoDB refuses an operator whose first operand is the same path as
+/// another of its operands.
+pub(crate) fn check_distinct<'o>(
+    operator: &str,
+    first: &Operand,
+    others: impl IntoIterator<Item = &'o Operand>,
+) -> Result<(), ParseError> {
+    match first {
+        Operand::Path(path) if others.into_iter().any(|other| other == first) => Err(distinct_error(operator, path)),
+        _ => Ok(()),
     }
+}
+
+pub(crate) fn distinct_error(operator: &str, first: &DocumentPath) -> ParseError {
+    format!(
+        "The first operand must be distinct from the remaining operands for this operator or function; operator: {operator}, first operand: {first}"
+    )
+}
+
+fn check_comparison(comparator: Comparator, left: &Operand, right: &Operand) -> Result<(), ParseError> {
+    check_distinct(comparator.symbol(), left, [right])?;
     if !matches!(comparator, Comparator::Equal | Comparator::NotEqual) {
         for operand in [left, right] {
             if let Operand::Value(value) = operand {

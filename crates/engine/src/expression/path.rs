@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::lexer::{Lexer, ParseError, Token};
+use super::lexer::{Deferred, Lexer, ParseError, Token};
 use super::{reserved, ExpressionNames};
 use crate::model::{AttributeValue, Item};
 
@@ -53,10 +53,32 @@ impl DocumentPath {
         Some(value)
     }
 
-    /// Whether one path is a prefix of the other (DynamoDB's "overlap").
-    pub fn overlaps(&self, other: &DocumentPath) -> bool {
-        self.0.iter().zip(&other.0).all(|(a, b)| a == b)
+    /// Whether the path starts at the top-level attribute `name`.
+    pub fn starts_with_attribute(&self, name: &str) -> bool {
+        matches!(self.0.first(), Some(PathElement::Attribute(first)) if first == name)
     }
+}
+
+/// DynamoDB refuses two paths of which one is a prefix of the other
+/// ("overlap"), or that step into one attribute once as a map and once as
+/// a list ("conflict").
+pub(crate) fn check_disjoint(first: &DocumentPath, second: &DocumentPath) -> Result<(), ParseError> {
+    let shared = first.0.iter().zip(&second.0).take_while(|(x, y)| x == y).count();
+    if shared == first.0.len().min(second.0.len()) {
+        return Err(format!(
+            "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
+        ));
+    }
+    let kinds_differ = matches!(
+        (&first.0[shared], &second.0[shared]),
+        (PathElement::Attribute(_), PathElement::Index(_)) | (PathElement::Index(_), PathElement::Attribute(_))
+    );
+    if kinds_differ {
+        return Err(format!(
+            "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
+        ));
+    }
+    Ok(())
 }
 
 /// Parses one document path starting at the lexer's position.
@@ -74,8 +96,9 @@ pub(crate) fn parse_path(lexer: &mut Lexer<'_>, names: &mut ExpressionNames<'_>)
                 let Token::Number(digits) = token else {
                     return Err(lexer.syntax_error(&token));
                 };
+                // DynamoDB's indexes are 32-bit signed integers.
                 let index = digits
-                    .parse::<u32>()
+                    .parse::<i32>()
                     .map_err(|_| format!("List index is not within the allowable range; index: [{digits}]"))?;
                 lexer.expect_symbol(']')?;
                 elements.push(PathElement::Index(index as usize));
@@ -93,16 +116,30 @@ fn parse_name(lexer: &mut Lexer<'_>, names: &mut ExpressionNames<'_>) -> Result<
                 return Err(lexer.syntax_error(&token));
             }
             if reserved::is_reserved(name) {
-                return Err(format!(
-                    "Attribute name is a reserved keyword; reserved keyword: {name}"
-                ));
+                lexer.defer(
+                    Deferred::Names,
+                    format!("Attribute name is a reserved keyword; reserved keyword: {name}"),
+                );
             }
             Ok(name.to_string())
         }
-        Token::NamePlaceholder(placeholder) => names.resolve(placeholder).cloned().ok_or_else(|| {
-            format!(
-                "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
-            )
+        Token::NamePlaceholder(placeholder) => Ok(match names.resolve(placeholder) {
+            Some(name) => name.clone(),
+            None => {
+                let kind = if lexer.names_first {
+                    Deferred::NamePlaceholders
+                } else {
+                    Deferred::Rest
+                };
+                lexer.defer(
+                    kind,
+                    format!(
+                        "An expression attribute name used in the document path is not defined; attribute name: {placeholder}"
+                    ),
+                );
+                // A stand-in: the expression is refused once read.
+                placeholder.to_string()
+            }
         }),
         other => Err(lexer.syntax_error(&other)),
     }

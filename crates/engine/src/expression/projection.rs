@@ -1,8 +1,10 @@
 //! ProjectionExpression (and the legacy AttributesToGet): which parts of an
 //! item a read returns.
 
-use super::lexer::{Lexer, Token};
-use super::path::{parse_path, DocumentPath, PathElement};
+use std::collections::BTreeMap;
+
+use super::lexer::{Deferred, Lexer, Token};
+use super::path::{check_disjoint, parse_path, DocumentPath, PathElement};
 use super::ExpressionNames;
 use crate::error::Error;
 use crate::model::{AttributeValue, Item};
@@ -23,26 +25,39 @@ impl Projection {
             ));
         }
         let mut lexer = Lexer::new(expression);
+        lexer.names_first = true;
         let mut paths: Vec<DocumentPath> = Vec::new();
-        loop {
-            let path = parse_path(&mut lexer, names).map_err(invalid)?;
-            if let Some(existing) = paths.iter().find(|existing| existing.overlaps(&path)) {
-                return Err(invalid(format!(
-                    "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {existing}, path two: {path}"
-                )));
+        let result = loop {
+            match parse_path(&mut lexer, names) {
+                Ok(path) => paths.push(path),
+                Err(error) => break Err(error),
             }
-            paths.push(path);
-            match lexer.next().map_err(invalid)? {
-                Token::Eof => return Ok(Projection { paths }),
-                Token::Symbol(',') => {}
-                other => return Err(invalid(lexer.syntax_error(&other))),
+            match lexer.next() {
+                Ok(Token::Eof) => break Ok(()),
+                Ok(Token::Symbol(',')) => {}
+                Ok(other) => break Err(lexer.syntax_error(&other)),
+                Err(error) => break Err(error),
             }
+        };
+        if let Some(error) = paths.iter().enumerate().find_map(|(i, path)| {
+            paths[..i]
+                .iter()
+                .find_map(|existing| check_disjoint(existing, path).err())
+        }) {
+            lexer.defer(Deferred::Paths, error);
         }
+        lexer.conclude(result).map_err(invalid)?;
+        Ok(Projection { paths })
     }
 
     /// A projection of the given paths (the paths an update wrote).
     pub fn from_paths(paths: Vec<DocumentPath>) -> Projection {
         Projection { paths }
+    }
+
+    /// The document paths the projection reads.
+    pub fn paths(&self) -> &[DocumentPath] {
+        &self.paths
     }
 
     /// The top-level attributes the projection reads.
@@ -66,54 +81,67 @@ impl Projection {
     }
 
     /// The projected copy of `item`. Nested paths keep the structure around
-    /// them; projected list elements keep their order, without gaps.
+    /// them; projected list elements keep their list order, without gaps.
     pub fn apply(&self, item: &Item) -> Item {
-        let mut result = Item::new();
+        let mut root = BTreeMap::new();
         for path in &self.paths {
-            if let Some(value) = path.resolve(item) {
-                insert_at(&mut result, &path.0, value.clone());
+            if let (Some(value), Some((PathElement::Attribute(name), rest))) =
+                (path.resolve(item), path.0.split_first())
+            {
+                root.entry(name.clone())
+                    .or_insert_with(|| Projected::container(rest))
+                    .insert(rest, value);
             }
         }
-        result
+        root.into_iter().map(|(name, part)| (name, part.into_value())).collect()
     }
 }
 
-/// Builds the containers along `path` in `target` and puts `value` at its end.
-fn insert_at(target: &mut Item, path: &[PathElement], value: AttributeValue) {
-    let Some((PathElement::Attribute(name), rest)) = path.split_first() else {
-        return;
-    };
-    if rest.is_empty() {
-        target.insert(name.clone(), value);
-        return;
-    }
-    let slot = target.entry(name.clone()).or_insert_with(|| empty_container(&rest[0]));
-    insert_into_value(slot, rest, value);
+/// A projected part of an item, built up path by path. List elements are
+/// kept by their index in the item, so that they come out in list order
+/// and several paths into one element share it.
+enum Projected {
+    Value(AttributeValue),
+    Map(BTreeMap<String, Projected>),
+    List(BTreeMap<usize, Projected>),
 }
 
-fn empty_container(next: &PathElement) -> AttributeValue {
-    match next {
-        PathElement::Attribute(_) => AttributeValue::M(Item::new()),
-        PathElement::Index(_) => AttributeValue::L(Vec::new()),
-    }
-}
-
-/// List elements are gathered with their source index so that several
-/// projected elements of one list come out in list order.
-fn insert_into_value(slot: &mut AttributeValue, path: &[PathElement], value: AttributeValue) {
-    match (slot, &path[0]) {
-        (AttributeValue::M(map), PathElement::Attribute(_)) => insert_at(map, path, value),
-        (AttributeValue::L(list), PathElement::Index(_)) => {
-            let rest = &path[1..];
-            if rest.is_empty() {
-                list.push(value);
-            } else {
-                let mut element = empty_container(&rest[0]);
-                insert_into_value(&mut element, rest, value);
-                list.push(element);
-            }
+impl Projected {
+    /// What holds the rest of a path.
+    fn container(rest: &[PathElement]) -> Projected {
+        match rest.first() {
+            None => Projected::Map(BTreeMap::new()),
+            Some(PathElement::Attribute(_)) => Projected::Map(BTreeMap::new()),
+            Some(PathElement::Index(_)) => Projected::List(BTreeMap::new()),
         }
-        _ => {}
+    }
+
+    /// Puts `value` at `path` below this part. Projection paths neither
+    /// overlap nor conflict, so each step finds the container it needs.
+    fn insert(&mut self, path: &[PathElement], value: &AttributeValue) {
+        let Some((first, rest)) = path.split_first() else {
+            *self = Projected::Value(value.clone());
+            return;
+        };
+        let child = match (self, first) {
+            (Projected::Map(map), PathElement::Attribute(name)) => map.entry(name.clone()),
+            (Projected::List(list), PathElement::Index(index)) => {
+                list.entry(*index)
+                    .or_insert_with(|| Projected::container(rest))
+                    .insert(rest, value);
+                return;
+            }
+            _ => return,
+        };
+        child.or_insert_with(|| Projected::container(rest)).insert(rest, value);
+    }
+
+    fn into_value(self) -> AttributeValue {
+        match self {
+            Projected::Value(value) => value,
+            Projected::Map(map) => AttributeValue::M(map.into_iter().map(|(k, v)| (k, v.into_value())).collect()),
+            Projected::List(list) => AttributeValue::L(list.into_values().map(Projected::into_value).collect()),
+        }
     }
 }
 
@@ -155,14 +183,33 @@ mod tests {
         let mut inner = Item::new();
         inner.insert("c".into(), AttributeValue::S("deep".into()));
         assert_eq!(projected["b"], AttributeValue::M(inner));
+        // List elements come out in list order, whatever the paths' order.
         assert_eq!(
             projected["d"],
             AttributeValue::L(vec![
-                AttributeValue::N(Number::parse("2").unwrap()),
-                AttributeValue::N(Number::parse("0").unwrap())
+                AttributeValue::N(Number::parse("0").unwrap()),
+                AttributeValue::N(Number::parse("2").unwrap())
             ])
         );
         assert!(!projected.contains_key("absent"));
+    }
+
+    #[test]
+    fn paths_into_one_list_element_share_it() {
+        let mut element = Item::new();
+        element.insert("p".into(), AttributeValue::S("P".into()));
+        element.insert("q".into(), AttributeValue::S("Q".into()));
+        element.insert("r".into(), AttributeValue::S("R".into()));
+        let item: Item = [("l".to_string(), AttributeValue::L(vec![AttributeValue::M(element)]))].into();
+        let names = HashMap::new();
+        let projection = Projection::parse("l[0].r, l[0].p", &mut ExpressionNames::new(&names)).unwrap();
+        let mut expected = Item::new();
+        expected.insert("p".into(), AttributeValue::S("P".into()));
+        expected.insert("r".into(), AttributeValue::S("R".into()));
+        assert_eq!(
+            projection.apply(&item)["l"],
+            AttributeValue::L(vec![AttributeValue::M(expected)])
+        );
     }
 
     #[test]
@@ -189,5 +236,9 @@ mod tests {
             "Invalid ProjectionExpression: Attribute name is a reserved keyword; reserved keyword: name"
         );
         assert!(project("#n", &[("#n", "name")]).is_ok());
+        assert_eq!(
+            message(project("b.c, b[0]", &[])),
+            "Invalid ProjectionExpression: Two document paths conflict with each other; must remove or rewrite one of these paths; path one: [b, c], path two: [b, [0]]"
+        );
     }
 }

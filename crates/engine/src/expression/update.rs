@@ -1,9 +1,9 @@
 //! UpdateExpression: SET, REMOVE, ADD and DELETE actions, and applying
 //! them to an item.
 
-use super::lexer::{ParseError, Token};
-use super::parser::Parser;
-use super::path::{DocumentPath, PathElement};
+use super::lexer::{Deferred, ParseError, Token};
+use super::parser::{distinct_error, Parser};
+use super::path::{check_disjoint, DocumentPath, PathElement};
 use super::{check_length, Placeholders};
 use crate::error::Error;
 use crate::model::{AttributeValue, Item};
@@ -84,31 +84,9 @@ impl Update {
         check_length(expression, "UpdateExpression")?;
         let invalid = |message: String| Error::validation(format!("Invalid UpdateExpression: {message}"));
         let mut parser = Parser::new(expression, placeholders);
-        let mut actions = Vec::new();
-        let mut seen = [false; 4];
-        loop {
-            let token = parser.lexer.next().map_err(invalid)?;
-            if token == Token::Eof && !actions.is_empty() {
-                break;
-            }
-            let Some(clause) = CLAUSES.iter().position(|c| token.is_keyword(c)) else {
-                return Err(invalid(parser.lexer.syntax_error(&token)));
-            };
-            if std::mem::replace(&mut seen[clause], true) {
-                return Err(invalid(format!(
-                    "The \"{}\" section can only be used once in an update expression;",
-                    CLAUSES[clause]
-                )));
-            }
-            loop {
-                actions.push(parse_action(&mut parser, CLAUSES[clause]).map_err(invalid)?);
-                if parser.lexer.peek().map_err(invalid)? != Token::Symbol(',') {
-                    break;
-                }
-                parser.lexer.next().map_err(invalid)?;
-            }
-        }
-        check_paths(&actions).map_err(invalid)?;
+        parser.lexer.names_first = true;
+        let result = parse_actions(&mut parser);
+        let actions = parser.lexer.conclude(result).map_err(invalid)?;
         Ok(Update {
             actions,
             from_attribute_updates: false,
@@ -330,6 +308,40 @@ fn remove_at(item: &mut Item, path: &DocumentPath) -> Result<(), Error> {
     Ok(())
 }
 
+/// The clauses of an update expression and their actions, in order.
+fn parse_actions(parser: &mut Parser<'_, '_, '_>) -> Result<Vec<UpdateAction>, ParseError> {
+    let mut actions = Vec::new();
+    let mut seen = [false; 4];
+    loop {
+        let token = parser.lexer.next()?;
+        if token == Token::Eof && !actions.is_empty() {
+            if let Err(error) = check_paths(&actions) {
+                parser.lexer.defer(Deferred::Paths, error);
+            }
+            return Ok(actions);
+        }
+        let Some(clause) = CLAUSES.iter().position(|c| token.is_keyword(c)) else {
+            return Err(parser.lexer.syntax_error(&token));
+        };
+        if std::mem::replace(&mut seen[clause], true) {
+            parser.lexer.defer(
+                Deferred::Names,
+                format!(
+                    "The \"{}\" section can only be used once in an update expression;",
+                    CLAUSES[clause]
+                ),
+            );
+        }
+        loop {
+            actions.push(parse_action(parser, CLAUSES[clause])?);
+            if parser.lexer.peek()? != Token::Symbol(',') {
+                break;
+            }
+            parser.lexer.next()?;
+        }
+    }
+}
+
 fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateAction, ParseError> {
     let path = parser.path()?;
     match clause {
@@ -338,20 +350,7 @@ fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateA
             if token != Token::Comparator("=") {
                 return Err(parser.lexer.syntax_error(&token));
             }
-            let first = set_operand(parser)?;
-            let value = match parser.lexer.peek()? {
-                Token::Symbol('+') => {
-                    parser.lexer.next()?;
-                    parser.count_operator()?;
-                    SetValue::Plus(first, set_operand(parser)?)
-                }
-                Token::Symbol('-') => {
-                    parser.lexer.next()?;
-                    parser.count_operator()?;
-                    SetValue::Minus(first, set_operand(parser)?)
-                }
-                _ => SetValue::Operand(first),
-            };
+            let (value, _) = set_value(parser)?;
             check_set_value_types(&value)?;
             Ok(UpdateAction::Set(path, value))
         }
@@ -377,57 +376,126 @@ fn parse_action(parser: &mut Parser<'_, '_, '_>, clause: &str) -> Result<UpdateA
     }
 }
 
+/// The right-hand side of SET: an operand, or two joined by `+` or `-`.
+/// The whole, and each operand, may be in parentheses, but the operands of
+/// `+` and `-` are single operands, not sums. The bool says whether the
+/// value is one parenthesised group.
+fn set_value(parser: &mut Parser<'_, '_, '_>) -> Result<(SetValue, bool), ParseError> {
+    let (first, grouped) = if parser.lexer.peek()? == Token::Symbol('(') {
+        parser.lexer.next()?;
+        (parser.parenthesised(set_value)?, true)
+    } else {
+        (SetValue::Operand(set_operand(parser)?), false)
+    };
+    let plus = match parser.lexer.peek()? {
+        Token::Symbol('+') => true,
+        Token::Symbol('-') => false,
+        _ => return Ok((first, grouped)),
+    };
+    let operator = parser.lexer.next()?;
+    let SetValue::Operand(first) = first else {
+        return Err(parser.lexer.syntax_error(&operator));
+    };
+    parser.count_operator()?;
+    let second = set_operand(parser)?;
+    check_not_list_append([&first, &second])?;
+    Ok((
+        if plus {
+            SetValue::Plus(first, second)
+        } else {
+            SetValue::Minus(first, second)
+        },
+        false,
+    ))
+}
+
 fn set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<SetOperand, ParseError> {
-    match (parser.lexer.peek()?, parser.lexer.peek_second()?) {
-        (Token::ValuePlaceholder(_), _) => Ok(SetOperand::Value(parser.value()?)),
+    Ok(grouped_set_operand(parser)?.0)
+}
+
+/// A SET operand, perhaps in parentheses; the bool says whether it was.
+fn grouped_set_operand(parser: &mut Parser<'_, '_, '_>) -> Result<(SetOperand, bool), ParseError> {
+    if parser.lexer.peek()? == Token::Symbol('(') {
+        parser.lexer.next()?;
+        return Ok((parser.parenthesised(grouped_set_operand)?, true));
+    }
+    let operand = match (parser.lexer.peek()?, parser.lexer.peek_second()?) {
+        (Token::ValuePlaceholder(_), _) => SetOperand::Value(parser.value()?),
         (Token::Name(name), Token::Symbol('(')) => {
             parser.lexer.next()?;
             parser.count_operator()?;
             parser.lexer.expect_symbol('(')?;
-            let operand = match name {
-                "if_not_exists" => {
-                    if let Token::ValuePlaceholder(_) = parser.lexer.peek()? {
-                        return Err(
-                            "Operator or function requires a document path; operator or function: if_not_exists".into(),
-                        );
-                    }
-                    let path = parser.path()?;
-                    parser.lexer.expect_symbol(',')?;
-                    SetOperand::IfNotExists(path, Box::new(set_operand(parser)?))
-                }
-                "list_append" => {
-                    let first = set_operand(parser)?;
-                    parser.lexer.expect_symbol(',')?;
-                    let second = set_operand(parser)?;
-                    for operand in [&first, &second] {
-                        if let SetOperand::Value(value) = operand {
-                            if !matches!(value, AttributeValue::L(_)) {
-                                return Err(format!(
-                                    "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
-                                    value.type_name()
-                                ));
-                            }
-                        }
-                    }
-                    SetOperand::ListAppend(Box::new(first), Box::new(second))
-                }
+            let mut arguments = vec![set_operand(parser)?];
+            while parser.lexer.peek()? == Token::Symbol(',') {
+                parser.lexer.next()?;
+                arguments.push(set_operand(parser)?);
+            }
+            parser.lexer.expect_symbol(')')?;
+            // Other functions are reported once the whole expression reads.
+            let unknown = match name {
+                "if_not_exists" | "list_append" => None,
                 "attribute_exists"
                 | "attribute_not_exists"
                 | "attribute_type"
                 | "begins_with"
                 | "contains"
-                | "size" => {
-                    return Err(format!(
-                        "The function is not allowed in an update expression; function: {name}"
-                    ))
-                }
-                _ => return Err(format!("Invalid function name; function: {name}")),
+                | "size" => Some(format!(
+                    "The function is not allowed in an update expression; function: {name}"
+                )),
+                _ => Some(format!("Invalid function name; function: {name}")),
             };
-            parser.lexer.expect_symbol(')')?;
-            Ok(operand)
+            if let Some(error) = unknown {
+                parser.lexer.defer(Deferred::Names, error);
+                // A stand-in: the expression is refused once read.
+                return Ok((SetOperand::Value(AttributeValue::Null), false));
+            }
+            let [first, second]: [SetOperand; 2] = arguments.try_into().map_err(|arguments: Vec<SetOperand>| {
+                format!(
+                    "Incorrect number of operands for operator or function; operator or function: {name}, number of operands: {}",
+                    arguments.len()
+                )
+            })?;
+            if name == "if_not_exists" {
+                let SetOperand::Path(path) = first else {
+                    return Err(
+                        "Operator or function requires a document path; operator or function: if_not_exists".into(),
+                    );
+                };
+                if second == SetOperand::Path(path.clone()) {
+                    return Err(distinct_error(name, &path));
+                }
+                check_not_list_append([&second])?;
+                SetOperand::IfNotExists(path, Box::new(second))
+            } else {
+                for operand in [&first, &second] {
+                    if let SetOperand::Value(value) = operand {
+                        if !matches!(value, AttributeValue::L(_)) {
+                            return Err(format!(
+                                "Incorrect operand type for operator or function; operator or function: list_append, operand type: {}",
+                                value.type_name()
+                            ));
+                        }
+                    }
+                }
+                check_not_list_append([&first, &second])?;
+                SetOperand::ListAppend(Box::new(first), Box::new(second))
+            }
         }
-        _ => Ok(SetOperand::Path(parser.path()?)),
+        _ => SetOperand::Path(parser.path()?),
+    };
+    Ok((operand, false))
+}
+
+/// list_append makes the whole value of a SET action: DynamoDB refuses it
+/// as an operand of `+`, `-` or another function.
+fn check_not_list_append<'o>(operands: impl IntoIterator<Item = &'o SetOperand>) -> Result<(), ParseError> {
+    if operands
+        .into_iter()
+        .any(|operand| matches!(operand, SetOperand::ListAppend(..)))
+    {
+        return Err("The function is not allowed to be used this way in an expression; function: list_append".into());
     }
+    Ok(())
 }
 
 fn check_set_value_types(value: &SetValue) -> Result<(), ParseError> {
@@ -447,29 +515,12 @@ fn check_set_value_types(value: &SetValue) -> Result<(), ParseError> {
     Ok(())
 }
 
-/// DynamoDB refuses two actions on one path, or on a path and a part of it
-/// ("overlap"), and a path used once as a map and once as a list
-/// ("conflict").
+/// DynamoDB refuses two actions on one path, or on a path and a part of it,
+/// or on paths that use one attribute as a map and as a list.
 fn check_paths(actions: &[UpdateAction]) -> Result<(), ParseError> {
     for (i, a) in actions.iter().enumerate() {
         for b in &actions[..i] {
-            let (first, second) = (b.path(), a.path());
-            let shared = first.0.iter().zip(&second.0).take_while(|(x, y)| x == y).count();
-            let shortest = first.0.len().min(second.0.len());
-            if shared == shortest {
-                return Err(format!(
-                    "Two document paths overlap with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
-                ));
-            }
-            let kinds_differ = matches!(
-                (&first.0[shared], &second.0[shared]),
-                (PathElement::Attribute(_), PathElement::Index(_)) | (PathElement::Index(_), PathElement::Attribute(_))
-            );
-            if kinds_differ {
-                return Err(format!(
-                    "Two document paths conflict with each other; must remove or rewrite one of these paths; path one: {first}, path two: {second}"
-                ));
-            }
+            check_disjoint(b.path(), a.path())?;
         }
     }
     Ok(())

@@ -6,7 +6,7 @@ use crate::expression::condition::Condition;
 use crate::expression::key_condition::{self, KeyTerm};
 use crate::expression::projection::Projection;
 use crate::keys::table_not_found;
-use crate::model::Item;
+use crate::model::{Item, PrimaryKey};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -35,32 +35,27 @@ impl Engine {
     /// the cost follows the items read, not the table's size.
     pub async fn query(&self, input: QueryInput) -> Result<QueryOutput> {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
-        let target = read_target::resolve(
+        let parameter = if input.legacy_filter {
+            "QueryFilter"
+        } else {
+            "Filter Expression"
+        };
+        let filter = input.filter.as_ref();
+        let (target, condition) = read_target::resolve(
             &table,
             input.index_name.as_deref(),
             input.consistent_read,
             input.select,
             input.projection.as_ref(),
-            input.filter.as_ref(),
+            filter,
+            |key| {
+                let condition = key_condition::resolve(input.key_terms, key)?;
+                if let Some(filter) = filter {
+                    check_filter_keys(filter, key, parameter)?;
+                }
+                Ok(condition)
+            },
         )?;
-        let primary_key = table.definition.primary_key.clone();
-        let condition = key_condition::resolve(input.key_terms, &target.key)?;
-        if let Some(filter) = &input.filter {
-            if let Some(key) = filter
-                .top_level_attributes()
-                .into_iter()
-                .find(|name| primary_key.is_key_attribute(name))
-            {
-                let parameter = if input.legacy_filter {
-                    "QueryFilter"
-                } else {
-                    "Filter Expression"
-                };
-                return Err(Error::validation(format!(
-                    "{parameter} can only contain non-primary key attributes: Primary key attribute: {key}"
-                )));
-            }
-        }
         let request = PageRequest {
             table_name: input.table_name,
             keyspace: target.keyspace,
@@ -83,5 +78,20 @@ impl Engine {
         };
         self.read_charged_page(&table.definition, input.index_name.as_deref(), request)
             .await
+    }
+}
+
+/// A Query's filter may not use the key of what it reads (the index's key
+/// when it reads an index; the table's key attributes are then ordinary
+/// attributes): those conditions belong in the key condition. DynamoDB
+/// names the partition key before the sort key, whatever the filter's order.
+fn check_filter_keys(filter: &Condition, key: &PrimaryKey, parameter: &str) -> Result<()> {
+    let used = filter.top_level_attributes();
+    match key.attributes().find(|key| used.contains(&key.name.as_str())) {
+        Some(key) => Err(Error::validation(format!(
+            "{parameter} can only contain non-primary key attributes: Primary key attribute: {}",
+            key.name
+        ))),
+        None => Ok(()),
     }
 }

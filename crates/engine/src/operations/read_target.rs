@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::catalog::Table;
 use crate::expression::condition::Condition;
+use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::KeyLayout;
 use crate::model::{IndexKind, IndexStatus, PrimaryKey, ProjectionType};
@@ -23,35 +24,50 @@ pub enum Select {
 
 pub(crate) struct ReadTarget {
     pub keyspace: String,
-    /// The key a key condition applies to.
-    pub key: PrimaryKey,
     pub layout: KeyLayout,
     pub fetch_from_table: Option<String>,
 }
 
-pub(crate) fn resolve(
+/// Finds where a read goes and checks the request against it, in
+/// DynamoDB's order. `check_read_key` runs the caller's checks against the
+/// key of what is read (a Query's key condition and filter), after the
+/// index and consistency checks and before the projection ones.
+pub(crate) fn resolve<T>(
     table: &Arc<Table>,
     index_name: Option<&str>,
     consistent_read: bool,
     select: Select,
     projection: Option<&Projection>,
     filter: Option<&Condition>,
-) -> Result<ReadTarget> {
+    check_read_key: impl FnOnce(&PrimaryKey) -> Result<T>,
+) -> Result<(ReadTarget, T)> {
     let definition = &table.definition;
+    let check_scalar_keys = || {
+        let filter_paths = filter.map_or_else(Vec::new, Condition::paths);
+        key_paths::check_scalar_keys(
+            definition,
+            filter_paths
+                .into_iter()
+                .chain(projection.map_or(&[][..], Projection::paths)),
+        )
+    };
     let Some(index_name) = index_name else {
-        return Ok(ReadTarget {
+        check_scalar_keys()?;
+        let checked = check_read_key(&definition.primary_key)?;
+        let target = ReadTarget {
             keyspace: definition.keyspace.clone(),
-            key: definition.primary_key.clone(),
             layout: KeyLayout {
                 index_key: None,
                 table_key: definition.primary_key.clone(),
             },
             fetch_from_table: None,
-        });
+        };
+        return Ok((target, checked));
     };
     let index = definition
         .index(index_name)
         .ok_or_else(|| Error::validation(format!("The table does not have the specified index: {index_name}")))?;
+    check_scalar_keys()?;
     if index.status == IndexStatus::Creating {
         return Err(Error::validation(format!(
             "Cannot read from backfilling global secondary index: {index_name}"
@@ -62,13 +78,14 @@ pub(crate) fn resolve(
             p.top_level_names()
                 .any(|name| !index.projects(&definition.primary_key, name))
         });
+    if index.kind == IndexKind::Global && consistent_read {
+        return Err(Error::validation(
+            "Consistent reads are not supported on global secondary indexes",
+        ));
+    }
+    let checked = check_read_key(&index.key)?;
     let fetch_from_table = match index.kind {
         IndexKind::Global => {
-            if consistent_read {
-                return Err(Error::validation(
-                    "Consistent reads are not supported on global secondary indexes",
-                ));
-            }
             if select == Select::AllAttributes && index.projection_type != ProjectionType::All {
                 return Err(Error::validation(format!(
                     "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index {index_name} because its projection type is not ALL"
@@ -104,13 +121,13 @@ pub(crate) fn resolve(
             (wants_unprojected && index.projection_type != ProjectionType::All).then(|| definition.keyspace.clone())
         }
     };
-    Ok(ReadTarget {
+    let target = ReadTarget {
         keyspace: index.keyspace.clone(),
-        key: index.key.clone(),
         layout: KeyLayout {
             index_key: Some(index.key.clone()),
             table_key: definition.primary_key.clone(),
         },
         fetch_from_table,
-    })
+    };
+    Ok((target, checked))
 }

@@ -45,13 +45,14 @@ impl Engine {
             }
         }
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
-        let target = read_target::resolve(
+        let (target, ()) = read_target::resolve(
             &table,
             input.index_name.as_deref(),
             input.consistent_read,
             input.select,
             input.projection.as_ref(),
             input.filter.as_ref(),
+            |_| Ok(()),
         )?;
         let request = PageRequest {
             table_name: input.table_name,
