@@ -1,6 +1,7 @@
 //! The DynamoDB data model: numbers, attribute values, items, tables.
 
 pub mod attribute_value;
+pub mod index_key;
 pub mod item_codec;
 pub mod number;
 pub mod table;
@@ -9,5 +10,6 @@ pub use attribute_value::{
     item_size, item_too_deep, AttributeValue, Item, ITEM_TOO_DEEP, MAX_CONTAINER_DEPTH, MAX_ITEM_SIZE,
     MAX_NESTING_LEVELS,
 };
+pub use index_key::IndexKey;
 pub use number::{Number, NumberError};
 pub use table::*;

@@ -6,7 +6,7 @@ use crate::catalog::Table;
 use crate::expression::condition::Condition;
 use crate::expression::projection::Projection;
 use crate::keys::KeyLayout;
-use crate::model::{IndexKind, IndexStatus, PrimaryKey, ProjectionType};
+use crate::model::{IndexKey, IndexKind, IndexStatus, ProjectionType};
 use crate::{Error, Result};
 
 /// Which attributes a Query or Scan returns.
@@ -24,7 +24,7 @@ pub enum Select {
 pub(crate) struct ReadTarget {
     pub keyspace: String,
     /// The key a key condition applies to.
-    pub key: PrimaryKey,
+    pub key: IndexKey,
     pub layout: KeyLayout,
     pub fetch_from_table: Option<String>,
 }
@@ -41,7 +41,7 @@ pub(crate) fn resolve(
     let Some(index_name) = index_name else {
         return Ok(ReadTarget {
             keyspace: definition.keyspace.clone(),
-            key: definition.primary_key.clone(),
+            key: definition.primary_key.clone().into(),
             layout: KeyLayout {
                 index_key: None,
                 table_key: definition.primary_key.clone(),

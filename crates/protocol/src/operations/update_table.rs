@@ -1,3 +1,4 @@
+use halyard_engine::model::IndexKind;
 use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
@@ -27,6 +28,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Create(index(
                 create,
                 &format!("{path}.create"),
+                IndexKind::Global,
                 &mut violations,
             )?));
         } else if let Some(delete) = entry.object("Delete")? {
