@@ -23,6 +23,9 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A request for a resource of another account (named by its ARN).
+    #[error("{0}")]
+    AccessDenied(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -52,6 +55,7 @@ impl Error {
             Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::AccessDenied(_) => "AccessDeniedException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
         }

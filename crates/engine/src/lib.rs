@@ -14,6 +14,7 @@ pub mod operations;
 mod catalog;
 mod indexes;
 mod keys;
+mod table_arn;
 
 mod writer;
 
@@ -24,6 +25,7 @@ use halyard_storage::Storage;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
+pub use table_arn::{is_arn, MAX_TABLE_ARN_LENGTH};
 
 use catalog::Catalog;
 use model::IndexStatus;

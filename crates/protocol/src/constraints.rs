@@ -49,6 +49,23 @@ impl ConstraintViolations {
         }
     }
 
+    /// The TableName of an operation on a table: a table name, or a table
+    /// ARN of at most 1024 characters (checked further when resolved).
+    pub fn table_name_or_arn(&mut self, name: Option<&str>, path: &str) {
+        match name {
+            Some(arn) if halyard_engine::is_arn(arn) => {
+                if arn.chars().count() > halyard_engine::MAX_TABLE_ARN_LENGTH {
+                    let constraint = format!(
+                        "have length less than or equal to {}",
+                        halyard_engine::MAX_TABLE_ARN_LENGTH
+                    );
+                    self.add(Some(arn), path, &constraint);
+                }
+            }
+            _ => self.table_name(name, path),
+        }
+    }
+
     pub fn range(&mut self, value: Option<i64>, path: &str, min: i64, max: Option<i64>) {
         let Some(value) = value else { return };
         let text = value.to_string();

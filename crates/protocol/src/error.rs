@@ -50,6 +50,7 @@ impl ProtocolError {
         let (status, namespace, type_name) = match self {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
+                EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }

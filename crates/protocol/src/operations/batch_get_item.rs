@@ -23,7 +23,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let mut total_keys = 0;
     for (table_name, entry) in request_items {
         let mut table_violations = ConstraintViolations::default();
-        table_violations.table_name(Some(table_name), "requestItems.key");
+        table_violations.table_name_or_arn(Some(table_name), "requestItems.key");
         let entry = as_object(entry)?;
         let keys = entry.list("Keys")?;
         table_violations.required(keys, &format!("requestItems.{table_name}.member.keys"));
@@ -56,7 +56,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             .collect::<Result<Vec<_>, _>>()?;
         total_keys += keys.len();
         tables.push(BatchGetTable {
-            table_name: table_name.clone(),
+            table_name: engine.resolve_table_name(table_name, "BatchGetItem")?.to_string(),
             keys,
             projection,
             consistent_read: entry.boolean("ConsistentRead")?.unwrap_or(false),
@@ -84,7 +84,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             );
             unprocessed.insert(table_name.clone(), Value::Object(rest));
         }
-        consumed.extend(result.consumed_capacity);
+        // Responses and ConsumedCapacity name each table as the request did.
+        consumed.extend(result.consumed_capacity.map(|mut capacity| {
+            capacity.table_name = table_name.clone();
+            capacity
+        }));
     }
     let mut response = Map::new();
     response.insert("Responses".into(), Value::Object(responses));

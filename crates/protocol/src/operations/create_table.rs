@@ -236,7 +236,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let description = engine
         .create_table(CreateTableInput {
-            table_name: name.to_string(),
+            table_name: engine.resolve_table_name(name, "CreateTable")?.to_string(),
             key_schema,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             billing_mode,

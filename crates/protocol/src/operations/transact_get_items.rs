@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use halyard_engine::{Engine, Error as EngineError, TransactGet};
 use serde_json::{json, Map, Value};
 
@@ -15,6 +17,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let mut gets = Vec::new();
+    // Tables by name, and the TableName (name or ARN) that named each.
+    let mut given_names = HashMap::new();
     for entry in items.expect("required checked") {
         let entry = as_object(entry)?;
         let get = entry.object("Get")?.ok_or_else(|| {
@@ -23,10 +27,12 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             ))
         })?;
         let mut get_violations = ConstraintViolations::default();
-        let table = table_name(get, &mut get_violations)?.to_string();
+        let given = table_name(get, &mut get_violations)?;
         let key = get.map("Key")?;
         get_violations.required(key, "transactItems.member.get.key");
         get_violations.into_result()?;
+        let table = engine.resolve_table_name(given, "TransactGetItems")?.to_string();
+        given_names.insert(table.clone(), given.to_string());
         let placeholders = RequestPlaceholders::parse(get, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
         let projection = projection(get, &mut tracker)?;
@@ -37,7 +43,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             projection,
         });
     }
-    let output = engine.transact_get_items(gets).await?;
+    let mut output = engine.transact_get_items(gets).await?;
+    super::rename_tables(&mut output.consumed_capacity, &given_names);
     let responses: Vec<Value> = output
         .items
         .iter()

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::update::Update;
 use halyard_engine::{Engine, Error as EngineError, TransactOperation, TransactWriteAction, TransactWriteItemsInput};
@@ -25,6 +27,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
 
     let mut actions = Vec::new();
+    // Tables by name, and the TableName (name or ARN) that named each.
+    let mut given_names = HashMap::new();
     for (position, entry) in items.expect("required checked").iter().enumerate() {
         let entry = as_object(entry)?;
         let kinds = ["Put", "Update", "Delete", "ConditionCheck"];
@@ -35,7 +39,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             );
         };
         let action = entry.object(kind)?.expect("present");
-        actions.push(transact_action(kind, action, position + 1)?);
+        actions.push(transact_action(engine, kind, action, position + 1, &mut given_names)?);
     }
     // The request itself (what a retry with the same token must repeat).
     let fingerprint = fnv1a(
@@ -43,13 +47,14 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             .unwrap_or_default()
             .as_bytes(),
     );
-    let output = engine
+    let mut output = engine
         .transact_write_items(TransactWriteItemsInput {
             actions,
             client_request_token: token.map(str::to_string),
             fingerprint,
         })
         .await?;
+    super::rename_tables(&mut output.consumed_capacity, &given_names);
     let mut response = Map::new();
     if capacity != ReturnConsumedCapacity::None {
         response.insert(
@@ -60,9 +65,15 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     Ok(Value::Object(response))
 }
 
-fn transact_action(kind: &str, action: Fields<'_>, position: usize) -> Result<TransactWriteAction, ProtocolError> {
+fn transact_action(
+    engine: &Engine,
+    kind: &str,
+    action: Fields<'_>,
+    position: usize,
+    given_names: &mut HashMap<String, String>,
+) -> Result<TransactWriteAction, ProtocolError> {
     let mut violations = ConstraintViolations::default();
-    let table = table_name(action, &mut violations)?.to_string();
+    let given = table_name(action, &mut violations)?;
     let return_old_on_failure = return_old_on_failure(action, &mut violations)?;
     let member = if kind == "Put" { "Item" } else { "Key" };
     let map = action.map(member)?;
@@ -83,6 +94,8 @@ fn transact_action(kind: &str, action: Fields<'_>, position: usize) -> Result<Tr
         );
     }
     violations.into_result()?;
+    let table = engine.resolve_table_name(given, "TransactWriteItems")?.to_string();
+    given_names.insert(table.clone(), given.to_string());
     let placeholders = RequestPlaceholders::parse(action, &["ConditionExpression"])?;
     let mut tracker = placeholders.tracker();
     let update = match action.string("UpdateExpression")? {

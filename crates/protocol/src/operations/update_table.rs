@@ -61,7 +61,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let description = engine
         .update_table(UpdateTableInput {
-            table_name: name.to_string(),
+            table_name: engine.resolve_table_name(name, "UpdateTable")?.to_string(),
             billing_mode,
             provisioned_throughput: table_throughput,
             deletion_protection_enabled,
