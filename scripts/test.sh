@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs Halyard's whole test suite on a fresh machine: formatting, Rust unit
 # and property tests, the Rust SDK end-to-end tests, a short fuzzing run
-# (nightly, cargo-fuzz), and the Python
-# end-to-end tests (boto3 and the AWS CLI, installed into ./.venv).
+# (nightly, cargo-fuzz), the Python end-to-end tests (boto3 and the AWS
+# CLI, installed into ./.venv) and the JavaScript ones (AWS SDK v3 and
+# electrodb, installed into tests/js/node_modules by npm ci).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,6 +24,10 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
 HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
+
+echo "== JavaScript end-to-end tests (AWS SDK for JavaScript v3, electrodb)"
+(cd tests/js && npm ci --no-audit --no-fund --loglevel=error \
+  && HALYARD_BIN="$PWD/../../target/release/halyard" node --test --test-concurrency=1)
 
 echo "== Storage-fault campaign, brief (one trial of each fault kind)"
 HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python tests/campaign/storage_faults.py --trials 7 --seed 1

@@ -26,6 +26,12 @@ pub enum Error {
     /// A request for a resource of another account (named by its ARN).
     #[error("{0}")]
     AccessDenied(String),
+    /// A shard iterator used after its 15 minutes.
+    #[error("{0}")]
+    ExpiredIterator(String),
+    /// A stream read reached records that have aged out.
+    #[error("{0}")]
+    TrimmedDataAccess(String),
     /// A fault of Halyard's, not the caller's: logged, and reported as
     /// DynamoDB's InternalServerError.
     #[error("{0}")]
@@ -57,6 +63,8 @@ impl Error {
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::AccessDenied(_) => "AccessDeniedException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
+            Error::ExpiredIterator(_) => "ExpiredIteratorException",
+            Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
             Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
         }
     }

@@ -15,6 +15,7 @@ mod catalog;
 mod indexes;
 mod keys;
 mod table_arn;
+pub mod streams;
 
 mod writer;
 
@@ -29,6 +30,8 @@ pub use table_arn::{is_arn, MAX_TABLE_ARN_LENGTH};
 
 use catalog::Catalog;
 use model::IndexStatus;
+pub use streams::log::StreamSettings;
+use streams::Streams;
 use writer::Writer;
 
 /// Settings that shape what the engine reports (ARNs).
@@ -39,6 +42,8 @@ pub struct EngineConfig {
     /// Largest item collection (a partition key's items and local index
     /// entries) in bytes: 10 GB in DynamoDB.
     pub item_collection_size_limit: i64,
+    /// Stream retention and shard roll-over.
+    pub streams: StreamSettings,
 }
 
 impl Default for EngineConfig {
@@ -47,6 +52,7 @@ impl Default for EngineConfig {
             region: "us-east-1".into(),
             account_id: "000000000000".into(),
             item_collection_size_limit: 10 * 1024 * 1024 * 1024,
+            streams: StreamSettings::default(),
         }
     }
 }
@@ -55,6 +61,7 @@ impl Default for EngineConfig {
 pub struct Engine {
     storage: Arc<dyn Storage>,
     catalog: Arc<Catalog>,
+    streams: Arc<Streams>,
     writer: Arc<Writer>,
     config: EngineConfig,
 }
@@ -63,17 +70,21 @@ impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
+        let streams = Arc::new(Streams::load(&*storage)?);
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
-            config.item_collection_size_limit,
+            streams.clone(),
+            &config,
         ));
         let engine = Engine {
             storage,
             catalog,
+            streams,
             writer,
             config,
         };
+        engine.start_stream_trimmer();
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -95,6 +106,11 @@ impl Engine {
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
         let snapshot = self.storage.snapshot()?;
         read(&*snapshot)
+    }
+
+    /// The region named in ARNs and stream records.
+    pub fn region(&self) -> &str {
+        &self.config.region
     }
 
     /// Whether the storage accepts writes, and why not.

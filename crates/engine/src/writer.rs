@@ -7,6 +7,7 @@
 //! checks have passed), commits once, and only then answers each caller:
 //! group commit, so one fsync serves many writes.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -26,6 +27,8 @@ use crate::model::{
     item_size, item_too_deep, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats,
     ITEM_TOO_DEEP, MAX_ITEM_SIZE,
 };
+use crate::streams::log::StreamLog;
+use crate::streams::Streams;
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
@@ -57,6 +60,8 @@ pub(crate) enum Command {
         index: String,
         after: Option<Vec<u8>>,
     },
+    /// Removes stream records that have aged out, a bounded number at a time.
+    TrimStreams,
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -92,6 +97,7 @@ impl Command {
                 | Command::UpdateTable(_)
                 | Command::DeleteTable { .. }
                 | Command::BackfillIndex { .. }
+                | Command::TrimStreams
         )
     }
 }
@@ -112,6 +118,8 @@ pub(crate) enum Outcome {
     },
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
+    /// Stream records a trim removed.
+    Trimmed(usize),
     /// Each write of a batch, in order.
     Items(Vec<Result<Outcome>>),
     /// Each write of a committed transaction (none when a repeated client
@@ -130,8 +138,15 @@ pub(crate) struct Writer {
 }
 
 impl Writer {
-    pub fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, collection_size_limit: i64) -> Writer {
+    pub fn start(
+        storage: Arc<dyn Storage>,
+        catalog: Arc<Catalog>,
+        streams: Arc<Streams>,
+        settings: &crate::EngineConfig,
+    ) -> Writer {
         let (sender, receiver) = mpsc::channel();
+        let collection_size_limit = settings.item_collection_size_limit;
+        let stream_log = RefCell::new(StreamLog::new(streams, settings.streams));
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
             .spawn(move || {
@@ -141,6 +156,7 @@ impl Writer {
                     collection_size_limit,
                     receiver,
                     held: None,
+                    stream_log,
                 }
                 .run()
             })
@@ -199,6 +215,8 @@ struct WriterLoop {
     /// A table-level job taken off the queue while filling a batch of item
     /// jobs: it starts the next batch.
     held: Option<Job>,
+    /// The streams' state as this batch leaves it.
+    stream_log: RefCell<StreamLog>,
 }
 
 /// Counter changes of one batch, per stats record (a table's id, or an
@@ -291,6 +309,16 @@ impl WriterLoop {
     /// error means nothing was committed; inner errors are per command
     /// (a failed check: that command wrote nothing).
     fn apply_and_commit(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
+        let result = self.apply_and_commit_batch(commands);
+        let mut stream_log = self.stream_log.borrow_mut();
+        match &result {
+            Ok(_) => stream_log.publish(),
+            Err(_) => stream_log.roll_back(),
+        }
+        result
+    }
+
+    fn apply_and_commit_batch(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
@@ -354,6 +382,9 @@ impl WriterLoop {
                     tx.create_keyspace(&index.keyspace)?;
                     catalog::write_stats(tx, &index.keyspace, &TableStats::default())?;
                 }
+                self.stream_log
+                    .borrow_mut()
+                    .table_changed(tx, None, Some(definition), definition.created)?;
                 let table = Arc::new(Table::new(
                     definition.clone(),
                     TableStats::default(),
@@ -372,6 +403,9 @@ impl WriterLoop {
                     .get(name)
                     .ok_or_else(|| keys::table_not_found_named(name))?;
                 catalog::delete_table_records(tx, &table.definition)?;
+                self.stream_log
+                    .borrow_mut()
+                    .table_changed(tx, Some(&table.definition), None, crate::now_seconds())?;
                 published.push(Publish::Remove(name.clone()));
                 Ok(Outcome::Table(table))
             }
@@ -395,6 +429,9 @@ impl WriterLoop {
                 let table = self.live_table(table, table_id)?;
                 self.backfill(tx, &table, index, after.as_deref(), deltas, published)
             }
+            Command::TrimStreams => Ok(Outcome::Trimmed(
+                self.stream_log.borrow_mut().trim(tx, crate::now_seconds())?,
+            )),
         }
     }
 
@@ -422,6 +459,12 @@ impl WriterLoop {
             }
         }
         catalog::write_definition(tx, &definition)?;
+        self.stream_log.borrow_mut().table_changed(
+            tx,
+            Some(&current.definition),
+            Some(&definition),
+            crate::now_seconds(),
+        )?;
         let table = Arc::new(Table::new(definition, current.stats(), index_stats));
         published.push(Publish::Insert(table.clone()));
         Ok(Outcome::Table(table))
@@ -625,6 +668,14 @@ impl WriterLoop {
                 None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
                 None => {}
             }
+            self.stream_log.borrow_mut().append(
+                tx,
+                definition,
+                old.as_ref(),
+                new.as_ref(),
+                false,
+                crate::now_seconds(),
+            )?;
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use halyard_engine::{Engine, EngineConfig};
+use halyard_engine::{Engine, EngineConfig, StreamSettings};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::BodyLimits;
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
@@ -62,6 +62,13 @@ struct ServeArgs {
     /// entries), in bytes. DynamoDB's limit, 10 GB, is the default.
     #[arg(long, env = "HALYARD_ITEM_COLLECTION_SIZE_LIMIT", default_value_t = 10 * 1024 * 1024 * 1024)]
     item_collection_size_limit: i64,
+    /// Seconds a stream record is kept (DynamoDB: 24 hours).
+    #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
+    stream_retention: Duration,
+    /// Seconds after which a stream's open shard is closed and a child
+    /// shard opened (DynamoDB's roll over about every 4 hours).
+    #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
+    stream_shard_interval: Duration,
     #[command(flatten)]
     connections: ConnectionArgs,
 }
@@ -169,6 +176,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             EngineConfig {
                 region: args.region.clone(),
                 item_collection_size_limit: args.item_collection_size_limit,
+                streams: StreamSettings {
+                    retention: args.stream_retention.as_secs_f64(),
+                    shard_interval: args.stream_shard_interval.as_secs_f64(),
+                },
                 ..Default::default()
             },
         )

@@ -65,6 +65,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A timestamp: seconds since the epoch, as the JSON 1.0 protocol
+    /// sends them (a number, possibly with a fraction).
+    pub fn timestamp(&self, name: &str) -> Result<Option<f64>, ProtocolError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::Number(n)) => Ok(n.as_f64()),
+            Some(other) => Err(wrong_type(other, "Timestamp")),
+        }
+    }
+
     pub fn object(&self, name: &str) -> Result<Option<Fields<'a>>, ProtocolError> {
         self.get(name).map(as_object).transpose()
     }

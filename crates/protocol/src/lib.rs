@@ -10,6 +10,7 @@ mod constraints;
 mod error;
 mod fields;
 mod operations;
+mod streams;
 
 pub use error::{ProtocolError, WireError};
 
@@ -18,15 +19,38 @@ use serde_json::Value;
 
 /// The `X-Amz-Target` prefix of DynamoDB operations.
 pub const TARGET_PREFIX: &str = "DynamoDB_20120810.";
+/// The `X-Amz-Target` prefix of DynamoDB Streams operations.
+pub const STREAMS_TARGET_PREFIX: &str = "DynamoDBStreams_20120810.";
+
+/// The API an `X-Amz-Target` names, and the operation in it.
+pub fn route(target: &str) -> Option<(Service, &str)> {
+    if let Some(operation) = target.strip_prefix(TARGET_PREFIX) {
+        return Some((Service::DynamoDb, operation));
+    }
+    target
+        .strip_prefix(STREAMS_TARGET_PREFIX)
+        .map(|operation| (Service::Streams, operation))
+}
+
+/// The APIs served on the DynamoDB endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    DynamoDb,
+    Streams,
+}
 
 /// Runs one request: `operation` is the part of `X-Amz-Target` after the
 /// prefix, `body` the raw request body. Returns the response body.
-pub async fn handle(engine: &Engine, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
+pub async fn handle(engine: &Engine, service: Service, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
     let request: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Serialization(e.to_string()))?;
     let Value::Object(request) = request else {
         return Err(ProtocolError::Serialization(
             "Request body must be a JSON object".into(),
         ));
     };
-    operations::dispatch(engine, operation, fields::Fields::new(&request)).await
+    let request = fields::Fields::new(&request);
+    match service {
+        Service::DynamoDb => operations::dispatch(engine, operation, request).await,
+        Service::Streams => streams::dispatch(engine, operation, request).await,
+    }
 }

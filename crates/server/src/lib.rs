@@ -21,7 +21,7 @@ use axum::routing::get;
 use axum::{Extension, Router};
 pub use body::BodyLimits;
 use halyard_engine::Engine;
-use halyard_protocol::{ProtocolError, TARGET_PREFIX};
+use halyard_protocol::ProtocolError;
 
 /// The router serving one engine; [`listener::serve`] serves it.
 pub fn router(engine: Arc<Engine>) -> Router {
@@ -99,14 +99,14 @@ async fn run(
     if !headers.contains_key("authorization") {
         return Err(ProtocolError::MissingAuthenticationToken);
     }
-    let operation = headers
+    let (service, operation) = headers
         .get("x-amz-target")
         .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.strip_prefix(TARGET_PREFIX))
+        .and_then(halyard_protocol::route)
         .ok_or(ProtocolError::UnknownOperation)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, limits).await?;
-    halyard_protocol::handle(engine, operation, &body.bytes).await
+    halyard_protocol::handle(engine, service, operation, &body.bytes).await
 }
 
 /// A unique request id: a random per-process prefix and a counter (a

@@ -4,6 +4,7 @@ pub mod attribute_value;
 pub mod index_key;
 pub mod item_codec;
 pub mod number;
+pub mod stream;
 pub mod table;
 
 pub use attribute_value::{
@@ -12,4 +13,5 @@ pub use attribute_value::{
 };
 pub use index_key::IndexKey;
 pub use number::{Number, NumberError};
+pub use stream::{StreamViewType, TableStream};
 pub use table::*;

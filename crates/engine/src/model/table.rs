@@ -134,11 +134,19 @@ pub struct TableDefinition {
     /// Global and local secondary indexes.
     #[serde(default)]
     pub indexes: Vec<IndexDefinition>,
+    /// The latest stream, enabled or not.
+    #[serde(default)]
+    pub stream: Option<super::TableStream>,
 }
 
 impl TableDefinition {
     pub fn index(&self, name: &str) -> Option<&IndexDefinition> {
         self.indexes.iter().find(|index| index.name == name)
+    }
+
+    /// The stream that records this table's changes now, if any.
+    pub fn enabled_stream(&self) -> Option<&super::TableStream> {
+        self.stream.as_ref().filter(|stream| stream.enabled)
     }
 
     pub fn has_local_indexes(&self) -> bool {

@@ -1,6 +1,7 @@
 use std::collections::HashSet;
 
 use super::index_definitions::{build_indexes, IndexInput};
+use super::stream_specification::{initial_stream, StreamSpecification};
 use crate::catalog::Table;
 use crate::model::{
     AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey, ProvisionedThroughput,
@@ -22,6 +23,7 @@ pub struct CreateTableInput {
     /// `None` when the request has no such list (an empty list is an error).
     pub global_secondary_indexes: Option<Vec<IndexInput>>,
     pub local_secondary_indexes: Option<Vec<IndexInput>>,
+    pub stream_specification: Option<StreamSpecification>,
 }
 
 fn invalid(message: &str) -> Error {
@@ -167,6 +169,7 @@ impl Engine {
             )));
         }
         let now = now_seconds();
+        let stream = initial_stream(input.stream_specification, &arn, now)?;
         let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
         let definition = TableDefinition {
             arn,
@@ -187,6 +190,7 @@ impl Engine {
             deletion_protection: input.deletion_protection_enabled.unwrap_or(false),
             keyspace: format!("t_{}", id.simple()),
             indexes,
+            stream,
         };
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
         // The table is usable as soon as the command commits, so it is

@@ -1,5 +1,6 @@
 use super::create_table::{describe, expect_table, validate_billing};
 use super::index_definitions::{build_index, check_projected_attribute_count, IndexInput};
+use super::stream_specification::{update_stream, StreamSpecification};
 use crate::keys::table_not_found_named;
 use crate::model::{
     AttributeDefinition, BillingMode, IndexKind, IndexStatus, TableDefinition, TableDescription, TableStatus,
@@ -17,6 +18,7 @@ pub struct UpdateTableInput {
     /// Definitions of attributes that new index keys use.
     pub attribute_definitions: Vec<AttributeDefinition>,
     pub global_secondary_index_updates: Vec<GlobalSecondaryIndexUpdate>,
+    pub stream_specification: Option<StreamSpecification>,
 }
 
 #[derive(Debug, Clone)]
@@ -37,6 +39,7 @@ impl Engine {
             && input.provisioned_throughput.is_none()
             && input.deletion_protection_enabled.is_none()
             && input.global_secondary_index_updates.is_empty()
+            && input.stream_specification.is_none()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -78,6 +81,9 @@ impl Engine {
         definition.billing_mode = billing_mode;
         if let Some(protection) = input.deletion_protection_enabled {
             definition.deletion_protection = protection;
+        }
+        if let Some(spec) = input.stream_specification {
+            update_stream(&mut definition, spec, now)?;
         }
         let created = apply_index_updates(
             &mut definition,

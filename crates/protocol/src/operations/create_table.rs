@@ -1,7 +1,8 @@
 use halyard_engine::model::{
-    AttributeDefinition, BillingMode, IndexKind, KeySchemaElement, KeyType, ProjectionType, ScalarType, Tag,
+    AttributeDefinition, BillingMode, IndexKind, KeySchemaElement, KeyType, ProjectionType, ScalarType,
+    StreamViewType, Tag,
 };
-use halyard_engine::{CreateTableInput, Engine, IndexInput, MAX_KEY_ATTRIBUTES_PER_ROLE};
+use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
 use super::{table_description, table_name};
@@ -39,6 +40,27 @@ pub(super) fn provisioned_throughput(
     violations.required(write.as_ref(), &write_path);
     violations.range(write, &write_path, 1, None);
     Ok(Some((read.unwrap_or(0), write.unwrap_or(0))))
+}
+
+/// StreamSpecification, as CreateTable and UpdateTable take it.
+pub(super) fn stream_specification(
+    request: Fields<'_>,
+    violations: &mut ConstraintViolations,
+) -> Result<Option<StreamSpecification>, ProtocolError> {
+    let Some(spec) = request.object("StreamSpecification")? else {
+        return Ok(None);
+    };
+    let enabled = spec.boolean("StreamEnabled")?;
+    violations.required(enabled.as_ref(), "streamSpecification.streamEnabled");
+    let view_type = violations.one_of(
+        spec.string("StreamViewType")?,
+        "streamSpecification.streamViewType",
+        &StreamViewType::ALL,
+    );
+    Ok(Some(StreamSpecification {
+        enabled: enabled.unwrap_or(false),
+        view_type,
+    }))
 }
 
 /// AttributeDefinitions, as CreateTable and UpdateTable take them.
@@ -232,6 +254,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         });
     }
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
+    let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
 
     let description = engine
@@ -245,6 +268,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             global_secondary_indexes,
             local_secondary_indexes,
+            stream_specification,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

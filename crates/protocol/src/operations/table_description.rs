@@ -46,6 +46,13 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         "BillingModeSummary": billing,
         "DeletionProtectionEnabled": definition.deletion_protection,
     });
+    if let Some(stream) = &definition.stream {
+        if stream.enabled {
+            table["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": stream.view_type.name()});
+        }
+        table["LatestStreamArn"] = json!(stream.arn);
+        table["LatestStreamLabel"] = json!(stream.label);
+    }
     let (mut global, mut local) = (Vec::new(), Vec::new());
     for index in &definition.indexes {
         let stats = description.index_stats.get(&index.name).copied().unwrap_or_default();

@@ -2,7 +2,7 @@ use halyard_engine::model::IndexKind;
 use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
-use super::create_table::{attribute_definitions, index, provisioned_throughput, BILLING_MODES};
+use super::create_table::{attribute_definitions, index, provisioned_throughput, stream_specification, BILLING_MODES};
 use super::{refuse_unsupported, table_description, table_name};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -48,16 +48,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             ));
         }
     }
+    let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
-    refuse_unsupported(
-        request,
-        &[
-            "StreamSpecification",
-            "SSESpecification",
-            "ReplicaUpdates",
-            "TableClass",
-        ],
-    )?;
+    refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates", "TableClass"])?;
 
     let description = engine
         .update_table(UpdateTableInput {
@@ -67,6 +60,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             deletion_protection_enabled,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             global_secondary_index_updates,
+            stream_specification,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

@@ -1,0 +1,122 @@
+// The real `halyard` binary as a process the JS tests start on a free port
+// and a data directory of their own, with AWS SDK v3 clients for it.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, openSync, closeSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+
+import { DynamoDBClient, CreateTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
+import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
+export const BINARY = process.env.HALYARD_BIN ?? join(ROOT, "target", "release", "halyard");
+export const REGION = "us-east-1";
+const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** One halyard process on a temporary data directory. */
+export class Server {
+  constructor(...extraArgs) {
+    this.extraArgs = extraArgs;
+    this.dir = mkdtempSync(join(tmpdir(), "halyard-js-"));
+    this.process = null;
+  }
+
+  get endpoint() {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start() {
+    this.port = await freePort();
+    this.logPath = join(this.dir, "halyard.log");
+    const log = openSync(this.logPath, "a");
+    this.process = spawn(
+      BINARY,
+      ["serve", "--listen", `127.0.0.1:${this.port}`, "--data-dir", join(this.dir, "data"), ...this.extraArgs],
+      { stdio: ["ignore", log, log] },
+    );
+    closeSync(log);
+    this.exited = new Promise((resolveExit) => this.process.on("exit", resolveExit));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      if (this.process.exitCode !== null) {
+        throw new Error(`halyard exited with ${this.process.exitCode}: ${this.readLog()}`);
+      }
+      try {
+        const response = await fetch(this.endpoint + "/");
+        if (response.ok) return this;
+      } catch {
+        // Not listening yet.
+      }
+      await sleep(50);
+    }
+    throw new Error("halyard did not become ready");
+  }
+
+  readLog() {
+    return readFileSync(this.logPath, "utf8");
+  }
+
+  async stop() {
+    if (this.process && this.process.exitCode === null) {
+      this.process.kill("SIGTERM");
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** A low-level client; `config` is merged into the SDK's configuration. */
+  client(config = {}) {
+    return new DynamoDBClient({
+      endpoint: this.endpoint,
+      region: REGION,
+      credentials: CREDENTIALS,
+      maxAttempts: 1,
+      ...config,
+    });
+  }
+
+  /** A document client (plain JavaScript values instead of AttributeValues). */
+  documentClient(config = {}) {
+    return DynamoDBDocumentClient.from(this.client(config));
+  }
+}
+
+/** Creates a table (on-demand unless `extra` says otherwise) and waits for it. */
+export async function createTable(client, name, { hashKey = ["pk", "S"], rangeKey, ...extra } = {}) {
+  const definitions = [{ AttributeName: hashKey[0], AttributeType: hashKey[1] }];
+  const schema = [{ AttributeName: hashKey[0], KeyType: "HASH" }];
+  if (rangeKey) {
+    definitions.push({ AttributeName: rangeKey[0], AttributeType: rangeKey[1] });
+    schema.push({ AttributeName: rangeKey[0], KeyType: "RANGE" });
+  }
+  await client.send(
+    new CreateTableCommand({
+      TableName: name,
+      AttributeDefinitions: definitions,
+      KeySchema: schema,
+      BillingMode: "PAY_PER_REQUEST",
+      ...extra,
+    }),
+  );
+  await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1 }, { TableName: name });
+}
+
+/** A table name unique to this run. */
+export function uniqueName(prefix) {
+  return `${prefix}-${Math.random().toString(36).slice(2, 10)}`;
+}
