@@ -14,8 +14,8 @@ pub mod operations;
 mod catalog;
 mod indexes;
 mod keys;
-mod table_arn;
 pub mod streams;
+mod table_arn;
 
 mod writer;
 

@@ -1,6 +1,6 @@
 use halyard_engine::model::{
-    AttributeDefinition, BillingMode, IndexKind, KeySchemaElement, KeyType, ProjectionType, ScalarType,
-    StreamViewType, Tag,
+    AttributeDefinition, BillingMode, IndexKind, KeySchemaElement, KeyType, ProjectionType, ScalarType, StreamViewType,
+    Tag,
 };
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
