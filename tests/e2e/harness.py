@@ -107,6 +107,13 @@ class Server:
             config=Config(retries=retries or {"max_attempts": 1}, **config), **CREDENTIALS,
         )
 
+    def streams(self, **config):
+        """A boto3 DynamoDB Streams client (same endpoint)."""
+        return boto3.client(
+            "dynamodbstreams", endpoint_url=self.endpoint, region_name=REGION,
+            config=Config(retries={"max_attempts": 1}, **config), **CREDENTIALS,
+        )
+
     def resource(self):
         return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS)
 

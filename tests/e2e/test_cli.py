@@ -9,11 +9,11 @@ from pathlib import Path
 AWS = str(Path(sys.executable).parent / "aws")
 
 
-def aws(server, *args, check=True):
+def aws(server, *args, check=True, service="dynamodb"):
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDHALYARDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
            "AWS_PAGER": ""}
-    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", "dynamodb", *args],
+    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", service, *args],
                             capture_output=True, text=True, env=env, timeout=60)
     if check:
         assert result.returncode == 0, result.stderr

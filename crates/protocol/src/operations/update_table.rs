@@ -2,7 +2,9 @@ use halyard_engine::model::IndexKind;
 use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
-use super::create_table::{attribute_definitions, index, provisioned_throughput, stream_specification, BILLING_MODES};
+use super::create_table::{
+    attribute_definitions, index, provisioned_throughput, stream_specification, stream_view_type, BILLING_MODES,
+};
 use super::{refuse_unsupported, table_description, table_name};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -50,6 +52,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     }
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
+    let stream_specification = stream_view_type(stream_specification)?;
     refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates", "TableClass"])?;
 
     let description = engine

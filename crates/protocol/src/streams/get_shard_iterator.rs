@@ -22,18 +22,23 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.required(shard.as_ref(), "shardId");
     let given_type = request.string("ShardIteratorType")?;
     violations.required(given_type.as_ref(), "shardIteratorType");
-    let iterator_type = violations.one_of(given_type, "shardIteratorType", ITERATOR_TYPES);
     let sequence_number = request.string("SequenceNumber")?;
     if let Some(sequence_number) = sequence_number {
         violations.length(sequence_number, "sequenceNumber", 21, 40);
     }
     let timestamp = request.timestamp("Timestamp")?;
     violations.into_result()?;
+    // DynamoDB checks the type itself, with a message of its own.
+    let iterator_type = ITERATOR_TYPES
+        .iter()
+        .find(|(name, _)| Some(*name) == given_type)
+        .map(|(_, iterator_type)| *iterator_type)
+        .ok_or_else(|| halyard_engine::Error::validation("Invalid ShardIteratorType."))?;
     let iterator = engine
         .get_shard_iterator(&GetShardIteratorInput {
             stream_arn: arn.unwrap_or_default().to_string(),
             shard_id: shard.unwrap_or_default().to_string(),
-            iterator_type: iterator_type.unwrap_or(ShardIteratorType::TrimHorizon),
+            iterator_type,
             sequence_number: sequence_number.map(str::to_string),
             timestamp,
         })
