@@ -16,7 +16,9 @@ use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::update::Update;
 use halyard_engine::expression::{ExpressionNames, Placeholders, MAX_EXPRESSION_BYTES};
 use halyard_engine::model::item_codec::{decode_item, encode_item};
-use halyard_engine::model::{item_size, AttributeValue, Item, KeyAttribute, Number, PrimaryKey, ScalarType};
+use halyard_engine::model::{
+    item_size, AttributeValue, IndexKey, Item, KeyAttribute, Number, PrimaryKey, ScalarType,
+};
 use libfuzzer_sys::fuzz_target;
 
 /// DynamoDB's limit on the operators of one expression, which also bounds
@@ -69,7 +71,7 @@ struct Context {
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
     item: Item,
-    schemas: Vec<PrimaryKey>,
+    schemas: Vec<IndexKey>,
 }
 
 fn context() -> Context {
@@ -102,14 +104,22 @@ fn context() -> Context {
         PrimaryKey {
             partition: key("pk", ScalarType::S),
             sort: Some(key("sk", ScalarType::N)),
-        },
+        }
+        .into(),
         PrimaryKey {
             partition: key("b", ScalarType::B),
             sort: Some(key("s", ScalarType::S)),
-        },
+        }
+        .into(),
         PrimaryKey {
             partition: key("n", ScalarType::N),
             sort: None,
+        }
+        .into(),
+        // A multi-attribute index key: two partition and three sort attributes.
+        IndexKey {
+            partition: vec![key("pk", ScalarType::S), key("n", ScalarType::N)],
+            sort: vec![key("s", ScalarType::S), key("sk", ScalarType::N), key("b", ScalarType::B)],
         },
     ];
     Context {

@@ -1,10 +1,13 @@
 //! Secondary index maintenance, done by the writer in the same transaction
 //! as the item write it follows.
 //!
-//! An index entry's storage key is `encode(index key) ++ encode(table key)`:
-//! entries are grouped and ordered by the index key, and the table key
-//! makes each unique. Its value is the item as the index projects it.
-//! Items without the index key attributes have no entry (sparse indexes).
+//! An index entry's storage key is the encodings of its index key
+//! attributes (partition attributes, then sort attributes, in key schema
+//! order) followed by those of the table key. Each encoding is prefix-free
+//! and order-preserving, so the concatenation sorts as the tuple does:
+//! entries are grouped by the partition attributes and ordered by the sort
+//! attributes left to right, and the table key makes each unique. Its value is the item as the index projects it.
+//! Items without every index key attribute have no entry (sparse indexes).
 
 use halyard_storage::keycodec;
 use halyard_storage::{ReadView, WriteTransaction};
@@ -13,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::keys::key_value;
 use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{
-    item_size, AttributeValue, IndexDefinition, IndexStatus, Item, KeyAttribute, PrimaryKey, TableDefinition,
+    item_size, AttributeValue, IndexDefinition, IndexKey, IndexStatus, Item, KeyAttribute, PrimaryKey, TableDefinition,
 };
 
 /// DynamoDB's limits on index key values, in bytes.
@@ -31,7 +34,7 @@ fn encode_attribute(key: &KeyAttribute, item: &Item, out: &mut Vec<u8>) -> Resul
 }
 
 /// The storage key of `item`'s entry in an index with key `index_key`.
-pub(crate) fn entry_key(index_key: &PrimaryKey, table_key: &PrimaryKey, item: &Item) -> Result<Vec<u8>> {
+pub(crate) fn entry_key(index_key: &IndexKey, table_key: &PrimaryKey, item: &Item) -> Result<Vec<u8>> {
     let mut key = Vec::with_capacity(64);
     for attribute in index_key.attributes().chain(table_key.attributes()) {
         encode_attribute(attribute, item, &mut key)?;
@@ -74,7 +77,7 @@ fn indexed(index: &IndexDefinition, item: &Item, by_update: bool) -> Result<bool
                 key.name
             )));
         }
-        let limit = if position == 0 {
+        let limit = if index.key.is_partition_position(position) {
             MAX_PARTITION_KEY_SIZE
         } else {
             MAX_SORT_KEY_SIZE

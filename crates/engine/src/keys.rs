@@ -7,7 +7,7 @@ use halyard_storage::keycodec::{self, KeyValue};
 use halyard_storage::{Direction, KeyRange, ReadView, Visit};
 
 use crate::error::Error;
-use crate::model::{AttributeValue, Item, KeyAttribute, PrimaryKey};
+use crate::model::{AttributeValue, IndexKey, Item, KeyAttribute, PrimaryKey};
 
 /// DynamoDB's limits on key value sizes, in bytes.
 const MAX_PARTITION_KEY_SIZE: usize = 2048;
@@ -134,7 +134,7 @@ pub(crate) fn validate_key(schema: &PrimaryKey, key: &Item) -> Result<(), Error>
 /// index by the index key followed by the table key.
 #[derive(Debug, Clone)]
 pub(crate) struct KeyLayout {
-    pub index_key: Option<PrimaryKey>,
+    pub index_key: Option<IndexKey>,
     pub table_key: PrimaryKey,
 }
 
@@ -155,9 +155,12 @@ impl KeyLayout {
         attributes
     }
 
-    /// The partition key that spreads items over scan segments.
-    pub fn partition(&self) -> &KeyAttribute {
-        &self.index_key.as_ref().unwrap_or(&self.table_key).partition
+    /// The partition key attributes, which spread items over scan segments.
+    pub fn partition(&self) -> &[KeyAttribute] {
+        match &self.index_key {
+            Some(index_key) => &index_key.partition,
+            None => std::slice::from_ref(&self.table_key.partition),
+        }
     }
 
     pub fn storage_key(&self, item: &Item) -> Result<Vec<u8>, Error> {

@@ -18,6 +18,7 @@ mod client_tokens;
 mod indexes;
 mod keys;
 pub mod streams;
+mod table_arn;
 mod table_settings;
 mod time_to_live;
 
@@ -31,6 +32,7 @@ use halyard_storage::Storage;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
+pub use table_arn::{is_arn, MAX_TABLE_ARN_LENGTH};
 
 use catalog::Catalog;
 use model::IndexStatus;

@@ -57,12 +57,35 @@ impl ConstraintViolations {
     /// reports bad keys once for the whole map, echoing it, with every
     /// constraint of a key.
     pub fn table_name_keys(&mut self, map: &Map<String, Value>, path: &str) {
-        let valid = |name: &str| table_name_pattern(name) && (3..=255).contains(&name.chars().count());
+        let valid = |name: &str| {
+            if halyard_engine::is_arn(name) {
+                name.chars().count() <= halyard_engine::MAX_TABLE_ARN_LENGTH
+            } else {
+                table_name_pattern(name) && (3..=255).contains(&name.chars().count())
+            }
+        };
         if !map.keys().all(|name| valid(name)) {
             self.0.push(format!(
                 "Value '{}' at '{path}' failed to satisfy constraint: Map keys must satisfy constraint: [Member must have length less than or equal to 255, Member must have length greater than or equal to 3, Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+]",
                 Value::Object(map.clone())
             ));
+        }
+    }
+
+    /// The TableName of an operation on a table: a table name, or a table
+    /// ARN of at most 1024 characters (checked further when resolved).
+    pub fn table_name_or_arn(&mut self, name: Option<&str>, path: &str) {
+        match name {
+            Some(arn) if halyard_engine::is_arn(arn) => {
+                if arn.chars().count() > halyard_engine::MAX_TABLE_ARN_LENGTH {
+                    let constraint = format!(
+                        "have length less than or equal to {}",
+                        halyard_engine::MAX_TABLE_ARN_LENGTH
+                    );
+                    self.add(Some(arn), path, &constraint);
+                }
+            }
+            _ => self.table_name(name, path),
         }
     }
 

@@ -57,10 +57,10 @@ impl ProtocolError {
         let (status, namespace, type_name) = match self {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
+                EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }
-                EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
                 other => (400, DYNAMODB, other.type_name()),
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),

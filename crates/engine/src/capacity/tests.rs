@@ -64,7 +64,7 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
             name: "g".into(),
             kind: IndexKind::Global,
             key_schema: Vec::new(),
-            key: key(),
+            key: key().into(),
             projection_type: ProjectionType::All,
             non_key_attributes: Vec::new(),
             throughput: Some(throughput(read, 1)),

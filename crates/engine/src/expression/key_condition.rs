@@ -9,7 +9,7 @@ use super::condition::{Comparator, Condition, Operand};
 use super::path::{DocumentPath, PathElement};
 use super::{check_length, parser, Placeholders};
 use crate::error::Error;
-use crate::model::{AttributeValue, KeyAttribute, PrimaryKey};
+use crate::model::{AttributeValue, IndexKey, KeyAttribute};
 
 /// The condition on the sort key.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,10 +19,13 @@ pub enum SortKeyCondition {
     BeginsWith(AttributeValue),
 }
 
-/// A validated key condition: one partition, optionally narrowed by sort key.
+/// A validated key condition: one partition (a value for each partition
+/// attribute), optionally narrowed by equalities on the first sort
+/// attributes and then one condition on the next.
 #[derive(Debug, Clone, PartialEq)]
 pub struct KeyCondition {
-    pub partition: AttributeValue,
+    pub partition: Vec<AttributeValue>,
+    pub sort_prefix: Vec<AttributeValue>,
     pub sort: Option<SortKeyCondition>,
 }
 
@@ -115,20 +118,23 @@ fn collect_terms(condition: Condition, terms: &mut Vec<KeyTerm>) -> Result<(), E
     Ok(())
 }
 
-/// Matches the terms to a key schema: an equality on the partition key and
-/// at most one condition on the sort key.
-pub fn resolve(terms: Vec<KeyTerm>, key: &PrimaryKey) -> Result<KeyCondition, Error> {
-    let mut partition = None;
-    let mut sort = None;
+/// Matches the terms to a key schema: an equality on every partition
+/// attribute; on the sort attributes, equalities on a leading run of them
+/// and then at most one other condition, on the next one (one sort
+/// attribute, for a table or a single-attribute index: at most one
+/// condition on it).
+pub fn resolve(terms: Vec<KeyTerm>, key: &IndexKey) -> Result<KeyCondition, Error> {
+    let mut partition: Vec<Option<SortKeyCondition>> = vec![None; key.partition.len()];
+    let mut sort: Vec<Option<SortKeyCondition>> = vec![None; key.sort.len()];
     for term in terms {
-        let slot = if term.attribute == key.partition.name {
-            &mut partition
-        } else if key.sort.as_ref().is_some_and(|s| s.name == term.attribute) {
-            &mut sort
+        let slot = if let Some(position) = key.partition.iter().position(|k| k.name == term.attribute) {
+            &mut partition[position]
+        } else if let Some(position) = key.sort.iter().position(|k| k.name == term.attribute) {
+            &mut sort[position]
         } else {
             return Err(Error::validation(format!(
                 "Query condition missed key schema element: {}",
-                missing_element(key, partition.is_some())
+                missing_element(key, &partition, &sort)
             )));
         };
         if slot.is_some() {
@@ -138,43 +144,96 @@ pub fn resolve(terms: Vec<KeyTerm>, key: &PrimaryKey) -> Result<KeyCondition, Er
         }
         *slot = Some(term.condition);
     }
-    let partition = match partition {
-        Some(SortKeyCondition::Compare(Comparator::Equal, value)) => value,
-        Some(_) => return Err(Error::validation("Query key condition not supported")),
-        None => {
-            return Err(Error::validation(format!(
-                "Query condition missed key schema element: {}",
-                key.partition.name
-            )))
-        }
-    };
-    check_type(&key.partition, &partition)?;
-    if let (Some(condition), Some(sort_key)) = (&sort, &key.sort) {
+    let multi_partition = key.partition.len() > 1;
+    let mut partition_values = Vec::with_capacity(partition.len());
+    for (attribute, condition) in key.partition.iter().zip(partition) {
+        let value = match condition {
+            Some(SortKeyCondition::Compare(Comparator::Equal, value)) => value,
+            _ if multi_partition => return Err(multi_attribute_partition(&attribute.name)),
+            Some(_) => return Err(Error::validation("Query key condition not supported")),
+            None => {
+                return Err(Error::validation(format!(
+                    "Query condition missed key schema element: {}",
+                    attribute.name
+                )))
+            }
+        };
+        check_type(attribute, &value)?;
+        partition_values.push(value);
+    }
+    // Sort conditions: a leading run of them, all equalities but the last.
+    let used = sort.iter().rposition(Option::is_some).map_or(0, |last| last + 1);
+    let mut sort_prefix = Vec::with_capacity(used);
+    let mut last = None;
+    for (position, (attribute, condition)) in key.sort.iter().zip(sort).take(used).enumerate() {
+        let Some(condition) = condition else {
+            return Err(multi_attribute_sort("missing", &attribute.name));
+        };
+        check_sort_operands(attribute, &condition)?;
         match condition {
-            SortKeyCondition::Compare(_, value) => check_type(sort_key, value)?,
-            SortKeyCondition::Between(low, high) => {
-                check_type(sort_key, low)?;
-                check_type(sort_key, high)?;
-            }
-            SortKeyCondition::BeginsWith(prefix) => {
-                check_type(sort_key, prefix)?;
-                if matches!(prefix, AttributeValue::N(_)) {
-                    return Err(invalid(
-                        "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
-                    ));
-                }
-            }
+            SortKeyCondition::Compare(Comparator::Equal, value) if position + 1 < used => sort_prefix.push(value),
+            _ if position + 1 < used => return Err(multi_attribute_sort("not an equality", &attribute.name)),
+            other => last = Some(other),
         }
     }
-    Ok(KeyCondition { partition, sort })
+    Ok(KeyCondition {
+        partition: partition_values,
+        sort_prefix,
+        sort: last,
+    })
 }
 
-fn missing_element(key: &PrimaryKey, has_partition: bool) -> &str {
-    if has_partition {
-        key.sort.as_ref().map_or(&key.partition.name, |s| &s.name)
-    } else {
-        &key.partition.name
+/// A multi-attribute partition key needs an equality on each attribute.
+fn multi_attribute_partition(name: &str) -> Error {
+    Error::validation(format!(
+        "Query key condition not supported: every HASH key attribute of a multi-attribute key must have an equality condition; missing or not an equality: {name}"
+    ))
+}
+
+/// Multi-attribute sort keys are used left to right.
+fn multi_attribute_sort(problem: &str, name: &str) -> Error {
+    Error::validation(format!(
+        "Query key condition not supported: RANGE key attributes must be used left to right, each before the last one used with an equality condition; {problem}: {name}"
+    ))
+}
+
+fn check_sort_operands(attribute: &KeyAttribute, condition: &SortKeyCondition) -> Result<(), Error> {
+    match condition {
+        SortKeyCondition::Compare(_, value) => check_type(attribute, value),
+        SortKeyCondition::Between(low, high) => {
+            check_type(attribute, low)?;
+            check_type(attribute, high)
+        }
+        SortKeyCondition::BeginsWith(prefix) => {
+            check_type(attribute, prefix)?;
+            if matches!(prefix, AttributeValue::N(_)) {
+                return Err(invalid(
+                    "Incorrect operand type for operator or function; operator or function: begins_with, operand type: N",
+                ));
+            }
+            Ok(())
+        }
     }
+}
+
+/// The key attribute an unknown term is reported against: the first
+/// partition attribute without a condition, else the first sort one.
+fn missing_element<'k>(
+    key: &'k IndexKey,
+    partition: &[Option<SortKeyCondition>],
+    sort: &[Option<SortKeyCondition>],
+) -> &'k str {
+    let first_missing = |attributes: &'k [KeyAttribute], conditions: &[Option<SortKeyCondition>]| {
+        attributes
+            .iter()
+            .zip(conditions)
+            .find(|(_, condition)| condition.is_none())
+            .map(|(attribute, _)| attribute.name.as_str())
+    };
+    first_missing(&key.partition, partition)
+        .or_else(|| first_missing(&key.sort, sort))
+        .or_else(|| key.sort.last().map(|attribute| attribute.name.as_str()))
+        .unwrap_or(&key.partition[0].name)
 }
 
 fn check_type(key: &KeyAttribute, value: &AttributeValue) -> Result<(), Error> {
@@ -214,11 +273,16 @@ pub type OwnedRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
 
 impl KeyCondition {
     /// The storage keys of the items that satisfy the condition. Keys may
-    /// continue past the sort key (index entries end with the table key),
-    /// so a sort key value stands for every key that starts with it.
+    /// continue past the sort key (index entries end with the table key,
+    /// and a condition may leave later sort attributes free), so a sort key
+    /// value stands for every key that starts with it.
     pub fn storage_range(&self) -> OwnedRange {
+        // The partition values and the sort equalities fix a prefix of
+        // the key; the last condition ranges over what follows it.
         let mut partition = Vec::new();
-        keycodec::encode(key_value(&self.partition), &mut partition);
+        for value in self.partition.iter().chain(&self.sort_prefix) {
+            keycodec::encode(key_value(value), &mut partition);
+        }
         let with = |value: &AttributeValue| {
             let mut key = partition.clone();
             keycodec::encode(key_value(value), &mut key);

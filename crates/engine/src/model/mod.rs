@@ -2,6 +2,7 @@
 
 pub mod attribute_value;
 pub mod capacity;
+pub mod index_key;
 pub mod item_codec;
 pub mod number;
 pub mod stream;
@@ -12,6 +13,7 @@ pub use attribute_value::{
     MAX_NESTING_LEVELS,
 };
 pub use capacity::{OnDemandThroughput, TableClass, TableClassSummary, WarmThroughput};
+pub use index_key::IndexKey;
 pub use number::{Number, NumberError};
 pub use stream::{StreamViewType, TableStream};
 pub use table::*;

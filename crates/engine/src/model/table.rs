@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::attribute_value::{AttributeValue, Item};
+use super::index_key::IndexKey;
 
 /// The type of a key attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,7 +217,7 @@ pub struct IndexDefinition {
     pub name: String,
     pub kind: IndexKind,
     pub key_schema: Vec<KeySchemaElement>,
-    pub key: PrimaryKey,
+    pub key: IndexKey,
     pub projection_type: ProjectionType,
     pub non_key_attributes: Vec<String>,
     /// Global indexes of provisioned tables have their own throughput.

@@ -70,43 +70,47 @@ pub(crate) fn key_from_schema(
             ))
         }
     };
-    let key_attribute = |element: &KeySchemaElement| -> Result<KeyAttribute> {
-        let definition = definitions
-            .iter()
-            .find(|d| d.attribute_name == element.attribute_name)
-            .ok_or_else(|| {
-                let keys: Vec<&str> = key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
-                let defined: Vec<&str> = definitions.iter().map(|d| d.attribute_name.as_str()).collect();
-                invalid(&format!(
-                    "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
-                    keys.join(", "),
-                    defined.join(", ")
-                ))
-            })?;
-        Ok(KeyAttribute {
-            name: element.attribute_name.clone(),
-            scalar_type: definition.attribute_type,
-        })
-    };
     Ok(PrimaryKey {
-        partition: key_attribute(partition)?,
-        sort: sort.map(key_attribute).transpose()?,
+        partition: key_attribute(partition, key_schema, definitions)?,
+        sort: sort
+            .map(|sort| key_attribute(sort, key_schema, definitions))
+            .transpose()?,
+    })
+}
+
+/// The attribute a key schema element names, with its defined type.
+pub(crate) fn key_attribute(
+    element: &KeySchemaElement,
+    key_schema: &[KeySchemaElement],
+    definitions: &[AttributeDefinition],
+) -> Result<KeyAttribute> {
+    let definition = definitions
+        .iter()
+        .find(|d| d.attribute_name == element.attribute_name)
+        .ok_or_else(|| {
+            let keys: Vec<&str> = key_schema.iter().map(|k| k.attribute_name.as_str()).collect();
+            let defined: Vec<&str> = definitions.iter().map(|d| d.attribute_name.as_str()).collect();
+            invalid(&format!(
+                "Some index key attributes are not defined in AttributeDefinitions. Keys: [{}], AttributeDefinitions: [{}]",
+                keys.join(", "),
+                defined.join(", ")
+            ))
+        })?;
+    Ok(KeyAttribute {
+        name: element.attribute_name.clone(),
+        scalar_type: definition.attribute_type,
     })
 }
 
 /// Every attribute definition must be used by a key schema, and defined once.
-pub(crate) fn check_definitions_used(definitions: &[AttributeDefinition], keys: &[&PrimaryKey]) -> Result<()> {
+pub(crate) fn check_definitions_used(definitions: &[AttributeDefinition], keys: &[Vec<&KeyAttribute>]) -> Result<()> {
     let mut defined = HashSet::new();
     for definition in definitions {
         if !defined.insert(definition.attribute_name.as_str()) {
             return Err(Error::validation("Cannot have two attributes with the same name"));
         }
     }
-    let used: HashSet<&str> = keys
-        .iter()
-        .flat_map(|key| key.attributes())
-        .map(|a| a.name.as_str())
-        .collect();
+    let used: HashSet<&str> = keys.iter().flatten().map(|a| a.name.as_str()).collect();
     if used.len() != defined.len() {
         if keys.len() == 1 {
             return Err(invalid(
@@ -158,8 +162,8 @@ impl Engine {
             billing_mode,
             &arn,
         )?;
-        let mut keys = vec![&primary_key];
-        keys.extend(indexes.iter().map(|index| &index.key));
+        let mut keys = vec![primary_key.attributes().collect::<Vec<_>>()];
+        keys.extend(indexes.iter().map(|index| index.key.attributes().collect()));
         check_definitions_used(&input.attribute_definitions, &keys)?;
         let tags = super::resource_tags::check_tags(input.tags)?;
         if self.catalog.get(&input.table_name).is_some() {

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use super::create_table::key_from_schema;
+use super::index_key_schema::index_key_from_schema;
 use crate::model::{
     AttributeDefinition, BillingMode, IndexDefinition, IndexKind, IndexStatus, KeySchemaElement, PrimaryKey,
     ProjectionType, ProvisionedThroughput,
@@ -39,7 +39,7 @@ pub(crate) fn build_index(
     table_arn: &str,
     status: IndexStatus,
 ) -> Result<IndexDefinition> {
-    let key = key_from_schema(&input.key_schema, definitions)?;
+    let key = index_key_from_schema(&input.name, kind, &input.key_schema, definitions)?;
     if kind == IndexKind::Local {
         if table_key.sort.is_none() {
             return Err(invalid(
@@ -47,13 +47,13 @@ pub(crate) fn build_index(
                     .into(),
             ));
         }
-        if key.partition.name != table_key.partition.name {
+        if key.partition[0].name != table_key.partition.name {
             return Err(invalid(format!(
                 "Index KeySchema does not have the same leading hash key as table KeySchema for index: {}. index hash key: {}, table hash key: {}",
-                input.name, key.partition.name, table_key.partition.name
+                input.name, key.partition[0].name, table_key.partition.name
             )));
         }
-        if key.sort.is_none() {
+        if key.sort.is_empty() {
             return Err(invalid(format!(
                 "Index KeySchema does not have a range key for index: {}",
                 input.name

@@ -118,14 +118,16 @@ fn tighter(a: Bound<Vec<u8>>, b: Bound<Vec<u8>>, lower: bool) -> Bound<Vec<u8>> 
 /// partition key, so segments are disjoint and together complete.
 fn segment_of(layout: &KeyLayout, item: &Item, total: u32) -> u32 {
     let mut encoded = Vec::new();
-    if let Some(value) = item.get(&layout.partition().name) {
-        let key_value = match value {
-            AttributeValue::S(s) => keycodec::KeyValue::S(s),
-            AttributeValue::N(n) => keycodec::KeyValue::N(n.parts()),
-            AttributeValue::B(b) => keycodec::KeyValue::B(b),
-            _ => keycodec::KeyValue::B(&[]),
-        };
-        keycodec::encode(key_value, &mut encoded);
+    for attribute in layout.partition() {
+        if let Some(value) = item.get(&attribute.name) {
+            let key_value = match value {
+                AttributeValue::S(s) => keycodec::KeyValue::S(s),
+                AttributeValue::N(n) => keycodec::KeyValue::N(n.parts()),
+                AttributeValue::B(b) => keycodec::KeyValue::B(b),
+                _ => keycodec::KeyValue::B(&[]),
+            };
+            keycodec::encode(key_value, &mut encoded);
+        }
     }
     // FNV-1a: stable across runs and versions, unlike std's hasher.
     let hash = encoded.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| {

@@ -6,7 +6,7 @@ use crate::expression::condition::Condition;
 use crate::expression::key_condition::{self, KeyTerm};
 use crate::expression::projection::Projection;
 use crate::keys::table_not_found;
-use crate::model::{Item, PrimaryKey};
+use crate::model::{IndexKey, Item};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -85,7 +85,7 @@ impl Engine {
 /// when it reads an index; the table's key attributes are then ordinary
 /// attributes): those conditions belong in the key condition. DynamoDB
 /// names the partition key before the sort key, whatever the filter's order.
-fn check_filter_keys(filter: &Condition, key: &PrimaryKey, parameter: &str) -> Result<()> {
+fn check_filter_keys(filter: &Condition, key: &IndexKey, parameter: &str) -> Result<()> {
     let used = filter.top_level_attributes();
     match key.attributes().find(|key| used.contains(&key.name.as_str())) {
         Some(key) => Err(Error::validation(format!(

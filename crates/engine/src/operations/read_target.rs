@@ -7,7 +7,7 @@ use crate::expression::condition::Condition;
 use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::KeyLayout;
-use crate::model::{IndexKind, IndexStatus, PrimaryKey, ProjectionType};
+use crate::model::{IndexKey, IndexKind, IndexStatus, ProjectionType};
 use crate::{Error, Result};
 
 /// Which attributes a Query or Scan returns.
@@ -39,7 +39,7 @@ pub(crate) fn resolve<T>(
     select: Select,
     projection: Option<&Projection>,
     filter: Option<&Condition>,
-    check_read_key: impl FnOnce(&PrimaryKey) -> Result<T>,
+    check_read_key: impl FnOnce(&IndexKey) -> Result<T>,
 ) -> Result<(ReadTarget, T)> {
     let definition = &table.definition;
     let check_scalar_keys = || {
@@ -53,7 +53,8 @@ pub(crate) fn resolve<T>(
     };
     let Some(index_name) = index_name else {
         check_scalar_keys()?;
-        let checked = check_read_key(&definition.primary_key)?;
+        let key: IndexKey = definition.primary_key.clone().into();
+        let checked = check_read_key(&key)?;
         let target = ReadTarget {
             keyspace: definition.keyspace.clone(),
             layout: KeyLayout {

@@ -58,7 +58,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             .collect::<Result<Vec<_>, _>>()?;
         total_keys += keys.len();
         tables.push(BatchGetTable {
-            table_name: table_name.clone(),
+            table_name: engine.resolve_table_name(table_name, "BatchGetItem")?.to_string(),
             keys,
             projection,
             consistent_read: entry.boolean("ConsistentRead")?.unwrap_or(false),
@@ -86,7 +86,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             );
             unprocessed.insert(table_name.clone(), Value::Object(rest));
         }
-        consumed.extend(result.consumed_capacity);
+        // Responses and ConsumedCapacity name each table as the request did.
+        consumed.extend(result.consumed_capacity.map(|mut capacity| {
+            capacity.table_name = table_name.clone();
+            capacity
+        }));
     }
     let mut response = Map::new();
     response.insert("Responses".into(), Value::Object(responses));

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use halyard_engine::{BatchWriteRequest, Engine, Error as EngineError};
 use serde_json::{json, Map, Value};
 
@@ -20,10 +22,14 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
     let request_items = non_empty_request_items(request_items)?;
     let mut requests = Vec::new();
-    for (table_name, list) in request_items {
+    // Tables by name, and the RequestItems key (name or ARN) that named each.
+    let mut given_names = HashMap::with_capacity(request_items.len());
+    for (given, list) in request_items {
         let mut table_violations = ConstraintViolations::default();
-        table_violations.table_name(Some(table_name), "requestItems.key");
+        table_violations.table_name_or_arn(Some(given), "requestItems.key");
         table_violations.into_result()?;
+        let table_name = engine.resolve_table_name(given, "BatchWriteItem")?.to_string();
+        given_names.insert(table_name.clone(), given.clone());
         let Value::Array(list) = list else {
             return Err(ProtocolError::Serialization(
                 "Unexpected value type in payload: RequestItems entries are lists".into(),
@@ -71,7 +77,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     if requests.len() > MAX_REQUESTS {
         return Err(EngineError::validation("Too many items requested for the BatchWriteItem call").into());
     }
-    let output = engine.batch_write_item(requests).await?;
+    let mut output = engine.batch_write_item(requests).await?;
+    super::rename_tables(&mut output.consumed_capacity, &given_names);
     let mut response = Map::new();
     // Requests refused for throughput, for the caller to send again.
     let mut unprocessed: std::collections::BTreeMap<String, Vec<Value>> = Default::default();

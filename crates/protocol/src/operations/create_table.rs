@@ -1,7 +1,8 @@
 use halyard_engine::model::{
-    AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ProjectionType, ScalarType, StreamViewType, Tag,
+    AttributeDefinition, BillingMode, IndexKind, KeySchemaElement, KeyType, ProjectionType, ScalarType, StreamViewType,
+    Tag,
 };
-use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification};
+use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
 use super::{table_description, table_name, throughput};
@@ -104,23 +105,25 @@ pub(super) fn attribute_definitions(
     Ok(Some(definitions))
 }
 
-/// A KeySchema member (of the table, at `path`, or of an index).
+/// A KeySchema member (of the table, at `path`, or of an index), of at
+/// most `max_elements` elements.
 fn key_schema(
     request: Fields<'_>,
     path: &str,
+    max_elements: usize,
     violations: &mut ConstraintViolations,
 ) -> Result<Vec<KeySchemaElement>, ProtocolError> {
     let mut key_schema = Vec::new();
     let keys = request.list("KeySchema")?;
     violations.required(keys, path);
     let Some(keys) = keys else { return Ok(key_schema) };
-    if keys.is_empty() || keys.len() > 2 {
+    if keys.is_empty() || keys.len() > max_elements {
         let constraint = if keys.is_empty() {
-            "have length greater than or equal to 1"
+            "have length greater than or equal to 1".to_string()
         } else {
-            "have length less than or equal to 2"
+            format!("have length less than or equal to {max_elements}")
         };
-        violations.add(Some(&json!(keys).to_string()), path, constraint);
+        violations.add(Some(&json!(keys).to_string()), path, &constraint);
     }
     for (position, key) in keys.iter().enumerate() {
         let key = as_object(key)?;
@@ -148,11 +151,17 @@ fn key_schema(
 pub(super) fn index(
     index: Fields<'_>,
     path: &str,
+    kind: IndexKind,
     violations: &mut ConstraintViolations,
 ) -> Result<IndexInput, ProtocolError> {
     let name = index.string("IndexName")?;
     violations.table_name(name, &format!("{path}.indexName"));
-    let key_schema = key_schema(index, &format!("{path}.keySchema"), violations)?;
+    // Global indexes may have multi-attribute keys.
+    let max_elements = match kind {
+        IndexKind::Global => 2 * MAX_KEY_ATTRIBUTES_PER_ROLE,
+        IndexKind::Local => 2,
+    };
+    let key_schema = key_schema(index, &format!("{path}.keySchema"), max_elements, violations)?;
     let projection = index.object("Projection")?;
     violations.required(projection.as_ref(), &format!("{path}.projection"));
     let (mut projection_type, mut non_key_attributes) = (None, None);
@@ -196,6 +205,7 @@ fn indexes(
     request: Fields<'_>,
     member: &str,
     path: &str,
+    kind: IndexKind,
     violations: &mut ConstraintViolations,
 ) -> Result<Option<Vec<IndexInput>>, ProtocolError> {
     let Some(list) = request.list(member)? else {
@@ -206,6 +216,7 @@ fn indexes(
         indexes.push(index(
             as_object(entry)?,
             &format!("{path}.{}.member", position + 1),
+            kind,
             violations,
         )?);
     }
@@ -247,19 +258,21 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let name = table_name(request, &mut violations)?;
     let attribute_definitions = attribute_definitions(request, &mut violations)?;
     violations.required(attribute_definitions.as_ref(), "attributeDefinitions");
-    let key_schema = key_schema(request, "keySchema", &mut violations)?;
+    let key_schema = key_schema(request, "keySchema", 2, &mut violations)?;
     let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
     let provisioned_throughput = provisioned_throughput(request, "", &mut violations)?;
     let global_secondary_indexes = indexes(
         request,
         "GlobalSecondaryIndexes",
         "globalSecondaryIndexes",
+        IndexKind::Global,
         &mut violations,
     )?;
     let local_secondary_indexes = indexes(
         request,
         "LocalSecondaryIndexes",
         "localSecondaryIndexes",
+        IndexKind::Local,
         &mut violations,
     )?;
 
@@ -274,7 +287,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let description = engine
         .create_table(CreateTableInput {
-            table_name: name.to_string(),
+            table_name: engine.resolve_table_name(name, "CreateTable")?.to_string(),
             key_schema,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             billing_mode,

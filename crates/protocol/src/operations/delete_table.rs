@@ -10,6 +10,8 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     violations.into_result()?;
-    let description = engine.delete_table(name).await?;
+    let description = engine
+        .delete_table(engine.resolve_table_name(name, "DeleteTable")?)
+        .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))
 }

@@ -10,6 +10,6 @@ pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, Prot
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     violations.into_result()?;
-    let description = engine.describe_table(name)?;
+    let description = engine.describe_table(engine.resolve_table_name(name, "DescribeTable")?)?;
     Ok(json!({ "Table": table_description::to_json(&description) }))
 }

@@ -28,12 +28,15 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let output = engine
         .get_item(GetItemInput {
-            table_name: name.to_string(),
+            table_name: engine.resolve_table_name(name, "GetItem")?.to_string(),
             key,
             projection,
             consistent_read,
         })
         .await?;
+    let mut output = output;
+    // ConsumedCapacity names the table as the request did.
+    output.consumed_capacity.table_name = name.to_string();
     let mut response = Map::new();
     if let Some(item) = output.item {
         response.insert("Item".into(), item_to_json(&item));

@@ -29,7 +29,9 @@ mod update_table;
 mod update_time_to_live;
 mod write_request;
 
-use halyard_engine::{Engine, Error as EngineError, ItemPage, ReturnValues, Select, WriteItemOutput};
+use std::collections::HashMap;
+
+use halyard_engine::{ConsumedCapacity, Engine, Error as EngineError, ItemPage, ReturnValues, Select, WriteItemOutput};
 use serde_json::{Map, Value};
 
 use self::expressions::{add_consumed_capacity, ReturnConsumedCapacity};
@@ -68,11 +70,23 @@ pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'
     }
 }
 
-/// The TableName member every table operation has.
+/// The TableName member every table operation has, as given: a table name
+/// or a table ARN, which `Engine::resolve_table_name` turns into the name
+/// once the request's constraints have passed.
 fn table_name<'a>(request: Fields<'a>, violations: &mut ConstraintViolations) -> Result<&'a str, ProtocolError> {
     let name = request.string("TableName")?;
-    violations.table_name(name, "tableName");
+    violations.table_name_or_arn(name, "tableName");
     Ok(name.unwrap_or_default())
+}
+
+/// Names each table of `consumed` as the request did (`given_names`: by
+/// table name, the name or ARN given).
+fn rename_tables(consumed: &mut [ConsumedCapacity], given_names: &HashMap<String, String>) {
+    for capacity in consumed {
+        if let Some(given) = given_names.get(&capacity.table_name) {
+            capacity.table_name = given.clone();
+        }
+    }
 }
 
 /// DynamoDB's limit on the actions of one TransactGetItems or
@@ -127,8 +141,15 @@ fn return_values(request: Fields<'_>, violations: &mut ConstraintViolations) -> 
 }
 
 /// A single-item write's response: Attributes and ConsumedCapacity as
-/// asked for.
-fn write_response(output: WriteItemOutput, capacity: ReturnConsumedCapacity, collection_metrics: bool) -> Value {
+/// asked for. ConsumedCapacity names the table as the request did (by
+/// name or by ARN).
+fn write_response(
+    mut output: WriteItemOutput,
+    table_name: &str,
+    capacity: ReturnConsumedCapacity,
+    collection_metrics: bool,
+) -> Value {
+    output.consumed_capacity.table_name = table_name.to_string();
     let mut response = Map::new();
     if let Some(item) = output.attributes {
         response.insert("Attributes".into(), item_to_json(&item));
@@ -184,8 +205,12 @@ fn check_select(select: Option<Select>, request: Fields<'_>) -> Result<Select, P
     }
 }
 
-/// A Query or Scan response.
-fn page_response(page: ItemPage, capacity: ReturnConsumedCapacity, count_only: bool) -> Value {
+/// A Query or Scan response; ConsumedCapacity names the table as the
+/// request did.
+fn page_response(mut page: ItemPage, table_name: &str, capacity: ReturnConsumedCapacity, count_only: bool) -> Value {
+    if let Some(consumed) = &mut page.consumed_capacity {
+        consumed.table_name = table_name.to_string();
+    }
     let mut response = Map::new();
     if !count_only {
         response.insert(

@@ -19,12 +19,17 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let output = engine
         .put_item(PutItemInput {
-            table_name: write.table_name.to_string(),
+            table_name: engine.resolve_table_name(write.table_name, "PutItem")?.to_string(),
             item: write.target()?,
             condition,
             return_values: write.return_values,
             return_old_on_failure: write.return_old_on_failure,
         })
         .await?;
-    Ok(write_response(output, write.capacity, write.collection_metrics))
+    Ok(write_response(
+        output,
+        write.table_name,
+        write.capacity,
+        write.collection_metrics,
+    ))
 }

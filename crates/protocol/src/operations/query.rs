@@ -35,7 +35,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let result = engine
         .query(QueryInput {
-            table_name: page.table_name.to_string(),
+            table_name: engine.resolve_table_name(page.table_name, "Query")?.to_string(),
             key_terms,
             scan_index_forward,
             limit: page.limit,
@@ -50,6 +50,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .await?;
     Ok(page_response(
         result,
+        page.table_name,
         page.capacity,
         expressions.select == Select::Count,
     ))

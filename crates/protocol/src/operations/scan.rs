@@ -39,7 +39,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let result = engine
         .scan(ScanInput {
-            table_name: page.table_name.to_string(),
+            table_name: engine.resolve_table_name(page.table_name, "Scan")?.to_string(),
             limit: page.limit,
             exclusive_start_key: page.exclusive_start_key()?,
             filter: expressions.filter,
@@ -52,6 +52,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .await?;
     Ok(page_response(
         result,
+        page.table_name,
         page.capacity,
         expressions.select == Select::Count,
     ))

@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use halyard_engine::{Engine, TransactGet};
 use serde_json::{json, Map, Value};
 
@@ -21,7 +23,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         violations.required(get.as_ref(), &path);
         let Some(get) = get else { continue };
         let table = get.string("TableName")?;
-        violations.table_name(table, &format!("{path}.tableName"));
+        violations.table_name_or_arn(table, &format!("{path}.tableName"));
         let key = get.map("Key")?;
         violations.required(key, &format!("{path}.key"));
         members.push((get, table.unwrap_or_default(), key));
@@ -29,18 +31,23 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let mut gets = Vec::new();
-    for (get, table, key) in members {
+    // Tables by name, and the TableName (name or ARN) that named each.
+    let mut given_names = HashMap::new();
+    for (get, given, key) in members {
+        let table = engine.resolve_table_name(given, "TransactGetItems")?.to_string();
+        given_names.insert(table.clone(), given.to_string());
         let placeholders = RequestPlaceholders::parse(get, &["ProjectionExpression"])?;
         let mut tracker = placeholders.tracker();
         let projection = projection(get, "", &mut tracker)?;
         tracker.check_all_used()?;
         gets.push(TransactGet {
-            table_name: table.to_string(),
+            table_name: table,
             key: item_from_json(key.expect("required checked"))?,
             projection,
         });
     }
-    let output = engine.transact_get_items(gets).await?;
+    let mut output = engine.transact_get_items(gets).await?;
+    super::rename_tables(&mut output.consumed_capacity, &given_names);
     let responses: Vec<Value> = output
         .items
         .iter()

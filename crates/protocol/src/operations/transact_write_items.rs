@@ -1,3 +1,5 @@
+use std::collections::HashMap;
+
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::update::Update;
 use halyard_engine::{Engine, Error as EngineError, TransactOperation, TransactWriteAction, TransactWriteItemsInput};
@@ -38,9 +40,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     return_item_collection_metrics(request, &mut violations)?;
     violations.into_result()?;
 
+    // Tables by name, and the TableName (name or ARN) that named each.
+    let mut given_names = HashMap::new();
     let actions = members
         .into_iter()
-        .map(ActionMembers::into_action)
+        .map(|members| members.into_action(engine, &mut given_names))
         .collect::<Result<Vec<_>, _>>()?;
     // The request itself (what a retry with the same token must repeat).
     let fingerprint = fnv1a(
@@ -48,13 +52,14 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             .unwrap_or_default()
             .as_bytes(),
     );
-    let output = engine
+    let mut output = engine
         .transact_write_items(TransactWriteItemsInput {
             actions,
             client_request_token: token.map(str::to_string),
             fingerprint,
         })
         .await?;
+    super::rename_tables(&mut output.consumed_capacity, &given_names);
     let mut response = Map::new();
     if capacity != ReturnConsumedCapacity::None {
         response.insert(
@@ -85,7 +90,7 @@ impl<'a> ActionMembers<'a> {
     ) -> Result<Self, ProtocolError> {
         let path = format!("transactItems.{position}.member.{}", lower(kind));
         let table_name = action.string("TableName")?;
-        violations.table_name(table_name, &format!("{path}.tableName"));
+        violations.table_name_or_arn(table_name, &format!("{path}.tableName"));
         let member = if kind == "Put" { "Item" } else { "Key" };
         let item_or_key = action.map(member)?;
         violations.required(item_or_key, &format!("{path}.{}", lower(member)));
@@ -111,8 +116,16 @@ impl<'a> ActionMembers<'a> {
         })
     }
 
-    fn into_action(self) -> Result<TransactWriteAction, ProtocolError> {
+    fn into_action(
+        self,
+        engine: &Engine,
+        given_names: &mut HashMap<String, String>,
+    ) -> Result<TransactWriteAction, ProtocolError> {
         let action = self.action;
+        let table = engine
+            .resolve_table_name(self.table_name, "TransactWriteItems")?
+            .to_string();
+        given_names.insert(table.clone(), self.table_name.to_string());
         let placeholders = RequestPlaceholders::parse(action, &["ConditionExpression"])?;
         let mut tracker = placeholders.tracker();
         let update = match action.string("UpdateExpression")? {
@@ -135,7 +148,7 @@ impl<'a> ActionMembers<'a> {
             _ => TransactOperation::ConditionCheck(item),
         };
         Ok(TransactWriteAction {
-            table_name: self.table_name.to_string(),
+            table_name: table,
             operation,
             condition,
             return_old_on_failure: self.return_old_on_failure,

@@ -34,7 +34,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let output = engine
         .update_item(UpdateItemInput {
-            table_name: write.table_name.to_string(),
+            table_name: engine.resolve_table_name(write.table_name, "UpdateItem")?.to_string(),
             key: write.target()?,
             update,
             condition,
@@ -42,7 +42,12 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             return_old_on_failure: write.return_old_on_failure,
         })
         .await?;
-    Ok(write_response(output, write.capacity, write.collection_metrics))
+    Ok(write_response(
+        output,
+        write.table_name,
+        write.capacity,
+        write.collection_metrics,
+    ))
 }
 
 /// The legacy AttributeUpdates.

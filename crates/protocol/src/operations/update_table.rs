@@ -1,3 +1,4 @@
+use halyard_engine::model::IndexKind;
 use halyard_engine::{Engine, GlobalSecondaryIndexUpdate, UpdateTableInput};
 use serde_json::{json, Value};
 
@@ -32,6 +33,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             global_secondary_index_updates.push(GlobalSecondaryIndexUpdate::Create(index(
                 create,
                 &format!("{path}.create"),
+                IndexKind::Global,
                 &mut violations,
             )?));
         } else if let Some(delete) = entry.object("Delete")? {
@@ -66,7 +68,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
 
     let description = engine
         .update_table(UpdateTableInput {
-            table_name: name.to_string(),
+            table_name: engine.resolve_table_name(name, "UpdateTable")?.to_string(),
             billing_mode,
             provisioned_throughput: table_throughput,
             deletion_protection_enabled,
