@@ -280,6 +280,17 @@ fn no_secret_in_errors_or_debug_output() {
         assert!(!shown.contains(&v.secret_access_key), "{shown}");
         if let Some(token) = &v.session_token {
             assert!(!format!("{:?}", v.store().0).contains(token.as_str()));
+            let parsed = halyard_iam::sigv4::presigned::parse_presigned(&v.query);
+            assert!(!format!("{parsed:?}").contains(token.as_str()));
+            let headers: Vec<(&str, &str)> = v.headers.iter().map(|(n, x)| (n.as_str(), x.as_str())).collect();
+            let request = halyard_iam::sigv4::HttpRequest {
+                method: &v.method,
+                path: &v.path,
+                query: &v.query,
+                headers: &headers,
+                body: halyard_iam::sigv4::Body::Bytes(b""),
+            };
+            assert!(!format!("{request:?}").contains(token.as_str()));
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod timestamp;
 
 use subtle::ConstantTimeEq;
 
-use crate::credentials::{CredentialStore, Principal};
+use crate::credentials::{CredentialStore, Principal, Secret};
 use crate::error::AuthError;
 use authorization::{parse_authorization_header, CredentialScope};
 use canonical::{canonical_request, sha256_hex, string_to_sign, CanonicalParts};
@@ -38,13 +38,25 @@ pub enum Body<'a> {
 
 /// A request as received: the raw (still percent-encoded) path and query,
 /// the headers in arrival order (names in any case, repeats allowed).
-#[derive(Debug, Clone, Copy)]
+/// Its `Debug` shows header names only: values include session tokens.
+#[derive(Clone, Copy)]
 pub struct HttpRequest<'a> {
     pub method: &'a str,
     pub path: &'a str,
     pub query: &'a str,
     pub headers: &'a [(&'a str, &'a str)],
     pub body: Body<'a>,
+}
+
+impl std::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.headers.iter().map(|(n, _)| *n).collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("header_names", &names)
+            .finish_non_exhaustive()
+    }
 }
 
 impl<'a> HttpRequest<'a> {
@@ -107,7 +119,7 @@ struct Presented {
     signed_headers: Vec<String>,
     signature: String,
     amz_date: String,
-    security_token: Option<String>,
+    security_token: Option<Secret>,
     /// The query key left out of the canonical query (presigned only).
     exclude_query_key: Option<&'static str>,
 }
@@ -170,7 +182,7 @@ impl Verifier {
             signed_headers: parsed.signed_headers,
             signature: parsed.signature,
             amz_date,
-            security_token: request.header("x-amz-security-token").map(str::to_string),
+            security_token: request.header("x-amz-security-token").map(Secret::new),
             exclude_query_key: None,
         })
     }
@@ -234,7 +246,8 @@ impl Verifier {
             .ok_or(AuthError::UnrecognizedClient)?;
         match (&credential.session_token, &presented.security_token) {
             (None, None) => {}
-            (Some(expected), Some(given)) if bool::from(expected.expose().as_bytes().ct_eq(given.as_bytes())) => {}
+            (Some(expected), Some(given))
+                if bool::from(expected.expose().as_bytes().ct_eq(given.expose().as_bytes())) => {}
             _ => return Err(AuthError::UnrecognizedClient),
         }
         if credential.expires_at.is_some_and(|at| now.0 >= at) {

@@ -5,6 +5,7 @@
 use percent_encoding::percent_decode_str;
 
 use super::authorization::{parse_signed_headers, CredentialScope, ALGORITHM};
+use crate::credentials::Secret;
 use crate::error::AuthError;
 
 /// The longest validity a presigned URL may ask for: seven days.
@@ -21,7 +22,8 @@ pub struct PresignedParams {
     pub expires_seconds: i64,
     pub signed_headers: Vec<String>,
     pub signature: String,
-    pub security_token: Option<String>,
+    /// A secret: kept in a [`Secret`] so that `Debug` does not show it.
+    pub security_token: Option<Secret>,
 }
 
 /// Whether a query string carries presigned-URL authentication at all.
@@ -81,7 +83,7 @@ pub fn parse_presigned(raw_query: &str) -> Result<PresignedParams, AuthError> {
         expires_seconds,
         signed_headers: parse_signed_headers(&signed_headers),
         signature,
-        security_token: token,
+        security_token: token.map(Secret::new),
     })
 }
 
