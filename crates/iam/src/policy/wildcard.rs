@@ -29,15 +29,14 @@ pub fn matches(pattern: &[Piece], text: &str, ignore_case: bool) -> bool {
     } else {
         text.chars().collect()
     };
-    let folded;
+    let mut folded = Vec::new();
     let pattern = if ignore_case {
-        folded = pattern
-            .iter()
-            .flat_map(|p| match p {
-                Piece::Char(c) => c.to_lowercase().map(Piece::Char).collect::<Vec<_>>(),
-                other => vec![other.clone()],
-            })
-            .collect::<Vec<_>>();
+        for piece in pattern {
+            match piece {
+                Piece::Char(c) => folded.extend(c.to_lowercase().map(Piece::Char)),
+                other => folded.push(other.clone()),
+            }
+        }
         &folded[..]
     } else {
         pattern
