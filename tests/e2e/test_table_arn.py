@@ -66,6 +66,12 @@ def test_table_operations_by_arn(client, table):
     updated = client.update_table(TableName=arn, DeletionProtectionEnabled=True)["TableDescription"]
     assert updated["TableName"] == name and updated["DeletionProtectionEnabled"] is True
     expect_error(client.delete_table, VE, TableName=arn, contains="protected against deletion")
+    # Time to Live and the backup status take the ARN too.
+    client.update_time_to_live(TableName=arn, TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+    assert client.describe_time_to_live(TableName=arn)["TimeToLiveDescription"]["AttributeName"] == "exp"
+    assert client.describe_time_to_live(TableName=name)["TimeToLiveDescription"]["AttributeName"] == "exp"
+    backups = client.describe_continuous_backups(TableName=arn)["ContinuousBackupsDescription"]
+    assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "DISABLED"
     client.update_table(TableName=arn, DeletionProtectionEnabled=False)
     deleted = client.delete_table(TableName=arn)["TableDescription"]
     assert deleted["TableName"] == name

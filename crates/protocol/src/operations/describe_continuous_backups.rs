@@ -10,7 +10,7 @@ pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, Prot
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     violations.into_result()?;
-    engine.describe_continuous_backups(name)?;
+    engine.describe_continuous_backups(engine.resolve_table_name(name, "DescribeContinuousBackups")?)?;
     // What DynamoDB reports for a table without point-in-time recovery.
     Ok(json!({
         "ContinuousBackupsDescription": {

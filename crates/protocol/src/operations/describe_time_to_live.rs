@@ -6,7 +6,7 @@ use crate::error::ProtocolError;
 use crate::fields::Fields;
 
 pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
-    let name = ttl_table_name(request)?;
+    let name = ttl_table_name(engine, request, "DescribeTimeToLive")?;
     let description = engine.describe_time_to_live(name)?;
     let mut answer = json!({ "TimeToLiveStatus": description.status.name() });
     if let Some(attribute_name) = description.attribute_name {

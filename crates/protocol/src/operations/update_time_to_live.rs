@@ -4,10 +4,14 @@ use serde_json::{json, Value};
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-/// The TTL operations name an invalid or missing TableName this way
-/// rather than as a constraint violation.
-pub(super) fn ttl_table_name<'a>(request: Fields<'a>) -> Result<&'a str, ProtocolError> {
+/// The TTL operations' TableName: a table name or a table ARN. They name
+/// an invalid or missing one this way rather than as a constraint
+/// violation.
+pub(super) fn ttl_table_name<'a>(engine: &Engine, request: Fields<'a>, action: &str) -> Result<&'a str, ProtocolError> {
     let name = request.string("TableName")?.unwrap_or_default();
+    if halyard_engine::is_arn(name) && name.chars().count() <= halyard_engine::MAX_TABLE_ARN_LENGTH {
+        return Ok(engine.resolve_table_name(name, action)?);
+    }
     let valid = (3..=255).contains(&name.len())
         && name
             .bytes()
@@ -23,7 +27,7 @@ pub(super) fn ttl_table_name<'a>(request: Fields<'a>) -> Result<&'a str, Protoco
 }
 
 pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
-    let name = ttl_table_name(request)?;
+    let name = ttl_table_name(engine, request, "UpdateTimeToLive")?;
     let request = request
         .object("TimeToLiveSpecification")?
         .map(|specification| -> Result<TimeToLiveRequest, ProtocolError> {
