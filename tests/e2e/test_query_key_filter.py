@@ -197,3 +197,31 @@ def test_filter_key_refused_before_projection_checks(lax, server):
         expect_error(lax.query, VE, message, FilterExpression="g = :g", Select="ALL_ATTRIBUTES", **query)
     finally:
         client.delete_table(TableName=name)
+
+
+NOT_SCALAR = "Key attributes must be scalars; list random access '[]' and map lookup '.' are not allowed: {}"
+
+
+@pytest.mark.parametrize("operation, arguments, refused", [
+    ("get_item", {"ProjectionExpression": "pk.a"}, "Key: pk"),
+    ("get_item", {"ProjectionExpression": "v, gsk[0]"}, "IndexKey: gsk"),
+    ("put_item", {"ConditionExpression": "attribute_exists(sk.a)"}, "Key: sk"),
+    ("delete_item", {"ConditionExpression": "lsk.a = :v", "ExpressionAttributeValues": {":v": {"S": "x"}}},
+     "IndexKey: lsk"),
+    ("update_item", {"UpdateExpression": "SET v = :v", "ConditionExpression": "attribute_exists(pk.a)",
+                     "ExpressionAttributeValues": {":v": {"S": "x"}}}, "Key: pk"),
+    ("batch_get_item", {"ProjectionExpression": "pk.a"}, "Key: pk"),
+    ("transact_get_items", {"ProjectionExpression": "gpk.a"}, "IndexKey: gpk"),
+])
+def test_item_operations_may_not_step_into_key_attributes(lax, indexed, operation, arguments, refused):
+    # Checked against DynamoDB Local: the same message as for Query and Scan.
+    key = {"pk": {"S": "USER#1"}, "sk": {"S": "PROFILE"}}
+    if operation == "put_item":
+        request = {"TableName": indexed, "Item": key, **arguments}
+    elif operation == "batch_get_item":
+        request = {"RequestItems": {indexed: {"Keys": [key], **arguments}}}
+    elif operation == "transact_get_items":
+        request = {"TransactItems": [{"Get": {"TableName": indexed, "Key": key, **arguments}}]}
+    else:
+        request = {"TableName": indexed, "Key": key, **arguments}
+    expect_error(getattr(lax, operation), "ValidationException", NOT_SCALAR.format(refused), **request)

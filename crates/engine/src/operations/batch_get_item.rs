@@ -2,6 +2,7 @@ use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
 use crate::capacity::{read_demand, Admission};
+use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
@@ -44,6 +45,9 @@ impl Engine {
                     return Err(Error::validation("Provided list of item keys contains duplicates"));
                 }
                 storage_keys.push(storage_key);
+            }
+            if let Some(projection) = &request.projection {
+                key_paths::check_scalar_keys(&table.definition, projection.paths())?;
             }
             reads.push((table, storage_keys, request));
         }

@@ -1,5 +1,6 @@
 use super::{read_units, ConsumedCapacity};
 use crate::capacity::read_demand;
+use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::{storage_key, table_not_found, validate_key};
 use crate::model::item_codec::decode_item;
@@ -26,6 +27,9 @@ impl Engine {
     pub async fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
         let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
+        if let Some(projection) = &input.projection {
+            key_paths::check_scalar_keys(&table.definition, projection.paths())?;
+        }
         let key = storage_key(&table.definition.primary_key, &input.key)?;
         let admission = self.throttle.admit(
             &table.definition,

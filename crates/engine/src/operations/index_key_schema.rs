@@ -151,7 +151,7 @@ mod tests {
 
     #[test]
     fn single_attribute_shapes_keep_the_table_rules() {
-        assert!(message(global(&[("a", R), ("b", H)])).starts_with("Invalid key order.  Hash Key"));
+        assert!(message(global(&[("a", R), ("b", H)])).starts_with("Invalid key order. Hash Key"));
         assert!(message(global(&[("a", H), ("a", R)])).starts_with("Both the Hash Key and the Range Key"));
     }
 

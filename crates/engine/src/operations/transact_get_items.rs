@@ -3,6 +3,7 @@ use std::collections::HashSet;
 use super::{read_units, ConsumedCapacity};
 use crate::capacity::read_demand;
 use crate::error::{cancel_on_faults, CancellationReason};
+use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
 use crate::model::item_codec::decode_item;
@@ -45,6 +46,9 @@ impl Engine {
                 continue;
             }
             validate_key_values(schema, &get.key)?;
+            if let Some(projection) = &get.projection {
+                key_paths::check_scalar_keys(&table.definition, projection.paths())?;
+            }
             let key = storage_key(schema, &get.key)?;
             if !seen.insert((get.table_name.clone(), key.clone())) {
                 return Err(Error::validation(

@@ -5,6 +5,7 @@ use super::{ConsumedCapacity, ReturnValues};
 use crate::capacity::{write_consumed, write_estimate};
 use crate::catalog::Table;
 use crate::expression::condition::Condition;
+use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::model::{item_size, Item};
 use crate::writer::{Command, ItemAction, ItemWrite, Outcome, WriteOrigin};
@@ -40,6 +41,10 @@ pub(crate) struct ItemWriteRequest {
 
 impl Engine {
     pub(crate) async fn write_item(&self, table: &Table, request: ItemWriteRequest) -> Result<WriteItemOutput> {
+        // A condition may not step into a key attribute (`pk.a`).
+        if let Some(condition) = &request.condition {
+            key_paths::check_scalar_keys(&table.definition, condition.paths())?;
+        }
         // Only tables with local indexes have item collections to report.
         let collection_key: Option<Item> = table.definition.has_local_indexes().then(|| {
             let partition = &table.definition.primary_key.partition.name;
