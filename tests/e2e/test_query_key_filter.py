@@ -210,6 +210,9 @@ NOT_SCALAR = "Key attributes must be scalars; list random access '[]' and map lo
      "IndexKey: lsk"),
     ("update_item", {"UpdateExpression": "SET v = :v", "ConditionExpression": "attribute_exists(pk.a)",
                      "ExpressionAttributeValues": {":v": {"S": "x"}}}, "Key: pk"),
+    ("update_item", {"UpdateExpression": "SET v = sk.a"}, "Key: sk"),
+    ("update_item", {"UpdateExpression": "SET v = if_not_exists(gsk[1], :v)",
+                     "ExpressionAttributeValues": {":v": {"S": "x"}}}, "IndexKey: gsk"),
     ("batch_get_item", {"ProjectionExpression": "pk.a"}, "Key: pk"),
     ("transact_get_items", {"ProjectionExpression": "gpk.a"}, "IndexKey: gpk"),
 ])

@@ -54,6 +54,39 @@ pub struct Update {
     pub from_attribute_updates: bool,
 }
 
+impl Update {
+    /// The paths the SET actions read (operands, `if_not_exists` paths).
+    pub fn read_paths(&self) -> Vec<&DocumentPath> {
+        fn of_operand<'u>(operand: &'u SetOperand, out: &mut Vec<&'u DocumentPath>) {
+            match operand {
+                SetOperand::Path(path) => out.push(path),
+                SetOperand::Value(_) => {}
+                SetOperand::IfNotExists(path, fallback) => {
+                    out.push(path);
+                    of_operand(fallback, out);
+                }
+                SetOperand::ListAppend(a, b) => {
+                    of_operand(a, out);
+                    of_operand(b, out);
+                }
+            }
+        }
+        let mut paths = Vec::new();
+        for action in &self.actions {
+            if let UpdateAction::Set(_, value) = action {
+                match value {
+                    SetValue::Operand(operand) => of_operand(operand, &mut paths),
+                    SetValue::Plus(a, b) | SetValue::Minus(a, b) => {
+                        of_operand(a, &mut paths);
+                        of_operand(b, &mut paths);
+                    }
+                }
+            }
+        }
+        paths
+    }
+}
+
 fn operand_type_error(operator: &str, value: &AttributeValue) -> ParseError {
     format!(
         "Incorrect operand type for operator or function; operator: {operator}, operand type: {}, typeSet: ALLOWED_FOR_{operator}_OPERAND",

@@ -1,6 +1,7 @@
 use super::write_item::{ItemWriteRequest, WriteItemOutput};
 use super::ReturnValues;
 use crate::expression::condition::Condition;
+use crate::expression::key_paths;
 use crate::expression::path::PathElement;
 use crate::expression::projection::Projection;
 use crate::expression::update::Update;
@@ -30,6 +31,7 @@ impl Engine {
         validate_key(schema, &input.key)?;
         let update = input.update.unwrap_or_default();
         check_update_paths(schema, &update)?;
+        key_paths::check_scalar_keys(&table.definition, update.read_paths())?;
         // Only UPDATED_OLD and UPDATED_NEW need the paths the update wrote.
         let updated_paths = matches!(input.return_values, ReturnValues::UpdatedOld | ReturnValues::UpdatedNew)
             .then(|| Projection::from_paths(update.actions.iter().map(|a| a.path().clone()).collect()));
