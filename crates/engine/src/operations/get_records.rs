@@ -1,11 +1,9 @@
-use std::ops::Bound;
-
-use halyard_storage::{Direction, KeyRange, Visit};
+use halyard_storage::Visit;
 
 use super::get_shard_iterator::{now_millis, trimmed};
 use crate::streams::iterator::ShardIterator;
 use crate::streams::record::{self, StreamRecord};
-use crate::streams::{decode_sequence_key, sequence_key};
+use crate::streams::{decode_sequence_key, scan_shard};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone)]
@@ -39,21 +37,13 @@ impl Engine {
         // A shard that is gone had only trimmed records.
         let shard = stream.shard(&iterator.shard_id).ok_or_else(trimmed)?.clone();
         let limit = limit.unwrap_or(MAX_RECORDS);
-        let start = sequence_key(iterator.position);
-        let end = shard.end.map(sequence_key);
-        let range = KeyRange {
-            start: Bound::Included(&start),
-            end: end
-                .as_ref()
-                .map_or(Bound::Unbounded, |end| Bound::Included(end.as_slice())),
-        };
         let (records, full) = self
             .read(|view| {
                 let mut records = Vec::new();
                 let mut bytes = 0;
                 let mut full = false;
                 let mut failure = None;
-                view.scan(&stream.keyspace, range, Direction::Forward, &mut |key, value| {
+                scan_shard(view, &stream.keyspace, &shard, iterator.position, &mut |key, value| {
                     let decoded = decode_sequence_key(key)
                         .ok_or_else(|| Error::Internal("corrupt stream record key".into()))
                         .and_then(|sequence| record::decode(sequence, value));

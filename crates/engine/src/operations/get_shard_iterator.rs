@@ -1,9 +1,7 @@
-use std::ops::Bound;
-
-use halyard_storage::{Direction, KeyRange, Visit};
+use halyard_storage::Visit;
 
 use crate::streams::iterator::ShardIterator;
-use crate::streams::{decode_sequence_key, parse_sequence, record, sequence_key, ShardMeta, StreamMeta};
+use crate::streams::{decode_sequence_key, parse_sequence, record, scan_shard, ShardMeta, StreamMeta};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,18 +114,10 @@ impl Engine {
         oldest: u64,
         timestamp: f64,
     ) -> Result<u64> {
-        let start = sequence_key(oldest);
-        let end = shard.end.map(sequence_key);
-        let range = KeyRange {
-            start: Bound::Included(&start),
-            end: end
-                .as_ref()
-                .map_or(Bound::Unbounded, |end| Bound::Included(end.as_slice())),
-        };
         let found = self
             .read(|view| {
                 let mut found = None;
-                view.scan(&stream.keyspace, range, Direction::Forward, &mut |key, value| {
+                scan_shard(view, &stream.keyspace, shard, oldest, &mut |key, value| {
                     if record::created_of(value).is_some_and(|created| created as f64 >= timestamp.floor()) {
                         found = decode_sequence_key(key);
                         return Visit::Stop;

@@ -166,6 +166,27 @@ fn last_sequence(view: &dyn ReadView, keyspace: &str) -> Result<Option<u64>> {
     Ok(last)
 }
 
+/// Visits the records of `shard` in `keyspace` from sequence number `from`
+/// on, in order: a range read, so it costs what it visits.
+pub(crate) fn scan_shard(
+    view: &dyn ReadView,
+    keyspace: &str,
+    shard: &ShardMeta,
+    from: u64,
+    visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
+) -> Result<()> {
+    let start = sequence_key(from);
+    let end = shard.end.map(sequence_key);
+    let range = KeyRange {
+        start: std::ops::Bound::Included(&start),
+        end: end.as_ref().map_or(std::ops::Bound::Unbounded, |end| {
+            std::ops::Bound::Included(end.as_slice())
+        }),
+    };
+    view.scan(keyspace, range, Direction::Forward, visit)?;
+    Ok(())
+}
+
 pub(crate) fn sequence_key(sequence: u64) -> [u8; 8] {
     sequence.to_be_bytes()
 }
