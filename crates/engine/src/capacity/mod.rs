@@ -265,6 +265,37 @@ impl Throttle {
     }
 
     /// Gives back what an admitted request was charged: it did not run.
+    /// Admits every action of a transaction (each a table and its
+    /// demands), or none: a throttled action cancels the transaction with
+    /// a ThrottlingError reason for it, as in DynamoDB.
+    pub fn admit_transaction<'t>(
+        &self,
+        actions: impl IntoIterator<Item = (&'t TableDefinition, Vec<Demand>)>,
+    ) -> Result<Vec<Admission>, Error> {
+        let mut admissions = Vec::new();
+        let mut reasons = Vec::new();
+        let mut throttled = false;
+        for (definition, demands) in actions {
+            match self.admit(definition, &demands) {
+                Ok(admission) => {
+                    admissions.push(admission);
+                    reasons.push(crate::error::CancellationReason::none());
+                }
+                Err(error) => {
+                    throttled = true;
+                    reasons.push(crate::error::CancellationReason::from_error(error));
+                }
+            }
+        }
+        if throttled {
+            for admission in admissions {
+                self.refund(admission);
+            }
+            return Err(Error::TransactionCanceled { reasons });
+        }
+        Ok(admissions)
+    }
+
     pub fn refund(&self, admission: Admission) {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         for (resource, units) in admission.charged {

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 
 use super::{read_units, ConsumedCapacity};
 use crate::capacity::read_demand;
-use crate::error::{cancel_on_faults, CancellationReason};
+use crate::error::cancel_on_faults;
 use crate::expression::key_paths;
 use crate::expression::projection::Projection;
 use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
@@ -59,28 +59,10 @@ impl Engine {
         }
         cancel_on_faults(faults)?;
         // Every read is admitted, or the transaction is cancelled.
-        let mut admissions = Vec::with_capacity(reads.len());
-        let mut reasons = Vec::with_capacity(reads.len());
-        let mut throttled = false;
-        for (table, _, _) in &reads {
+        let admissions = self.throttle.admit_transaction(reads.iter().map(|(table, _, _)| {
             let estimate = read_demand(&table.definition, None, 2.0 * read_units(0, true));
-            match self.throttle.admit(&table.definition, &[estimate]) {
-                Ok(admission) => {
-                    admissions.push(admission);
-                    reasons.push(CancellationReason::none());
-                }
-                Err(error) => {
-                    throttled = true;
-                    reasons.push(CancellationReason::from_error(error));
-                }
-            }
-        }
-        if throttled {
-            for admission in admissions {
-                self.throttle.refund(admission);
-            }
-            return Err(Error::TransactionCanceled { reasons });
-        }
+            (&table.definition, vec![estimate])
+        }))?;
         let tables: Vec<_> = reads.iter().map(|(table, _, _)| table.clone()).collect();
         let reads: Vec<_> = reads
             .into_iter()

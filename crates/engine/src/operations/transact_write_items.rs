@@ -5,7 +5,7 @@ use super::update_item::check_update_paths;
 use super::write_item::write_units;
 use super::ConsumedCapacity;
 use crate::capacity::{write_consumed, write_estimate, Admission};
-use crate::error::{cancel_on_faults, CancellationReason};
+use crate::error::cancel_on_faults;
 use crate::expression::condition::Condition;
 use crate::expression::update::Update;
 use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
@@ -178,29 +178,15 @@ impl Engine {
     /// Admits every action of a transaction, or cancels it: a throttled
     /// action's reason is ThrottlingError, as in DynamoDB.
     fn admit_transaction(&self, writes: &[ItemWrite]) -> Result<Vec<Admission>> {
-        let mut admissions = Vec::with_capacity(writes.len());
-        let mut reasons = Vec::with_capacity(writes.len());
-        let mut throttled = false;
-        for write in writes {
-            let table = self.catalog.get(&write.table).ok_or_else(table_not_found)?;
-            let estimate = write_estimate(&table.definition, &write.action, 2.0);
-            match self.throttle.admit(&table.definition, &estimate) {
-                Ok(admission) => {
-                    admissions.push(admission);
-                    reasons.push(CancellationReason::none());
-                }
-                Err(error) => {
-                    throttled = true;
-                    reasons.push(CancellationReason::from_error(error));
-                }
-            }
-        }
-        if throttled {
-            for admission in admissions {
-                self.throttle.refund(admission);
-            }
-            return Err(Error::TransactionCanceled { reasons });
-        }
-        Ok(admissions)
+        let tables = writes
+            .iter()
+            .map(|write| self.catalog.get(&write.table).ok_or_else(table_not_found))
+            .collect::<Result<Vec<_>>>()?;
+        self.throttle.admit_transaction(
+            tables
+                .iter()
+                .zip(writes)
+                .map(|(table, write)| (&table.definition, write_estimate(&table.definition, &write.action, 2.0))),
+        )
     }
 }
