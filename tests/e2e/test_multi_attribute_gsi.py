@@ -437,12 +437,17 @@ def test_update_table_adds_a_multi_attribute_index_with_backfill_under_writes(se
                 != "ACTIVE":
             assert time.time() < deadline, "index not ACTIVE"
             time.sleep(0.2)
-        time.sleep(0.5)  # keep writing against the finished index too
+        # Keep writing against the finished index too, until the writer has
+        # made enough writes for the check below, however fast the backfill was.
+        floor = writer.operations + 20
+        while writer.operations < max(floor, 50) and writer.error is None:
+            assert time.time() < deadline, "writer stalled"
+            time.sleep(0.05)
     finally:
         writer.stop_flag.set()
         writer.join(timeout=30)
     assert writer.error is None, writer.error
-    assert writer.operations > 50
+    assert writer.operations >= 50
 
     table_items = scan_all(client, table_name, ConsistentRead=True)
     expected = [{k: i[k] for k in ("pk", "v", *MATCH_HASH, *MATCH_RANGE) if k in i}
