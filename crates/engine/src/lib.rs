@@ -22,6 +22,7 @@ mod table_arn;
 mod table_settings;
 mod time_to_live;
 
+mod system_writer;
 mod writer;
 
 use std::sync::Arc;
