@@ -341,15 +341,23 @@ fn announce_credentials(
             file.display()
         ),
         root_credentials::Source::Generated => {
-            println!(
-                "Halyard generated root credentials{}:\n  aws_access_key_id = {}\n  aws_secret_access_key = {}\n\
-                 They are saved in {} (mode 0600): AWS_SHARED_CREDENTIALS_FILE={3} aws dynamodb list-tables --endpoint-url http://...",
-                if in_memory { " for this in-memory run" } else { "" },
-                root.access_key_id,
-                root.secret_access_key.expose(),
+            // The secret is shown to a person at a terminal, once; never
+            // to a file or pipe, where it would become a secret in a log.
+            if std::io::stdout().is_terminal() {
+                println!(
+                    "Halyard generated root credentials{}:\n  aws_access_key_id = {}\n  aws_secret_access_key = {}\n\
+                     They are saved in {} (mode 0600): AWS_SHARED_CREDENTIALS_FILE={3} aws dynamodb list-tables --endpoint-url http://...",
+                    if in_memory { " for this in-memory run" } else { "" },
+                    root.access_key_id,
+                    root.secret_access_key.expose(),
+                    file.display()
+                );
+            }
+            tracing::info!(
+                access_key_id = %root.access_key_id,
+                "SigV4 authentication on; root credentials generated into {} (AWS_SHARED_CREDENTIALS_FILE={0})",
                 file.display()
             );
-            tracing::info!(access_key_id = %root.access_key_id, "SigV4 authentication on; root credentials generated into {}", file.display());
         }
     }
 }
