@@ -138,7 +138,7 @@ async fn run(
     let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, &codings, limits).await?;
-    halyard_protocol::handle(engine, service, operation, &body.bytes).await
+    halyard_protocol::handle(engine, &halyard_protocol::AllowAll, service, operation, &body.bytes).await
 }
 
 /// A request id shaped like DynamoDB's: 52 characters of `0-9A-V` (260
