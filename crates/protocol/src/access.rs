@@ -70,7 +70,7 @@ use halyard_engine::expression::key_condition::{KeyTerm, SortKeyCondition};
 use halyard_engine::expression::path::{DocumentPath, PathElement};
 use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::update::Update;
-use halyard_engine::model::{AttributeValue, Item, TableDefinition};
+use halyard_engine::model::{AttributeValue, Item};
 use halyard_engine::Engine;
 
 use crate::error::ProtocolError;
@@ -199,34 +199,23 @@ fn key_text(value: &AttributeValue) -> Option<String> {
     }
 }
 
-/// A table's key schema, as the checks of one request need it; empty
-/// when there is no such table.
+/// The partition key attribute of a table or index, as the checks of
+/// one request need it; unknown when there is no such table or index.
 pub(crate) struct KeySchema {
-    definition: Option<TableDefinition>,
+    partition: Option<String>,
 }
 
 impl KeySchema {
-    pub fn of(engine: &Engine, table: &str) -> KeySchema {
+    /// The key of `table`, or of its index `index`.
+    pub fn of(engine: &Engine, table: &str, index: Option<&str>) -> KeySchema {
         KeySchema {
-            definition: engine.table_definition(table),
-        }
-    }
-
-    /// The partition key attribute of the table, or of `index`.
-    fn partition_key(&self, index: Option<&str>) -> Option<&str> {
-        let definition = self.definition.as_ref()?;
-        match index {
-            None => Some(&definition.primary_key.partition.name),
-            Some(index) => definition
-                .index(index)
-                .and_then(|index| index.key.partition.first())
-                .map(|key| key.name.as_str()),
+            partition: engine.partition_key_name(table, index),
         }
     }
 
     /// The partition key values of `items` (keys or whole items).
     pub fn leading_keys<'i>(&self, items: impl IntoIterator<Item = &'i Item>) -> Option<Vec<String>> {
-        let partition = self.partition_key(None)?;
+        let partition = self.partition.as_deref()?;
         let values: Vec<String> = items
             .into_iter()
             .filter_map(|item| item.get(partition).and_then(key_text))
@@ -235,8 +224,8 @@ impl KeySchema {
     }
 
     /// The partition key value a Query's key condition sets.
-    pub fn query_leading_keys(&self, index: Option<&str>, terms: &[KeyTerm]) -> Option<Vec<String>> {
-        let partition = self.partition_key(index)?;
+    pub fn query_leading_keys(&self, terms: &[KeyTerm]) -> Option<Vec<String>> {
+        let partition = self.partition.as_deref()?;
         terms
             .iter()
             .find_map(|term| match &term.condition {

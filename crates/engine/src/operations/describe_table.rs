@@ -1,6 +1,6 @@
 use super::create_table::describe;
 use crate::keys::table_not_found_named;
-use crate::model::{TableDefinition, TableDescription, TableStatus};
+use crate::model::{TableDescription, TableStatus};
 use crate::{Engine, Result};
 
 impl Engine {
@@ -12,9 +12,15 @@ impl Engine {
         Ok(describe(&table, TableStatus::Active))
     }
 
-    /// A table's definition (key schema, indexes, tags) without its
-    /// statistics, or `None` when there is no such table.
-    pub fn table_definition(&self, table_name: &str) -> Option<TableDefinition> {
-        self.catalog.get(table_name).map(|table| table.definition.clone())
+    /// The (first) partition key attribute of a table, or of its index
+    /// `index`; `None` when there is no such table or index.
+    pub fn partition_key_name(&self, table_name: &str, index: Option<&str>) -> Option<String> {
+        let table = self.catalog.get(table_name)?;
+        let definition = &table.definition;
+        let name = match index {
+            None => &definition.primary_key.partition.name,
+            Some(index) => &definition.index(index)?.key.partition.first()?.name,
+        };
+        Some(name.clone())
     }
 }

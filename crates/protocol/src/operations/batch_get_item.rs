@@ -69,7 +69,7 @@ pub(super) async fn handle(
             attributes.item(key);
         }
         checks.push(AccessCheck {
-            leading_keys: KeySchema::of(engine, &table).leading_keys(&keys),
+            leading_keys: KeySchema::of(engine, &table, None).leading_keys(&keys),
             attributes: attributes.projection(projection.as_ref()).take(),
             select: select_key(implied_select(projection.as_ref()), false),
             return_consumed_capacity: capacity.condition_key(),

@@ -132,7 +132,7 @@ fn access_check(
         attributes.item(target);
     }
     AccessCheck {
-        leading_keys: KeySchema::of(engine, table).leading_keys(targets.iter().copied()),
+        leading_keys: KeySchema::of(engine, table, None).leading_keys(targets.iter().copied()),
         attributes: attributes.take(),
         return_consumed_capacity: capacity.condition_key(),
         ..access::table_check(engine, "dynamodb:BatchWriteItem", table, None)

@@ -32,7 +32,7 @@ pub(super) async fn handle(
     let key = item_from_json(key.expect("required checked"))?;
     let table = engine.resolve_table_name(name, "GetItem")?;
     let check = access::AccessCheck {
-        leading_keys: KeySchema::of(engine, table).leading_keys([&key]),
+        leading_keys: KeySchema::of(engine, table, None).leading_keys([&key]),
         attributes: AttributeNames::default()
             .item(&key)
             .projection(projection.as_ref())

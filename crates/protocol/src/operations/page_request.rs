@@ -106,7 +106,7 @@ impl<'a> PageRequest<'a> {
         key_terms: Option<&[KeyTerm]>,
     ) -> AccessCheck {
         let leading_keys =
-            key_terms.and_then(|terms| KeySchema::of(engine, table).query_leading_keys(self.index_name, terms));
+            key_terms.and_then(|terms| KeySchema::of(engine, table, self.index_name).query_leading_keys(terms));
         AccessCheck {
             leading_keys,
             attributes: AttributeNames::default()

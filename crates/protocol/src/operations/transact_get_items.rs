@@ -49,7 +49,7 @@ pub(super) async fn handle(
         tracker.check_all_used()?;
         let key = item_from_json(key.expect("required checked"))?;
         checks.push(AccessCheck {
-            leading_keys: KeySchema::of(engine, &table).leading_keys([&key]),
+            leading_keys: KeySchema::of(engine, &table, None).leading_keys([&key]),
             attributes: AttributeNames::default()
                 .item(&key)
                 .projection(projection.as_ref())

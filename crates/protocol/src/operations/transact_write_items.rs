@@ -175,7 +175,7 @@ fn access_check(engine: &Engine, action: &TransactWriteAction, capacity: ReturnC
         TransactOperation::ConditionCheck(key) => ("dynamodb:ConditionCheckItem", key, None),
     };
     AccessCheck {
-        leading_keys: KeySchema::of(engine, &action.table_name).leading_keys([target]),
+        leading_keys: KeySchema::of(engine, &action.table_name, None).leading_keys([target]),
         attributes: AttributeNames::default()
             .item(target)
             .update(update)

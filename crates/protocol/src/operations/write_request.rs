@@ -80,7 +80,7 @@ impl<'a> WriteRequest<'a> {
         update: Option<&Update>,
     ) -> AccessCheck {
         AccessCheck {
-            leading_keys: KeySchema::of(engine, table).leading_keys([target]),
+            leading_keys: KeySchema::of(engine, table, None).leading_keys([target]),
             attributes: AttributeNames::default()
                 .item(target)
                 .update(update)
