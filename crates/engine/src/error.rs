@@ -40,6 +40,9 @@ pub enum Error {
     /// missing table this way rather than as ResourceNotFound.
     #[error("{0}")]
     TableNotFound(String),
+    /// A resource has no resource-based policy, or not the expected revision.
+    #[error("{0}")]
+    PolicyNotFound(String),
     /// What DynamoDB answers for a resource that is not an ARN: IAM cannot
     /// authorise an action on it.
     #[error("{0}")]
@@ -74,6 +77,7 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TableNotFound(_) => "TableNotFoundException",
+            Error::PolicyNotFound(_) => "PolicyNotFoundException",
             Error::AccessDenied(_) => "AccessDeniedException",
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",

@@ -17,6 +17,7 @@ mod catalog;
 mod client_tokens;
 mod indexes;
 mod keys;
+mod resource_policies;
 pub mod streams;
 mod table_arn;
 mod table_settings;

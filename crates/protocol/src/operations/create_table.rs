@@ -5,6 +5,7 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
+use super::resource_policy::checked_document;
 use super::{table_description, table_name, throughput};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -282,8 +283,10 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let global_entries = global_entries.map(as_object).collect::<Result<Vec<_>, _>>()?;
     let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
+    let resource_policy = request.string("ResourcePolicy")?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
+    let resource_policy = resource_policy.map(checked_document).transpose()?;
 
     let description = engine
         .create_table(CreateTableInput {
@@ -298,6 +301,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             local_secondary_indexes,
             throughput_settings,
             stream_specification,
+            resource_policy,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))
