@@ -73,7 +73,10 @@ fn parse_arn<'a>(arn: &'a str, region: &str, account: &str) -> Result<(&'a str, 
     let not_dynamodb = || invalid(format!("Provided Arn is not a DynamoDB resource {arn}"));
     let path = resource.strip_prefix("table/").ok_or_else(not_dynamodb)?;
     let mut segments = path.split('/');
-    let name = segments.next().filter(|name| !name.is_empty()).ok_or_else(not_dynamodb)?;
+    let name = segments
+        .next()
+        .filter(|name| !name.is_empty())
+        .ok_or_else(not_dynamodb)?;
     match (segments.next(), segments.next(), segments.next()) {
         (None, _, _) => Ok((name, PolicyTarget::Table)),
         (Some("stream"), Some(label), None) if !label.is_empty() => Ok((name, PolicyTarget::Stream(arn.to_string()))),
@@ -239,6 +242,130 @@ impl Engine {
         };
         let table = self.catalog.get(name)?;
         let latest = table.definition.stream.as_ref()?;
-        (latest.arn == stream_arn).then(|| table.policies.stream.clone()).flatten()
+        (latest.arn == stream_arn)
+            .then(|| table.policies.stream.clone())
+            .flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TABLE: &str = "arn:aws:dynamodb:us-east-1:000000000000:table/orders";
+
+    fn parse(arn: &str) -> Result<(&str, PolicyTarget)> {
+        parse_arn(arn, "us-east-1", "000000000000")
+    }
+
+    fn definition() -> TableDefinition {
+        let json = serde_json::json!({
+            "name": "orders", "id": "id", "arn": TABLE, "created": 0.0, "key_schema": [],
+            "attribute_definitions": [],
+            "primary_key": {"partition": {"name": "pk", "scalar_type": "S"}, "sort": null},
+            "billing_mode": "PayPerRequest", "throughput": {"read_capacity_units": 0,
+            "write_capacity_units": 0, "last_increase": null, "last_decrease": null,
+            "number_of_decreases_today": 0}, "last_update_to_pay_per_request": null, "tags": [],
+            "deletion_protection": false, "keyspace": "t"
+        });
+        serde_json::from_value(json).expect("a table definition")
+    }
+
+    fn put(document: &str, expected: Option<&str>, now: f64) -> PolicyChange {
+        PolicyChange {
+            arn: TABLE.into(),
+            target: PolicyTarget::Table,
+            action: PolicyAction::Put(document.into()),
+            expected_revision_id: expected.map(str::to_string),
+            now,
+        }
+    }
+
+    #[test]
+    fn arns_name_a_table_or_its_stream() {
+        assert_eq!(parse(TABLE).unwrap(), ("orders", PolicyTarget::Table));
+        let stream = format!("{TABLE}/stream/2026-01-01T00:00:00.000");
+        assert_eq!(
+            parse(&stream).unwrap(),
+            ("orders", PolicyTarget::Stream(stream.clone()))
+        );
+        for refused in [
+            "orders",
+            "arn:aws:dynamodb:us-east-1",
+            "arn:aws:s3:us-east-1:000000000000:table/orders",
+            "arn:aws-cn:dynamodb:us-east-1:000000000000:table/orders",
+            "arn:aws:dynamodb:eu-west-1:000000000000:table/orders",
+            "arn:aws:dynamodb:us-east-1:111122223333:table/orders",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/orders/index/i",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/orders/backup/b",
+            "arn:aws:dynamodb:us-east-1:000000000000:table/",
+            "arn:aws:dynamodb:us-east-1:000000000000:global-table/orders",
+        ] {
+            assert!(matches!(parse(refused), Err(Error::Validation(_))), "{refused}");
+        }
+    }
+
+    #[test]
+    fn revisions_grow_and_an_unchanged_document_keeps_its_revision() {
+        let mut table = definition();
+        apply(&mut table, &put("a", None, 10.0)).unwrap();
+        let first = table.resource_policy.clone().unwrap();
+        assert_eq!(first.revision_id, "10000");
+        apply(&mut table, &put("a", None, 20.0)).unwrap();
+        assert_eq!(table.resource_policy.as_ref().unwrap(), &first);
+        // A clock that went back still gives a later revision.
+        apply(&mut table, &put("b", Some("10000"), 5.0)).unwrap();
+        assert_eq!(table.resource_policy.as_ref().unwrap().revision_id, "10001");
+    }
+
+    #[test]
+    fn expected_revisions() {
+        let mut table = definition();
+        assert!(matches!(
+            apply(&mut table, &put("a", Some("1"), 1.0)),
+            Err(Error::PolicyNotFound(_))
+        ));
+        apply(&mut table, &put("a", Some(NO_POLICY), 1.0)).unwrap();
+        assert!(matches!(
+            apply(&mut table, &put("b", Some(NO_POLICY), 2.0)),
+            Err(Error::PolicyNotFound(_))
+        ));
+        assert!(matches!(
+            apply(&mut table, &put("b", Some("999"), 2.0)),
+            Err(Error::PolicyNotFound(_))
+        ));
+        assert_eq!(table.resource_policy.as_ref().unwrap().document, "a");
+        let delete = PolicyChange {
+            action: PolicyAction::Delete,
+            expected_revision_id: Some("1000".into()),
+            ..put("", None, 3.0)
+        };
+        apply(&mut table, &delete).unwrap();
+        assert_eq!(table.resource_policy, None);
+        assert!(matches!(apply(&mut table, &delete), Err(Error::PolicyNotFound(_))));
+    }
+
+    #[test]
+    fn a_stream_policy_needs_the_tables_latest_stream() {
+        let mut table = definition();
+        let stream = format!("{TABLE}/stream/2026-01-01T00:00:00.000");
+        let change = PolicyChange {
+            arn: stream.clone(),
+            target: PolicyTarget::Stream(stream.clone()),
+            ..put("s", None, 1.0)
+        };
+        assert!(matches!(apply(&mut table, &change), Err(Error::ResourceNotFound(_))));
+        table.stream = Some(crate::model::TableStream {
+            arn: stream.clone(),
+            label: "2026-01-01T00:00:00.000".into(),
+            view_type: crate::model::StreamViewType::KeysOnly,
+            enabled: true,
+        });
+        apply(&mut table, &change).unwrap();
+        assert_eq!(table.resource_policy, None);
+        assert_eq!(LivePolicies::of(&table).stream.unwrap().document, "s");
+        // A new stream does not inherit the old one's policy.
+        table.stream.as_mut().unwrap().arn = format!("{TABLE}/stream/2026-02-01T00:00:00.000");
+        assert!(LivePolicies::of(&table).stream.is_none());
     }
 }

@@ -8,7 +8,11 @@ impl Engine {
     /// Removes the policy of a table or its stream and returns the revision
     /// id it had; with no policy there, nothing (unless a revision was
     /// expected).
-    pub async fn delete_resource_policy(&self, arn: &str, expected_revision_id: Option<String>) -> Result<Option<String>> {
+    pub async fn delete_resource_policy(
+        &self,
+        arn: &str,
+        expected_revision_id: Option<String>,
+    ) -> Result<Option<String>> {
         let (table, target) = self.policy_target(arn)?;
         let removed = table.policy(&target).map(|policy| policy.revision_id.clone());
         if removed.is_none() && expected_revision_id.is_none() {

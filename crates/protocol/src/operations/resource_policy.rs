@@ -53,11 +53,16 @@ pub(super) fn revision_id<'a>(
 /// Checks a policy document and returns it in canonical form.
 pub(super) fn checked_document(text: &str) -> Result<String, EngineError> {
     if text.len() > MAX_POLICY_BYTES {
-        return Err(invalid(format!("Maximum policy size of {MAX_POLICY_BYTES} bytes exceeded")));
+        return Err(invalid(format!(
+            "Maximum policy size of {MAX_POLICY_BYTES} bytes exceeded"
+        )));
     }
-    let value: Value =
-        serde_json::from_str(text).map_err(|_| invalid_document("This policy contains invalid Json"))?;
-    if value.get("Statement").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+    let value: Value = serde_json::from_str(text).map_err(|_| invalid_document("This policy contains invalid Json"))?;
+    if value
+        .get("Statement")
+        .and_then(Value::as_array)
+        .is_some_and(Vec::is_empty)
+    {
         return Err(invalid_document("Could not parse the policy: Statement is empty!"));
     }
     PolicyDocument::parse(text, PolicyKind::Resource).map_err(invalid_document)?;
@@ -70,7 +75,10 @@ pub(super) fn checked_document(text: &str) -> Result<String, EngineError> {
 fn canonical(document: &Value) -> String {
     let mut members = vec![(
         "Version",
-        document.get("Version").cloned().unwrap_or_else(|| DEFAULT_VERSION.into()),
+        document
+            .get("Version")
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_VERSION.into()),
     )];
     if let Some(id) = document.get("Id") {
         members.push(("Id", id.clone()));
