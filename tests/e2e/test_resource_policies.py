@@ -9,10 +9,12 @@ Enforcement of the policies is tested with the authoriser, not here."""
 
 import json
 import os
+import time
+import uuid
 
 import pytest
 
-from conftest import create_table
+from conftest import Server, create_table
 from helpers import expect_error
 
 pytestmark = pytest.mark.skipif(bool(os.environ.get("HALYARD_TEST_ENDPOINT")),
@@ -22,6 +24,18 @@ VE = "ValidationException"
 PNF = "PolicyNotFoundException"
 ROOT = "arn:aws:iam::000000000000:root"
 INVALID = "One or more parameter values were invalid: "
+
+
+# DynamoDB refuses a policy change within 15 s of the last one; these tests
+# change policies in quick succession, on a server with a short cool-down.
+QUICK = ("--policy-cooldown", "0.001")
+
+
+@pytest.fixture(scope="module")
+def server(workdir):
+    instance = Server(workdir / "resource-policies", *QUICK).start()
+    yield instance
+    instance.stop()
 
 
 def policy(resource, action="dynamodb:GetItem", principal=ROOT, **extra):
@@ -227,20 +241,46 @@ def test_delete_table_removes_the_policy(client, table_name, arn):
     expect_error(client.get_resource_policy, PNF, ResourceArn=arn)
 
 
-def test_policies_survive_a_restart_and_an_update_table(fresh_server, table_name):
-    server = fresh_server.start()
-    client = server.client()
-    created = create_table(client, table_name, ResourcePolicy=policy("*"),
-                           StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
-    arn = created["TableDescription"]["TableArn"]
-    stream_arn = created["TableDescription"]["LatestStreamArn"]
-    table_revision = client.put_resource_policy(ResourceArn=arn, Policy=policy(arn))["RevisionId"]
-    stream_revision = client.put_resource_policy(ResourceArn=stream_arn,
-                                                 Policy=policy(stream_arn, "dynamodb:GetRecords"))["RevisionId"]
-    client.update_table(TableName=table_name, DeletionProtectionEnabled=False)
-    server.stop()
-    server.start()
-    client = server.client()
-    assert client.get_resource_policy(ResourceArn=arn)["RevisionId"] == table_revision
-    assert json.loads(client.get_resource_policy(ResourceArn=arn)["Policy"]) == json.loads(policy(arn))
-    assert client.get_resource_policy(ResourceArn=stream_arn)["RevisionId"] == stream_revision
+def test_a_change_within_fifteen_seconds_of_the_last_is_throttled(workdir, table_name):
+    server = Server(workdir / f"data-{uuid.uuid4().hex[:8]}").start()
+    try:
+        client = server.client()
+        arn = create_table(client, table_name)["TableDescription"]["TableArn"]
+        first = client.put_resource_policy(ResourceArn=arn, Policy=policy(arn))["RevisionId"]
+        # "Please try again after" the change's time (its revision id) + 15 s.
+        again_after = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime((int(first) + 15000) // 1000))
+        again_after += f".{(int(first) + 15000) % 1000:03}Z."
+        throttled = (f"Resource-based policy for table {table_name} modified within the previous 15000 "
+                     f"milliseconds. Please try again after {again_after}")
+        expect_error(client.put_resource_policy, "ThrottlingException", throttled,
+                     ResourceArn=arn, Policy=policy(arn, "dynamodb:Query"))
+        expect_error(client.delete_resource_policy, "ThrottlingException", throttled, ResourceArn=arn)
+        # The same document again is no change; a stale revision is checked first.
+        assert client.put_resource_policy(ResourceArn=arn, Policy=policy(arn))["RevisionId"] == first
+        expect_error(client.put_resource_policy, PNF, ResourceArn=arn, Policy=policy(arn, "dynamodb:Query"),
+                     ExpectedRevisionId="1")
+        assert client.get_resource_policy(ResourceArn=arn)["RevisionId"] == first
+    finally:
+        server.stop()
+
+
+def test_policies_survive_a_restart_and_an_update_table(workdir, table_name):
+    server = Server(workdir / f"data-{uuid.uuid4().hex[:8]}", *QUICK).start()
+    try:
+        client = server.client()
+        created = create_table(client, table_name, ResourcePolicy=policy("*"),
+                               StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})
+        arn = created["TableDescription"]["TableArn"]
+        stream_arn = created["TableDescription"]["LatestStreamArn"]
+        table_revision = client.put_resource_policy(ResourceArn=arn, Policy=policy(arn))["RevisionId"]
+        stream_revision = client.put_resource_policy(ResourceArn=stream_arn,
+                                                     Policy=policy(stream_arn, "dynamodb:GetRecords"))["RevisionId"]
+        client.update_table(TableName=table_name, DeletionProtectionEnabled=False)
+        server.stop()
+        server.start()
+        client = server.client()
+        assert client.get_resource_policy(ResourceArn=arn)["RevisionId"] == table_revision
+        assert json.loads(client.get_resource_policy(ResourceArn=arn)["Policy"]) == json.loads(policy(arn))
+        assert client.get_resource_policy(ResourceArn=stream_arn)["RevisionId"] == stream_revision
+    finally:
+        server.stop()

@@ -14,7 +14,9 @@ import {
 
 import { Server, createTable, uniqueName, REGION } from "./harness.mjs";
 
-const server = new Server();
+// DynamoDB refuses a policy change within 15 s of the last; this test
+// changes the policy in quick succession.
+const server = new Server("--policy-cooldown", "0.001");
 let client;
 
 before(async () => {

@@ -37,6 +37,8 @@ pub(crate) struct PolicyChange {
     pub expected_revision_id: Option<String>,
     /// When the request arrived, in seconds since the epoch.
     pub now: f64,
+    /// How long after a change of this policy another is refused.
+    pub cooldown: std::time::Duration,
 }
 
 /// A revision id for a policy written at `now` (seconds since the epoch):
@@ -151,8 +153,12 @@ pub(crate) fn apply(definition: &mut TableDefinition, change: &PolicyChange) -> 
     }
     let existing = current(definition, &change.target);
     check_expected(definition, change, existing)?;
+    if matches!(&change.action, PolicyAction::Put(document) if existing.is_some_and(|policy| &policy.document == document))
+    {
+        return Ok(());
+    }
+    check_cooldown(definition, change)?;
     let updated = match &change.action {
-        PolicyAction::Put(document) if existing.is_some_and(|policy| &policy.document == document) => return Ok(()),
         PolicyAction::Put(document) => {
             let after = existing
                 .and_then(|policy| policy.revision_id.parse::<u64>().ok())
@@ -164,16 +170,41 @@ pub(crate) fn apply(definition: &mut TableDefinition, change: &PolicyChange) -> 
         }
         PolicyAction::Delete => None,
     };
+    let changed = Some(revision_at(change.now));
     match &change.target {
-        PolicyTarget::Table => definition.resource_policy = updated,
+        PolicyTarget::Table => {
+            definition.resource_policy = updated;
+            definition.policy_changes.table = changed;
+        }
         PolicyTarget::Stream(arn) => {
             definition.stream_policy = updated.map(|policy| StreamPolicy {
                 stream_arn: arn.clone(),
                 policy,
-            })
+            });
+            definition.policy_changes.stream = changed;
         }
     }
     Ok(())
+}
+
+/// Refuses a change within the cool-down after the last one, with
+/// DynamoDB's ThrottlingException naming when to try again.
+fn check_cooldown(definition: &TableDefinition, change: &PolicyChange) -> Result<()> {
+    let (last, resource) = match &change.target {
+        PolicyTarget::Table => (definition.policy_changes.table, format!("table {}", definition.name)),
+        PolicyTarget::Stream(arn) => (
+            definition.policy_changes.stream,
+            format!("stream {}", arn.rsplit('/').next().unwrap_or_default()),
+        ),
+    };
+    let cooldown = change.cooldown.as_millis() as u64;
+    match last {
+        Some(last) if revision_at(change.now) < last + cooldown => Err(Error::Throttling(format!(
+            "Resource-based policy for {resource} modified within the previous {cooldown} milliseconds. Please try again after {}Z.",
+            crate::streams::label_at((last + cooldown) as f64 / 1000.0)
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// The policies of a live table, shared with every request that reads
@@ -278,6 +309,7 @@ mod tests {
             action: PolicyAction::Put(document.into()),
             expected_revision_id: expected.map(str::to_string),
             now,
+            cooldown: std::time::Duration::ZERO,
         }
     }
 
@@ -316,6 +348,37 @@ mod tests {
         // A clock that went back still gives a later revision.
         apply(&mut table, &put("b", Some("10000"), 5.0)).unwrap();
         assert_eq!(table.resource_policy.as_ref().unwrap().revision_id, "10001");
+    }
+
+    #[test]
+    fn a_change_within_the_cooldown_is_throttled() {
+        let mut table = definition();
+        let cooled = |document: &str, now: f64| PolicyChange {
+            cooldown: std::time::Duration::from_secs(15),
+            ..put(document, None, now)
+        };
+        apply(&mut table, &cooled("a", 100.0)).unwrap();
+        // The same document again is no change, so no refusal.
+        apply(&mut table, &cooled("a", 101.0)).unwrap();
+        let Err(Error::Throttling(message)) = apply(&mut table, &cooled("b", 114.9)) else {
+            panic!("not throttled");
+        };
+        assert_eq!(
+            message,
+            "Resource-based policy for table orders modified within the previous 15000 milliseconds. \
+             Please try again after 1970-01-01T00:01:55.000Z."
+        );
+        apply(&mut table, &cooled("b", 115.0)).unwrap();
+        // A delete is a change too.
+        let delete = PolicyChange {
+            action: PolicyAction::Delete,
+            ..cooled("", 130.0)
+        };
+        apply(&mut table, &delete).unwrap();
+        assert!(matches!(
+            apply(&mut table, &cooled("c", 131.0)),
+            Err(Error::Throttling(_))
+        ));
     }
 
     #[test]

@@ -40,6 +40,7 @@ pub(crate) fn keep_owned(current: &TableDefinition, updated: &mut TableDefinitio
     updated.time_to_live_changed = current.time_to_live_changed;
     updated.resource_policy = current.resource_policy.clone();
     updated.stream_policy = current.stream_policy.clone();
+    updated.policy_changes = current.policy_changes.clone();
 }
 
 /// The table's definition after `change`, creating or dropping the expiry

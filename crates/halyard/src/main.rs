@@ -79,6 +79,10 @@ struct ServeArgs {
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
     stream_shard_interval: Duration,
+    /// Seconds after a resource policy change during which another change
+    /// of that policy is refused (DynamoDB: 15).
+    #[arg(long, env = "HALYARD_POLICY_COOLDOWN", default_value = "15", value_parser = seconds)]
+    policy_cooldown: Duration,
     #[command(flatten)]
     time_to_live: TimeToLiveArgs,
     #[command(flatten)]
@@ -221,6 +225,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                     batch_size: args.time_to_live.ttl_batch_size as usize,
                 },
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
+                policy_cooldown: args.policy_cooldown,
                 ..Default::default()
             },
         )

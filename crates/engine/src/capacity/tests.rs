@@ -82,6 +82,7 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         time_to_live_changed: None,
         resource_policy: None,
         stream_policy: None,
+        policy_changes: Default::default(),
     }
 }
 

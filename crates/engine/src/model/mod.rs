@@ -16,6 +16,6 @@ pub use attribute_value::{
 pub use capacity::{OnDemandThroughput, TableClass, TableClassSummary, WarmThroughput};
 pub use index_key::IndexKey;
 pub use number::{Number, NumberError};
-pub use resource_policy::{ResourcePolicy, StreamPolicy};
+pub use resource_policy::{PolicyChanges, ResourcePolicy, StreamPolicy};
 pub use stream::{StreamViewType, TableStream};
 pub use table::*;

@@ -20,3 +20,11 @@ pub struct StreamPolicy {
     pub stream_arn: String,
     pub policy: ResourcePolicy,
 }
+
+/// When each of a table's policy slots last changed (milliseconds since the
+/// epoch): DynamoDB refuses another change for a while after one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyChanges {
+    pub table: Option<u64>,
+    pub stream: Option<u64>,
+}

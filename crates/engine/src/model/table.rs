@@ -157,6 +157,8 @@ pub struct TableDefinition {
     /// The resource-based policy of the table's latest stream.
     #[serde(default)]
     pub stream_policy: Option<super::StreamPolicy>,
+    #[serde(default)]
+    pub policy_changes: super::PolicyChanges,
 }
 
 /// A table's Time to Live setting.

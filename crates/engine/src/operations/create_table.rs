@@ -209,6 +209,7 @@ impl Engine {
                 revision_id: revision_at(now).to_string(),
             }),
             stream_policy: None,
+            policy_changes: Default::default(),
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;

@@ -28,6 +28,7 @@ impl Engine {
                 action: PolicyAction::Delete,
                 expected_revision_id,
                 now: now_seconds(),
+                cooldown: self.config.policy_cooldown,
             }),
         };
         expect_table(self.writer.submit(command).await?)?;

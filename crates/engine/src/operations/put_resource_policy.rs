@@ -26,6 +26,7 @@ impl Engine {
                 action: PolicyAction::Put(input.document),
                 expected_revision_id: input.expected_revision_id,
                 now: now_seconds(),
+                cooldown: self.config.policy_cooldown,
             }),
         };
         let table = expect_table(self.writer.submit(command).await?)?;
