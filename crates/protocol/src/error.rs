@@ -63,6 +63,7 @@ impl ProtocolError {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
                 EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
+                EngineError::Throttling(_) => (400, CORAL_AVAILABILITY, "ThrottlingException"),
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }
