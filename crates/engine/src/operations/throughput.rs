@@ -159,7 +159,7 @@ fn apply_warm(
         ),
     ];
     for (member, capacity_member, value, lowest) in members {
-        if !value.is_some_and(|units| units < lowest) {
+        if value.is_none_or(|units| units >= lowest) {
             continue;
         }
         let target = match resource {
