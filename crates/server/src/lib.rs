@@ -10,6 +10,7 @@
 //! ([`encoding`]).
 
 mod admin;
+mod authorizer;
 mod body;
 mod content_type;
 pub mod cors;
@@ -37,13 +38,14 @@ use encoding::ResponseCoding;
 use halyard_engine::Engine;
 use halyard_iam::access::RequestFacts;
 use halyard_iam::error::AuthError;
-use halyard_protocol::ProtocolError;
-use security::Security;
+use halyard_protocol::{AllowAll, ProtocolError};
+use security::{AuthMode, Security};
 
 /// What every request is served with: the engine, and who may use it.
 pub struct App {
     engine: Arc<Engine>,
     security: Security,
+    resource_policies: authorizer::ResourcePolicyCache,
 }
 
 /// The router serving one engine; [`listener::serve`] serves it.
@@ -55,7 +57,11 @@ pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Rou
         .route("/health", get(health_report).fallback(serve_request))
         .route("/halyard/check", get(admin::check).fallback(serve_request))
         .fallback(serve_request)
-        .with_state(Arc::new(App { engine, security }))
+        .with_state(Arc::new(App {
+            engine,
+            security,
+            resource_policies: Default::default(),
+        }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
 
@@ -194,20 +200,23 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
     let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, &codings, limits).await?;
-    let _authenticated = app.security.authenticate(
+    let authenticated = app.security.authenticate(
         parts,
         &body.bytes,
         body.received_sha256.as_deref(),
         request_facts(parts),
     )?;
-    halyard_protocol::handle(
-        &app.engine,
-        &halyard_protocol::AllowAll,
-        service,
-        operation,
-        &body.bytes,
-    )
-    .await
+    match app.security.mode() {
+        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
+        AuthMode::SigV4 => {
+            let authorizer = authorizer::RequestAuthorizer {
+                caller: &authenticated.caller,
+                engine: &app.engine,
+                policies: &app.resource_policies,
+            };
+            halyard_protocol::handle(&app.engine, &authorizer, service, operation, &body.bytes).await
+        }
+    }
 }
 
 /// What the transport tells about a request, for policy conditions.
