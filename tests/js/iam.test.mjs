@@ -42,7 +42,7 @@ after(async () => {
 
 const POLICY = {
   Version: "2012-10-17",
-  Statement: [{ Effect: "Allow", Action: ["iam:GetUser"], Resource: "arn:aws:iam::000000000000:user/ana" }],
+  Statement: [{ Effect: "Allow", Action: ["iam:GetUser"], Resource: "arn:aws:iam::000000000000:user/js/ana" }],
 };
 
 test("users: created, read, paged and refused twice", async () => {
