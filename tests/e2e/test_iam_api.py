@@ -73,6 +73,11 @@ def test_users_are_created_read_listed_by_page_and_path_and_deleted(iam, name):
     assert error_of(iam.get_user, UserName=f"{name}-nobody") == (
         404, "NoSuchEntity", f"The user with name {name}-nobody cannot be found.")
 
+    # A permissions boundary Halyard would not enforce is refused, not ignored.
+    status, code, _ = error_of(iam.create_user, UserName=f"{name}-pb",
+                               PermissionsBoundary="arn:aws:iam::000000000000:policy/boundary")
+    assert (status, code) == (400, "InvalidInput")
+
     for suffix in "bcde":
         iam.create_user(UserName=f"{name}-{suffix}", Path=f"/{name}/")
     first = iam.list_users(PathPrefix=f"/{name}/", MaxItems=2)

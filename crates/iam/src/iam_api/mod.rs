@@ -216,6 +216,17 @@ pub(crate) fn path_prefix_parameter(request: &QueryRequest) -> Result<String, Ia
     Ok(prefix.to_string())
 }
 
+/// Permissions boundaries are not kept: refusing one is safer than
+/// accepting it and granting more than the caller meant to.
+pub(crate) fn refuse_permissions_boundary(request: &QueryRequest) -> Result<(), IamError> {
+    match request.get("PermissionsBoundary") {
+        Some(_) => Err(IamError::InvalidInput(
+            "Halyard does not support permissions boundaries: leave PermissionsBoundary out.".into(),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// An optional `Description`: at most 1000 characters.
 pub(crate) fn description_parameter(request: &QueryRequest) -> Result<Option<String>, IamError> {
     match request.get("Description") {

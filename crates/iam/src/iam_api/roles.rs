@@ -20,6 +20,7 @@ const TRUST_POLICY_QUOTA: usize = 2048;
 pub(super) async fn create_role(call: &Call<'_>) -> Result<QueryResponse, IamError> {
     let name = name_parameter(call.request, "RoleName", 64)?;
     let path = path_parameter(call.request)?;
+    super::refuse_permissions_boundary(call.request)?;
     let text = document_parameter(call.request, "AssumeRolePolicyDocument")?;
     let description = description_parameter(call.request)?;
     let max_session_duration = bounded_integer(call.request, "MaxSessionDuration", 3600, 43200)?.unwrap_or(3600);

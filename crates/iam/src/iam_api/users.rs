@@ -13,6 +13,7 @@ pub(super) async fn create_user(call: &Call<'_>) -> Result<QueryResponse, IamErr
     // A new user's name: at most 64 (existing names are checked to 128).
     let name = name_parameter(call.request, "UserName", 64)?;
     let path = path_parameter(call.request)?;
+    super::refuse_permissions_boundary(call.request)?;
     let arn = entity_arn(call.directory, "user", &path, &name);
     call.authorize(&arn)?;
     let user = User {
