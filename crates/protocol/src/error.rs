@@ -13,8 +13,9 @@ pub enum ProtocolError {
     Serialization(String),
     #[error("An unknown operation was requested.")]
     UnknownOperation,
-    #[error("Request must contain either a valid (registered) AWS access key ID or X.509 certificate.")]
-    MissingAuthenticationToken,
+    /// The request's signature (or its absence) did not authenticate it.
+    #[error(transparent)]
+    Authentication(#[from] halyard_iam::error::AuthError),
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
     /// A compressed body that decompresses past the 16 MB limit.
@@ -65,7 +66,8 @@ impl ProtocolError {
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
-            ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
+            // Authentication is the service framework's, not DynamoDB's model's.
+            ProtocolError::Authentication(error) => (400, CORAL_SERVICE, error.type_name()),
             ProtocolError::RequestTooLarge(_) | ProtocolError::DecompressedTooLarge => {
                 (413, DYNAMODB, "RequestEntityTooLarge")
             }
