@@ -5,20 +5,14 @@ inline and managed policies, roles and tags, with IAM's shapes, pagination
 and error codes, statuses and texts."""
 
 import json
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from harness import CREDENTIALS, REGION
-
-AWS = str(Path(sys.executable).parent / "aws")
+from harness import CREDENTIALS, REGION, aws
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 TRUST_ROOT = {
@@ -50,6 +44,16 @@ def iam(server):
 def name():
     """A prefix unique to the test, for entity names in the shared server."""
     return f"t{uuid.uuid4().hex[:10]}"
+
+
+def policy_of_size(size):
+    """An indented policy of `size` characters other than whitespace."""
+    def document(padding):
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "dynamodb:GetItem",
+            "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/" + "x" * padding}]}, indent=4)
+    base = len("".join(document(0).split()))
+    return document(size - base)
 
 
 def error_of(call, *args, **kwargs):
@@ -155,19 +159,16 @@ def test_inline_policies_round_trip_and_are_capped_together(iam, name, kind, lim
     assert got["PolicyDocument"] == ALLOW_ALL and got["PolicyName"] == "all" and got[f"{title}Name"] == entity
     assert getattr(iam, f"list_{kind}_policies")(**key)["PolicyNames"] == ["all"]
 
-    statement = {"Effect": "Allow", "Action": "dynamodb:GetItem",
-                 "Resource": "arn:aws:dynamodb:us-east-1:000000000000:table/t0000"}
-    count = 1
-    while len(json.dumps({"Version": "2012-10-17", "Statement": [statement] * (count + 1)})) < limit - 60:
-        count += 1
-    big = json.dumps({"Version": "2012-10-17", "Statement": [statement] * count}, indent=4)
-    # Whitespace does not count: the indented document fits, replacing the
-    # first (a replaced policy no longer counts)...
-    put(**key, PolicyName="all", PolicyDocument=big)
-    assert get(**key, PolicyName="all")["PolicyDocument"] == json.loads(big)
-    # ...and a second policy beside it does not.
-    assert error_of(put, **key, PolicyName="more", PolicyDocument=json.dumps(ALLOW_ALL)) == (
-        409, "LimitExceeded", f"Maximum policy size of {limit} bytes exceeded for {kind} {entity}")
+    too_big = (409, "LimitExceeded", f"Maximum policy size of {limit} bytes exceeded for {kind} {entity}")
+    # Whitespace does not count: an indented document of exactly the quota
+    # fits, replacing the first (a replaced policy no longer counts)...
+    put(**key, PolicyName="all", PolicyDocument=policy_of_size(limit))
+    assert get(**key, PolicyName="all")["PolicyDocument"] == json.loads(policy_of_size(limit))
+    # ...and nothing more fits beside it.
+    assert error_of(put, **key, PolicyName="more", PolicyDocument=json.dumps(ALLOW_ALL)) == too_big
+    getattr(iam, f"delete_{kind}_policy")(**key, PolicyName="all")
+    assert error_of(put, **key, PolicyName="all", PolicyDocument=policy_of_size(limit + 1)) == too_big
+    put(**key, PolicyName="all", PolicyDocument=json.dumps(ALLOW_ALL))
 
     status, code, _ = error_of(put, **key, PolicyName="bad", PolicyDocument='{"Statement": []')
     assert (status, code) == (400, "MalformedPolicyDocument")
@@ -322,14 +323,10 @@ def test_a_user_is_allowed_exactly_its_iam_actions(server, iam, name):
 
 
 def aws_iam(server, *args, check=True):
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
-           "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"], "AWS_DEFAULT_REGION": REGION,
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""}
-    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", "iam", *args],
-                            capture_output=True, text=True, env=env, timeout=60)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout) if check and result.stdout.strip() else result
+    """`aws iam ARGS...` as the root: the parsed JSON output, or (check=False)
+    the CompletedProcess."""
+    result = aws(server, *args, check=check, service="iam")
+    return json.loads(result.stdout or "{}") if check else result
 
 
 def test_the_aws_cli_manages_users_policies_and_keys(server, name, tmp_path):
