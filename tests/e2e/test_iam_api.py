@@ -6,6 +6,7 @@ and error codes, statuses and texts."""
 
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
@@ -360,3 +361,21 @@ def test_the_aws_cli_manages_users_policies_and_keys(server, name, tmp_path):
     aws_iam(server, "delete-user-policy", "--user-name", user, "--policy-name", "all")
     aws_iam(server, "delete-user", "--user-name", user)
     assert user not in [u["UserName"] for u in aws_iam(server, "list-users")["Users"]]
+
+
+def test_concurrent_creates_of_one_name_admit_exactly_one(server, name):
+    """The name check runs on the writer, in order: of simultaneous
+    CreateUser requests for one name (in any case), exactly one succeeds."""
+    clients = [iam_client(server) for _ in range(8)]
+
+    def create(n):
+        try:
+            clients[n].create_user(UserName=f"{name}-Race" if n % 2 else f"{name}-race")
+            return "created"
+        except ClientError as error:
+            return error.response["Error"]["Code"]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(create, range(8)))
+    assert sorted(outcomes) == ["EntityAlreadyExists"] * 7 + ["created"], outcomes
+    iam_client(server).delete_user(UserName=f"{name}-race")
