@@ -298,6 +298,9 @@ def test_user_tags(iam, name):
     assert iam.list_user_tags(UserName=user)["Tags"] == [{"Key": "dept", "Value": "hr"}, {"Key": "level", "Value": "2"}]
     status, code, _ = error_of(iam.tag_user, UserName=user, Tags=[{"Key": "a", "Value": "1"}, {"Key": "A", "Value": "2"}])
     assert (status, code) == (400, "InvalidInput")
+    assert error_of(iam.tag_user, UserName=user, Tags=[{"Key": "a*b", "Value": "1"}]) == (
+        400, "ValidationError", "1 validation error detected: Value 'a*b' at 'tags.1.member.key' failed to satisfy "
+        "constraint: Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+")
     iam.untag_user(UserName=user, TagKeys=["dept", "absent"])
     assert iam.get_user(UserName=user)["User"]["Tags"] == [{"Key": "level", "Value": "2"}]
     iam.delete_user(UserName=user)

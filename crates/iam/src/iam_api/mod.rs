@@ -250,20 +250,35 @@ pub(crate) fn tags_parameter(request: &QueryRequest) -> Result<Tags, IamError> {
             value: members.get("Value").copied().unwrap_or_default().to_string(),
         })
         .collect();
-    for tag in &tags {
+    for (n, tag) in tags.iter().enumerate() {
+        let member = |name: &str| format!("tags.{}.member.{name}", n + 1);
         let key_length = tag.key.chars().count();
         if key_length == 0 || key_length > 128 {
             return Err(validation(
-                "Tags.member.key",
+                &member("key"),
                 &tag.key,
                 "Member must have length between 1 and 128",
             ));
         }
+        if !tag.key.chars().all(tag_character) {
+            return Err(validation(
+                &member("key"),
+                &tag.key,
+                "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]+",
+            ));
+        }
         if tag.value.chars().count() > 256 {
             return Err(validation(
-                "Tags.member.value",
+                &member("value"),
                 &tag.value,
                 "Member must have length less than or equal to 256",
+            ));
+        }
+        if !tag.value.chars().all(tag_character) {
+            return Err(validation(
+                &member("value"),
+                &tag.value,
+                "Member must satisfy regular expression pattern: [\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*",
             ));
         }
     }
@@ -276,6 +291,11 @@ pub(crate) fn tags_parameter(request: &QueryRequest) -> Result<Tags, IamError> {
     }
     check_tag_count(tags.len())?;
     Ok(tags)
+}
+
+/// `[\p{L}\p{Z}\p{N}_.:/=+\-@]`: letters, spaces, numbers and a few marks.
+fn tag_character(c: char) -> bool {
+    c.is_alphanumeric() || (c.is_whitespace() && !c.is_control()) || "_.:/=+-@".contains(c)
 }
 
 /// IAM's cap of 50 tags on an entity or policy.
