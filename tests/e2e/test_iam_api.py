@@ -220,6 +220,11 @@ def test_managed_policies_attach_count_and_refuse_deletion_while_attached(iam, n
     version = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
     assert version["Document"] == ALLOW_ALL and version["IsDefaultVersion"] is True
     assert error_of(iam.get_policy, PolicyArn=arn + "x") == (404, "NoSuchEntity", f"Policy {arn}x was not found.")
+    # 6144 characters other than whitespace, and not one more.
+    iam.delete_policy(PolicyArn=iam.create_policy(PolicyName=f"{name}-max",
+                                                  PolicyDocument=policy_of_size(6144))["Policy"]["Arn"])
+    assert error_of(iam.create_policy, PolicyName=f"{name}-over", PolicyDocument=policy_of_size(6145)) == (
+        409, "LimitExceeded", "Cannot exceed quota for PolicySize: 6144")
 
     user, group, role = f"{name}-u", f"{name}-g", f"{name}-r"
     iam.create_user(UserName=user)
