@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import boto3
 from botocore.auth import SigV4Auth
@@ -175,15 +176,20 @@ def aws(server, *args, check=True, service="dynamodb", credentials=None):
     return result
 
 
-def sign(url, body, headers, service="dynamodb", credentials=None):
+def sign(url, body, headers, service="dynamodb", credentials=None, at=None):
     """The SigV4 headers (Authorization, X-Amz-Date) botocore would add to a
     POST of `body` with `headers`, signed with `credentials` (the root's
-    by default)."""
+    by default) at `at` (a naive UTC datetime; now by default)."""
     credentials = credentials or CREDENTIALS
     request = AWSRequest(method="POST", url=url, data=body,
                          headers={k: v for k, v in headers.items() if v is not None})
-    SigV4Auth(Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"],
-                          credentials.get("aws_session_token")), service, REGION).add_auth(request)
+    signer = SigV4Auth(Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"],
+                                   credentials.get("aws_session_token")), service, REGION)
+    if at is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=at):
+            signer.add_auth(request)
     return {name: request.headers[name] for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
             if name in request.headers}
 

@@ -40,6 +40,12 @@ pub enum Error {
     /// missing table this way rather than as ResourceNotFound.
     #[error("{0}")]
     TableNotFound(String),
+    /// A resource has no resource-based policy, or not the expected revision.
+    #[error("{0}")]
+    PolicyNotFound(String),
+    /// A setting changed again too soon after its last change.
+    #[error("{0}")]
+    Throttling(String),
     /// What DynamoDB answers for a resource that is not an ARN: IAM cannot
     /// authorise an action on it.
     #[error("{0}")]
@@ -74,6 +80,8 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TableNotFound(_) => "TableNotFoundException",
+            Error::PolicyNotFound(_) => "PolicyNotFoundException",
+            Error::Throttling(_) => "ThrottlingException",
             Error::AccessDenied(_) => "AccessDeniedException",
             Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",

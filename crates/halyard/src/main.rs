@@ -82,6 +82,10 @@ struct ServeArgs {
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
     stream_shard_interval: Duration,
+    /// Seconds after a resource policy change during which another change
+    /// of that policy is refused (DynamoDB: 15).
+    #[arg(long, env = "HALYARD_POLICY_COOLDOWN", default_value = "15", value_parser = seconds)]
+    policy_cooldown: Duration,
     #[command(flatten)]
     time_to_live: TimeToLiveArgs,
     #[command(flatten)]
@@ -262,6 +266,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 },
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
                 account_id: args.auth.account_id.clone(),
+                policy_cooldown: args.policy_cooldown,
             },
         )
         .map_err(|e| e.to_string())?,
@@ -341,15 +346,23 @@ fn announce_credentials(
             file.display()
         ),
         root_credentials::Source::Generated => {
-            println!(
-                "Halyard generated root credentials{}:\n  aws_access_key_id = {}\n  aws_secret_access_key = {}\n\
-                 They are saved in {} (mode 0600): AWS_SHARED_CREDENTIALS_FILE={3} aws dynamodb list-tables --endpoint-url http://...",
-                if in_memory { " for this in-memory run" } else { "" },
-                root.access_key_id,
-                root.secret_access_key.expose(),
+            // The secret is shown to a person at a terminal, once; never
+            // to a file or pipe, where it would become a secret in a log.
+            if std::io::stdout().is_terminal() {
+                println!(
+                    "Halyard generated root credentials{}:\n  aws_access_key_id = {}\n  aws_secret_access_key = {}\n\
+                     They are saved in {} (mode 0600): AWS_SHARED_CREDENTIALS_FILE={3} aws dynamodb list-tables --endpoint-url http://...",
+                    if in_memory { " for this in-memory run" } else { "" },
+                    root.access_key_id,
+                    root.secret_access_key.expose(),
+                    file.display()
+                );
+            }
+            tracing::info!(
+                access_key_id = %root.access_key_id,
+                "SigV4 authentication on; root credentials generated into {} (AWS_SHARED_CREDENTIALS_FILE={0})",
                 file.display()
             );
-            tracing::info!(access_key_id = %root.access_key_id, "SigV4 authentication on; root credentials generated into {}", file.display());
         }
     }
 }

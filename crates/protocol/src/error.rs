@@ -32,6 +32,10 @@ pub enum ProtocolError {
     /// body timeout. SDKs retry this error with back-off.
     #[error("Rate of requests exceeds the allowed throughput.")]
     Throttled,
+    /// The caller's policies do not allow one of the request's actions
+    /// (the message names the caller, the action and the resource).
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl From<crate::constraints::ConstraintViolations> for ProtocolError {
@@ -59,6 +63,7 @@ impl ProtocolError {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
                 EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
+                EngineError::Throttling(_) => (400, CORAL_AVAILABILITY, "ThrottlingException"),
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }
@@ -74,6 +79,7 @@ impl ProtocolError {
             ProtocolError::UndecodableBody(_) => (500, DYNAMODB, "InternalServerError"),
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
+            ProtocolError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
         };
         let message = match self {
             // Internal details go to the log, not to the caller.

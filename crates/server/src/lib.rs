@@ -172,7 +172,14 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
         body.received_sha256.as_deref(),
         request_facts(parts),
     )?;
-    halyard_protocol::handle(&app.engine, service, operation, &body.bytes).await
+    halyard_protocol::handle(
+        &app.engine,
+        &halyard_protocol::AllowAll,
+        service,
+        operation,
+        &body.bytes,
+    )
+    .await
 }
 
 /// What the transport tells about a request, for policy conditions.

@@ -80,6 +80,9 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         stream: None,
         time_to_live: None,
         time_to_live_changed: None,
+        resource_policy: None,
+        stream_policy: None,
+        policy_changes: Default::default(),
     }
 }
 

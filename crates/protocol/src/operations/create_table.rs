@@ -5,7 +5,9 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
-use super::{table_description, table_name, throughput};
+use super::resource_policy::checked_document;
+use super::{authorize_table, table_description, table_name, throughput};
+use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -253,7 +255,11 @@ pub(super) fn tags(
     Ok(Some(tags))
 }
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let attribute_definitions = attribute_definitions(request, &mut violations)?;
@@ -282,12 +288,16 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let global_entries = global_entries.map(as_object).collect::<Result<Vec<_>, _>>()?;
     let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
+    let resource_policy = request.string("ResourcePolicy")?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
+    let name = engine.resolve_table_name(name, "CreateTable")?;
+    authorize_table(engine, authorizer, "dynamodb:CreateTable", name)?;
+    let resource_policy = resource_policy.map(checked_document).transpose()?;
 
     let description = engine
         .create_table(CreateTableInput {
-            table_name: engine.resolve_table_name(name, "CreateTable")?.to_string(),
+            table_name: name.to_string(),
             key_schema,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             billing_mode,
@@ -298,6 +308,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             local_secondary_indexes,
             throughput_settings,
             stream_specification,
+            resource_policy,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))
