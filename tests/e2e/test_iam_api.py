@@ -387,3 +387,24 @@ def test_concurrent_creates_of_one_name_admit_exactly_one(server, name):
         outcomes = list(pool.map(create, range(8)))
     assert sorted(outcomes) == ["EntityAlreadyExists"] * 7 + ["created"], outcomes
     iam_client(server).delete_user(UserName=f"{name}-race")
+
+
+def test_identities_keys_and_policies_survive_a_restart(fresh_server):
+    server = fresh_server.start()
+    iam = iam_client(server)
+    iam.create_user(UserName="keeper", Tags=[{"Key": "k", "Value": "v"}])
+    iam.put_user_policy(UserName="keeper", PolicyName="self", PolicyDocument=json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "arn:aws:iam::000000000000:user/keeper"}],
+    }))
+    arn = iam.create_policy(PolicyName="kept", PolicyDocument=json.dumps(ALLOW_ALL))["Policy"]["Arn"]
+    iam.attach_user_policy(UserName="keeper", PolicyArn=arn)
+    key = iam.create_access_key(UserName="keeper")["AccessKey"]
+    server.stop()
+    server.start()
+    iam = iam_client(server)
+    assert iam.get_user(UserName="keeper")["User"]["Tags"] == [{"Key": "k", "Value": "v"}]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
+    assert iam.list_user_policies(UserName="keeper")["PolicyNames"] == ["self"]
+    as_keeper = iam_client(server, key["AccessKeyId"], key["SecretAccessKey"])
+    assert as_keeper.get_user()["User"]["UserName"] == "keeper"
