@@ -17,7 +17,7 @@ import zlib
 import pytest
 
 from conftest import create_table
-from helpers import hkey
+from helpers import closed_by_server, hkey
 
 AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=AKIDHALYARDTEST/20261125/us-east-1/dynamodb/aws4_request, "
                  "SignedHeaders=host, Signature=00")
@@ -48,22 +48,6 @@ def request_head(operation, content_length, extra=""):
     return (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.{operation}\r\n"
             f"Authorization: {AUTHORIZATION}\r\nContent-Type: application/x-amz-json-1.0\r\n"
             f"Content-Length: {content_length}\r\n{extra}\r\n").encode()
-
-
-def closed_by_server(sock, wait):
-    """Waits up to `wait` seconds for the server to close `sock`; returns
-    whether it did (anything the server sent first is discarded)."""
-    deadline = time.monotonic() + wait
-    while True:
-        readable, _, _ = select.select([sock], [], [], min(0.2, wait))
-        if readable:
-            try:
-                if sock.recv(65536) == b"":
-                    return True
-            except (ConnectionResetError, BrokenPipeError):
-                return True
-        if time.monotonic() >= deadline:
-            return False
 
 
 def still_serves(server):

@@ -1,6 +1,7 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
 mod check;
+mod tls;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -83,6 +84,8 @@ struct ServeArgs {
     time_to_live: TimeToLiveArgs,
     #[command(flatten)]
     connections: ConnectionArgs,
+    #[command(flatten)]
+    tls: tls::TlsArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -154,6 +157,15 @@ enum DurabilityArg {
 }
 
 fn main() -> ExitCode {
+    // Nothing Halyard writes is for other users. Its own files get 0700 and
+    // 0600 explicitly (halyard_storage::private_files, also for library
+    // users); the umask covers whatever a library creates with a default
+    // mode of its own, and any file added later without the explicit mode.
+    // SAFETY: umask only swaps the process's mask; it has no failure mode
+    // and touches no memory.
+    unsafe {
+        libc::umask(0o077);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -205,6 +217,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    // After the storage: it has made (or checked) the data directory.
+    let tls = args.tls.load(&data_dir)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let engine = Arc::new(
         Engine::open(
             Arc::new(storage),
@@ -247,13 +262,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             ),
         };
         tracing::info!(
-            "Halyard listening on http://{} with data in {mode}",
+            "Halyard listening on {scheme}://{} with data in {mode}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
         halyard_server::listener::serve(
             listener,
             halyard_server::router(engine.clone(), args.cors_origins.clone()),
             args.connections.limits(),
+            tls,
             shutdown_signal(),
         )
         .await;

@@ -11,12 +11,14 @@
 
 mod admin;
 mod body;
+mod connection_info;
 mod content_type;
 pub mod cors;
 mod decoding;
 mod encoding;
 mod leftover;
 pub mod listener;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -29,6 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 pub use body::BodyLimits;
+pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_engine::Engine;
