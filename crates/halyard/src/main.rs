@@ -109,7 +109,8 @@ struct ConnectionArgs {
     /// limit is lower). When full, idle connections are closed first.
     #[arg(long, env = "HALYARD_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
-    /// Seconds a client may take to send a request's headers.
+    /// Seconds a client may take to send a request's headers (and, over
+    /// TLS, to complete its handshake).
     #[arg(long, env = "HALYARD_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
     header_timeout: Duration,
     /// Seconds a client may take to send a request's body (and to read the
