@@ -196,20 +196,22 @@ def test_a_handshake_never_completed_is_dropped_without_blocking_others(servers,
     assert "TableNames" in server.client().list_tables()
 
 
-def test_stalled_handshakes_cannot_fill_the_connection_limit(servers, data_dir):
+@pytest.mark.parametrize("sends", [b"", b"\x16\x03\x01", b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n"],
+                         ids=["nothing", "a partial ClientHello", "plain HTTP, never read"])
+def test_stalled_connections_cannot_fill_the_connection_limit(servers, data_dir, sends):
     # A header timeout far beyond the test: only the connection limit acts.
     server = start(servers, TlsServer(data_dir, "--tls", "self-signed", "--max-connections", "5",
                                       "--header-timeout", "600"))
     stalled = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(10)]
     try:
-        for sock in stalled[5:]:
-            sock.sendall(b"\x16\x03\x01")
-        # Every slot is taken by a handshake that goes nowhere; the oldest
+        for sock in stalled:
+            sock.sendall(sends)
+        # Every slot is taken by a connection that goes nowhere; the oldest
         # is closed to make room for the client.
         client = server.client(connect_timeout=PATIENCE, read_timeout=PATIENCE)
         assert "TableNames" in client.list_tables()
         closed = sum(closed_by_server(sock, 0) for sock in stalled)
-        print(f"{closed} of {len(stalled)} stalled handshakes closed to make room")
+        print(f"{closed} of {len(stalled)} stalled connections that sent {sends!r} closed to make room")
         assert closed > 0
     finally:
         for sock in stalled:

@@ -214,13 +214,16 @@ async fn serve_connection(
         }
         Opened::Plain(mut stream) => {
             tracing::debug!(%peer, "answering plain HTTP on the HTTPS port");
-            registered.connection.enter(Phase::Closing);
+            // Still New: closed first to make room, and within the header
+            // timeout however slowly the client reads or sends.
             tokio::select! {
                 _ = async {
                     if stream.write_all(tls::PLAIN_HTTP_ANSWER).await.is_ok() {
-                        leftover::linger(stream, limits.body.timeout()).await;
+                        leftover::linger(stream, limits.header_timeout).await;
                     }
                 } => {}
+                _ = tokio::time::sleep(limits.header_timeout) => {}
+                _ = registered.connection.close.notified() => {}
                 _ = stopped.wait_for(|stopped| *stopped) => {}
             }
         }
