@@ -95,6 +95,8 @@ def test_in_memory_self_signed_certificate_is_in_the_temporary_directory(servers
     server.process = subprocess.Popen(
         [str(BINARY), "serve", "--listen", f"127.0.0.1:{server.port}", "--in-memory", "--tls", "self-signed"],
         stdout=server.log, stderr=subprocess.STDOUT,
+        env={**os.environ, "HALYARD_ROOT_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+             "HALYARD_ROOT_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"]},
     )
     deadline = time.time() + PATIENCE
     found = None
