@@ -12,6 +12,7 @@
 mod admin;
 mod authorizer;
 mod body;
+mod connection_info;
 mod content_type;
 pub mod cors;
 mod decoding;
@@ -20,6 +21,7 @@ mod leftover;
 pub mod listener;
 mod query_api;
 pub mod security;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 pub use body::BodyLimits;
+pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_engine::Engine;
