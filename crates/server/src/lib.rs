@@ -223,10 +223,12 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
 }
 
 /// What the transport tells about a request, for policy conditions.
-fn request_facts(_parts: &Parts) -> RequestFacts {
+/// (`aws:SourceIp` is the TCP peer: no proxy header is trusted.)
+fn request_facts(parts: &Parts) -> RequestFacts {
+    let connection = parts.extensions.get::<ConnectionInfo>();
     RequestFacts {
-        source_ip: None,
-        secure_transport: false,
+        source_ip: connection.map(|c| c.peer.ip()),
+        secure_transport: connection.is_some_and(|c| c.secure),
         now: halyard_iam::directory::now(),
     }
 }
