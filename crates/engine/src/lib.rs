@@ -23,6 +23,7 @@ mod table_arn;
 mod table_settings;
 mod time_to_live;
 
+mod system_writer;
 mod writer;
 
 use std::sync::Arc;
@@ -145,6 +146,11 @@ impl Engine {
     /// The region named in ARNs and stream records.
     pub fn region(&self) -> &str {
         &self.config.region
+    }
+
+    /// The account named in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.config.account_id
     }
 
     /// Whether the storage accepts writes, and why not.

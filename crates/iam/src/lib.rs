@@ -16,7 +16,12 @@
 //! Not here yet (see the README beside Cargo.toml): the IAM and STS query
 //! APIs, root credentials, identity storage, TLS.
 
+pub mod access;
 pub mod credentials;
+pub mod directory;
 pub mod error;
+pub mod iam_api;
 pub mod policy;
+pub mod query;
 pub mod sigv4;
+pub mod sts_api;

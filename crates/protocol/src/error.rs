@@ -13,10 +13,14 @@ pub enum ProtocolError {
     Serialization(String),
     #[error("An unknown operation was requested.")]
     UnknownOperation,
-    #[error("Request must contain either a valid (registered) AWS access key ID or X.509 certificate.")]
-    MissingAuthenticationToken,
+    /// The request's signature (or its absence) did not authenticate it.
+    #[error(transparent)]
+    Authentication(#[from] halyard_iam::error::AuthError),
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
+    /// Header fields of more bytes than the server takes.
+    #[error("Request header size {size} bytes exceeded the limit of {limit} bytes")]
+    HeadersTooLarge { size: usize, limit: usize },
     /// A compressed body that decompresses past the 16 MB limit.
     #[error("Decompressed request size exceeded the limit of 16777216 bytes")]
     DecompressedTooLarge,
@@ -31,6 +35,10 @@ pub enum ProtocolError {
     /// body timeout. SDKs retry this error with back-off.
     #[error("Rate of requests exceeds the allowed throughput.")]
     Throttled,
+    /// The caller's policies do not allow one of the request's actions
+    /// (the message names the caller, the action and the resource).
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl From<crate::constraints::ConstraintViolations> for ProtocolError {
@@ -66,13 +74,16 @@ impl ProtocolError {
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
-            ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
+            // Authentication is the service framework's, not DynamoDB's model's.
+            ProtocolError::Authentication(error) => (400, CORAL_SERVICE, error.type_name()),
             ProtocolError::RequestTooLarge(_) | ProtocolError::DecompressedTooLarge => {
                 (413, DYNAMODB, "RequestEntityTooLarge")
             }
+            ProtocolError::HeadersTooLarge { .. } => (431, DYNAMODB, "RequestHeaderFieldsTooLarge"),
             ProtocolError::UndecodableBody(_) => (500, DYNAMODB, "InternalServerError"),
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
+            ProtocolError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
         };
         let message = match self {
             // Internal details go to the log, not to the caller.
@@ -83,12 +94,17 @@ impl ProtocolError {
         if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = self {
             body["Item"] = crate::attribute_value::item_to_json(item);
         }
-        if let ProtocolError::Engine(EngineError::ProvisionedThroughputExceeded { reasons, .. }) = self {
+        if let ProtocolError::Engine(EngineError::Throttled { reasons, .. }) = self {
             let reasons: Vec<serde_json::Value> = reasons
                 .iter()
                 .map(|r| json!({ "reason": r.reason, "resource": r.resource }))
                 .collect();
-            body["ThrottlingReasons"] = json!(reasons);
+            // The member's name differs between the two shapes (botocore's model).
+            let member = match type_name {
+                "ThrottlingException" => "throttlingReasons",
+                _ => "ThrottlingReasons",
+            };
+            body[member] = json!(reasons);
         }
         if let ProtocolError::Engine(EngineError::TransactionCanceled { reasons }) = self {
             let reasons: Vec<serde_json::Value> = reasons

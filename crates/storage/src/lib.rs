@@ -135,6 +135,31 @@ pub trait Storage: Send + Sync {
     fn health(&self) -> &health::StorageHealth;
 }
 
+/// A change to system state kept beside the tables (identities, access keys,
+/// policies, sessions), made by a service crate and applied by the engine's
+/// one writer, in order with every other write and in a transaction of its
+/// own. The command checks its preconditions and records its verdict itself
+/// (the caller keeps an `Arc` to read it back), so the storage layer needs
+/// no knowledge of the services' errors.
+pub trait SystemCommand: Send + Sync + std::fmt::Debug {
+    /// Checks the command against the state every earlier command left and,
+    /// if it holds, writes. An `Err` is a storage fault: nothing commits.
+    fn apply(&self, tx: &mut dyn WriteTransaction) -> Result<()>;
+    /// Called on the writer once the transaction has committed, before the
+    /// caller is answered: the service publishes the change to its
+    /// in-memory view here, so the next request sees it.
+    fn committed(&self);
+}
+
+/// Where services submit their [`SystemCommand`]s: the engine's writer.
+pub trait SystemWriter: Send + Sync {
+    /// Applies `command` and waits until it has committed (or failed).
+    fn submit(
+        &self,
+        command: std::sync::Arc<dyn SystemCommand>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + Send + '_>>;
+}
+
 /// Checks a keyspace name: adapters may embed it in identifiers.
 pub fn validate_keyspace(name: &str) -> Result<()> {
     let ok = !name.is_empty() && name.len() <= 64 && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');

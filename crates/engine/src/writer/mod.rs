@@ -13,7 +13,7 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use halyard_storage::{Storage, WriteTransaction};
+use halyard_storage::{Storage, SystemCommand, WriteTransaction};
 use tokio::sync::oneshot;
 
 use crate::catalog::{self, Catalog, Table};
@@ -89,6 +89,8 @@ pub(crate) enum Command {
         now: u64,
         limit: usize,
     },
+    /// A service's change to system state (identities, keys, policies).
+    System(Arc<dyn SystemCommand>),
 }
 
 /// Who asked for an item write.
@@ -138,6 +140,7 @@ impl Command {
                 | Command::TrimStreams
                 | Command::AlterTable { .. }
                 | Command::BackfillExpiry { .. }
+                | Command::System(_)
         )
     }
 }
@@ -156,6 +159,8 @@ pub(crate) enum Outcome {
         /// Write units spent on each index the write touched.
         index_units: Vec<IndexUnits>,
     },
+    /// A system command applied (its verdict is its own).
+    System,
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
     /// Stream records a trim removed.
@@ -381,6 +386,11 @@ impl WriterLoop {
         }
         tx.commit()?;
         // Committed: now readers may see the changes.
+        for command in commands {
+            if let Command::System(command) = command {
+                command.committed();
+            }
+        }
         for (table, index, stats) in new_stats {
             table.set_counters(index.as_deref(), stats);
         }
@@ -500,6 +510,10 @@ impl WriterLoop {
                 let table = self.live_table(table, table_id)?;
                 let deletes = time_to_live::due_deletes(tx, &table.definition, *now, *limit)?;
                 self.apply_independent_writes(tx, &deletes, deltas)
+            }
+            Command::System(command) => {
+                command.apply(tx)?;
+                Ok(Outcome::System)
             }
         }
     }

@@ -13,24 +13,45 @@
 //! 4. Cross-account, both an identity Allow and a resource Allow are needed.
 //! 5. Otherwise the implicit deny.
 
+use std::borrow::Borrow;
+
 use super::conditions::ConditionClause;
 use super::context::{arn_field, RequestContext};
 use super::document::{Effect, Patterns, PolicyDocument, PrincipalBlock, Statement};
 use super::variables::expand;
 use super::wildcard::{matches, pattern};
 
-/// The policies that apply to one request.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct PolicySet<'a> {
+/// The policies that apply to one request, held as `P`: the documents
+/// themselves, or shared (`Arc<PolicyDocument>`) as the directory keeps them.
+#[derive(Debug)]
+pub struct PolicySet<'a, P = PolicyDocument> {
     /// The caller's identity-based policies: a user's inline and attached
     /// policies and those of its groups, or a role's.
-    pub identity: &'a [PolicyDocument],
+    pub identity: &'a [P],
     /// `Some` for a session created with session policies (AssumeRole's
     /// `Policy`/`PolicyArns`): they cap the identity policies.
-    pub session: Option<&'a [PolicyDocument]>,
+    pub session: Option<&'a [P]>,
     /// The resource's policy (a table's or stream's), if any.
-    pub resource: &'a [PolicyDocument],
+    pub resource: &'a [P],
 }
+
+impl<P> Default for PolicySet<'_, P> {
+    fn default() -> Self {
+        PolicySet {
+            identity: &[],
+            session: None,
+            resource: &[],
+        }
+    }
+}
+
+impl<P> Clone for PolicySet<'_, P> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<P> Copy for PolicySet<'_, P> {}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PolicySource {
@@ -68,6 +89,11 @@ pub struct Denial {
 }
 
 impl Denial {
+    /// Denied by a Deny statement, not for want of an Allow.
+    pub fn is_explicit(&self) -> bool {
+        matches!(self.reason, DenialReason::ExplicitDeny(_))
+    }
+
     /// AWS's AccessDeniedException text (the form with the reason, which
     /// AWS has used since 2021).
     pub fn message(&self) -> String {
@@ -112,7 +138,7 @@ impl Decision {
 }
 
 /// Decides whether the request in `context` is allowed by `policies`.
-pub fn evaluate(policies: &PolicySet<'_>, context: &RequestContext) -> Decision {
+pub fn evaluate<P: Borrow<PolicyDocument>>(policies: &PolicySet<'_, P>, context: &RequestContext) -> Decision {
     let sources = [
         (PolicySource::Identity, policies.identity),
         (PolicySource::Session, policies.session.unwrap_or(&[])),
@@ -162,8 +188,12 @@ fn deny(context: &RequestContext, reason: DenialReason) -> Decision {
 /// Whether a resource-policy Allow grants on its own: it names the caller
 /// (not just its account), and for a session with session policies it
 /// names the session ARN itself.
-fn grants_directly(policies: &PolicySet<'_>, by: &StatementRef, context: &RequestContext) -> bool {
-    let statement = &policies.resource[by.policy].statements[by.statement];
+fn grants_directly<P: Borrow<PolicyDocument>>(
+    policies: &PolicySet<'_, P>,
+    by: &StatementRef,
+    context: &RequestContext,
+) -> bool {
+    let statement = &policies.resource[by.policy].borrow().statements[by.statement];
     let Some(principal) = &statement.principal else {
         return false;
     };
@@ -173,13 +203,14 @@ fn grants_directly(policies: &PolicySet<'_>, by: &StatementRef, context: &Reques
 }
 
 /// The first statement with `effect` that applies to the request.
-fn find(
+fn find<P: Borrow<PolicyDocument>>(
     source: PolicySource,
-    docs: &[PolicyDocument],
+    docs: &[P],
     context: &RequestContext,
     effect: Effect,
 ) -> Option<StatementRef> {
     docs.iter().enumerate().find_map(|(policy, doc)| {
+        let doc = doc.borrow();
         let vars = doc.variables_enabled();
         doc.statements.iter().enumerate().find_map(|(index, statement)| {
             (statement.effect == effect && statement_applies(statement, source, context, vars)).then(|| StatementRef {

@@ -68,6 +68,19 @@ impl Timestamp {
         )
     }
 
+    /// `YYYY-MM-DDTHH:MM:SSZ` (`aws:CurrentTime`, STS expirations).
+    pub fn to_iso8601(self) -> String {
+        let days = self.0.div_euclid(86_400);
+        let secs = self.0.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        )
+    }
+
     pub fn plus(self, seconds: i64) -> Timestamp {
         Timestamp(self.0.saturating_add(seconds))
     }
