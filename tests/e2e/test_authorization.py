@@ -15,7 +15,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import create_table
-from harness import CREDENTIALS, REGION, aws
+from harness import CREDENTIALS, REGION, Server, TlsServer, aws
 
 pytestmark = pytest.mark.skipif(os.environ.get("HALYARD_TEST_ENDPOINT") is not None,
                                 reason="DynamoDB Local does not evaluate IAM policies")
@@ -260,3 +260,36 @@ def test_a_user_without_iam_permissions_cannot_grant_itself_any(server, iam):
     assert caught.value.response["Error"]["Code"] == "AccessDenied"
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert iam.list_user_policies(UserName=user.name)["PolicyNames"] == []
+
+
+def test_source_ip_and_secure_transport_conditions(workdir, table_name):
+    """aws:SourceIp is the client's address; aws:SecureTransport whether the
+    request came over TLS (the same policy, over HTTP and HTTPS)."""
+    server = TlsServer(workdir / f"tls-{uuid.uuid4().hex[:8]}", "--tls", "self-signed").start()
+    try:
+        root = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=REGION,
+                            verify=str(server.ca_bundle), **CREDENTIALS)
+        iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION,
+                           verify=str(server.ca_bundle), **CREDENTIALS)
+        create_table(root, table_name)
+        user = User(server, iam)
+        iam.put_user_policy(UserName=user.name, PolicyName="network", PolicyDocument=document(
+            allow("dynamodb:GetItem", TABLE_ARN + table_name, Condition={
+                "Bool": {"aws:SecureTransport": "true"}, "IpAddress": {"aws:SourceIp": "127.0.0.0/8"}}),
+            allow("dynamodb:PutItem", TABLE_ARN + table_name,
+                  Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})))
+        over_tls = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=REGION,
+                                verify=str(server.ca_bundle), config=Config(retries={"max_attempts": 1}),
+                                **user.credentials)
+        over_tls.get_item(TableName=table_name, Key=item("k"))
+        denied(over_tls.put_item, TableName=table_name, Item=item("k"))
+    finally:
+        server.stop()
+    # The same policy over plain HTTP: no secure transport, no GetItem.
+    plain = Server(server.data_dir).start()
+    try:
+        client = boto3.client("dynamodb", endpoint_url=plain.endpoint, region_name=REGION,
+                              config=Config(retries={"max_attempts": 1}), **user.credentials)
+        denied(client.get_item, TableName=table_name, Key=item("k"))
+    finally:
+        plain.stop()
