@@ -10,6 +10,7 @@
 pub mod authorization;
 pub mod canonical;
 pub mod presigned;
+pub mod sign;
 pub mod signing_key_cache;
 pub mod timestamp;
 
