@@ -176,6 +176,29 @@ pub fn evaluate<P: Borrow<PolicyDocument>>(policies: &PolicySet<'_, P>, context:
     }
 }
 
+/// Whether the caller may assume a role whose trust policy is `trust`
+/// (`policies` holding the caller's identity and session policies): as
+/// [`evaluate`] with the trust policy as the resource policy, except that,
+/// as IAM requires for roles, the trust policy must allow the caller even
+/// within the account — naming it suffices, naming its account delegates
+/// to the identity policies.
+pub fn evaluate_trust<P: Borrow<PolicyDocument>>(
+    trust: &[P],
+    policies: &PolicySet<'_, P>,
+    context: &RequestContext,
+) -> Decision {
+    let with_trust = PolicySet {
+        resource: trust,
+        ..*policies
+    };
+    match evaluate(&with_trust, context) {
+        Decision::Allow(_) if find(PolicySource::Resource, trust, context, Effect::Allow).is_none() => {
+            deny(context, DenialReason::NoResourcePolicyAllows)
+        }
+        decision => decision,
+    }
+}
+
 fn deny(context: &RequestContext, reason: DenialReason) -> Decision {
     Decision::Deny(Denial {
         principal_arn: context.principal_arn.clone(),
