@@ -372,6 +372,15 @@ async fn session_policy_narrows_the_role() {
         format!("arn:aws:sts::{ACCOUNT}:assumed-role/Narrowed/narrow")
     );
 
+    let outside = form_encode("{\"Id\":\"\u{2603}\"}");
+    let outside = f.call(&key, &assume(&role, "bad", &format!("&Policy={outside}"))).await;
+    assert!(
+        error(&outside)
+            .2
+            .ends_with("Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+"),
+        "{}",
+        outside.body
+    );
     let malformed = f
         .call(&key, &assume(&role, "bad", "&Policy=%7B%22Statement%22%3A1%7D"))
         .await;

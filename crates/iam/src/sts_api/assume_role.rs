@@ -43,6 +43,13 @@ pub(super) async fn handle(
     let policy = match request.get("Policy") {
         Some(text) => {
             check_length("Policy", text, 1, usize::MAX)?;
+            if !text.chars().all(|c| matches!(c, '\t' | '\n' | '\r' | ' '..='\u{ff}')) {
+                return Err(validation(
+                    "Policy",
+                    text,
+                    "Member must satisfy regular expression pattern: [\\u0009\\u000A\\u000D\\u0020-\\u00FF]+",
+                ));
+            }
             Some(IdentityPolicy::parse(text)?)
         }
         None => None,
