@@ -131,8 +131,13 @@ impl Fixture {
 
     fn request(&self, operation: &str, body: &Value) -> Result<Value, halyard_protocol::ProtocolError> {
         let body = serde_json::to_vec(body).expect("JSON");
-        self.runtime
-            .block_on(halyard_protocol::handle(&self.engine, halyard_protocol::Service::DynamoDb, operation, &body))
+        self.runtime.block_on(halyard_protocol::handle(
+            &self.engine,
+            &halyard_protocol::AllowAll,
+            halyard_protocol::Service::DynamoDb,
+            operation,
+            &body,
+        ))
     }
 
     fn table_names(&self) -> Vec<String> {
@@ -203,7 +208,7 @@ fuzz_target!(init: halyard_fuzz::report_stack_overflows(), |data: &[u8]| {
     let fixture = fixture();
     let result = fixture
         .runtime
-        .block_on(halyard_protocol::handle(&fixture.engine, halyard_protocol::Service::DynamoDb, operation, body));
+        .block_on(halyard_protocol::handle(&fixture.engine, &halyard_protocol::AllowAll, halyard_protocol::Service::DynamoDb, operation, body));
     if let Err(error) = result {
         let wire = error.to_wire();
         assert!(

@@ -169,7 +169,8 @@ class Campaign:
         self.log = open(self.workdir / "halyard.log", "wb")
         command = [self.args.binary, "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir",
                    str(self.workdir / "data"), "--max-connections", str(self.args.max_connections),
-                   *self.args.server_args]
+                   # The flood's raw requests carry a fixed, unsigned Authorization header.
+                   "--auth", "off", *self.args.server_args]
         self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -129,7 +129,9 @@ class Started:
     def halyard_url(self):
         directory = Path(tempfile.mkdtemp(prefix="halyard-diff-"))
         self.directories.append(directory)
-        self.halyard = harness.Server(directory / "data", "--durability", "relaxed").start()
+        # Both sides get the same raw, unsigned requests: Halyard, like
+        # DynamoDB Local, accepts any credentials with --auth off.
+        self.halyard = harness.Server(directory / "data", "--durability", "relaxed", "--auth", "off").start()
         return self.halyard.endpoint
 
     def local_url(self):

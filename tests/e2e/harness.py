@@ -8,13 +8,18 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 ROOT = Path(__file__).resolve().parents[2]
 BINARY = Path(os.environ.get("HALYARD_BIN", ROOT / "target" / "release" / "halyard"))
@@ -33,8 +38,11 @@ class Server:
     """One halyard process on a data directory; can be stopped, killed and
     restarted on the same directory."""
 
-    def __init__(self, data_dir, *extra_args, env=None):
+    def __init__(self, data_dir, *extra_args, env=None, root_from_environment=True):
         self.data_dir = Path(data_dir)
+        # False: the server generates its root credentials into
+        # <data-dir>/credentials, as on a user's first start.
+        self.root_from_environment = root_from_environment
         self.extra_args = list(extra_args)
         # The process's environment (None: this one's), e.g. to preload a shim.
         self.env = env
@@ -50,12 +58,20 @@ class Server:
 
     def start(self, wait=True):
         self.log = open(self.data_dir.parent / f"halyard-{self.port}.log", "ab")
+        # The clients' credentials are the server's root credentials.
+        env = dict(os.environ if self.env is None else self.env)
+        if self.root_from_environment:
+            env.setdefault("HALYARD_ROOT_ACCESS_KEY_ID", CREDENTIALS["aws_access_key_id"])
+            env.setdefault("HALYARD_ROOT_SECRET_ACCESS_KEY", CREDENTIALS["aws_secret_access_key"])
+        else:
+            env.pop("HALYARD_ROOT_ACCESS_KEY_ID", None)
+            env.pop("HALYARD_ROOT_SECRET_ACCESS_KEY", None)
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             preexec_fn=self.preexec_fn,
-            env=self.env,
+            env=env,
         )
         if wait:
             self.wait_ready()
@@ -123,13 +139,12 @@ class Server:
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        request_headers = {
-            "Content-Type": "application/x-amz-json-1.0",
-            "Authorization": "AWS4-HMAC-SHA256 Credential=AKIDHALYARDTEST/20261125/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=00",
-        }
+        request_headers = {"Content-Type": "application/x-amz-json-1.0"}
         if operation is not None:
             request_headers["X-Amz-Target"] = target_prefix + operation
         request_headers.update(headers or {})
+        if "Authorization" not in request_headers:
+            request_headers.update(sign(self.endpoint + "/", body, request_headers))
         request_headers = {k: v for k, v in request_headers.items() if v is not None}
         request = urllib.request.Request(self.endpoint + "/", data=body, headers=request_headers, method="POST")
         try:
@@ -138,6 +153,45 @@ class Server:
         except urllib.error.HTTPError as error:
             payload = error.read()
             return error.code, dict(error.headers), json.loads(payload) if payload else None
+
+
+AWS_CLI = str(Path(sys.executable).parent / "aws")
+
+
+def aws(server, *args, check=True, service="dynamodb", credentials=None):
+    """Runs the AWS CLI (`aws SERVICE ARGS...`) against the server, with the
+    root's credentials unless others are given; returns the CompletedProcess."""
+    credentials = credentials or CREDENTIALS
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": credentials["aws_access_key_id"],
+           "AWS_SECRET_ACCESS_KEY": credentials["aws_secret_access_key"],
+           "AWS_DEFAULT_REGION": REGION, "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+           "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1"}
+    env.pop("AWS_SESSION_TOKEN", None)
+    if credentials.get("aws_session_token"):
+        env["AWS_SESSION_TOKEN"] = credentials["aws_session_token"]
+    result = subprocess.run([AWS_CLI, "--endpoint-url", server.endpoint, "--output", "json", service, *args],
+                            capture_output=True, text=True, env=env, timeout=60)
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def sign(url, body, headers, service="dynamodb", credentials=None, at=None):
+    """The SigV4 headers (Authorization, X-Amz-Date) botocore would add to a
+    POST of `body` with `headers`, signed with `credentials` (the root's
+    by default) at `at` (a naive UTC datetime; now by default)."""
+    credentials = credentials or CREDENTIALS
+    request = AWSRequest(method="POST", url=url, data=body,
+                         headers={k: v for k, v in headers.items() if v is not None})
+    signer = SigV4Auth(Credentials(credentials["aws_access_key_id"], credentials["aws_secret_access_key"],
+                                   credentials.get("aws_session_token")), service, REGION)
+    if at is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=at):
+            signer.add_auth(request)
+    return {name: request.headers[name] for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token")
+            if name in request.headers}
 
 
 def create_table(client, name, hash_key=("pk", "S"), range_key=None, **extra):

@@ -8,9 +8,6 @@ Checked against DynamoDB Local; the tests that assert the service where Local
 differs are listed in ORACLE_NOTES.md."""
 
 import json
-import os
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -568,18 +565,7 @@ def test_resource_batch_get_item(server, client, tables):
 
 # ================================================================ AWS CLI
 
-AWS = str(Path(sys.executable).parent / "aws")
-
-
-def aws(server, *args, check=True):
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDHALYARDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-           "AWS_PAGER": "", "AWS_MAX_ATTEMPTS": "1"}
-    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", "dynamodb", *args],
-                            capture_output=True, text=True, env=env, timeout=60)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+from harness import AWS_CLI as AWS, aws
 
 
 @pytest.mark.skipif(not Path(AWS).exists(), reason="the AWS CLI is not installed in the venv")

@@ -1,23 +1,8 @@
 """The AWS CLI against Halyard: the README's quick start, step by step."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
-AWS = str(Path(sys.executable).parent / "aws")
-
-
-def aws(server, *args, check=True, service="dynamodb"):
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDHALYARDTEST", "AWS_SECRET_ACCESS_KEY": "secret",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-           "AWS_PAGER": ""}
-    result = subprocess.run([AWS, "--endpoint-url", server.endpoint, "--output", "json", service, *args],
-                            capture_output=True, text=True, env=env, timeout=60)
-    if check:
-        assert result.returncode == 0, result.stderr
-    return result
+from harness import aws
 
 
 def test_readme_quick_start_employee_directory(fresh_server):

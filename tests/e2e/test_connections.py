@@ -17,23 +17,23 @@ import zlib
 import pytest
 
 from conftest import create_table
+from harness import sign
 from helpers import hkey
 
-AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=AKIDHALYARDTEST/20261125/us-east-1/dynamodb/aws4_request, "
-                 "SignedHeaders=host, Signature=00")
 # A bound on how long the server may take to act, so that a test fails
 # rather than hangs; far above every timeout the tests set.
 PATIENCE = 30
 
 
-def post(server, body, content_type, operation="ListTables", authorization=AUTHORIZATION):
-    """POSTs with exactly the given Content-Type (None: no such header);
-    returns (status, lower-cased headers, raw body)."""
+def post(server, body, content_type, operation="ListTables", signed=True):
+    """POSTs with exactly the given Content-Type (None: no such header),
+    signed with the root's credentials unless `signed` is false; returns
+    (status, lower-cased headers, raw body)."""
     headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}"}
-    if authorization:
-        headers["Authorization"] = authorization
     if content_type is not None:
         headers["Content-Type"] = content_type
+    if signed:
+        headers.update(sign(server.endpoint + "/", body, headers))
     endpoint = urllib.parse.urlsplit(server.endpoint)
     connection = http.client.HTTPConnection(endpoint.hostname, endpoint.port, timeout=PATIENCE)
     try:
@@ -44,9 +44,14 @@ def post(server, body, content_type, operation="ListTables", authorization=AUTHO
         connection.close()
 
 
-def request_head(operation, content_length, extra=""):
+def request_head(operation, content_length, extra="", body=b""):
+    """A request's head, signed for `body` (what the test will send after it,
+    if it sends it all)."""
+    headers = {"X-Amz-Target": f"DynamoDB_20120810.{operation}", "Content-Type": "application/x-amz-json-1.0"}
+    signature = sign("http://127.0.0.1/", body, headers)
     return (f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.{operation}\r\n"
-            f"Authorization: {AUTHORIZATION}\r\nContent-Type: application/x-amz-json-1.0\r\n"
+            f"Authorization: {signature['Authorization']}\r\nX-Amz-Date: {signature['X-Amz-Date']}\r\n"
+            f"Content-Type: application/x-amz-json-1.0\r\n"
             f"Content-Length: {content_length}\r\n{extra}\r\n").encode()
 
 
@@ -101,7 +106,7 @@ def test_other_content_types_get_dynamodbs_404(server, content_type):
 
 
 def test_content_type_is_checked_before_authentication(server):
-    status, _, body = post(server, b"{}", "text/plain", authorization=None)
+    status, _, body = post(server, b"{}", "text/plain", signed=False)
     assert status == 404 and body == b"<UnknownOperationException/>\n"
 
 
@@ -140,7 +145,7 @@ def test_silent_and_idle_connections_are_closed(fresh_server):
     with socket.create_connection(("127.0.0.1", fresh_server.port)) as silent:
         assert closed_by_server(silent, PATIENCE)
     with socket.create_connection(("127.0.0.1", fresh_server.port)) as idle:
-        idle.sendall(request_head("ListTables", 2) + b"{}")
+        idle.sendall(request_head("ListTables", 2, body=b"{}") + b"{}")
         response = b""
         while b"TableNames" not in response:
             chunk = idle.recv(65536)
@@ -182,7 +187,7 @@ def test_shutdown_answers_the_request_in_flight_and_closes_the_rest(fresh_server
     fresh_server.start()
     silent = socket.create_connection(("127.0.0.1", fresh_server.port))
     with socket.create_connection(("127.0.0.1", fresh_server.port)) as sock:
-        sock.sendall(request_head("ListTables", 2) + b"{")
+        sock.sendall(request_head("ListTables", 2, body=b"{}") + b"{")
         time.sleep(0.3)
         fresh_server.process.send_signal(signal.SIGTERM)
         # The silent connection is closed at once; the request goes on.

@@ -325,7 +325,7 @@ class Session(Model):
     class Meta:
         region = "us-east-1"
         aws_access_key_id = "AKIDHALYARDTEST"
-        aws_secret_access_key = "secret"
+        aws_secret_access_key = "halyard-test-secret"
         billing_mode = "PAY_PER_REQUEST"
 
     session_id = UnicodeAttribute(hash_key=True)

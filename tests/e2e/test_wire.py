@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 
 from conftest import create_table
-from harness import CREDENTIALS, REGION, ROOT
+from harness import CREDENTIALS, REGION, ROOT, Server, sign
 import boto3
 
 AUTHORIZATION = ("AWS4-HMAC-SHA256 Credential=AKIDHALYARDTEST/20261125/us-east-1/dynamodb/aws4_request, "
@@ -39,13 +39,15 @@ def connect(server):
 def send(connection, operation, body, headers=None, method="POST"):
     """One request on `connection` (kept open); returns (status, lower-cased
     headers, raw body)."""
-    request_headers = {"Content-Type": JSON_1_0, "Authorization": AUTHORIZATION}
+    request_headers = {"Content-Type": JSON_1_0}
     if operation:
         request_headers["X-Amz-Target"] = f"DynamoDB_20120810.{operation}"
     request_headers.update(headers or {})
-    request_headers = {k: v for k, v in request_headers.items() if v is not None}
     if not isinstance(body, bytes):
         body = json.dumps(body).encode()
+    if "Authorization" not in request_headers:
+        request_headers.update(sign(f"http://{connection.host}:{connection.port}/", body, request_headers))
+    request_headers = {k: v for k, v in request_headers.items() if v is not None}
     connection.request(method, "/", body=body, headers=request_headers)
     response = connection.getresponse()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
@@ -136,11 +138,11 @@ def test_stacked_encodings_over_two_header_lines(server, client, table_name):
     connection = connect(server)
     try:
         connection.putrequest("POST", "/")
-        for name, value in [("Content-Type", JSON_1_0), ("Authorization", AUTHORIZATION),
-                            ("X-Amz-Target", "DynamoDB_20120810.PutItem"),
-                            ("Content-Encoding", "gzip"), ("Content-Encoding", "deflate")]:
-            connection.putheader(name, value)
         payload = zlib.compress(gzip.compress(request))
+        signed = {"Content-Type": JSON_1_0, "X-Amz-Target": "DynamoDB_20120810.PutItem"}
+        signed.update(sign(server.endpoint + "/", payload, signed))
+        for name, value in [*signed.items(), ("Content-Encoding", "gzip"), ("Content-Encoding", "deflate")]:
+            connection.putheader(name, value)
         connection.putheader("Content-Length", str(len(payload)))
         connection.endheaders(payload)
         response = connection.getresponse()
@@ -420,14 +422,22 @@ def readme():
     return (ROOT / "README.md").read_text()
 
 
-def test_readme_quick_start_runs_as_a_script(fresh_server):
-    server = fresh_server.start()
-    section = readme().split("## Quick start with the AWS CLI", 1)[1]
-    script = re.search(r"```sh\n(.*?)```", section, re.S).group(1)
-    assert "alias " not in script
-    env = {**os.environ, "HALYARD": server.endpoint, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
-           "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull, "AWS_PAGER": ""}
-    result = subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, env=env, timeout=300)
+def test_readme_quick_start_runs_as_a_script(workdir):
+    # As on a first start: the server generates root credentials into its
+    # data directory, and the script finds them there.
+    (workdir / "quick-start").mkdir()
+    server = Server(workdir / "quick-start" / "halyard-data", root_from_environment=False).start()
+    try:
+        section = readme().split("## Quick start with the AWS CLI", 1)[1]
+        script = next(block for block in re.findall(r"```sh\n(.*?)```", section, re.S) if "ddb()" in block)
+        assert "alias " not in script
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+        env.update({"HALYARD": server.endpoint, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+                    "AWS_CONFIG_FILE": os.devnull, "AWS_PAGER": ""})
+        result = subprocess.run(["bash", "-e", "-c", script], capture_output=True, text=True, env=env, timeout=300,
+                                cwd=workdir / "quick-start")
+    finally:
+        server.stop()
     assert result.returncode == 0, result.stderr
     assert '"Jane"' in result.stdout
     assert '"Count": 3' in result.stdout

@@ -47,7 +47,15 @@ export class Server {
     this.process = spawn(
       BINARY,
       ["serve", "--listen", `127.0.0.1:${this.port}`, "--data-dir", join(this.dir, "data"), ...this.extraArgs],
-      { stdio: ["ignore", log, log] },
+      {
+        stdio: ["ignore", log, log],
+        // The clients' credentials are the server's root credentials.
+        env: {
+          ...process.env,
+          HALYARD_ROOT_ACCESS_KEY_ID: CREDENTIALS.accessKeyId,
+          HALYARD_ROOT_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey,
+        },
+      },
     );
     closeSync(log);
     this.exited = new Promise((resolveExit) => this.process.on("exit", resolveExit));

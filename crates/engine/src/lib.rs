@@ -143,6 +143,11 @@ impl Engine {
         &self.config.region
     }
 
+    /// The account named in ARNs.
+    pub fn account_id(&self) -> &str {
+        &self.config.account_id
+    }
+
     /// Whether the storage accepts writes, and why not.
     pub fn storage_health(&self) -> HealthReport {
         self.storage.health().report()

@@ -1,6 +1,7 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
 mod check;
+mod root_credentials;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -11,7 +12,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use halyard_engine::{Engine, EngineConfig, ExpirerSettings, StreamSettings};
+use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
+use halyard_server::security::{AuthMode, Security};
 use halyard_server::{BodyLimits, CorsOrigins};
 use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
 
@@ -83,6 +86,35 @@ struct ServeArgs {
     time_to_live: TimeToLiveArgs,
     #[command(flatten)]
     connections: ConnectionArgs,
+    #[command(flatten)]
+    auth: AuthArgs,
+}
+
+#[derive(clap::Args, Clone)]
+struct AuthArgs {
+    /// `sigv4`: every request must be signed (AWS Signature Version 4) with
+    /// a key Halyard knows and is authorised by IAM policies. `off`: any
+    /// credentials are accepted and act as the account's root, as with
+    /// DynamoDB Local — for local development only.
+    #[arg(long, env = "HALYARD_AUTH", value_enum, default_value = "sigv4")]
+    auth: AuthArg,
+    /// The root access key id (with HALYARD_ROOT_SECRET_ACCESS_KEY). When
+    /// neither is set, a key pair is generated at first start into
+    /// `<data-dir>/credentials`.
+    #[arg(long, env = "HALYARD_ROOT_ACCESS_KEY_ID", hide_env_values = true)]
+    root_access_key_id: Option<String>,
+    /// Only from the environment: a secret does not belong on a command line.
+    #[arg(skip = std::env::var("HALYARD_ROOT_SECRET_ACCESS_KEY").ok())]
+    root_secret_access_key: Option<String>,
+    /// The account id in ARNs.
+    #[arg(long, env = "HALYARD_ACCOUNT_ID", default_value = "000000000000")]
+    account_id: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AuthArg {
+    Sigv4,
+    Off,
 }
 
 #[derive(clap::Args, Clone)]
@@ -205,9 +237,17 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         },
     )
     .map_err(|e| e.to_string())?;
+    let storage: Arc<dyn halyard_storage::Storage> = Arc::new(storage);
+    // After the storage has accepted the directory as Halyard's own.
+    let (root, root_source) = root_credentials::load(
+        &data_dir,
+        args.auth.root_access_key_id.clone(),
+        args.auth.root_secret_access_key.clone(),
+    )?;
+
     let engine = Arc::new(
         Engine::open(
-            Arc::new(storage),
+            storage.clone(),
             EngineConfig {
                 region: args.region.clone(),
                 item_collection_size_limit: args.item_collection_size_limit,
@@ -221,7 +261,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                     batch_size: args.time_to_live.ttl_batch_size as usize,
                 },
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
-                ..Default::default()
+                account_id: args.auth.account_id.clone(),
             },
         )
         .map_err(|e| e.to_string())?,
@@ -235,6 +275,15 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .build()
         .map_err(|e| e.to_string())?;
     runtime.block_on(async {
+        let directory = Directory::open(&*storage, engine.clone(), &args.auth.account_id, root.clone())
+            .await
+            .map_err(|e| format!("cannot load identities: {e}"))?;
+        let auth_mode = match args.auth.auth {
+            AuthArg::Sigv4 => AuthMode::SigV4,
+            AuthArg::Off => AuthMode::Off,
+        };
+        announce_credentials(auth_mode, &root, &root_source, &data_dir, temporary.is_some());
+        let security = Security::new(auth_mode, directory);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
@@ -252,7 +301,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), args.cors_origins.clone()),
+            halyard_server::router(engine.clone(), security, args.cors_origins.clone()),
             args.connections.limits(),
             shutdown_signal(),
         )
@@ -263,6 +312,54 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     engine.shutdown();
     tracing::info!("Halyard stopped");
     Ok(())
+}
+
+/// One line on how clients authenticate. A generated secret is shown once,
+/// on stdout (not in the log): it is also in the credentials file.
+fn announce_credentials(
+    mode: AuthMode,
+    root: &RootCredentials,
+    source: &root_credentials::Source,
+    data_dir: &std::path::Path,
+    in_memory: bool,
+) {
+    if mode == AuthMode::Off {
+        tracing::warn!(
+            "authentication is OFF (--auth off): anyone who can reach this port can read and change everything"
+        );
+        return;
+    }
+    let file = data_dir.join(root_credentials::FILE_NAME);
+    match source {
+        root_credentials::Source::Environment => tracing::info!(
+            access_key_id = %root.access_key_id,
+            "SigV4 authentication on; root credentials from HALYARD_ROOT_ACCESS_KEY_ID/HALYARD_ROOT_SECRET_ACCESS_KEY"
+        ),
+        root_credentials::Source::File => tracing::info!(
+            access_key_id = %root.access_key_id,
+            "SigV4 authentication on; root credentials in {} (AWS_SHARED_CREDENTIALS_FILE={0})",
+            file.display()
+        ),
+        root_credentials::Source::Generated => {
+            // The secret is shown to a person at a terminal, once; never
+            // to a file or pipe, where it would become a secret in a log.
+            if std::io::stdout().is_terminal() {
+                println!(
+                    "Halyard generated root credentials{}:\n  aws_access_key_id = {}\n  aws_secret_access_key = {}\n\
+                     They are saved in {} (mode 0600): AWS_SHARED_CREDENTIALS_FILE={3} aws dynamodb list-tables --endpoint-url http://...",
+                    if in_memory { " for this in-memory run" } else { "" },
+                    root.access_key_id,
+                    root.secret_access_key.expose(),
+                    file.display()
+                );
+            }
+            tracing::info!(
+                access_key_id = %root.access_key_id,
+                "SigV4 authentication on; root credentials generated into {} (AWS_SHARED_CREDENTIALS_FILE={0})",
+                file.display()
+            );
+        }
+    }
 }
 
 async fn shutdown_signal() {

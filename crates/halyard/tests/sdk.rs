@@ -34,6 +34,8 @@ fn start_server() -> Server {
     let child = Command::new(env!("CARGO_BIN_EXE_halyard"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
         .arg(data.path())
+        .env("HALYARD_ROOT_ACCESS_KEY_ID", "AKIDHALYARDTEST")
+        .env("HALYARD_ROOT_SECRET_ACCESS_KEY", "halyard-test-secret")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -55,7 +57,13 @@ fn client(server: &Server) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
         .endpoint_url(&server.endpoint)
-        .credentials_provider(Credentials::new("AKIDHALYARDTEST", "secret", None, None, "test"))
+        .credentials_provider(Credentials::new(
+            "AKIDHALYARDTEST",
+            "halyard-test-secret",
+            None,
+            None,
+            "test",
+        ))
         .build();
     Client::from_conf(config)
 }

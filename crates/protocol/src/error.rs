@@ -13,8 +13,9 @@ pub enum ProtocolError {
     Serialization(String),
     #[error("An unknown operation was requested.")]
     UnknownOperation,
-    #[error("Request must contain either a valid (registered) AWS access key ID or X.509 certificate.")]
-    MissingAuthenticationToken,
+    /// The request's signature (or its absence) did not authenticate it.
+    #[error(transparent)]
+    Authentication(#[from] halyard_iam::error::AuthError),
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
     /// A compressed body that decompresses past the 16 MB limit.
@@ -31,6 +32,10 @@ pub enum ProtocolError {
     /// body timeout. SDKs retry this error with back-off.
     #[error("Rate of requests exceeds the allowed throughput.")]
     Throttled,
+    /// The caller's policies do not allow one of the request's actions
+    /// (the message names the caller, the action and the resource).
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl From<crate::constraints::ConstraintViolations> for ProtocolError {
@@ -65,13 +70,15 @@ impl ProtocolError {
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),
             ProtocolError::UnknownOperation => (400, CORAL_SERVICE, "UnknownOperationException"),
-            ProtocolError::MissingAuthenticationToken => (400, DYNAMODB, "MissingAuthenticationTokenException"),
+            // Authentication is the service framework's, not DynamoDB's model's.
+            ProtocolError::Authentication(error) => (400, CORAL_SERVICE, error.type_name()),
             ProtocolError::RequestTooLarge(_) | ProtocolError::DecompressedTooLarge => {
                 (413, DYNAMODB, "RequestEntityTooLarge")
             }
             ProtocolError::UndecodableBody(_) => (500, DYNAMODB, "InternalServerError"),
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
+            ProtocolError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
         };
         let message = match self {
             // Internal details go to the log, not to the caller.

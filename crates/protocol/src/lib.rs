@@ -5,6 +5,7 @@
 //! wire-level validation DynamoDB applies before anything else (required
 //! members, lengths, enum values) and the mapping to and from engine types.
 
+pub mod access;
 mod attribute_value;
 mod constraints;
 mod error;
@@ -12,6 +13,7 @@ mod fields;
 mod operations;
 mod streams;
 
+pub use access::{AccessCheck, AccessDenied, AllowAll, Authorizer};
 pub use error::{ProtocolError, WireError};
 
 use halyard_engine::Engine;
@@ -40,8 +42,16 @@ pub enum Service {
 }
 
 /// Runs one request: `operation` is the part of `X-Amz-Target` after the
-/// prefix, `body` the raw request body. Returns the response body.
-pub async fn handle(engine: &Engine, service: Service, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
+/// prefix, `body` the raw request body. Each operation asks `authorizer`
+/// for what it is about to do once the request is valid, before it
+/// reaches the engine. Returns the response body.
+pub async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    service: Service,
+    operation: &str,
+    body: &[u8],
+) -> Result<Value, ProtocolError> {
     let request: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Serialization(e.to_string()))?;
     let Value::Object(request) = request else {
         return Err(ProtocolError::Serialization(
@@ -50,7 +60,7 @@ pub async fn handle(engine: &Engine, service: Service, operation: &str, body: &[
     };
     let request = fields::Fields::new(&request);
     match service {
-        Service::DynamoDb => operations::dispatch(engine, operation, request).await,
-        Service::Streams => streams::dispatch(engine, operation, request).await,
+        Service::DynamoDb => operations::dispatch(engine, authorizer, operation, request).await,
+        Service::Streams => streams::dispatch(engine, authorizer, operation, request).await,
     }
 }

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use halyard_engine::Engine;
 use serde_json::json;
 
 /// Set while a check runs: one at a time, since each reads the whole store.
@@ -24,7 +23,8 @@ impl Drop for CheckTurn {
 /// on a thread of its own at the lowest CPU priority, so that requests go
 /// on being served first (and writes committed: a snapshot does not block
 /// the writer). Answers the report as JSON; 409 while another check runs.
-pub(crate) async fn check(State(engine): State<Arc<Engine>>) -> Response {
+pub(crate) async fn check(State(app): State<Arc<crate::App>>) -> Response {
+    let engine = app.engine.clone();
     if CHECK_RUNNING.swap(true, Ordering::AcqRel) {
         let body = json!({ "message": "a check is already running" });
         return (StatusCode::CONFLICT, body.to_string()).into_response();

@@ -23,6 +23,8 @@ use http_body_util::BodyExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
+use sha2::{Digest, Sha256};
+
 use crate::decoding::{self, Coding};
 
 /// DynamoDB's limit on a request body.
@@ -122,6 +124,9 @@ impl<'a> Reservation<'a> {
 /// A request body, and its share of the budget, returned when dropped.
 pub struct ReceivedBody {
     pub bytes: Bytes,
+    /// The SHA-256 (hex) of the body as it came, when it was decoded (so
+    /// that `bytes` is not what the client signed).
+    pub received_sha256: Option<String>,
     _reservation: Option<OwnedSemaphorePermit>,
 }
 
@@ -141,17 +146,25 @@ pub async fn read_body(
     let mut reservation = Reservation::new(limits);
     let received = tokio::time::timeout_at(deadline, async {
         if codings.is_empty() {
-            receive(body, declared_length.unwrap_or(0), &mut reservation).await
+            receive(body, declared_length.unwrap_or(0), &mut reservation)
+                .await
+                .map(|bytes| (bytes, None))
         } else {
-            decoding::decode(body, codings, &mut reservation).await
+            let mut hash = Sha256::new();
+            let bytes = decoding::decode(body, codings, &mut reservation, &mut hash).await?;
+            Ok((bytes, Some(hex::encode(hash.finalize()))))
         }
     })
     .await;
     match received {
-        Ok(bytes) => Ok(ReceivedBody {
-            bytes: bytes?,
-            _reservation: reservation.permit,
-        }),
+        Ok(received) => {
+            let (bytes, received_sha256) = received?;
+            Ok(ReceivedBody {
+                bytes,
+                received_sha256,
+                _reservation: reservation.permit,
+            })
+        }
         Err(_) if reservation.waiting => Err(ProtocolError::Throttled),
         Err(_) => Err(ProtocolError::RequestTimeout(limits.timeout.as_secs())),
     }

@@ -19,6 +19,8 @@ use axum::http::HeaderMap;
 use flate2::bufread::{MultiGzDecoder, ZlibDecoder};
 use halyard_protocol::ProtocolError;
 
+use sha2::{Digest, Sha256};
+
 use crate::body::{next_data, Reservation, MAX_REQUEST_BYTES};
 
 /// A content coding that is decoded.
@@ -66,10 +68,12 @@ pub fn request_codings(headers: &HeaderMap) -> Result<Vec<Coding>, ProtocolError
 }
 
 /// Reads and decodes the body; see the module documentation.
+/// `received` hashes the bytes as they came, for the signature check.
 pub(crate) async fn decode(
     mut body: Body,
     codings: &[Coding],
     reservation: &mut Reservation<'_>,
+    received_hash: &mut Sha256,
 ) -> Result<Bytes, ProtocolError> {
     let (input, feed) = mpsc::channel();
     let mut input = Some(input);
@@ -92,6 +96,7 @@ pub(crate) async fn decode(
                 if received > MAX_REQUEST_BYTES {
                     return Err(ProtocolError::RequestTooLarge(received));
                 }
+                received_hash.update(&data);
                 if let Some(input) = &input {
                     // The receiver lives in `decoder`, beside this sender.
                     let _ = input.send(data);

@@ -17,13 +17,16 @@ mod decoding;
 mod encoding;
 mod leftover;
 pub mod listener;
+mod query_api;
+pub mod security;
 
 use std::sync::Arc;
 
 use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_ENCODING, ORIGIN};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -32,22 +35,43 @@ pub use body::BodyLimits;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_engine::Engine;
+use halyard_iam::access::RequestFacts;
+use halyard_iam::error::AuthError;
 use halyard_protocol::ProtocolError;
+use security::Security;
+
+/// What every request is served with: the engine, and who may use it.
+pub struct App {
+    engine: Arc<Engine>,
+    security: Security,
+}
 
 /// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, cors: CorsOrigins) -> Router {
+pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
     Router::new()
-        .route("/", get(health).post(dynamodb).fallback(dynamodb))
+        .route("/", get(health).post(serve_request).fallback(serve_request))
         .route("/health", get(health_report))
         .route("/halyard/check", get(admin::check))
-        .fallback(dynamodb)
-        .with_state(engine)
+        .fallback(serve_request)
+        .with_state(Arc::new(App { engine, security }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
+}
+
+/// The id of the request being served, also sent as `x-amzn-RequestId`.
+#[derive(Clone)]
+struct RequestId(HeaderValue);
+
+impl RequestId {
+    fn as_str(&self) -> &str {
+        self.0.to_str().expect("request ids are ASCII")
+    }
 }
 
 /// Answers CORS preflights, and gives every answer its request id and CORS
 /// headers.
-async fn common_headers(State(cors): State<Arc<CorsOrigins>>, request: Request, next: Next) -> Response {
+async fn common_headers(State(cors): State<Arc<CorsOrigins>>, mut request: Request, next: Next) -> Response {
+    let id = request_id();
+    request.extensions_mut().insert(RequestId(id.clone()));
     let mut response = match cors.preflight(request.method(), request.headers()) {
         Some(preflight) => preflight,
         None => {
@@ -57,7 +81,7 @@ async fn common_headers(State(cors): State<Arc<CorsOrigins>>, request: Request, 
             response
         }
     };
-    response.headers_mut().insert("x-amzn-requestid", request_id());
+    response.headers_mut().insert("x-amzn-requestid", id);
     response
 }
 
@@ -67,8 +91,8 @@ async fn health() -> &'static str {
 
 /// The storage's health as JSON: 200 while writes are accepted, 503 while
 /// they fail (out of space, or stopped after a storage failure).
-async fn health_report(State(engine): State<Arc<Engine>>) -> Response {
-    let report = engine.storage_health();
+async fn health_report(State(app): State<Arc<App>>) -> Response {
+    let report = app.engine.storage_health();
     let status = if report.writes_accepted() {
         StatusCode::OK
     } else {
@@ -88,17 +112,23 @@ async fn health_report(State(engine): State<Arc<Engine>>) -> Response {
     response
 }
 
-async fn dynamodb(
-    State(engine): State<Arc<Engine>>,
+/// Every request that is not a health check: DynamoDB and DynamoDB
+/// Streams (JSON, `X-Amz-Target`), or IAM and STS (query protocol).
+async fn serve_request(
+    State(app): State<Arc<App>>,
     Extension(limits): Extension<BodyLimits>,
-    headers: HeaderMap,
-    body: Body,
+    Extension(id): Extension<RequestId>,
+    request: Request,
 ) -> Response {
-    let coding = encoding::negotiate(&headers);
-    let Some(content_type) = content_type::response_type(&headers, !body.is_end_stream()) else {
+    let (parts, body) = request.into_parts();
+    if query_api::is_query(&parts.headers) {
+        return query_api::serve(&app, &limits, id.as_str(), parts, body).await;
+    }
+    let coding = encoding::negotiate(&parts.headers);
+    let Some(content_type) = content_type::response_type(&parts.headers, !body.is_end_stream()) else {
         return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None, None).await;
     };
-    let result = run(&engine, &limits, &headers, body).await;
+    let result = run(&app, &limits, &parts, body).await;
     let (status, body) = match result {
         Ok(value) => (StatusCode::OK, value),
         Err(error) => {
@@ -121,14 +151,12 @@ async fn dynamodb(
     .await
 }
 
-async fn run(
-    engine: &Engine,
-    limits: &BodyLimits,
-    headers: &HeaderMap,
-    body: Body,
-) -> Result<serde_json::Value, ProtocolError> {
-    if !headers.contains_key("authorization") {
-        return Err(ProtocolError::MissingAuthenticationToken);
+/// The pipeline of a DynamoDB request: parse, authenticate, authorise,
+/// execute.
+async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Result<serde_json::Value, ProtocolError> {
+    let headers = &parts.headers;
+    if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
+        return Err(AuthError::MissingAuthenticationToken.into());
     }
     let (service, operation) = headers
         .get("x-amz-target")
@@ -138,7 +166,29 @@ async fn run(
     let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, &codings, limits).await?;
-    halyard_protocol::handle(engine, service, operation, &body.bytes).await
+    let _authenticated = app.security.authenticate(
+        parts,
+        &body.bytes,
+        body.received_sha256.as_deref(),
+        request_facts(parts),
+    )?;
+    halyard_protocol::handle(
+        &app.engine,
+        &halyard_protocol::AllowAll,
+        service,
+        operation,
+        &body.bytes,
+    )
+    .await
+}
+
+/// What the transport tells about a request, for policy conditions.
+fn request_facts(_parts: &Parts) -> RequestFacts {
+    RequestFacts {
+        source_ip: None,
+        secure_transport: false,
+        now: halyard_iam::directory::now(),
+    }
 }
 
 /// A request id shaped like DynamoDB's: 52 characters of `0-9A-V` (260

@@ -11,4 +11,16 @@ impl Engine {
             .ok_or_else(|| table_not_found_named(table_name))?;
         Ok(describe(&table, TableStatus::Active))
     }
+
+    /// The (first) partition key attribute of a table, or of its index
+    /// `index`; `None` when there is no such table or index.
+    pub fn partition_key_name(&self, table_name: &str, index: Option<&str>) -> Option<String> {
+        let table = self.catalog.get(table_name)?;
+        let definition = &table.definition;
+        let name = match index {
+            None => &definition.primary_key.partition.name,
+            Some(index) => &definition.index(index)?.key.partition.first()?.name,
+        };
+        Some(name.clone())
+    }
 }

@@ -76,17 +76,47 @@ pub fn success(
 
 /// `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>`.
 pub fn failure(service: QueryService, error: &IamError, request_id: &str) -> QueryResponse {
+    error_response(
+        service,
+        error.fault(),
+        error.code(),
+        error.status(),
+        &error.to_string(),
+        request_id,
+    )
+}
+
+/// An error the caller, not the service, is at fault for, with a code of
+/// its own (the authentication errors: `SignatureDoesNotMatch`...).
+pub fn failure_with_code(
+    service: QueryService,
+    code: &str,
+    status: u16,
+    message: &str,
+    request_id: &str,
+) -> QueryResponse {
+    error_response(service, "Sender", code, status, message, request_id)
+}
+
+fn error_response(
+    service: QueryService,
+    fault: &str,
+    code: &str,
+    status: u16,
+    message: &str,
+    request_id: &str,
+) -> QueryResponse {
     let mut xml = XmlWriter::new();
     xml.open_with_namespace("ErrorResponse", service.namespace());
     xml.open("Error");
-    xml.element("Type", error.fault());
-    xml.element("Code", error.code());
-    xml.element("Message", &error.to_string());
+    xml.element("Type", fault);
+    xml.element("Code", code);
+    xml.element("Message", message);
     xml.close();
     xml.element("RequestId", request_id);
     xml.close();
     QueryResponse {
-        status: error.status(),
+        status,
         body: xml.finish(),
     }
 }

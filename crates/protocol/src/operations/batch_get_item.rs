@@ -2,8 +2,9 @@ use halyard_engine::{BatchGetTable, Engine, Error as EngineError};
 use serde_json::{Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
-use super::get_item::projection;
-use super::non_empty_request_items;
+use super::get_item::{implied_select, projection};
+use super::{non_empty_request_items, select_key};
+use crate::access::{self, AccessCheck, AttributeNames, Authorizer, KeySchema};
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -12,7 +13,11 @@ use crate::fields::{as_object, Fields};
 /// DynamoDB's limit on the keys of one BatchGetItem.
 const MAX_KEYS: usize = 100;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let request_items = request.map("RequestItems")?;
     violations.required(request_items, "requestItems");
@@ -23,6 +28,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
     let request_items = non_empty_request_items(request_items)?;
     let mut tables = Vec::with_capacity(request_items.len());
+    let mut checks = Vec::with_capacity(request_items.len());
     let mut total_keys = 0;
     for (table_name, entry) in request_items {
         let mut table_violations = ConstraintViolations::default();
@@ -57,8 +63,20 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             })
             .collect::<Result<Vec<_>, _>>()?;
         total_keys += keys.len();
+        let table = engine.resolve_table_name(table_name, "BatchGetItem")?.to_string();
+        let mut attributes = AttributeNames::default();
+        for key in &keys {
+            attributes.item(key);
+        }
+        checks.push(AccessCheck {
+            leading_keys: KeySchema::of(engine, &table, None).leading_keys(&keys),
+            attributes: attributes.projection(projection.as_ref()).take(),
+            select: select_key(implied_select(projection.as_ref()), false),
+            return_consumed_capacity: capacity.condition_key(),
+            ..access::table_check(engine, "dynamodb:BatchGetItem", &table, None)
+        });
         tables.push(BatchGetTable {
-            table_name: engine.resolve_table_name(table_name, "BatchGetItem")?.to_string(),
+            table_name: table,
             keys,
             projection,
             consistent_read: entry.boolean("ConsistentRead")?.unwrap_or(false),
@@ -67,6 +85,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     if total_keys > MAX_KEYS {
         return Err(EngineError::validation("Too many items requested for the BatchGetItem call").into());
     }
+    access::authorize(authorizer, &checks)?;
     let results = engine.batch_get_item(tables).await?;
 
     let mut responses = Map::new();

@@ -1,10 +1,12 @@
 use std::collections::HashMap;
 
+use halyard_engine::model::Item;
 use halyard_engine::{BatchWriteRequest, Engine, Error as EngineError};
 use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, return_item_collection_metrics, ReturnConsumedCapacity};
 use super::non_empty_request_items;
+use crate::access::{self, AccessCheck, AttributeNames, Authorizer, KeySchema};
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -13,7 +15,11 @@ use crate::fields::{as_object, Fields};
 /// DynamoDB's limit on the requests of one BatchWriteItem.
 const MAX_REQUESTS: usize = 25;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let request_items = request.map("RequestItems")?;
     violations.required(request_items, "requestItems");
@@ -22,6 +28,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
     let request_items = non_empty_request_items(request_items)?;
     let mut requests = Vec::new();
+    let mut checks = Vec::with_capacity(request_items.len());
     // Tables by name, and the RequestItems key (name or ARN) that named each.
     let mut given_names = HashMap::with_capacity(request_items.len());
     for (given, list) in request_items {
@@ -46,6 +53,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             ))
             .into());
         }
+        let first_of_table = requests.len();
         for entry in list {
             let entry = as_object(entry)?;
             match (entry.object("PutRequest")?, entry.object("DeleteRequest")?) {
@@ -73,10 +81,12 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
                 }
             }
         }
+        checks.push(access_check(engine, &table_name, &requests[first_of_table..], capacity));
     }
     if requests.len() > MAX_REQUESTS {
         return Err(EngineError::validation("Too many items requested for the BatchWriteItem call").into());
     }
+    access::authorize(authorizer, &checks)?;
     let mut output = engine.batch_write_item(requests).await?;
     super::rename_tables(&mut output.consumed_capacity, &given_names);
     let mut response = Map::new();
@@ -101,4 +111,30 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         );
     }
     Ok(Value::Object(response))
+}
+
+/// The check of one table's puts and deletes.
+fn access_check(
+    engine: &Engine,
+    table: &str,
+    requests: &[BatchWriteRequest],
+    capacity: ReturnConsumedCapacity,
+) -> AccessCheck {
+    let targets: Vec<&Item> = requests
+        .iter()
+        .map(|request| match request {
+            BatchWriteRequest::Put { item, .. } => item,
+            BatchWriteRequest::Delete { key, .. } => key,
+        })
+        .collect();
+    let mut attributes = AttributeNames::default();
+    for target in &targets {
+        attributes.item(target);
+    }
+    AccessCheck {
+        leading_keys: KeySchema::of(engine, table, None).leading_keys(targets.iter().copied()),
+        attributes: attributes.take(),
+        return_consumed_capacity: capacity.condition_key(),
+        ..access::table_check(engine, "dynamodb:BatchWriteItem", table, None)
+    }
 }

@@ -5,7 +5,8 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
-use super::{table_description, table_name, throughput};
+use super::{authorize_table, table_description, table_name, throughput};
+use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -253,7 +254,11 @@ pub(super) fn tags(
     Ok(Some(tags))
 }
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let attribute_definitions = attribute_definitions(request, &mut violations)?;
@@ -284,10 +289,12 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let stream_specification = stream_specification(request, &mut violations)?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
+    let name = engine.resolve_table_name(name, "CreateTable")?;
+    authorize_table(engine, authorizer, "dynamodb:CreateTable", name)?;
 
     let description = engine
         .create_table(CreateTableInput {
-            table_name: engine.resolve_table_name(name, "CreateTable")?.to_string(),
+            table_name: name.to_string(),
             key_schema,
             attribute_definitions: attribute_definitions.unwrap_or_default(),
             billing_mode,

@@ -4,11 +4,16 @@ use serde_json::Value;
 use super::expressions::RequestPlaceholders;
 use super::write_request::WriteRequest;
 use super::write_response;
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut write = WriteRequest::parse(request, "Key", &mut violations)?;
     violations.into_result()?;
@@ -17,10 +22,15 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let condition = write.condition(request, &mut tracker)?;
     tracker.check_all_used()?;
 
+    let table = engine.resolve_table_name(write.table_name, "DeleteItem")?;
+    let key = write.target()?;
+    let check = write.access_check(engine, "dynamodb:DeleteItem", table, &key, condition.as_ref(), None);
+    access::authorize(authorizer, &[check])?;
+
     let output = engine
         .delete_item(DeleteItemInput {
-            table_name: engine.resolve_table_name(write.table_name, "DeleteItem")?.to_string(),
-            key: write.target()?,
+            table_name: table.to_string(),
+            key,
             condition,
             return_values: write.return_values,
             return_old_on_failure: write.return_old_on_failure,

@@ -1,9 +1,11 @@
 use halyard_engine::Engine;
 use serde_json::{json, Value};
 
+use crate::access::{self, Authorizer};
 use crate::error::ProtocolError;
 
-pub(super) fn handle(engine: &Engine) -> Result<Value, ProtocolError> {
+pub(super) fn handle(engine: &Engine, authorizer: &dyn Authorizer) -> Result<Value, ProtocolError> {
+    access::authorize(authorizer, &[access::account_check("dynamodb:DescribeEndpoints")])?;
     let endpoints: Vec<Value> = engine
         .describe_endpoints()
         .into_iter()

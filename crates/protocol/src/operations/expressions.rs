@@ -235,6 +235,13 @@ const RETURN_CONSUMED_CAPACITY: &[(&str, ReturnConsumedCapacity)] = &[
     ("NONE", ReturnConsumedCapacity::None),
 ];
 
+impl ReturnConsumedCapacity {
+    /// `dynamodb:ReturnConsumedCapacity`: the value given, NONE by default.
+    pub fn condition_key(self) -> Option<String> {
+        Some(super::wire_name(RETURN_CONSUMED_CAPACITY, &self).to_string())
+    }
+}
+
 pub(super) fn return_consumed_capacity(
     request: Fields<'_>,
     violations: &mut ConstraintViolations,

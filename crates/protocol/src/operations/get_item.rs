@@ -2,17 +2,22 @@ use std::collections::HashSet;
 
 use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::Placeholders;
-use halyard_engine::{Engine, Error as EngineError, GetItemInput};
+use halyard_engine::{Engine, Error as EngineError, GetItemInput, Select};
 use serde_json::{Map, Value};
 
 use super::expressions::{add_consumed_capacity, return_consumed_capacity, RequestPlaceholders};
-use super::table_name;
+use super::{select_key, table_name};
+use crate::access::{self, AttributeNames, Authorizer, KeySchema};
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let key = request.map("Key")?;
@@ -25,10 +30,22 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let projection = projection(request, "", &mut tracker)?;
     tracker.check_all_used()?;
     let key = item_from_json(key.expect("required checked"))?;
+    let table = engine.resolve_table_name(name, "GetItem")?;
+    let check = access::AccessCheck {
+        leading_keys: KeySchema::of(engine, table, None).leading_keys([&key]),
+        attributes: AttributeNames::default()
+            .item(&key)
+            .projection(projection.as_ref())
+            .take(),
+        select: select_key(implied_select(projection.as_ref()), false),
+        return_consumed_capacity: capacity.condition_key(),
+        ..access::table_check(engine, "dynamodb:GetItem", table, None)
+    };
+    access::authorize(authorizer, &[check])?;
 
     let output = engine
         .get_item(GetItemInput {
-            table_name: engine.resolve_table_name(name, "GetItem")?.to_string(),
+            table_name: table.to_string(),
             key,
             projection,
             consistent_read,
@@ -43,6 +60,15 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     }
     add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
     Ok(Value::Object(response))
+}
+
+/// What a GetItem-like read (no Select member) returns: the projection's
+/// attributes, or all.
+pub(super) fn implied_select(projection: Option<&Projection>) -> Select {
+    match projection {
+        Some(_) => Select::SpecificAttributes,
+        None => Select::AllAttributes,
+    }
 }
 
 /// ProjectionExpression or the legacy AttributesToGet, as GetItem, Query

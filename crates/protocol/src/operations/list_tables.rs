@@ -1,11 +1,16 @@
 use halyard_engine::{Engine, ListTablesInput};
 use serde_json::{Map, Value};
 
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let exclusive_start = request.string("ExclusiveStartTableName")?;
     if exclusive_start.is_some() {
@@ -14,6 +19,7 @@ pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, Prot
     let limit = request.integer("Limit")?;
     violations.range(limit, "limit", 1, Some(100));
     violations.into_result()?;
+    access::authorize(authorizer, &[access::account_check("dynamodb:ListTables")])?;
 
     let output = engine.list_tables(ListTablesInput {
         exclusive_start_table_name: exclusive_start.map(str::to_string),

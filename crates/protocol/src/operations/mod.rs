@@ -37,35 +37,41 @@ use serde_json::{Map, Value};
 use self::expressions::{add_consumed_capacity, ReturnConsumedCapacity};
 use crate::attribute_value::item_to_json;
 
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(crate) async fn dispatch(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    operation: &str,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     match operation {
-        "CreateTable" => create_table::handle(engine, request).await,
-        "DescribeTable" => describe_table::handle(engine, request),
-        "DescribeLimits" => describe_limits::handle(engine),
-        "DescribeEndpoints" => describe_endpoints::handle(engine),
-        "ListTables" => list_tables::handle(engine, request),
-        "DeleteTable" => delete_table::handle(engine, request).await,
-        "UpdateTable" => update_table::handle(engine, request).await,
-        "PutItem" => put_item::handle(engine, request).await,
-        "GetItem" => get_item::handle(engine, request).await,
-        "DeleteItem" => delete_item::handle(engine, request).await,
-        "Scan" => scan::handle(engine, request).await,
-        "Query" => query::handle(engine, request).await,
-        "UpdateItem" => update_item::handle(engine, request).await,
-        "BatchGetItem" => batch_get_item::handle(engine, request).await,
-        "BatchWriteItem" => batch_write_item::handle(engine, request).await,
-        "TransactGetItems" => transact_get_items::handle(engine, request).await,
-        "TransactWriteItems" => transact_write_items::handle(engine, request).await,
-        "UpdateTimeToLive" => update_time_to_live::handle(engine, request).await,
-        "DescribeTimeToLive" => describe_time_to_live::handle(engine, request),
-        "TagResource" => tag_resource::handle(engine, request).await,
-        "UntagResource" => untag_resource::handle(engine, request).await,
-        "ListTagsOfResource" => list_tags_of_resource::handle(engine, request),
-        "DescribeContinuousBackups" => describe_continuous_backups::handle(engine, request),
+        "CreateTable" => create_table::handle(engine, authorizer, request).await,
+        "DescribeTable" => describe_table::handle(engine, authorizer, request),
+        "DescribeLimits" => describe_limits::handle(engine, authorizer),
+        "DescribeEndpoints" => describe_endpoints::handle(engine, authorizer),
+        "ListTables" => list_tables::handle(engine, authorizer, request),
+        "DeleteTable" => delete_table::handle(engine, authorizer, request).await,
+        "UpdateTable" => update_table::handle(engine, authorizer, request).await,
+        "PutItem" => put_item::handle(engine, authorizer, request).await,
+        "GetItem" => get_item::handle(engine, authorizer, request).await,
+        "DeleteItem" => delete_item::handle(engine, authorizer, request).await,
+        "Scan" => scan::handle(engine, authorizer, request).await,
+        "Query" => query::handle(engine, authorizer, request).await,
+        "UpdateItem" => update_item::handle(engine, authorizer, request).await,
+        "BatchGetItem" => batch_get_item::handle(engine, authorizer, request).await,
+        "BatchWriteItem" => batch_write_item::handle(engine, authorizer, request).await,
+        "TransactGetItems" => transact_get_items::handle(engine, authorizer, request).await,
+        "TransactWriteItems" => transact_write_items::handle(engine, authorizer, request).await,
+        "UpdateTimeToLive" => update_time_to_live::handle(engine, authorizer, request).await,
+        "DescribeTimeToLive" => describe_time_to_live::handle(engine, authorizer, request),
+        "TagResource" => tag_resource::handle(engine, authorizer, request).await,
+        "UntagResource" => untag_resource::handle(engine, authorizer, request).await,
+        "ListTagsOfResource" => list_tags_of_resource::handle(engine, authorizer, request),
+        "DescribeContinuousBackups" => describe_continuous_backups::handle(engine, authorizer, request),
         _ => Err(ProtocolError::UnknownOperation),
     }
 }
@@ -77,6 +83,41 @@ fn table_name<'a>(request: Fields<'a>, violations: &mut ConstraintViolations) ->
     let name = request.string("TableName")?;
     violations.table_name_or_arn(name, "tableName");
     Ok(name.unwrap_or_default())
+}
+
+/// Authorises an action on one table of this server (`table` is its name).
+fn authorize_table(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    action: &'static str,
+    table: &str,
+) -> Result<(), ProtocolError> {
+    access::authorize(authorizer, &[access::table_check(engine, action, table, None)])
+}
+
+/// The wire name of an enum value, as its table of names lists it.
+fn wire_name<T: PartialEq>(names: &[(&'static str, T)], value: &T) -> &'static str {
+    names
+        .iter()
+        .find(|(_, candidate)| candidate == value)
+        .map(|(name, _)| *name)
+        .unwrap_or_default()
+}
+
+/// `dynamodb:ReturnValues` of a single-item write.
+fn return_values_key(return_values: ReturnValues) -> Option<String> {
+    Some(wire_name(RETURN_VALUES, &return_values).to_string())
+}
+
+/// `dynamodb:Select` of a read: the Select given, or the one implied by a
+/// projection (`Select::SpecificAttributes` then) or by reading an index.
+fn select_key(select: Select, index: bool) -> Option<String> {
+    let name = match select {
+        Select::Default if index => "ALL_PROJECTED_ATTRIBUTES",
+        Select::Default => "ALL_ATTRIBUTES",
+        other => wire_name(SELECT, &other),
+    };
+    Some(name.to_string())
 }
 
 /// Names each table of `consumed` as the request did (`given_names`: by

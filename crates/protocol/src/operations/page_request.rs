@@ -3,11 +3,12 @@
 //! FilterExpression or as the legacy QueryFilter / ScanFilter.
 
 use halyard_engine::expression::condition::Condition;
+use halyard_engine::expression::key_condition::KeyTerm;
 use halyard_engine::expression::legacy::{self, ConditionalOperator, LegacyCondition};
 use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::Placeholders;
 use halyard_engine::model::Item;
-use halyard_engine::Select;
+use halyard_engine::{Engine, Select};
 use serde_json::{Map, Value};
 
 use super::expressions::{
@@ -15,7 +16,8 @@ use super::expressions::{
     ReturnConsumedCapacity,
 };
 use super::get_item::projection;
-use super::{check_select, select, table_name};
+use super::{check_select, select, select_key, table_name};
+use crate::access::{self, AccessCheck, AttributeNames, KeySchema};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -91,6 +93,31 @@ impl<'a> PageRequest<'a> {
             legacy_filter,
             select,
         })
+    }
+
+    /// The check of this Query (with its `key_terms`) or Scan of `table`
+    /// or the index named.
+    pub fn access_check(
+        &self,
+        engine: &Engine,
+        action: &'static str,
+        table: &str,
+        expressions: &PageExpressions,
+        key_terms: Option<&[KeyTerm]>,
+    ) -> AccessCheck {
+        let leading_keys =
+            key_terms.and_then(|terms| KeySchema::of(engine, table, self.index_name).query_leading_keys(terms));
+        AccessCheck {
+            leading_keys,
+            attributes: AttributeNames::default()
+                .key_terms(key_terms.unwrap_or_default())
+                .projection(expressions.projection.as_ref())
+                .condition(expressions.filter.as_ref())
+                .take(),
+            select: select_key(expressions.select, self.index_name.is_some()),
+            return_consumed_capacity: self.capacity.condition_key(),
+            ..access::table_check(engine, action, table, self.index_name)
+        }
     }
 
     pub fn exclusive_start_key(&self) -> Result<Option<Item>, ProtocolError> {

@@ -5,11 +5,16 @@ use serde_json::Value;
 use super::expressions::{legacy_conditions, RequestPlaceholders};
 use super::page_request::PageRequest;
 use super::page_response;
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut page = PageRequest::parse(request, "QueryFilter", &mut violations)?;
     let key_conditions = legacy_conditions(request, "KeyConditions", &mut violations)?;
@@ -33,9 +38,13 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let expressions = page.expressions(request, &mut tracker)?;
     tracker.check_all_used()?;
 
+    let table = engine.resolve_table_name(page.table_name, "Query")?;
+    let check = page.access_check(engine, "dynamodb:Query", table, &expressions, Some(&key_terms));
+    access::authorize(authorizer, &[check])?;
+
     let result = engine
         .query(QueryInput {
-            table_name: engine.resolve_table_name(page.table_name, "Query")?.to_string(),
+            table_name: table.to_string(),
             key_terms,
             scan_index_forward,
             limit: page.limit,

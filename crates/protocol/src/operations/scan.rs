@@ -4,11 +4,16 @@ use serde_json::Value;
 use super::expressions::RequestPlaceholders;
 use super::page_request::PageRequest;
 use super::page_response;
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut page = PageRequest::parse(request, "ScanFilter", &mut violations)?;
     let segment = request.integer("Segment")?;
@@ -37,9 +42,13 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let expressions = page.expressions(request, &mut tracker)?;
     tracker.check_all_used()?;
 
+    let table = engine.resolve_table_name(page.table_name, "Scan")?;
+    let check = page.access_check(engine, "dynamodb:Scan", table, &expressions, None);
+    access::authorize(authorizer, &[check])?;
+
     let result = engine
         .scan(ScanInput {
-            table_name: engine.resolve_table_name(page.table_name, "Scan")?.to_string(),
+            table_name: table.to_string(),
             limit: page.limit,
             exclusive_start_key: page.exclusive_start_key()?,
             filter: expressions.filter,

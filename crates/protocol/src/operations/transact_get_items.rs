@@ -4,14 +4,20 @@ use halyard_engine::{Engine, TransactGet};
 use serde_json::{json, Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
-use super::get_item::projection;
+use super::get_item::{implied_select, projection};
+use super::select_key;
 use super::transact_items;
+use crate::access::{self, AccessCheck, AttributeNames, Authorizer, KeySchema};
 use crate::attribute_value::{item_from_json, item_to_json};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let items = transact_items(request, &mut violations)?;
     // Each Get's member constraints are reported with the request's, named
@@ -31,6 +37,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let capacity = return_consumed_capacity(request, &mut violations)?;
     violations.into_result()?;
     let mut gets = Vec::new();
+    let mut checks = Vec::new();
     // Tables by name, and the TableName (name or ARN) that named each.
     let mut given_names = HashMap::new();
     for (get, given, key) in members {
@@ -40,12 +47,25 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         let mut tracker = placeholders.tracker();
         let projection = projection(get, "", &mut tracker)?;
         tracker.check_all_used()?;
+        let key = item_from_json(key.expect("required checked"))?;
+        checks.push(AccessCheck {
+            leading_keys: KeySchema::of(engine, &table, None).leading_keys([&key]),
+            attributes: AttributeNames::default()
+                .item(&key)
+                .projection(projection.as_ref())
+                .take(),
+            select: select_key(implied_select(projection.as_ref()), false),
+            return_consumed_capacity: capacity.condition_key(),
+            enclosing_operation: Some("TransactGetItems"),
+            ..access::table_check(engine, "dynamodb:GetItem", &table, None)
+        });
         gets.push(TransactGet {
             table_name: table,
-            key: item_from_json(key.expect("required checked"))?,
+            key,
             projection,
         });
     }
+    access::authorize(authorizer, &checks)?;
     let mut output = engine.transact_get_items(gets).await?;
     super::rename_tables(&mut output.consumed_capacity, &given_names);
     let responses: Vec<Value> = output

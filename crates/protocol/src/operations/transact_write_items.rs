@@ -10,12 +10,17 @@ use super::expressions::{
     ReturnConsumedCapacity,
 };
 use super::transact_items;
+use crate::access::{self, AccessCheck, AttributeNames, Authorizer, KeySchema};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let items = transact_items(request, &mut violations)?;
     // The actions' own member constraints are reported with the request's.
@@ -46,6 +51,11 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .into_iter()
         .map(|members| members.into_action(engine, &mut given_names))
         .collect::<Result<Vec<_>, _>>()?;
+    let checks: Vec<AccessCheck> = actions
+        .iter()
+        .map(|action| access_check(engine, action, capacity))
+        .collect();
+    access::authorize(authorizer, &checks)?;
     // The request itself (what a retry with the same token must repeat).
     let fingerprint = fnv1a(
         serde_json::to_string(request.get("TransactItems").expect("required checked"))
@@ -153,6 +163,27 @@ impl<'a> ActionMembers<'a> {
             condition,
             return_old_on_failure: self.return_old_on_failure,
         })
+    }
+}
+
+/// The check of one action: the single-item action it stands for.
+fn access_check(engine: &Engine, action: &TransactWriteAction, capacity: ReturnConsumedCapacity) -> AccessCheck {
+    let (iam_action, target, update) = match &action.operation {
+        TransactOperation::Put(item) => ("dynamodb:PutItem", item, None),
+        TransactOperation::Update { key, update } => ("dynamodb:UpdateItem", key, Some(update)),
+        TransactOperation::Delete(key) => ("dynamodb:DeleteItem", key, None),
+        TransactOperation::ConditionCheck(key) => ("dynamodb:ConditionCheckItem", key, None),
+    };
+    AccessCheck {
+        leading_keys: KeySchema::of(engine, &action.table_name, None).leading_keys([target]),
+        attributes: AttributeNames::default()
+            .item(target)
+            .update(update)
+            .condition(action.condition.as_ref())
+            .take(),
+        return_consumed_capacity: capacity.condition_key(),
+        enclosing_operation: Some("TransactWriteItems"),
+        ..access::table_check(engine, iam_action, &action.table_name, None)
     }
 }
 

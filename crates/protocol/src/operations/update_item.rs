@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::expressions::RequestPlaceholders;
 use super::write_request::WriteRequest;
 use super::write_response;
+use crate::access::{self, Authorizer};
 use crate::attribute_value::value_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -17,7 +18,11 @@ const ATTRIBUTE_ACTIONS: &[(&str, AttributeAction)] = &[
     ("DELETE", AttributeAction::Delete),
 ];
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut write = WriteRequest::parse(request, "Key", &mut violations)?;
     let attribute_updates = attribute_updates(request, &mut violations)?;
@@ -32,10 +37,22 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     let condition = write.condition(request, &mut tracker)?;
     tracker.check_all_used()?;
 
+    let table = engine.resolve_table_name(write.table_name, "UpdateItem")?;
+    let key = write.target()?;
+    let check = write.access_check(
+        engine,
+        "dynamodb:UpdateItem",
+        table,
+        &key,
+        condition.as_ref(),
+        update.as_ref(),
+    );
+    access::authorize(authorizer, &[check])?;
+
     let output = engine
         .update_item(UpdateItemInput {
-            table_name: engine.resolve_table_name(write.table_name, "UpdateItem")?.to_string(),
-            key: write.target()?,
+            table_name: table.to_string(),
+            key,
             update,
             condition,
             return_values: write.return_values,

@@ -5,12 +5,17 @@ use serde_json::{json, Value};
 use super::create_table::{
     attribute_definitions, index, provisioned_throughput, stream_specification, stream_view_type, BILLING_MODES,
 };
-use super::{refuse_unsupported, table_description, table_name, throughput};
+use super::{authorize_table, refuse_unsupported, table_description, table_name, throughput};
+use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let billing_mode = violations.one_of(request.string("BillingMode")?, "billingMode", BILLING_MODES);
@@ -65,10 +70,12 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
     refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates"])?;
+    let name = engine.resolve_table_name(name, "UpdateTable")?;
+    authorize_table(engine, authorizer, "dynamodb:UpdateTable", name)?;
 
     let description = engine
         .update_table(UpdateTableInput {
-            table_name: engine.resolve_table_name(name, "UpdateTable")?.to_string(),
+            table_name: name.to_string(),
             billing_mode,
             provisioned_throughput: table_throughput,
             deletion_protection_enabled,

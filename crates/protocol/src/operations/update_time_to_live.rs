@@ -1,6 +1,8 @@
 use halyard_engine::{Engine, Error as EngineError, TimeToLiveRequest};
 use serde_json::{json, Value};
 
+use super::authorize_table;
+use crate::access::Authorizer;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
@@ -26,7 +28,11 @@ pub(super) fn ttl_table_name<'a>(engine: &Engine, request: Fields<'a>, action: &
     }
 }
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let name = ttl_table_name(engine, request, "UpdateTimeToLive")?;
     let request = request
         .object("TimeToLiveSpecification")?
@@ -37,6 +43,7 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
             })
         })
         .transpose()?;
+    authorize_table(engine, authorizer, "dynamodb:UpdateTimeToLive", name)?;
     let applied = engine.update_time_to_live(name, request).await?;
     Ok(json!({
         "TimeToLiveSpecification": {

@@ -4,16 +4,18 @@
 
 use halyard_engine::expression::condition::Condition;
 use halyard_engine::expression::legacy::{ConditionalOperator, LegacyCondition};
+use halyard_engine::expression::update::Update;
 use halyard_engine::expression::Placeholders;
 use halyard_engine::model::Item;
-use halyard_engine::ReturnValues;
+use halyard_engine::{Engine, ReturnValues};
 use serde_json::{Map, Value};
 
 use super::expressions::{
     conditional_operator, legacy_conditions, return_consumed_capacity, return_item_collection_metrics,
     return_old_on_failure, write_condition, ReturnConsumedCapacity,
 };
-use super::{return_values, table_name};
+use super::{return_values, return_values_key, table_name};
+use crate::access::{self, AccessCheck, AttributeNames, KeySchema};
 use crate::attribute_value::item_from_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -65,5 +67,28 @@ impl<'a> WriteRequest<'a> {
         placeholders: &mut Placeholders<'_>,
     ) -> Result<Option<Condition>, ProtocolError> {
         write_condition(request, placeholders, self.expected.take(), self.operator)
+    }
+
+    /// The check of this write of `target` (the item or key) to `table`.
+    pub fn access_check(
+        &self,
+        engine: &Engine,
+        action: &'static str,
+        table: &str,
+        target: &Item,
+        condition: Option<&Condition>,
+        update: Option<&Update>,
+    ) -> AccessCheck {
+        AccessCheck {
+            leading_keys: KeySchema::of(engine, table, None).leading_keys([target]),
+            attributes: AttributeNames::default()
+                .item(target)
+                .update(update)
+                .condition(condition)
+                .take(),
+            return_values: return_values_key(self.return_values),
+            return_consumed_capacity: self.capacity.condition_key(),
+            ..access::table_check(engine, action, table, None)
+        }
     }
 }

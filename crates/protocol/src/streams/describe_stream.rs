@@ -4,13 +4,18 @@ use halyard_engine::{DescribeStreamInput, Engine};
 use serde_json::{json, Map, Value};
 
 use super::{invalid, limit, shard_id, stream_arn};
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
 const SHARD_FILTER_TYPES: &[(&str, ())] = &[("CHILD_SHARDS", ())];
 
-pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let arn = stream_arn(request, "StreamArn", "streamArn", &mut violations)?;
     violations.required(arn.as_ref(), "streamArn");
@@ -30,6 +35,10 @@ pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, Prot
     if limit.is_some_and(|limit| limit > 100) {
         return Err(invalid("Limit cannot be greater than the maximum: 100"));
     }
+    access::authorize(
+        authorizer,
+        &[access::arn_check("dynamodb:DescribeStream", arn.unwrap_or_default())],
+    )?;
     let output = engine.describe_stream(&DescribeStreamInput {
         stream_arn: arn.unwrap_or_default().to_string(),
         limit: limit.map(|limit| limit as usize),

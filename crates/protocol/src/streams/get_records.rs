@@ -1,15 +1,21 @@
 use halyard_engine::streams::format_sequence;
+use halyard_engine::streams::iterator::ShardIterator;
 use halyard_engine::streams::record::StreamRecord;
 use halyard_engine::{Engine, MAX_RECORDS};
 use serde_json::{json, Value};
 
 use super::{invalid, limit};
+use crate::access::{self, Authorizer};
 use crate::attribute_value::item_to_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let iterator = request.string("ShardIterator")?;
     violations.required(iterator.as_ref(), "shardIterator");
@@ -21,6 +27,9 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
     if limit.is_some_and(|limit| limit > MAX_RECORDS as i64) {
         return Err(invalid("Limit should be less than or equal to 1000"));
     }
+    // The iterator names the stream it reads.
+    let stream = ShardIterator::decode(iterator.unwrap_or_default())?.stream_arn;
+    access::authorize(authorizer, &[access::arn_check("dynamodb:GetRecords", &stream)])?;
     let output = engine
         .get_records(iterator.unwrap_or_default(), limit.map(|limit| limit as usize))
         .await?;

@@ -2,6 +2,7 @@ use halyard_engine::{Engine, GetShardIteratorInput, ShardIteratorType};
 use serde_json::{json, Value};
 
 use super::{shard_id, stream_arn};
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
@@ -14,7 +15,11 @@ const ITERATOR_TYPES: &[(&str, ShardIteratorType)] = &[
     ("AT_TIMESTAMP", ShardIteratorType::AtTimestamp),
 ];
 
-pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) async fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let arn = stream_arn(request, "StreamArn", "streamArn", &mut violations)?;
     violations.required(arn.as_ref(), "streamArn");
@@ -34,6 +39,10 @@ pub(super) async fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value
         .find(|(name, _)| Some(*name) == given_type)
         .map(|(_, iterator_type)| *iterator_type)
         .ok_or_else(|| halyard_engine::Error::validation("Invalid ShardIteratorType."))?;
+    access::authorize(
+        authorizer,
+        &[access::arn_check("dynamodb:GetShardIterator", arn.unwrap_or_default())],
+    )?;
     let iterator = engine
         .get_shard_iterator(&GetShardIteratorInput {
             stream_arn: arn.unwrap_or_default().to_string(),

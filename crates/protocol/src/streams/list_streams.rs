@@ -2,11 +2,16 @@ use halyard_engine::{Engine, ListStreamsInput};
 use serde_json::{json, Value};
 
 use super::{invalid, limit, stream_arn};
+use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(super) fn handle(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let table_name = request.string("TableName")?;
     if table_name.is_some() {
@@ -23,6 +28,7 @@ pub(super) fn handle(engine: &Engine, request: Fields<'_>) -> Result<Value, Prot
     if limit.is_some_and(|limit| limit > 100) {
         return Err(invalid("Limit cannot be greater than the maximum allowed size: 100"));
     }
+    access::authorize(authorizer, &[access::account_check("dynamodb:ListStreams")])?;
     let output = engine.list_streams(&ListStreamsInput {
         table_name: table_name.map(str::to_string),
         limit: limit.map(|limit| limit as usize),

@@ -9,16 +9,22 @@ mod list_streams;
 use halyard_engine::Engine;
 use serde_json::Value;
 
+use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 
-pub(crate) async fn dispatch(engine: &Engine, operation: &str, request: Fields<'_>) -> Result<Value, ProtocolError> {
+pub(crate) async fn dispatch(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    operation: &str,
+    request: Fields<'_>,
+) -> Result<Value, ProtocolError> {
     match operation {
-        "ListStreams" => list_streams::handle(engine, request),
-        "DescribeStream" => describe_stream::handle(engine, request),
-        "GetShardIterator" => get_shard_iterator::handle(engine, request).await,
-        "GetRecords" => get_records::handle(engine, request).await,
+        "ListStreams" => list_streams::handle(engine, authorizer, request),
+        "DescribeStream" => describe_stream::handle(engine, authorizer, request),
+        "GetShardIterator" => get_shard_iterator::handle(engine, authorizer, request).await,
+        "GetRecords" => get_records::handle(engine, authorizer, request).await,
         _ => Err(ProtocolError::UnknownOperation),
     }
 }
