@@ -14,7 +14,7 @@ import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BINARY = process.env.HALYARD_BIN ?? join(ROOT, "target", "release", "halyard");
 export const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
+export const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
 
 function freePort() {
   return new Promise((resolvePort, reject) => {

@@ -21,7 +21,7 @@ import {
   STSClient,
 } from "@aws-sdk/client-sts";
 
-import { Server, createTable, uniqueName, REGION } from "./harness.mjs";
+import { CREDENTIALS, Server, createTable, uniqueName, REGION } from "./harness.mjs";
 
 // The hidden test option lowers STS's 900 s floor, so that expiry can be seen.
 const SHORTEST = 2;
@@ -62,7 +62,7 @@ async function newUser(actions) {
 
 before(async () => {
   await server.start();
-  root = clients(server.credentials);
+  root = clients(CREDENTIALS);
   table = uniqueName("js-sts");
   await createTable(root.dynamodb, table);
   await root.dynamodb.send(new PutItemCommand({ TableName: table, Item: { pk: { S: "seed" } } }));
