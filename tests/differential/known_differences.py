@@ -129,6 +129,8 @@ KNOWN = [
      "Local's own wording"),
     (None, r"Can not use both expression and non-expression parameters", r"failed to satisfy constraint",
      "DynamoDB reports member constraints before the expression/legacy parameter check"),
+    ("DescribeContinuousBackups", r"^400 UnknownOperationException: ", r".",
+     "Local 1.25.1 does not have DescribeContinuousBackups; DynamoDB does (API reference)"),
 ]
 
 

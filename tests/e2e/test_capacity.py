@@ -69,34 +69,61 @@ def test_update_table_sets_and_removes_maximums(client, table_name):
     assert index["OnDemandThroughput"] == {"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": 3}
 
 
-@pytest.mark.parametrize("value", [0, -2])
-def test_maximum_below_one_is_refused(lax, table_name, value):
+# The messages below are the service's, from captures of its answers (tests/e2e/ORACLE_NOTES.md, "Capacity and
+# throttling").
+
+@pytest.mark.parametrize("value", [0, -2, -1])
+def test_maximum_below_one_is_refused_at_create(lax, table_name, value):
     with pytest.raises(ClientError) as excinfo:
-        create_table(lax, table_name, OnDemandThroughput={"MaxReadRequestUnits": value})
-    message = validation_error(excinfo)
-    assert message == (
-        "One or more parameter values were invalid: MaxReadRequestUnits must be greater than or equal to 1, "
-        f"or -1 to remove the maximum. Requested: {value}"
+        create_table(lax, table_name, OnDemandThroughput={"MaxWriteRequestUnits": value})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested MaxWriteRequestUnits for OnDemandThroughput for table "
+        "is outside of valid range"
+    )
+    with pytest.raises(ClientError) as excinfo:
+        create_with_gsi(lax, table_name, [gsi(OnDemandThroughput={"MaxReadRequestUnits": value})])
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested MaxReadRequestUnits for OnDemandThroughput for "
+        "index : by-g is outside of valid range"
     )
 
 
-def test_empty_on_demand_throughput_is_refused(lax, table_name):
+@pytest.mark.parametrize("value", [0, -2])
+def test_maximum_below_one_is_refused_at_update(lax, table_name, value):
+    create_table(lax, table_name)
     with pytest.raises(ClientError) as excinfo:
-        create_table(lax, table_name, OnDemandThroughput={})
+        lax.update_table(TableName=table_name, OnDemandThroughput={"MaxReadRequestUnits": value})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested MaxReadRequestUnits for OnDemandThroughput for table "
+        "is outside of valid range"
+    )
+
+
+def test_empty_on_demand_throughput_means_none_at_create_and_is_refused_at_update(lax, table_name):
+    create_table(lax, table_name, OnDemandThroughput={})
+    assert describe(lax, table_name)["OnDemandThroughput"] == {"MaxReadRequestUnits": -1, "MaxWriteRequestUnits": -1}
+    with pytest.raises(ClientError) as excinfo:
+        lax.update_table(TableName=table_name, OnDemandThroughput={})
     assert validation_error(excinfo) == (
         "One or more parameter values were invalid: OnDemandThroughput must specify MaxReadRequestUnits, MaxWriteRequestUnits, or both"
     )
 
 
 def test_on_demand_throughput_on_a_provisioned_table_is_refused(client, table_name):
+    provisioned = {"BillingMode": "PROVISIONED", "ProvisionedThroughput": {"ReadCapacityUnits": 1, "WriteCapacityUnits": 1}}
     with pytest.raises(ClientError) as excinfo:
-        create_table(
-            client, table_name, BillingMode="PROVISIONED",
-            ProvisionedThroughput={"ReadCapacityUnits": 1, "WriteCapacityUnits": 1},
-            OnDemandThroughput={"MaxReadRequestUnits": 5},
-        )
+        create_table(client, table_name, OnDemandThroughput={"MaxWriteRequestUnits": 5}, **provisioned)
     assert validation_error(excinfo) == (
-        "One or more parameter values were invalid: OnDemandThroughput can only be specified when BillingMode is PAY_PER_REQUEST"
+        "One or more parameter values were invalid: MaxWriteRequestUnits for OnDemandThroughput cannot be specified "
+        "when table BillingMode is PROVISIONED."
+    )
+    create_table(client, table_name, **provisioned)
+    with pytest.raises(ClientError) as excinfo:
+        # Refused before the values are checked.
+        client.update_table(TableName=table_name, OnDemandThroughput={"MaxReadRequestUnits": 0, "MaxWriteRequestUnits": 5})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: MaxReadRequestUnits for OnDemandThroughput cannot be specified "
+        "when the table BillingMode is PROVISIONED"
     )
 
 
@@ -130,12 +157,12 @@ def test_new_tables_and_indexes_report_the_default_warm_throughput(client, table
 
 def test_warm_throughput_set_at_create_and_increased(client, table_name):
     create_with_gsi(
-        client, table_name, [gsi(WarmThroughput={"ReadUnitsPerSecond": 88, "WriteUnitsPerSecond": 77})],
+        client, table_name, [gsi(WarmThroughput={"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 4500})],
         WarmThroughput={"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000},
     )
     table = describe(client, table_name)
     assert table["WarmThroughput"] == {"ReadUnitsPerSecond": 15000, "WriteUnitsPerSecond": 5000, "Status": "ACTIVE"}
-    assert table["GlobalSecondaryIndexes"][0]["WarmThroughput"] == {"ReadUnitsPerSecond": 88, "WriteUnitsPerSecond": 77, "Status": "ACTIVE"}
+    assert table["GlobalSecondaryIndexes"][0]["WarmThroughput"] == {"ReadUnitsPerSecond": 13000, "WriteUnitsPerSecond": 4500, "Status": "ACTIVE"}
     client.update_table(TableName=table_name, WarmThroughput={"WriteUnitsPerSecond": 6000})
     assert describe(client, table_name)["WarmThroughput"]["WriteUnitsPerSecond"] == 6000
 
@@ -145,29 +172,55 @@ def test_table_warm_throughput_cannot_decrease(client, table_name):
     with pytest.raises(ClientError) as excinfo:
         client.update_table(TableName=table_name, WarmThroughput={"ReadUnitsPerSecond": 14000})
     assert validation_error(excinfo) == (
-        "One or more parameter values were invalid: The table's warm throughput cannot be decreased. "
-        "Current ReadUnitsPerSecond: 15000. Requested ReadUnitsPerSecond: 14000"
+        "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for table is lower "
+        "than current WarmThroughput, decreasing WarmThroughput is not supported"
+    )
+
+
+def test_warm_throughput_below_the_initial_one_is_refused_at_create(lax, table_name):
+    with pytest.raises(ClientError) as excinfo:
+        create_table(lax, table_name, WarmThroughput={"WriteUnitsPerSecond": 100})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested WriteUnitsPerSecond for WarmThroughput for table is lower "
+        "than initial throughput for OnDemand"
     )
     with pytest.raises(ClientError) as excinfo:
-        create_table(client, table_name + "-low", WarmThroughput={"WriteUnitsPerSecond": 100})
-    assert "Current WriteUnitsPerSecond: 4000" in validation_error(excinfo)
-
-
-def test_index_warm_throughput_may_decrease(client, table_name):
-    create_with_gsi(client, table_name, [gsi(WarmThroughput={"ReadUnitsPerSecond": 500})])
-    client.update_table(
-        TableName=table_name,
-        GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-g", "WarmThroughput": {"ReadUnitsPerSecond": 100}}}],
+        create_with_gsi(lax, table_name, [gsi(WarmThroughput={"ReadUnitsPerSecond": 0})])
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for index by-g is "
+        "lower than initial throughput for OnDemand"
     )
-    assert describe(client, table_name)["GlobalSecondaryIndexes"][0]["WarmThroughput"]["ReadUnitsPerSecond"] == 100
+    with pytest.raises(ClientError) as excinfo:
+        create_table(lax, table_name, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 50, "WriteCapacityUnits": 5},
+                     WarmThroughput={"ReadUnitsPerSecond": 10})
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for table is lower "
+        "than ReadCapacityUnits of ProvisionedThroughput"
+    )
+
+
+def test_provisioned_table_takes_a_warm_throughput_from_its_capacity_up(client, table_name):
+    # A provisioned table's initial warm throughput is its capacity, not on-demand's 12000/4000.
+    create_table(client, table_name, BillingMode="PROVISIONED", ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 5},
+                 WarmThroughput={"ReadUnitsPerSecond": 5000, "WriteUnitsPerSecond": 2000})
+    warm = describe(client, table_name)["WarmThroughput"]
+    assert (warm["ReadUnitsPerSecond"], warm["WriteUnitsPerSecond"]) == (5000, 2000)
+
+
+def test_index_warm_throughput_cannot_decrease(client, table_name):
+    create_with_gsi(client, table_name, [gsi(WarmThroughput={"ReadUnitsPerSecond": 15000})])
+    with pytest.raises(ClientError) as excinfo:
+        client.update_table(
+            TableName=table_name,
+            GlobalSecondaryIndexUpdates=[{"Update": {"IndexName": "by-g", "WarmThroughput": {"ReadUnitsPerSecond": 14000}}}],
+        )
+    assert validation_error(excinfo) == (
+        "One or more parameter values were invalid: Requested ReadUnitsPerSecond for WarmThroughput for index by-g is "
+        "lower than current WarmThroughput, decreasing WarmThroughput is not supported"
+    )
 
 
 def test_invalid_warm_throughput_is_refused(lax, table_name):
-    with pytest.raises(ClientError) as excinfo:
-        create_table(lax, table_name, WarmThroughput={"ReadUnitsPerSecond": 0})
-    assert validation_error(excinfo) == (
-        "One or more parameter values were invalid: ReadUnitsPerSecond must be greater than or equal to 1. Requested: 0"
-    )
     with pytest.raises(ClientError) as excinfo:
         create_table(lax, table_name, WarmThroughput={})
     assert "WarmThroughput must specify ReadUnitsPerSecond, WriteUnitsPerSecond, or both" in validation_error(excinfo)

@@ -480,9 +480,9 @@ def gsi_request(client, name, key_schema, types, local=None):
     (schema([f"a{i}" for i in range(5)]), "HASH"),
     (schema(["a0"], [f"a{i}" for i in range(1, 6)]), "RANGE"),
     ([{"AttributeName": "a0", "KeyType": "HASH"}, {"AttributeName": "a1", "KeyType": "RANGE"},
-      {"AttributeName": "a2", "KeyType": "HASH"}], "HASH key attributes must precede the RANGE"),
+      {"AttributeName": "a2", "KeyType": "HASH"}], "All HASH key attributes must precede RANGE key attributes in the KeySchema"),
     (schema([], ["a0", "a1", "a2"]), "HASH"),
-    (schema(["a0", "a0"]), "same name"),
+    (schema(["a0", "a0"]), "The KeySchema contains multiple key attributes with the same name"),
     (schema(["a0", "a1"], ["a0"]), "same name"),
 ])
 def test_invalid_multi_attribute_key_schemas(client, table_name, key_schema, contains):

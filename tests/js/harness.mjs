@@ -10,6 +10,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 import { DynamoDBClient, CreateTableCommand, waitUntilTableExists } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { IAMClient } from "@aws-sdk/client-iam";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BINARY = process.env.HALYARD_BIN ?? join(ROOT, "target", "release", "halyard");
@@ -96,6 +97,11 @@ export class Server {
       maxAttempts: 1,
       ...config,
     });
+  }
+
+  /** An IAM client on the same endpoint, signed with `credentials`. */
+  iamClient(credentials = CREDENTIALS) {
+    return new IAMClient({ endpoint: this.endpoint, region: REGION, credentials, maxAttempts: 1 });
   }
 
   /** A document client (plain JavaScript values instead of AttributeValues). */

@@ -1,6 +1,8 @@
 // Wire details through the JS SDK v3: a GetItem answered with a gzip body
 // (x-amz-crc32 checked over the bytes received, then decompressed before the
-// SDK parses it), and a PutItem whose body goes out gzip-compressed. The SDK
+// SDK parses it), a PutItem and a BatchWriteItem whose bodies go out
+// gzip-compressed, a CORS preflight as a browser sends it, and the error a
+// request with oversized headers gets. The SDK
 // does neither by itself for DynamoDB (its operations have no request
 // compression trait and Node's HTTP handler does not decode responses), so
 // two middlewares do what an application configured for it would.
@@ -9,7 +11,7 @@ import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { gunzipSync, gzipSync, crc32 } from "node:zlib";
 
-import { GetItemCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { BatchWriteItemCommand, GetItemCommand, ListTablesCommand, PutItemCommand } from "@aws-sdk/client-dynamodb";
 
 import { Server, createTable, uniqueName } from "./harness.mjs";
 
@@ -112,4 +114,63 @@ test("a PutItem with a gzip-compressed body is stored", async () => {
     new GetItemCommand({ TableName: table, Key: { pk: { S: "zipped" } }, ConsistentRead: true }),
   );
   assert.equal(Item.v.S, value);
+});
+
+test("a BatchWriteItem with a gzip-compressed body stores every item", async () => {
+  const table = uniqueName("js-wire");
+  await createTable(client, table);
+  const sent = [];
+  const sending = gzipSendingClient(sent);
+  const requests = Array.from({ length: 25 }, (_, n) => ({
+    PutRequest: { Item: { pk: { S: `item-${n}` }, v: { S: "abc".repeat(500) } } },
+  }));
+  try {
+    const { UnprocessedItems } = await sending.send(new BatchWriteItemCommand({ RequestItems: { [table]: requests } }));
+    assert.deepEqual(UnprocessedItems, {});
+  } finally {
+    sending.destroy();
+  }
+  assert.equal(sent.length, 1);
+  for (const n of [0, 24]) {
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: table, Key: { pk: { S: `item-${n}` } }, ConsistentRead: true }),
+    );
+    assert.equal(Item.v.S, "abc".repeat(500));
+  }
+});
+
+test("a CORS preflight from a browser origin is allowed", async () => {
+  const response = await fetch(server.endpoint, {
+    method: "OPTIONS",
+    headers: {
+      Origin: "https://app.example.com",
+      "Access-Control-Request-Method": "POST",
+      "Access-Control-Request-Headers": "content-type,x-amz-target,authorization,x-amz-date",
+    },
+  });
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get("access-control-allow-origin"), "*");
+  assert.match(response.headers.get("access-control-allow-methods"), /POST/);
+  assert.match(response.headers.get("access-control-allow-headers"), /x-amz-target/);
+});
+
+test("a request with oversized headers gets a DynamoDB error with a request id", async () => {
+  const oversized = server.client();
+  oversized.middlewareStack.add(
+    (next) => async (args) => {
+      args.request.headers["x-padding"] = "p".repeat(20 * 1024);
+      return next(args);
+    },
+    { step: "build", name: "padHeaders" },
+  );
+  try {
+    await assert.rejects(oversized.send(new ListTablesCommand({})), (error) => {
+      assert.equal(error.name, "RequestHeaderFieldsTooLarge");
+      assert.equal(error.$metadata.httpStatusCode, 431);
+      assert.match(error.$metadata.requestId, /^[0-9A-V]{52}$/);
+      return true;
+    });
+  } finally {
+    oversized.destroy();
+  }
 });

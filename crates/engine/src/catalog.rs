@@ -8,6 +8,7 @@ use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
 use crate::model::{IndexDefinition, TableDefinition, TableStats};
+use crate::resource_policies::LivePolicies;
 
 /// Keyspace of table definitions, keyed by table name.
 pub(crate) const CATALOG_KEYSPACE: &str = "catalog";
@@ -26,11 +27,14 @@ pub(crate) struct Table {
     pub stats: Mutex<TableStats>,
     /// Per index name.
     pub index_stats: Mutex<BTreeMap<String, TableStats>>,
+    /// The definition's resource policies, shared with their readers.
+    pub policies: LivePolicies,
 }
 
 impl Table {
     pub fn new(definition: TableDefinition, stats: TableStats, index_stats: BTreeMap<String, TableStats>) -> Table {
         Table {
+            policies: LivePolicies::of(&definition),
             definition,
             stats: Mutex::new(stats),
             index_stats: Mutex::new(index_stats),

@@ -24,9 +24,11 @@ pub enum Error {
     #[error("{0}")]
     IdempotentParameterMismatch(String),
     /// A table's or global index's throughput is spent; `reasons` names
-    /// each resource and limit, as DynamoDB's ThrottlingReasons do.
+    /// each resource and limit, as DynamoDB's ThrottlingReasons do. DynamoDB
+    /// names it ProvisionedThroughputExceededException for provisioned
+    /// capacity and ThrottlingException for an on-demand maximum.
     #[error("{message}")]
-    ProvisionedThroughputExceeded {
+    Throttled {
         message: String,
         reasons: Vec<ThrottlingReason>,
     },
@@ -40,6 +42,12 @@ pub enum Error {
     /// missing table this way rather than as ResourceNotFound.
     #[error("{0}")]
     TableNotFound(String),
+    /// A resource has no resource-based policy, or not the expected revision.
+    #[error("{0}")]
+    PolicyNotFound(String),
+    /// A setting changed again too soon after its last change.
+    #[error("{0}")]
+    Throttling(String),
     /// What DynamoDB answers for a resource that is not an ARN: IAM cannot
     /// authorise an action on it.
     #[error("{0}")]
@@ -74,8 +82,13 @@ impl Error {
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
             Error::TableNotFound(_) => "TableNotFoundException",
+            Error::PolicyNotFound(_) => "PolicyNotFoundException",
+            Error::Throttling(_) => "ThrottlingException",
             Error::AccessDenied(_) => "AccessDeniedException",
-            Error::ProvisionedThroughputExceeded { .. } => "ProvisionedThroughputExceededException",
+            Error::Throttled { reasons, .. } if reasons.iter().any(ThrottlingReason::is_on_demand_maximum) => {
+                "ThrottlingException"
+            }
+            Error::Throttled { .. } => "ProvisionedThroughputExceededException",
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
@@ -117,6 +130,14 @@ pub struct ThrottlingReason {
     pub resource: String,
 }
 
+impl ThrottlingReason {
+    /// Whether the limit is an on-demand table's or index's configured
+    /// maximum (OnDemandThroughput).
+    pub fn is_on_demand_maximum(&self) -> bool {
+        self.reason.ends_with("MaxOnDemandThroughputExceeded")
+    }
+}
+
 /// Why one action of a cancelled transaction failed ("None" if it did not).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CancellationReason {
@@ -146,7 +167,7 @@ impl CancellationReason {
                 message: Some(message),
                 item: None,
             },
-            Error::ProvisionedThroughputExceeded { message, .. } => CancellationReason {
+            Error::Throttled { message, .. } => CancellationReason {
                 code: "ThrottlingError".into(),
                 message: Some(message),
                 item: None,

@@ -17,6 +17,7 @@ mod catalog;
 mod client_tokens;
 mod indexes;
 mod keys;
+mod resource_policies;
 pub mod streams;
 mod table_arn;
 mod table_settings;
@@ -60,6 +61,9 @@ pub struct EngineConfig {
     /// After a Time to Live change, how long another is refused (DynamoDB:
     /// one hour).
     pub ttl_cooldown: Duration,
+    /// After a resource policy change, how long another change of the same
+    /// policy is refused (DynamoDB: 15 seconds).
+    pub policy_cooldown: Duration,
 }
 
 impl Default for EngineConfig {
@@ -75,6 +79,7 @@ impl Default for EngineConfig {
                 batch_size: 100,
             },
             ttl_cooldown: Duration::from_secs(3600),
+            policy_cooldown: Duration::from_secs(15),
         }
     }
 }

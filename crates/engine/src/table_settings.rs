@@ -1,10 +1,12 @@
-//! Table settings that have operations of their own (tags, Time to Live):
+//! Table settings that have operations of their own (tags, Time to Live,
+//! resource policies):
 //! each change is checked and applied by the writer against the table as
 //! it is then, so that concurrent changes never overwrite each other.
 
 use crate::catalog::Table;
 use crate::error::{Error, Result};
 use crate::model::{TableDefinition, Tag, TimeToLive};
+use crate::resource_policies::{self, PolicyChange};
 use crate::time_to_live;
 use halyard_storage::WriteTransaction;
 
@@ -26,6 +28,8 @@ pub(crate) enum TableChange {
         /// Seconds after a change during which another is refused.
         cooldown: f64,
     },
+    /// PutResourcePolicy or DeleteResourcePolicy.
+    Policy(PolicyChange),
 }
 
 /// Settings that only their own operations change: an UpdateTable keeps
@@ -34,6 +38,9 @@ pub(crate) fn keep_owned(current: &TableDefinition, updated: &mut TableDefinitio
     updated.tags = current.tags.clone();
     updated.time_to_live = current.time_to_live.clone();
     updated.time_to_live_changed = current.time_to_live_changed;
+    updated.resource_policy = current.resource_policy.clone();
+    updated.stream_policy = current.stream_policy.clone();
+    updated.policy_changes = current.policy_changes.clone();
 }
 
 /// The table's definition after `change`, creating or dropping the expiry
@@ -93,6 +100,7 @@ pub(crate) fn apply(tx: &mut dyn WriteTransaction, table: &Table, change: &Table
             }
             definition.time_to_live_changed = Some(*now);
         }
+        TableChange::Policy(change) => resource_policies::apply(&mut definition, change)?,
     }
     Ok(definition)
 }

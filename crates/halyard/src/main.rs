@@ -82,6 +82,10 @@ struct ServeArgs {
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
     stream_shard_interval: Duration,
+    /// Seconds after a resource policy change during which another change
+    /// of that policy is refused (DynamoDB: 15).
+    #[arg(long, env = "HALYARD_POLICY_COOLDOWN", default_value = "15", value_parser = seconds)]
+    policy_cooldown: Duration,
     #[command(flatten)]
     time_to_live: TimeToLiveArgs,
     #[command(flatten)]
@@ -266,6 +270,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 },
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
                 account_id: args.auth.account_id.clone(),
+                policy_cooldown: args.policy_cooldown,
             },
         )
         .map_err(|e| e.to_string())?,

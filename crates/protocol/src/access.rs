@@ -17,6 +17,7 @@
 //! |---|---|---|---|
 //! | CreateTable, DescribeTable, UpdateTable, DeleteTable, DescribeTimeToLive, UpdateTimeToLive, DescribeContinuousBackups | `dynamodb:<Operation>` | `ARN table/T` | — |
 //! | TagResource, UntagResource, ListTagsOfResource | `dynamodb:<Operation>` | the ResourceArn given | — |
+//! | PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy | `dynamodb:<Operation>` | the ResourceArn given (table or stream) | — |
 //! | ListTables, DescribeLimits, DescribeEndpoints | `dynamodb:<Operation>` | `*` | — |
 //! | GetItem | `dynamodb:GetItem` | `ARN table/T` | LeadingKeys, Attributes, Select, ReturnConsumedCapacity |
 //! | PutItem, UpdateItem, DeleteItem | `dynamodb:<Operation>` | `ARN table/T` | LeadingKeys, Attributes, ReturnValues, ReturnConsumedCapacity |

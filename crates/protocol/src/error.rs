@@ -18,6 +18,9 @@ pub enum ProtocolError {
     Authentication(#[from] halyard_iam::error::AuthError),
     #[error("Request size {0} bytes exceeded the limit of 16777216 bytes")]
     RequestTooLarge(usize),
+    /// Header fields of more bytes than the server takes.
+    #[error("Request header size {size} bytes exceeded the limit of {limit} bytes")]
+    HeadersTooLarge { size: usize, limit: usize },
     /// A compressed body that decompresses past the 16 MB limit.
     #[error("Decompressed request size exceeded the limit of 16777216 bytes")]
     DecompressedTooLarge,
@@ -63,6 +66,7 @@ impl ProtocolError {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
                 EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
+                EngineError::Throttling(_) => (400, CORAL_AVAILABILITY, "ThrottlingException"),
                 EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
                     (500, DYNAMODB, "InternalServerError")
                 }
@@ -75,6 +79,7 @@ impl ProtocolError {
             ProtocolError::RequestTooLarge(_) | ProtocolError::DecompressedTooLarge => {
                 (413, DYNAMODB, "RequestEntityTooLarge")
             }
+            ProtocolError::HeadersTooLarge { .. } => (431, DYNAMODB, "RequestHeaderFieldsTooLarge"),
             ProtocolError::UndecodableBody(_) => (500, DYNAMODB, "InternalServerError"),
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
@@ -89,12 +94,17 @@ impl ProtocolError {
         if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = self {
             body["Item"] = crate::attribute_value::item_to_json(item);
         }
-        if let ProtocolError::Engine(EngineError::ProvisionedThroughputExceeded { reasons, .. }) = self {
+        if let ProtocolError::Engine(EngineError::Throttled { reasons, .. }) = self {
             let reasons: Vec<serde_json::Value> = reasons
                 .iter()
                 .map(|r| json!({ "reason": r.reason, "resource": r.resource }))
                 .collect();
-            body["ThrottlingReasons"] = json!(reasons);
+            // The member's name differs between the two shapes (botocore's model).
+            let member = match type_name {
+                "ThrottlingException" => "throttlingReasons",
+                _ => "ThrottlingReasons",
+            };
+            body[member] = json!(reasons);
         }
         if let ProtocolError::Engine(EngineError::TransactionCanceled { reasons }) = self {
             let reasons: Vec<serde_json::Value> = reasons

@@ -10,6 +10,7 @@
 //! ([`encoding`]).
 
 mod admin;
+mod authorizer;
 mod body;
 mod content_type;
 pub mod cors;
@@ -26,7 +27,7 @@ use axum::body::{Body, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_ENCODING, ORIGIN};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -37,23 +38,30 @@ use encoding::ResponseCoding;
 use halyard_engine::Engine;
 use halyard_iam::access::RequestFacts;
 use halyard_iam::error::AuthError;
-use halyard_protocol::ProtocolError;
-use security::Security;
+use halyard_protocol::{AllowAll, ProtocolError};
+use security::{AuthMode, Security};
 
 /// What every request is served with: the engine, and who may use it.
 pub struct App {
     engine: Arc<Engine>,
     security: Security,
+    resource_policies: authorizer::ResourcePolicyCache,
 }
 
 /// The router serving one engine; [`listener::serve`] serves it.
 pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
     Router::new()
         .route("/", get(health).post(serve_request).fallback(serve_request))
-        .route("/health", get(health_report))
-        .route("/halyard/check", get(admin::check))
+        // Other methods on these paths are DynamoDB requests too, rather
+        // than axum's bare 405.
+        .route("/health", get(health_report).fallback(serve_request))
+        .route("/halyard/check", get(admin::check).fallback(serve_request))
         .fallback(serve_request)
-        .with_state(Arc::new(App { engine, security }))
+        .with_state(Arc::new(App {
+            engine,
+            security,
+            resource_policies: Default::default(),
+        }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
 
@@ -67,22 +75,49 @@ impl RequestId {
     }
 }
 
-/// Answers CORS preflights, and gives every answer its request id and CORS
-/// headers.
+/// The most bytes of header fields (`name: value\r\n` each) a request may
+/// have. DynamoDB does not document its limit; AWS's front ends are reported
+/// to refuse header sections over 16 KB (tests/e2e/ORACLE_NOTES.md). hyper's
+/// own limits ([`listener`]) are far above it, so that an oversized request
+/// reaches this check and gets a DynamoDB answer.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+
+/// Refuses requests whose headers are too large, answers CORS preflights,
+/// and gives every answer its request id and CORS headers.
 async fn common_headers(State(cors): State<Arc<CorsOrigins>>, mut request: Request, next: Next) -> Response {
     let id = request_id();
     request.extensions_mut().insert(RequestId(id.clone()));
-    let mut response = match cors.preflight(request.method(), request.headers()) {
-        Some(preflight) => preflight,
-        None => {
-            let origin = request.headers().get(ORIGIN).cloned();
-            let mut response = next.run(request).await;
-            cors.decorate(origin.as_ref(), &mut response);
-            response
+    let header_bytes = header_bytes(request.headers());
+    let mut response = if header_bytes > MAX_HEADER_BYTES {
+        // Before anything else looks at them; the body is left unread (and
+        // dropped or the connection closed, see `leftover`).
+        let content_type = content_type::response_type(request.headers(), false);
+        let error = ProtocolError::HeadersTooLarge {
+            size: header_bytes,
+            limit: MAX_HEADER_BYTES,
+        };
+        error_response(&error, content_type).await
+    } else {
+        match cors.preflight(request.method(), request.headers()) {
+            Some(preflight) => preflight,
+            None => {
+                let origin = request.headers().get(ORIGIN).cloned();
+                let mut response = next.run(request).await;
+                cors.decorate(origin.as_ref(), &mut response);
+                response
+            }
         }
     };
     response.headers_mut().insert("x-amzn-requestid", id);
     response
+}
+
+/// The size of the header fields as sent on the wire.
+fn header_bytes(headers: &HeaderMap) -> usize {
+    headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + ": \r\n".len())
+        .sum()
 }
 
 async fn health() -> &'static str {
@@ -128,27 +163,26 @@ async fn serve_request(
     let Some(content_type) = content_type::response_type(&parts.headers, !body.is_end_stream()) else {
         return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None, None).await;
     };
-    let result = run(&app, &limits, &parts, body).await;
-    let (status, body) = match result {
-        Ok(value) => (StatusCode::OK, value),
+    match run(&app, &limits, &parts, body).await {
+        Ok(value) => {
+            let body = serde_json::to_vec(&value).expect("JSON values serialise");
+            respond(StatusCode::OK, body, Some(content_type), coding).await
+        }
         Err(error) => {
             if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
                 tracing::error!(%detail, "internal error");
             }
-            let wire = error.to_wire();
-            (
-                StatusCode::from_u16(wire.status).unwrap_or(StatusCode::BAD_REQUEST),
-                wire.body,
-            )
+            error_response(&error, Some(content_type)).await
         }
-    };
-    respond(
-        status,
-        serde_json::to_vec(&body).expect("JSON values serialise"),
-        Some(content_type),
-        coding,
-    )
-    .await
+    }
+}
+
+/// `error` in DynamoDB's wire form (errors are small: never compressed).
+async fn error_response(error: &ProtocolError, content_type: Option<&'static str>) -> Response {
+    let wire = error.to_wire();
+    let status = StatusCode::from_u16(wire.status).unwrap_or(StatusCode::BAD_REQUEST);
+    let body = serde_json::to_vec(&wire.body).expect("JSON values serialise");
+    respond(status, body, content_type, None).await
 }
 
 /// The pipeline of a DynamoDB request: parse, authenticate, authorise,
@@ -166,20 +200,23 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
     let codings = decoding::request_codings(headers)?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
     let body = body::read_body(body, declared_length, &codings, limits).await?;
-    let _authenticated = app.security.authenticate(
+    let authenticated = app.security.authenticate(
         parts,
         &body.bytes,
         body.received_sha256.as_deref(),
         request_facts(parts),
     )?;
-    halyard_protocol::handle(
-        &app.engine,
-        &halyard_protocol::AllowAll,
-        service,
-        operation,
-        &body.bytes,
-    )
-    .await
+    match app.security.mode() {
+        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
+        AuthMode::SigV4 => {
+            let authorizer = authorizer::RequestAuthorizer {
+                caller: &authenticated.caller,
+                engine: &app.engine,
+                policies: &app.resource_policies,
+            };
+            halyard_protocol::handle(&app.engine, &authorizer, service, operation, &body.bytes).await
+        }
+    }
 }
 
 /// What the transport tells about a request, for policy conditions.

@@ -53,6 +53,13 @@ pub struct ConnectionLimits {
     pub body: BodyLimits,
 }
 
+/// Most header fields hyper parses in one request (its default is 100, past
+/// which it answers a bare 431 by itself); room for Halyard's own byte limit
+/// ([`crate::MAX_HEADER_BYTES`]) to answer in DynamoDB's form instead. A
+/// request with more fields, or whose head does not fit in hyper's read
+/// buffer (about 400 KB), still gets hyper's bare 431 and is closed
+/// (docs/wire.md).
+const MAX_HEADER_FIELDS: usize = 512;
 /// A connection stuck in its headers this long may be closed to make room.
 const SLOW_HEADERS: Duration = Duration::from_secs(1);
 /// Descriptors kept for the database, its journal, the log and the runtime.
@@ -211,6 +218,7 @@ async fn serve_connection(
         // The header and idle timeouts are enforced below: hyper's own header
         // timeout also runs while a keep-alive connection is idle.
         .header_read_timeout(None)
+        .max_headers(MAX_HEADER_FIELDS)
         .serve_connection(io, service);
     let mut stopping = false;
     loop {

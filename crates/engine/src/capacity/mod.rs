@@ -160,7 +160,7 @@ fn reason(definition: &TableDefinition, index: Option<&str>, access: Access, kin
 
 /// DynamoDB's messages: a table's, or its global indexes'.
 fn message(reasons: &[ThrottlingReason]) -> String {
-    if reasons.iter().any(|r| r.reason.contains("MaxOnDemandThroughput")) {
+    if reasons.iter().any(ThrottlingReason::is_on_demand_maximum) {
         "Throughput exceeds the maximum OnDemandThroughput configured on table or index".to_string()
     } else if reasons.iter().all(|r| r.reason.starts_with("Index")) {
         "The level of configured provisioned throughput for one or more global secondary indexes of the table was exceeded. Consider increasing your provisioning level for the under-provisioned global secondary indexes with the UpdateTable API".to_string()
@@ -225,7 +225,7 @@ impl Throttle {
             }
         }
         if !reasons.is_empty() {
-            return Err(Error::ProvisionedThroughputExceeded {
+            return Err(Error::Throttled {
                 message: message(&reasons),
                 reasons,
             });

@@ -80,6 +80,9 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         stream: None,
         time_to_live: None,
         time_to_live_changed: None,
+        resource_policy: None,
+        stream_policy: None,
+        policy_changes: Default::default(),
     }
 }
 
@@ -94,7 +97,7 @@ fn write(units: f64) -> Demand {
 
 fn reasons(error: Error) -> Vec<String> {
     match error {
-        Error::ProvisionedThroughputExceeded { reasons, .. } => reasons.into_iter().map(|r| r.reason).collect(),
+        Error::Throttled { reasons, .. } => reasons.into_iter().map(|r| r.reason).collect(),
         other => panic!("not throttled: {other:?}"),
     }
 }
@@ -128,7 +131,7 @@ fn a_spent_index_throttles_the_table_write_and_names_the_index() {
     let error = throttle
         .admit(&definition, &[write(1.0), Demand::index("g", Access::Write, 1.0)])
         .unwrap_err();
-    let Error::ProvisionedThroughputExceeded { message, reasons } = error else {
+    let Error::Throttled { message, reasons } = error else {
         panic!("not throttled")
     };
     assert_eq!(reasons.len(), 1);

@@ -5,6 +5,7 @@ pub mod capacity;
 pub mod index_key;
 pub mod item_codec;
 pub mod number;
+pub mod resource_policy;
 pub mod stream;
 pub mod table;
 
@@ -15,5 +16,6 @@ pub use attribute_value::{
 pub use capacity::{OnDemandThroughput, TableClass, TableClassSummary, WarmThroughput};
 pub use index_key::IndexKey;
 pub use number::{Number, NumberError};
+pub use resource_policy::{PolicyChanges, ResourcePolicy, StreamPolicy};
 pub use stream::{StreamViewType, TableStream};
 pub use table::*;

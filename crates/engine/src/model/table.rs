@@ -151,6 +151,14 @@ pub struct TableDefinition {
     /// epoch): DynamoDB refuses another change for a while after one.
     #[serde(default)]
     pub time_to_live_changed: Option<f64>,
+    /// The table's resource-based policy (PutResourcePolicy, CreateTable).
+    #[serde(default)]
+    pub resource_policy: Option<super::ResourcePolicy>,
+    /// The resource-based policy of the table's latest stream.
+    #[serde(default)]
+    pub stream_policy: Option<super::StreamPolicy>,
+    #[serde(default)]
+    pub policy_changes: super::PolicyChanges,
 }
 
 /// A table's Time to Live setting.

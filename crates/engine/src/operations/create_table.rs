@@ -6,8 +6,9 @@ use super::throughput::{apply_throughput_settings, ThroughputSettings};
 use crate::catalog::Table;
 use crate::model::{
     AttributeDefinition, BillingMode, KeyAttribute, KeySchemaElement, KeyType, PrimaryKey, ProvisionedThroughput,
-    TableDefinition, TableDescription, TableStatus, Tag,
+    ResourcePolicy, TableDefinition, TableDescription, TableStatus, Tag,
 };
+use crate::resource_policies::revision_at;
 use crate::writer::{Command, Outcome};
 use crate::{now_seconds, Engine, Error, Result};
 
@@ -27,6 +28,9 @@ pub struct CreateTableInput {
     /// OnDemandThroughput, WarmThroughput and TableClass.
     pub throughput_settings: ThroughputSettings,
     pub stream_specification: Option<StreamSpecification>,
+    /// ResourcePolicy: a document already validated (and made canonical)
+    /// by the protocol layer.
+    pub resource_policy: Option<String>,
 }
 
 fn invalid(message: &str) -> Error {
@@ -200,6 +204,12 @@ impl Engine {
             stream,
             time_to_live: None,
             time_to_live_changed: None,
+            resource_policy: input.resource_policy.map(|document| ResourcePolicy {
+                document,
+                revision_id: revision_at(now).to_string(),
+            }),
+            stream_policy: None,
+            policy_changes: Default::default(),
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;

@@ -67,6 +67,25 @@ impl Engine {
     }
 }
 
+/// A live table's tags, shared rather than copied: what `aws:ResourceTag`
+/// conditions read on each request.
+pub struct TableTags(Arc<Table>);
+
+impl std::ops::Deref for TableTags {
+    type Target = [Tag];
+
+    fn deref(&self) -> &[Tag] {
+        &self.0.definition.tags
+    }
+}
+
+impl Engine {
+    /// A table's tags, from the in-memory catalog (no storage read).
+    pub fn table_tags(&self, table_name: &str) -> Option<TableTags> {
+        self.catalog.get(table_name).map(TableTags)
+    }
+}
+
 pub(crate) fn resource_not_found(arn: &str) -> Error {
     Error::ResourceNotFound(format!("Requested resource not found: ResourcArn: {arn} not found"))
 }

@@ -52,30 +52,66 @@ fn invalid(message: String) -> Error {
     Error::validation(format!("One or more parameter values were invalid: {message}"))
 }
 
-fn apply_on_demand(current: &mut OnDemandThroughput, input: &OnDemandInput, billing_mode: BillingMode) -> Result<()> {
-    if input.max_read_request_units.is_none() && input.max_write_request_units.is_none() {
-        return Err(invalid(
-            "OnDemandThroughput must specify MaxReadRequestUnits, MaxWriteRequestUnits, or both".into(),
-        ));
-    }
-    for (member, value) in [
+/// The table or one of its global indexes, as DynamoDB names it in these
+/// messages (their spacing differs from one message to the other).
+#[derive(Clone, Copy)]
+enum Resource<'a> {
+    Table,
+    Index(&'a str),
+}
+
+/// CreateTable and UpdateTable word some of these errors differently.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Operation {
+    Create,
+    Update,
+}
+
+fn apply_on_demand(
+    current: &mut OnDemandThroughput,
+    input: &OnDemandInput,
+    billing_mode: BillingMode,
+    resource: Resource<'_>,
+    operation: Operation,
+) -> Result<()> {
+    let members = [
         ("MaxReadRequestUnits", input.max_read_request_units),
         ("MaxWriteRequestUnits", input.max_write_request_units),
-    ] {
-        if let Some(units) = value.filter(|&units| units < 1 && units != NO_MAXIMUM) {
+    ];
+    let Some((first, _)) = members.iter().find(|(_, value)| value.is_some()) else {
+        // DynamoDB takes an empty OnDemandThroughput at CreateTable for none
+        // (and fails an UpdateTable with an internal error).
+        return match operation {
+            Operation::Create => Ok(()),
+            Operation::Update => Err(invalid(
+                "OnDemandThroughput must specify MaxReadRequestUnits, MaxWriteRequestUnits, or both".into(),
+            )),
+        };
+    };
+    // Checked before the values, naming the first member given.
+    if billing_mode == BillingMode::Provisioned {
+        let index = match resource {
+            Resource::Table => String::new(),
+            Resource::Index(name) => format!(" for index: {name}"),
+        };
+        let rest = match operation {
+            Operation::Create => "cannot be specified when table BillingMode is PROVISIONED.",
+            Operation::Update => "cannot be specified when the table BillingMode is PROVISIONED",
+        };
+        return Err(invalid(format!("{first} for OnDemandThroughput{index} {rest}")));
+    }
+    for (member, value) in members {
+        // -1 removes a maximum, which only an update can do.
+        let removes = value == Some(NO_MAXIMUM) && operation == Operation::Update;
+        if value.is_some_and(|units| units < 1) && !removes {
+            let target = match resource {
+                Resource::Table => "table".to_string(),
+                Resource::Index(name) => format!("index : {name}"),
+            };
             return Err(invalid(format!(
-                "{member} must be greater than or equal to 1, or -1 to remove the maximum. Requested: {units}"
+                "Requested {member} for OnDemandThroughput for {target} is outside of valid range"
             )));
         }
-    }
-    let sets_maximum = [input.max_read_request_units, input.max_write_request_units]
-        .into_iter()
-        .flatten()
-        .any(|units| units != NO_MAXIMUM);
-    if billing_mode == BillingMode::Provisioned && sets_maximum {
-        return Err(invalid(
-            "OnDemandThroughput can only be specified when BillingMode is PAY_PER_REQUEST".into(),
-        ));
     }
     if let Some(units) = input.max_read_request_units {
         current.max_read_request_units = units;
@@ -86,38 +122,60 @@ fn apply_on_demand(current: &mut OnDemandThroughput, input: &OnDemandInput, bill
     Ok(())
 }
 
-/// `floor` is what the resource reports now: a table's warm throughput can
-/// only grow; an index's may also shrink (`floor` is `None`).
-fn apply_warm(current: &mut WarmThroughput, input: &WarmThroughputInput, floor: Option<WarmThroughput>) -> Result<()> {
+/// The lowest warm throughput a request may ask for: at CreateTable the
+/// initial one (on-demand's default, or the provisioned capacity), at
+/// UpdateTable the current one, since it cannot decrease.
+#[derive(Clone, Copy)]
+enum WarmFloor {
+    Initial(WarmThroughput),
+    Provisioned(WarmThroughput),
+    Current(WarmThroughput),
+}
+
+fn apply_warm(
+    current: &mut WarmThroughput,
+    input: &WarmThroughputInput,
+    floor: WarmFloor,
+    resource: Resource<'_>,
+) -> Result<()> {
     if input.read_units_per_second.is_none() && input.write_units_per_second.is_none() {
         return Err(invalid(
             "WarmThroughput must specify ReadUnitsPerSecond, WriteUnitsPerSecond, or both".into(),
         ));
     }
+    let (WarmFloor::Initial(lowest) | WarmFloor::Provisioned(lowest) | WarmFloor::Current(lowest)) = floor;
     let members = [
         (
             "ReadUnitsPerSecond",
+            "ReadCapacityUnits",
             input.read_units_per_second,
-            floor.map(|f| f.read_units_per_second),
+            lowest.read_units_per_second,
         ),
         (
             "WriteUnitsPerSecond",
+            "WriteCapacityUnits",
             input.write_units_per_second,
-            floor.map(|f| f.write_units_per_second),
+            lowest.write_units_per_second,
         ),
     ];
-    for (member, value, floor) in members {
-        let Some(units) = value else { continue };
-        if units < 1 {
-            return Err(invalid(format!(
-                "{member} must be greater than or equal to 1. Requested: {units}"
-            )));
+    for (member, capacity_member, value, lowest) in members {
+        if value.is_none_or(|units| units >= lowest) {
+            continue;
         }
-        if let Some(floor) = floor.filter(|&floor| units < floor) {
-            return Err(invalid(format!(
-                "The table's warm throughput cannot be decreased. Current {member}: {floor}. Requested {member}: {units}"
-            )));
-        }
+        let target = match resource {
+            Resource::Table => "table".to_string(),
+            Resource::Index(name) => format!("index {name}"),
+        };
+        let reason = match floor {
+            WarmFloor::Initial(_) => "is lower than initial throughput for OnDemand".to_string(),
+            WarmFloor::Provisioned(_) => format!("is lower than {capacity_member} of ProvisionedThroughput"),
+            WarmFloor::Current(_) => {
+                "is lower than current WarmThroughput, decreasing WarmThroughput is not supported".to_string()
+            }
+        };
+        return Err(invalid(format!(
+            "Requested {member} for WarmThroughput for {target} {reason}"
+        )));
     }
     if let Some(units) = input.read_units_per_second {
         current.read_units_per_second = units;
@@ -126,6 +184,24 @@ fn apply_warm(current: &mut WarmThroughput, input: &WarmThroughputInput, floor: 
         current.write_units_per_second = units;
     }
     Ok(())
+}
+
+/// Where a warm throughput request may start from (see [`WarmFloor`]).
+fn warm_floor(
+    operation: Operation,
+    billing_mode: BillingMode,
+    provisioned: Option<&crate::model::ProvisionedThroughput>,
+    current: WarmThroughput,
+) -> WarmFloor {
+    let provisioned = provisioned.and_then(|throughput| provisioned_units(billing_mode, throughput));
+    match (operation, provisioned) {
+        (Operation::Update, _) => WarmFloor::Current(current.reported(provisioned)),
+        (Operation::Create, Some((read, write))) => WarmFloor::Provisioned(WarmThroughput {
+            read_units_per_second: read,
+            write_units_per_second: write,
+        }),
+        (Operation::Create, None) => WarmFloor::Initial(WarmThroughput::default()),
+    }
 }
 
 /// Applies the settings of a CreateTable or UpdateTable to `definition`,
@@ -137,13 +213,28 @@ pub(crate) fn apply_throughput_settings(
     now: Option<f64>,
 ) -> Result<()> {
     let billing_mode = definition.billing_mode;
+    let operation = if now.is_some() {
+        Operation::Update
+    } else {
+        Operation::Create
+    };
     if let Some(input) = &settings.on_demand {
-        apply_on_demand(&mut definition.on_demand_throughput, input, billing_mode)?;
+        apply_on_demand(
+            &mut definition.on_demand_throughput,
+            input,
+            billing_mode,
+            Resource::Table,
+            operation,
+        )?;
     }
     if let Some(input) = &settings.warm {
-        let provisioned = provisioned_units(billing_mode, &definition.throughput);
-        let floor = definition.warm_throughput.reported(provisioned);
-        apply_warm(&mut definition.warm_throughput, input, Some(floor))?;
+        let floor = warm_floor(
+            operation,
+            billing_mode,
+            Some(&definition.throughput),
+            definition.warm_throughput,
+        );
+        apply_warm(&mut definition.warm_throughput, input, floor, Resource::Table)?;
     }
     for input in &settings.indexes {
         let index = definition
@@ -156,11 +247,24 @@ pub(crate) fn apply_throughput_settings(
                     input.index_name
                 ))
             })?;
+        let resource = Resource::Index(&input.index_name);
         if let Some(on_demand) = &input.on_demand {
-            apply_on_demand(&mut index.on_demand_throughput, on_demand, billing_mode)?;
+            apply_on_demand(
+                &mut index.on_demand_throughput,
+                on_demand,
+                billing_mode,
+                resource,
+                operation,
+            )?;
         }
         if let Some(warm) = &input.warm {
-            apply_warm(&mut index.warm_throughput, warm, None)?;
+            let floor = warm_floor(
+                operation,
+                billing_mode,
+                index.throughput.as_ref(),
+                index.warm_throughput,
+            );
+            apply_warm(&mut index.warm_throughput, warm, floor, resource)?;
         }
     }
     if billing_mode == BillingMode::Provisioned {

@@ -116,6 +116,8 @@ pub struct ManagedPolicy {
     pub document: IdentityPolicy,
     /// Users, groups and roles it is attached to.
     pub attachment_count: u32,
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -38,6 +38,11 @@ impl Records {
         self.map.remove(key);
     }
 
+    /// Whether a record is stored under `key`.
+    pub fn contains(&self, key: &str) -> bool {
+        self.map.contains_key(key)
+    }
+
     typed_get!(user, user_key, User, User);
     typed_get!(group, group_key, Group, Group);
     typed_get!(role, role_key, Role, Role);

@@ -6,7 +6,7 @@
 mod request;
 mod xml;
 
-pub use request::{lower_first, QueryRequest};
+pub use request::{lower_first, missing, QueryRequest};
 pub use xml::XmlWriter;
 
 use crate::directory::IamError;

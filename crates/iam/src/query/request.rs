@@ -28,12 +28,7 @@ impl QueryRequest {
     /// A required parameter, or IAM's validation error naming it as the
     /// service model does (`userName` for `UserName`).
     pub fn required(&self, name: &str) -> Result<&str, IamError> {
-        self.get(name).ok_or_else(|| {
-            IamError::Validation(format!(
-                "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
-                lower_first(name)
-            ))
-        })
+        self.get(name).ok_or_else(|| missing(name))
     }
 
     /// An integer parameter.
@@ -71,6 +66,14 @@ impl QueryRequest {
         }
         out
     }
+}
+
+/// The validation error for a required member left out.
+pub fn missing(name: &str) -> IamError {
+    IamError::Validation(format!(
+        "1 validation error detected: Value null at '{}' failed to satisfy constraint: Member must not be null",
+        lower_first(name)
+    ))
 }
 
 /// `UserName` → `userName`, as the models name members in messages.

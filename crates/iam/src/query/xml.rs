@@ -51,6 +51,11 @@ impl XmlWriter {
         self.out.push('>');
     }
 
+    /// Escaped text inside the innermost open element.
+    pub fn text(&mut self, text: &str) {
+        self.out.push_str(&quick_xml::escape::escape(text));
+    }
+
     /// `element`, when there is a value.
     pub fn optional(&mut self, name: &str, text: Option<&str>) {
         if let Some(text) = text {

@@ -5,6 +5,7 @@ use halyard_engine::model::{
 use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, MAX_KEY_ATTRIBUTES_PER_ROLE};
 use serde_json::{json, Value};
 
+use super::resource_policy::checked_document;
 use super::{authorize_table, table_description, table_name, throughput};
 use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
@@ -287,10 +288,12 @@ pub(super) async fn handle(
     let global_entries = global_entries.map(as_object).collect::<Result<Vec<_>, _>>()?;
     let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
+    let resource_policy = request.string("ResourcePolicy")?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
     let name = engine.resolve_table_name(name, "CreateTable")?;
     authorize_table(engine, authorizer, "dynamodb:CreateTable", name)?;
+    let resource_policy = resource_policy.map(checked_document).transpose()?;
 
     let description = engine
         .create_table(CreateTableInput {
@@ -305,6 +308,7 @@ pub(super) async fn handle(
             local_secondary_indexes,
             throughput_settings,
             stream_specification,
+            resource_policy,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

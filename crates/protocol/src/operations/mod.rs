@@ -4,6 +4,7 @@ mod batch_get_item;
 mod batch_write_item;
 mod create_table;
 mod delete_item;
+mod delete_resource_policy;
 mod delete_table;
 mod describe_continuous_backups;
 mod describe_endpoints;
@@ -12,11 +13,14 @@ mod describe_table;
 mod describe_time_to_live;
 mod expressions;
 mod get_item;
+mod get_resource_policy;
 mod list_tables;
 mod list_tags_of_resource;
 mod page_request;
 mod put_item;
+mod put_resource_policy;
 mod query;
+mod resource_policy;
 mod scan;
 mod table_description;
 mod tag_resource;
@@ -71,6 +75,9 @@ pub(crate) async fn dispatch(
         "TagResource" => tag_resource::handle(engine, authorizer, request).await,
         "UntagResource" => untag_resource::handle(engine, authorizer, request).await,
         "ListTagsOfResource" => list_tags_of_resource::handle(engine, authorizer, request),
+        "PutResourcePolicy" => put_resource_policy::handle(engine, authorizer, request).await,
+        "GetResourcePolicy" => get_resource_policy::handle(engine, authorizer, request),
+        "DeleteResourcePolicy" => delete_resource_policy::handle(engine, authorizer, request).await,
         "DescribeContinuousBackups" => describe_continuous_backups::handle(engine, authorizer, request),
         _ => Err(ProtocolError::UnknownOperation),
     }
