@@ -520,3 +520,24 @@ async fn sweep_removes_long_expired_sessions_a_bounded_number_at_a_time() {
     assert_eq!(f.directory.sweep_expired_sessions(3).await.unwrap(), 0);
     assert!(f.directory.secret_for(&recent.access_key_id).is_some());
 }
+
+#[tokio::test]
+async fn a_trust_policy_naming_a_role_lets_its_sessions_in() {
+    let f = fixture().await;
+    let key = f.user("jack", None).await;
+    let first = f.role("First", "AROAFIRST", &trust_user("jack"), ALLOW_ASSUME).await;
+    let trust_first = format!(
+        r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Principal":{{"AWS":"{first}"}},"Action":"sts:AssumeRole"}}}}"#
+    );
+    let second = f.role("Second", "AROASECOND", &trust_first, ALLOW_DYNAMODB).await;
+    let body = f.ok(&key, &assume(&first, "one", "")).await;
+    let session = element(&body, "AccessKeyId");
+    let chained = f.ok(&session, &assume(&second, "two", "")).await;
+    assert_eq!(
+        element(&chained, "Arn"),
+        format!("arn:aws:sts::{ACCOUNT}:assumed-role/Second/two")
+    );
+    // The user itself is not the role the trust policy names.
+    let denied = f.call(&key, &assume(&second, "three", "")).await;
+    assert_eq!(error(&denied).1, "AccessDenied");
+}
