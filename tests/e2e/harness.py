@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -153,6 +154,45 @@ class Server:
         except urllib.error.HTTPError as error:
             payload = error.read()
             return error.code, dict(error.headers), json.loads(payload) if payload else None
+
+
+class TlsServer(Server):
+    """A halyard process serving HTTPS, trusted through `ca_bundle` (the
+    self-signed certificate in the data directory unless given)."""
+
+    def __init__(self, data_dir, *extra_args, ca_bundle=None, host="127.0.0.1", env=None):
+        super().__init__(data_dir, *extra_args, env=env)
+        self.ca_bundle = Path(ca_bundle) if ca_bundle else self.data_dir / "tls" / "cert.pem"
+        self.host = host
+
+    @property
+    def endpoint(self):
+        return f"https://{self.host}:{self.port}"
+
+    def context(self):
+        return ssl.create_default_context(cafile=str(self.ca_bundle))
+
+    def wait_ready(self, timeout=20):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"halyard exited with {self.process.returncode}: {self.read_log()}")
+            if self.ca_bundle.exists():
+                try:
+                    with urllib.request.urlopen(self.endpoint + "/", timeout=1, context=self.context()) as response:
+                        if response.status == 200:
+                            return
+                except (urllib.error.URLError, OSError):
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError(f"halyard did not become ready: {self.read_log()}")
+
+    def client(self, verify=None, **config):
+        return boto3.client(
+            "dynamodb", endpoint_url=self.endpoint, region_name=REGION,
+            verify=str(verify or self.ca_bundle),
+            config=Config(retries={"max_attempts": 1}, **config), **CREDENTIALS,
+        )
 
 
 AWS_CLI = str(Path(sys.executable).parent / "aws")

@@ -1,3 +1,6 @@
+import select
+import time
+
 import botocore.exceptions
 import pytest
 
@@ -24,3 +27,19 @@ def hkey(pk):
 def rkey(pk, sk):
     """A key of a table keyed by `pk` (S) and `sk` (N)."""
     return {"pk": {"S": pk}, "sk": {"N": str(sk)}}
+
+
+def closed_by_server(sock, wait):
+    """Waits up to `wait` seconds for the server to close `sock`; returns
+    whether it did (anything the server sent first is discarded)."""
+    deadline = time.monotonic() + wait
+    while True:
+        readable, _, _ = select.select([sock], [], [], min(0.2, wait))
+        if readable:
+            try:
+                if sock.recv(65536) == b"":
+                    return True
+            except (ConnectionResetError, BrokenPipeError):
+                return True
+        if time.monotonic() >= deadline:
+            return False

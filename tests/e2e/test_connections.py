@@ -18,7 +18,7 @@ import pytest
 
 from conftest import create_table
 from harness import sign
-from helpers import hkey
+from helpers import closed_by_server, hkey
 
 # A bound on how long the server may take to act, so that a test fails
 # rather than hangs; far above every timeout the tests set.
@@ -53,22 +53,6 @@ def request_head(operation, content_length, extra="", body=b""):
             f"Authorization: {signature['Authorization']}\r\nX-Amz-Date: {signature['X-Amz-Date']}\r\n"
             f"Content-Type: application/x-amz-json-1.0\r\n"
             f"Content-Length: {content_length}\r\n{extra}\r\n").encode()
-
-
-def closed_by_server(sock, wait):
-    """Waits up to `wait` seconds for the server to close `sock`; returns
-    whether it did (anything the server sent first is discarded)."""
-    deadline = time.monotonic() + wait
-    while True:
-        readable, _, _ = select.select([sock], [], [], min(0.2, wait))
-        if readable:
-            try:
-                if sock.recv(65536) == b"":
-                    return True
-            except (ConnectionResetError, BrokenPipeError):
-                return True
-        if time.monotonic() >= deadline:
-            return False
 
 
 def still_serves(server):

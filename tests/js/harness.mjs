@@ -65,15 +65,21 @@ export class Server {
       if (this.process.exitCode !== null) {
         throw new Error(`halyard exited with ${this.process.exitCode}: ${this.readLog()}`);
       }
-      try {
-        const response = await fetch(this.endpoint + "/");
-        if (response.ok) return this;
-      } catch {
-        // Not listening yet.
-      }
+      if (await this.ready()) return this;
       await sleep(50);
     }
     throw new Error("halyard did not become ready");
+  }
+
+  /** Whether the server answers its liveness check. */
+  async ready() {
+    try {
+      const response = await fetch(this.endpoint + "/");
+      return response.ok;
+    } catch {
+      // Not listening yet.
+      return false;
+    }
   }
 
   readLog() {

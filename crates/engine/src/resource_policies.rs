@@ -199,7 +199,7 @@ fn check_cooldown(definition: &TableDefinition, change: &PolicyChange) -> Result
     };
     let cooldown = change.cooldown.as_millis() as u64;
     match last {
-        Some(last) if revision_at(change.now) < last + cooldown => Err(Error::Throttling(format!(
+        Some(last) if revision_at(change.now).saturating_sub(last) < cooldown => Err(Error::Throttling(format!(
             "Resource-based policy for {resource} modified within the previous {cooldown} milliseconds. Please try again after {}Z.",
             crate::streams::label_at((last + cooldown) as f64 / 1000.0)
         ))),

@@ -2,6 +2,7 @@
 
 mod check;
 mod root_credentials;
+mod tls;
 
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -91,6 +92,8 @@ struct ServeArgs {
     #[command(flatten)]
     connections: ConnectionArgs,
     #[command(flatten)]
+    tls: tls::TlsArgs,
+    #[command(flatten)]
     auth: AuthArgs,
 }
 
@@ -146,7 +149,8 @@ struct ConnectionArgs {
     /// limit is lower). When full, idle connections are closed first.
     #[arg(long, env = "HALYARD_MAX_CONNECTIONS", default_value_t = 1024)]
     max_connections: usize,
-    /// Seconds a client may take to send a request's headers.
+    /// Seconds a client may take to send a request's headers (and, over
+    /// TLS, to complete its handshake).
     #[arg(long, env = "HALYARD_HEADER_TIMEOUT", default_value = "10", value_parser = seconds)]
     header_timeout: Duration,
     /// Seconds a client may take to send a request's body (and to read the
@@ -194,6 +198,15 @@ enum DurabilityArg {
 }
 
 fn main() -> ExitCode {
+    // Nothing Halyard writes is for other users. Its own files get 0700 and
+    // 0600 explicitly (halyard_storage::private_files, also for library
+    // users); the umask covers whatever a library creates with a default
+    // mode of its own, and any file added later without the explicit mode.
+    // SAFETY: umask only swaps the process's mask; it has no failure mode
+    // and touches no memory.
+    unsafe {
+        libc::umask(0o077);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("HALYARD_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -252,6 +265,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         args.auth.root_access_key_id.clone(),
         args.auth.root_secret_access_key.clone(),
     )?;
+    let tls = args.tls.load(&data_dir)?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
 
     let engine = Arc::new(
         Engine::open(
@@ -317,13 +332,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             ),
         };
         tracing::info!(
-            "Halyard listening on http://{} with data in {mode}",
+            "Halyard listening on {scheme}://{} with data in {mode}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
         halyard_server::listener::serve(
             listener,
             halyard_server::router(engine.clone(), security, args.cors_origins.clone()),
             args.connections.limits(),
+            tls,
             shutdown_signal(),
         )
         .await;

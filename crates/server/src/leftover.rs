@@ -18,8 +18,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::Request;
 use http_body_util::BodyExt;
 use hyper::body::{Body as _, Frame, Incoming, SizeHint};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// A rest of a body up to this size is read, to keep the connection.
 const DRAIN_UP_TO: u64 = 1024 * 1024;
@@ -124,7 +123,7 @@ impl Leftover {
 /// so to the client (the answer is already sent), then reads and drops
 /// what it still sends, up to [`LINGER_BYTES`] and `timeout`, so that it
 /// reads the answer instead of meeting a reset.
-pub(crate) async fn linger(mut stream: TcpStream, timeout: Duration) {
+pub(crate) async fn linger(mut stream: impl AsyncRead + AsyncWrite + Unpin, timeout: Duration) {
     if stream.shutdown().await.is_err() {
         return;
     }

@@ -12,6 +12,7 @@
 mod admin;
 mod authorizer;
 mod body;
+mod connection_info;
 mod content_type;
 pub mod cors;
 mod decoding;
@@ -20,6 +21,7 @@ mod leftover;
 pub mod listener;
 mod query_api;
 pub mod security;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -33,6 +35,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Extension, Router};
 pub use body::BodyLimits;
+pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_engine::Engine;
@@ -220,10 +223,12 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
 }
 
 /// What the transport tells about a request, for policy conditions.
-fn request_facts(_parts: &Parts) -> RequestFacts {
+/// (`aws:SourceIp` is the TCP peer: no proxy header is trusted.)
+fn request_facts(parts: &Parts) -> RequestFacts {
+    let connection = parts.extensions.get::<ConnectionInfo>();
     RequestFacts {
-        source_ip: None,
-        secure_transport: false,
+        source_ip: connection.map(|c| c.peer.ip()),
+        secure_transport: connection.is_some_and(|c| c.secure),
         now: halyard_iam::directory::now(),
     }
 }

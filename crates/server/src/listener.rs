@@ -13,12 +13,19 @@
 //! - when `accept` fails for lack of file descriptors, the loop frees one by
 //!   closing an idle connection, or backs off, instead of spinning;
 //! - a request answered before its body was read leaves the connection
-//!   usable, or closes it cleanly (see [`crate::leftover`]).
+//!   usable, or closes it cleanly (see [`crate::leftover`]);
+//! - with TLS, the handshake is part of the first request's header time: a
+//!   client that connects and never completes it is closed after the
+//!   header timeout, and until then its connection is as idle as one that
+//!   sends nothing, the first to be closed to make room.
+//!
+//! Every request carries a [`ConnectionInfo`] extension.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -38,6 +45,8 @@ use tower_service::Service;
 
 use crate::body::BodyLimits;
 use crate::leftover;
+use crate::tls::{self, Opened, Tls};
+use crate::ConnectionInfo;
 
 /// What the accept loop enforces.
 #[derive(Clone, Debug)]
@@ -67,13 +76,14 @@ const RESERVED_DESCRIPTORS: u64 = 64;
 const MIN_BACKOFF: Duration = Duration::from_millis(5);
 const MAX_BACKOFF: Duration = Duration::from_secs(1);
 
-/// Serves `router` on `listener` until `shutdown` completes; then stops
-/// accepting, lets every in-flight request finish and returns once every
-/// connection has closed.
+/// Serves `router` on `listener`, over TLS when `tls` is given, until
+/// `shutdown` completes; then stops accepting, lets every in-flight request
+/// finish and returns once every connection has closed.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: ConnectionLimits,
+    tls: Option<Tls>,
     shutdown: impl Future<Output = ()>,
 ) {
     let max_connections = connection_capacity(limits.max_connections);
@@ -103,17 +113,14 @@ pub async fn serve(
             _ = &mut shutdown => break,
         };
         match accepted {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
                 backoff = MIN_BACKOFF;
-                let (id, connection) = registry.add();
-                let registered = Registered {
-                    registry: registry.clone(),
-                    id,
-                };
+                let registered = registry.add();
                 tokio::spawn(serve_connection(
                     stream,
+                    peer,
+                    tls.clone(),
                     router.clone(),
-                    connection,
                     limits.clone(),
                     stopped.clone(),
                     registered,
@@ -176,17 +183,74 @@ fn out_of_descriptors(error: &io::Error) -> bool {
 
 async fn serve_connection(
     stream: TcpStream,
+    peer: SocketAddr,
+    tls: Option<Tls>,
     router: Router,
-    connection: Arc<Connection>,
     limits: ConnectionLimits,
     mut stopped: watch::Receiver<bool>,
-    _registered: Registered,
+    registered: Registered,
 ) {
     // Each response goes out as soon as it is written: one request at a time
     // per connection has nothing to coalesce.
     if let Err(error) = stream.set_nodelay(true) {
         tracing::debug!(%error, "could not set TCP_NODELAY");
     }
+    let Some(tls) = tls else {
+        let info = ConnectionInfo { peer, secure: false };
+        return serve_http(stream, info, router, limits, stopped, registered).await;
+    };
+    // The connection stays New (its bytes are not counted as a request's)
+    // until the handshake is done, so it times out, and may be closed to
+    // make room, like one that sends nothing.
+    let opened = tokio::select! {
+        opened = tls::open(stream, &tls) => opened,
+        _ = tokio::time::sleep(limits.header_timeout) => {
+            tracing::debug!(%peer, "closing a connection whose TLS handshake timed out");
+            return;
+        }
+        _ = registered.connection.close.notified() => {
+            tracing::debug!("closing a connection in its TLS handshake to make room");
+            return;
+        }
+        _ = stopped.wait_for(|stopped| *stopped) => return,
+    };
+    match opened {
+        Opened::Tls(stream) => {
+            let info = ConnectionInfo { peer, secure: true };
+            serve_http(stream, info, router, limits, stopped, registered).await;
+        }
+        Opened::Plain(mut stream) => {
+            tracing::debug!(%peer, "answering plain HTTP on the HTTPS port");
+            // Still New: closed first to make room, and within the header
+            // timeout however slowly the client reads or sends.
+            tokio::select! {
+                _ = async {
+                    if stream.write_all(tls::PLAIN_HTTP_ANSWER).await.is_ok() {
+                        leftover::linger(stream, limits.header_timeout).await;
+                    }
+                } => {}
+                _ = tokio::time::sleep(limits.header_timeout) => {}
+                _ = registered.connection.close.notified() => {}
+                _ = stopped.wait_for(|stopped| *stopped) => {}
+            }
+        }
+        Opened::Failed(error) => tracing::debug!(%error, %peer, "TLS handshake failed"),
+    }
+}
+
+/// Serves HTTP/1.1 requests on an accepted (and, with TLS, handshaken)
+/// stream.
+async fn serve_http<S>(
+    stream: S,
+    info: ConnectionInfo,
+    router: Router,
+    limits: ConnectionLimits,
+    mut stopped: watch::Receiver<bool>,
+    registered: Registered,
+) where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let connection = registered.connection.clone();
     let io = TokioIo::new(WatchedStream {
         stream,
         connection: connection.clone(),
@@ -194,8 +258,9 @@ async fn serve_connection(
     let body_timeout = limits.body.timeout();
     let service = hyper::service::service_fn({
         let connection = connection.clone();
-        move |request: Request<Incoming>| {
+        move |mut request: Request<Incoming>| {
             connection.enter(Phase::Busy);
+            request.extensions_mut().insert(info);
             let mut router = router.clone();
             let connection = connection.clone();
             // Boxed, so that the connection can be polled without shutdown.
@@ -391,7 +456,8 @@ impl Registry {
         self.lock().len()
     }
 
-    fn add(&self) -> (u64, Arc<Connection>) {
+    /// Registers a new connection, until the returned handle is dropped.
+    fn add(self: &Arc<Self>) -> Registered {
         let connection = Arc::new(Connection {
             epoch: self.epoch,
             phase: AtomicU8::new(Phase::New as u8),
@@ -402,7 +468,11 @@ impl Registry {
         connection.enter(Phase::New);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, connection.clone());
-        (id, connection)
+        Registered {
+            registry: self.clone(),
+            id,
+            connection,
+        }
     }
 
     /// Asks one connection to close to make room: the one idle the longest,
@@ -439,6 +509,7 @@ impl Registry {
 struct Registered {
     registry: Arc<Registry>,
     id: u64,
+    connection: Arc<Connection>,
 }
 
 impl Drop for Registered {
@@ -448,14 +519,14 @@ impl Drop for Registered {
     }
 }
 
-/// A TCP stream that tells its connection when a request starts arriving
-/// and when a response has been flushed.
-struct WatchedStream {
-    stream: TcpStream,
+/// A stream (TCP, or TLS over TCP) that tells its connection when a request
+/// starts arriving and when a response has been flushed.
+struct WatchedStream<S> {
+    stream: S,
     connection: Arc<Connection>,
 }
 
-impl AsyncRead for WatchedStream {
+impl<S: AsyncRead + Unpin> AsyncRead for WatchedStream<S> {
     fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
         let before = buf.filled().len();
@@ -468,7 +539,7 @@ impl AsyncRead for WatchedStream {
     }
 }
 
-impl AsyncWrite for WatchedStream {
+impl<S: AsyncWrite + Unpin> AsyncWrite for WatchedStream<S> {
     fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         Pin::new(&mut self.get_mut().stream).poll_write(cx, buf)
     }

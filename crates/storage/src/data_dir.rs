@@ -20,6 +20,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use crate::private_files;
 use crate::{Result, StorageError};
 
 pub(crate) const DATABASE_FILE: &str = "halyard.db";
@@ -113,6 +114,13 @@ pub(crate) fn create(dir: &Path, build: impl FnOnce(&Path) -> Result<()>) -> Res
             _ => {}
         }
     }
+    // Created here, empty (SQLite takes that for a new database), for its
+    // mode: SQLite would create it 0644 less the umask, and gives its WAL
+    // and journals the mode of their database file.
+    private_files::open_options()
+        .write(true)
+        .create_new(true)
+        .open(&staging)?;
     build(&staging)?;
     File::open(&staging)?.sync_all()?;
     let database = dir.join(DATABASE_FILE);

@@ -10,6 +10,7 @@ mod checksum;
 mod data_dir;
 pub mod health;
 pub mod keycodec;
+pub mod private_files;
 pub mod sqlite;
 mod sqlite_faults;
 

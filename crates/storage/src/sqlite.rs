@@ -18,6 +18,7 @@ use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 use crate::checksum;
 use crate::data_dir::{self, Contents, DATABASE_FILE, LOCK_FILE};
 use crate::health::{StorageHealth, WriteState};
+use crate::private_files;
 use crate::sqlite_faults::{keep_wal_if_stopped, switch_to_wal, write_error};
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
@@ -192,11 +193,11 @@ impl SqliteStorage {
     pub fn open(dir: &Path, options: SqliteOptions) -> Result<SqliteStorage> {
         let dir_display = dir.display().to_string();
         if options.create_if_new {
-            std::fs::create_dir_all(dir)?;
+            private_files::create_dir_all(dir)?;
         } else if !dir.is_dir() {
             return Err(StorageError::NoDatabase { path: dir_display });
         }
-        let lock = File::options()
+        let lock = private_files::open_options()
             .create(true)
             .truncate(false)
             .write(true)
@@ -213,6 +214,9 @@ impl SqliteStorage {
         };
         let mut writer = open_connection(&path, options.durability)?;
         check_format(&writer, &path)?;
+        // Only once the directory is known to be a data directory: a wrong
+        // --data-dir (a home directory) is refused above, untouched.
+        private_files::tighten_data_dir(dir);
         let health = Arc::new(StorageHealth::default());
         let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?, health.clone())?;
         checkpointer.attach(&mut writer, health.clone())?;
