@@ -15,7 +15,7 @@ import { IAMClient } from "@aws-sdk/client-iam";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BINARY = process.env.HALYARD_BIN ?? join(ROOT, "target", "release", "halyard");
 export const REGION = "us-east-1";
-const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
+export const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
 
 function freePort() {
   return new Promise((resolvePort, reject) => {

@@ -116,6 +116,10 @@ struct AuthArgs {
     /// The account id in ARNs.
     #[arg(long, env = "HALYARD_ACCOUNT_ID", default_value = "000000000000")]
     account_id: String,
+    /// For tests: the shortest STS session (DurationSeconds) issued, below
+    /// STS's 900 s, so that a test can watch credentials expire.
+    #[arg(long, hide = true, default_value_t = 900, value_parser = clap::value_parser!(i64).range(1..=900))]
+    sts_min_duration_seconds: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -298,6 +302,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let directory = Directory::open(&*storage, engine.clone(), &args.auth.account_id, root.clone())
             .await
             .map_err(|e| format!("cannot load identities: {e}"))?;
+        directory.set_min_session_duration(args.auth.sts_min_duration_seconds);
+        // Expired STS sessions leave the directory a bounded number at a time.
+        let sweeper = directory.clone();
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                if let Err(error) = sweeper.sweep_expired_sessions(1000).await {
+                    tracing::warn!("cannot remove expired STS sessions: {error}");
+                }
+            }
+        });
         let auth_mode = match args.auth.auth {
             AuthArg::Sigv4 => AuthMode::SigV4,
             AuthArg::Off => AuthMode::Off,

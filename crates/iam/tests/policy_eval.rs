@@ -483,3 +483,34 @@ fn documents_are_validated_like_iam() {
     // A trust policy names a principal and needs no resource.
     assert!(PolicyDocument::parse(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"sts:AssumeRole"}}"#, PolicyKind::Trust).is_ok());
 }
+
+#[test]
+fn a_resource_policy_naming_a_role_applies_to_its_sessions() {
+    let session = "arn:aws:sts::111122223333:assumed-role/Reader/s1";
+    let deny_role = resource(
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::111122223333:role/team/Reader"},"Action":"dynamodb:*","Resource":"*"}}"#,
+    );
+    let allow_all = identity(r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}"#);
+    let request = RequestContext::new(session, "dynamodb:GetItem", MUSIC);
+    let decide = |resource_docs: &[PolicyDocument], c: &RequestContext| {
+        evaluate(
+            &PolicySet {
+                identity: std::slice::from_ref(&allow_all),
+                session: None,
+                resource: resource_docs,
+            },
+            c,
+        )
+    };
+    let denied = decide(std::slice::from_ref(&deny_role), &request);
+    assert!(matches!(denied, Decision::Deny(ref d) if d.is_explicit()), "{denied:?}");
+    // Another role's session, another account's role of the same name: not named.
+    for other in [
+        "arn:aws:sts::111122223333:assumed-role/Writer/s1",
+        "arn:aws:sts::444455556666:assumed-role/Reader/s1",
+    ] {
+        let c = RequestContext::new(other, "dynamodb:GetItem", MUSIC);
+        let decision = decide(std::slice::from_ref(&deny_role), &c);
+        assert!(!matches!(decision, Decision::Deny(ref d) if d.is_explicit()), "{other}");
+    }
+}

@@ -18,6 +18,9 @@ pub enum IamError {
     MalformedPolicyDocument(String),
     #[error("{0}")]
     InvalidInput(String),
+    /// STS: session policies or tags beyond their packed allowance.
+    #[error("{0}")]
+    PackedPolicyTooLarge(String),
     /// The query protocol's own validation (`ValidationError`).
     #[error("{0}")]
     Validation(String),
@@ -42,6 +45,7 @@ impl IamError {
             IamError::LimitExceeded(_) => "LimitExceeded",
             IamError::MalformedPolicyDocument(_) => "MalformedPolicyDocument",
             IamError::InvalidInput(_) => "InvalidInput",
+            IamError::PackedPolicyTooLarge(_) => "PackedPolicyTooLarge",
             IamError::Validation(_) => "ValidationError",
             IamError::AccessDenied(_) => "AccessDenied",
             IamError::InvalidAction(_) => "InvalidAction",
@@ -57,6 +61,7 @@ impl IamError {
             IamError::ServiceFailure(_) => 500,
             IamError::MalformedPolicyDocument(_)
             | IamError::InvalidInput(_)
+            | IamError::PackedPolicyTooLarge(_)
             | IamError::Validation(_)
             | IamError::InvalidAction(_) => 400,
         }

@@ -8,8 +8,10 @@ mod change;
 mod error;
 pub mod ids;
 pub mod records;
+mod sessions;
 mod view;
 
+use std::sync::atomic::AtomicI64;
 use std::sync::{Arc, RwLock};
 
 use halyard_storage::{KeyRange, Storage, StorageError, SystemWriter, Visit};
@@ -45,6 +47,8 @@ pub struct Directory {
     writer: Arc<dyn SystemWriter>,
     account_id: String,
     root: RootCredentials,
+    /// The shortest session STS issues (see [`Directory::set_min_session_duration`]).
+    min_session_duration: AtomicI64,
 }
 
 impl Directory {
@@ -90,6 +94,7 @@ impl Directory {
             writer,
             account_id: account_id.to_string(),
             root,
+            min_session_duration: AtomicI64::new(sessions::MIN_SESSION_DURATION),
         }))
     }
 

@@ -172,6 +172,14 @@ pub struct Session {
     pub policy: Option<IdentityPolicy>,
     /// AssumeRole's PolicyArns: managed policies that cap the role's too.
     pub policy_arns: Vec<String>,
+    /// The unique id (`AIDA...`, `AROA...`) of the user or role the session
+    /// was issued for, `None` for the root's: a user or role deleted and
+    /// created again under the same name does not revive its sessions.
+    #[serde(default)]
+    pub owner_id: Option<String>,
+    /// AssumeRole's session tags: `aws:PrincipalTag/*`, over the role's.
+    #[serde(default)]
+    pub tags: Tags,
 }
 
 impl std::fmt::Debug for Session {

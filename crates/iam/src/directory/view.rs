@@ -128,14 +128,18 @@ impl Records {
     }
 
     fn session_principal(&self, session: &Session, account: &str) -> Option<Principal> {
+        let issued_to = |id: &str| session.owner_id.as_deref().is_none_or(|owner| owner == id);
         match &session.principal {
-            SessionPrincipal::User { user_name: Some(name) } => Some(user_principal(self.user(name)?)),
+            SessionPrincipal::User { user_name: Some(name) } => {
+                let user = self.user(name).filter(|user| issued_to(&user.id))?;
+                Some(user_principal(user))
+            }
             SessionPrincipal::User { user_name: None } => Some(root_principal(account)),
             SessionPrincipal::AssumedRole {
                 role_name,
                 session_name,
             } => {
-                let role = self.role(role_name)?;
+                let role = self.role(role_name).filter(|role| issued_to(&role.id))?;
                 Some(Principal {
                     arn: format!("arn:aws:sts::{account}:assumed-role/{}/{session_name}", role.name),
                     account: account.to_string(),
@@ -161,7 +165,10 @@ impl Records {
             }
         };
         let Some(owner) = owner else {
-            return Some(Grants::root(account));
+            return Some(Grants {
+                temporary: session.is_some(),
+                ..Grants::root(account)
+            });
         };
         let mut identity = Vec::new();
         let tags = match &owner {
@@ -178,6 +185,10 @@ impl Records {
                 self.add_permissions(&role.permissions, &mut identity);
                 role.tags.clone()
             }
+        };
+        let tags = match session {
+            Some(session) if !session.tags.is_empty() => with_session_tags(tags, &session.tags),
+            _ => tags,
         };
         let session_policies = session
             .filter(|s| s.policy.is_some() || !s.policy_arns.is_empty())
@@ -196,6 +207,7 @@ impl Records {
             root: false,
             identity,
             session: session_policies,
+            temporary: session.is_some(),
             principal_tags: tags,
         })
     }
@@ -210,6 +222,14 @@ impl Records {
                 .map(|p| p.document.parsed().clone()),
         );
     }
+}
+
+/// A session's tags override the role's tags with the same key (keys are
+/// case-insensitive, as IAM's are).
+fn with_session_tags(mut tags: Vec<Tag>, session_tags: &[Tag]) -> Vec<Tag> {
+    tags.retain(|tag| !session_tags.iter().any(|s| s.key.eq_ignore_ascii_case(&tag.key)));
+    tags.extend(session_tags.iter().cloned());
+    tags
 }
 
 enum Owner {
@@ -229,6 +249,9 @@ pub struct Grants {
     /// Session policies (AssumeRole's Policy and PolicyArns), which cap
     /// the identity policies.
     pub session: Option<Vec<Arc<PolicyDocument>>>,
+    /// Signed with STS's temporary credentials (GetSessionToken refuses
+    /// them).
+    pub temporary: bool,
     /// `aws:PrincipalTag/*`.
     pub principal_tags: Vec<Tag>,
 }
@@ -240,6 +263,7 @@ impl Grants {
             root: true,
             identity: Vec::new(),
             session: None,
+            temporary: false,
             principal_tags: Vec::new(),
         }
     }

@@ -176,6 +176,29 @@ pub fn evaluate<P: Borrow<PolicyDocument>>(policies: &PolicySet<'_, P>, context:
     }
 }
 
+/// Whether the caller may assume a role whose trust policy is `trust`
+/// (`policies` holding the caller's identity and session policies): as
+/// [`evaluate`] with the trust policy as the resource policy, except that,
+/// as IAM requires for roles, the trust policy must allow the caller even
+/// within the account — naming it suffices, naming its account delegates
+/// to the identity policies.
+pub fn evaluate_trust<P: Borrow<PolicyDocument>>(
+    trust: &[P],
+    policies: &PolicySet<'_, P>,
+    context: &RequestContext,
+) -> Decision {
+    let with_trust = PolicySet {
+        resource: trust,
+        ..*policies
+    };
+    match evaluate(&with_trust, context) {
+        Decision::Allow(_) if find(PolicySource::Resource, trust, context, Effect::Allow).is_none() => {
+            deny(context, DenialReason::NoResourcePolicyAllows)
+        }
+        decision => decision,
+    }
+}
+
 fn deny(context: &RequestContext, reason: DenialReason) -> Decision {
     Decision::Deny(Denial {
         principal_arn: context.principal_arn.clone(),
@@ -261,13 +284,33 @@ fn conditions_hold(clauses: &[ConditionClause], context: &RequestContext, variab
 }
 
 /// Whether a Principal/NotPrincipal block names the caller: `*`, its ARN,
-/// or its account (as an id or `arn:aws:iam::ID:root`).
+/// its role (for a role session), or its account (as an id or
+/// `arn:aws:iam::ID:root`).
 fn principal_matches(block: &PrincipalBlock, context: &RequestContext) -> bool {
     let named = block.anyone
         || block.aws.iter().any(|p| {
             *p == context.principal_arn
                 || *p == context.principal_account
                 || (arn_field(p, 5) == Some("root") && arn_field(p, 4) == Some(context.principal_account.as_str()))
+                || is_role_of_session(p, &context.principal_arn)
         });
     named != block.negated
+}
+
+/// Whether `role_arn` (`arn:aws:iam::ID:role/[path/]NAME`) is the role of
+/// the session `session_arn` (`arn:aws:sts::ID:assumed-role/NAME/SESSION`):
+/// a policy naming a role applies to its sessions. Role names are unique
+/// in an account, so the path the session ARN lacks is not needed.
+fn is_role_of_session(role_arn: &str, session_arn: &str) -> bool {
+    let role_name = arn_field(role_arn, 5)
+        .and_then(|resource| resource.strip_prefix("role/"))
+        .and_then(|path_and_name| path_and_name.rsplit('/').next());
+    let session_role = arn_field(session_arn, 5)
+        .and_then(|resource| resource.strip_prefix("assumed-role/"))
+        .and_then(|role_and_session| role_and_session.split('/').next());
+    arn_field(role_arn, 2) == Some("iam")
+        && arn_field(session_arn, 2) == Some("sts")
+        && arn_field(role_arn, 4) == arn_field(session_arn, 4)
+        && role_name.is_some()
+        && role_name == session_role
 }

@@ -11,4 +11,4 @@ pub mod wildcard;
 
 pub use context::RequestContext;
 pub use document::{Effect, MalformedPolicyDocument, PolicyDocument, PolicyKind, Statement};
-pub use evaluate::{evaluate, Decision, Denial, DenialReason, PolicySet, PolicySource, StatementRef};
+pub use evaluate::{evaluate, evaluate_trust, Decision, Denial, DenialReason, PolicySet, PolicySource, StatementRef};
