@@ -2,6 +2,7 @@
 read that meets a corrupt page fails loudly (500) instead of answering short."""
 
 import json
+import os
 import sqlite3
 import subprocess
 import sys
@@ -9,6 +10,7 @@ from pathlib import Path
 import zlib
 
 from conftest import BINARY, Server
+from harness import CREDENTIALS
 from helpers import expect_error
 from test_durability import run_binary_expecting_failure
 
@@ -37,8 +39,15 @@ def populate(server, items=300):
     return client
 
 
-def halyard_check(*args):
-    return subprocess.run([str(BINARY), "check", *map(str, args)], capture_output=True, text=True, timeout=120)
+def halyard_check(*args, credentials=CREDENTIALS):
+    """`halyard check ARGS`, with `credentials` (the root's by default; None:
+    none) in the environment for --endpoint to sign with."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HALYARD_ROOT_"))}
+    if credentials:
+        env.update(AWS_ACCESS_KEY_ID=credentials["aws_access_key_id"],
+                   AWS_SECRET_ACCESS_KEY=credentials["aws_secret_access_key"])
+    return subprocess.run([str(BINARY), "check", *map(str, args)], capture_output=True, text=True, timeout=120,
+                          env=env)
 
 
 def open_stopped(data_dir):
@@ -149,6 +158,10 @@ def test_check_runs_against_a_running_server(fresh_server):
     populate(fresh_server.start(), items=50)
     online = halyard_check("--endpoint", fresh_server.endpoint)
     assert online.returncode == 0, online
+    # Only the root may run a check: no credentials, or wrong ones, get none.
+    for credentials in (None, {**CREDENTIALS, "aws_secret_access_key": "wrong"}):
+        refused = halyard_check("--endpoint", fresh_server.endpoint, credentials=credentials)
+        assert refused.returncode == 2 and "answered 400" in refused.stderr, refused
     assert "table damage: 50 items" in online.stdout and "clean: no problems found" in online.stdout
     # The directory of a running server cannot be checked offline.
     offline = halyard_check("--data-dir", fresh_server.data_dir)

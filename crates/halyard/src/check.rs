@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use halyard_engine::check::{check_storage, CheckReport};
+use halyard_iam::sigv4::{sign, Timestamp};
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
 use halyard_storage::StorageError;
 
@@ -17,7 +18,10 @@ pub(crate) struct CheckArgs {
     #[arg(long)]
     data_dir: Option<PathBuf>,
     /// A running server, as http://HOST:PORT: it checks one snapshot of its
-    /// store on a background thread while it goes on serving.
+    /// store on a background thread while it goes on serving. The request
+    /// is signed with the root credentials from HALYARD_ROOT_ACCESS_KEY_ID
+    /// and HALYARD_ROOT_SECRET_ACCESS_KEY, or AWS_ACCESS_KEY_ID and
+    /// AWS_SECRET_ACCESS_KEY (a server with `--auth off` needs none).
     #[arg(long)]
     endpoint: Option<String>,
 }
@@ -70,6 +74,32 @@ fn check_offline(dir: &std::path::Path) -> Outcome {
     check_storage(&storage).map_err(|error| (EXIT_NOT_CHECKED, error.to_string()))
 }
 
+/// `X-Amz-Date` and `Authorization` lines for the check request, signed
+/// with the root credentials from the environment, if there are any.
+fn signature_headers(authority: &str) -> String {
+    let variable = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let credentials = variable("HALYARD_ROOT_ACCESS_KEY_ID")
+        .zip(variable("HALYARD_ROOT_SECRET_ACCESS_KEY"))
+        .or_else(|| variable("AWS_ACCESS_KEY_ID").zip(variable("AWS_SECRET_ACCESS_KEY")));
+    let Some((access_key_id, secret)) = credentials else {
+        return String::new();
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let headers = [("host", authority)];
+    let request = sign::Unsigned {
+        method: "GET",
+        path: "/halyard/check",
+        headers: &headers,
+        body: b"",
+    };
+    let region = variable("HALYARD_REGION").unwrap_or_else(|| "us-east-1".to_string());
+    let (date, authorization) =
+        sign::authorization(&request, &access_key_id, &secret, &region, "dynamodb", Timestamp(now));
+    format!("X-Amz-Date: {date}\r\nAuthorization: {authorization}\r\n")
+}
+
 /// A plain HTTP/1.0 GET (no chunked answers to decode): the endpoint is a
 /// Halyard server, which speaks plain HTTP.
 fn check_online(endpoint: &str) -> Outcome {
@@ -80,8 +110,12 @@ fn check_online(endpoint: &str) -> Outcome {
         .trim_end_matches('/');
     let mut stream =
         TcpStream::connect(authority).map_err(|e| not_checked(format!("cannot connect to {endpoint}: {e}")))?;
-    write!(stream, "GET /halyard/check HTTP/1.0\r\nHost: {authority}\r\n\r\n")
-        .map_err(|e| not_checked(format!("cannot send to {endpoint}: {e}")))?;
+    write!(
+        stream,
+        "GET /halyard/check HTTP/1.0\r\nHost: {authority}\r\n{}\r\n",
+        signature_headers(authority)
+    )
+    .map_err(|e| not_checked(format!("cannot send to {endpoint}: {e}")))?;
     let mut answer = Vec::new();
     stream
         .read_to_end(&mut answer)

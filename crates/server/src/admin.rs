@@ -3,10 +3,12 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+use crate::security::AuthMode;
 
 /// Set while a check runs: one at a time, since each reads the whole store.
 static CHECK_RUNNING: AtomicBool = AtomicBool::new(false);
@@ -23,7 +25,27 @@ impl Drop for CheckTurn {
 /// on a thread of its own at the lowest CPU priority, so that requests go
 /// on being served first (and writes committed: a snapshot does not block
 /// the writer). Answers the report as JSON; 409 while another check runs.
-pub(crate) async fn check(State(app): State<Arc<crate::App>>) -> Response {
+///
+/// With SigV4 on, only the account's root may ask: a check reads the whole
+/// store, and its report names tables.
+pub(crate) async fn check(State(app): State<Arc<crate::App>>, request: Request) -> Response {
+    if app.security.mode() == AuthMode::SigV4 {
+        let (parts, _) = request.into_parts();
+        match app
+            .security
+            .authenticate(&parts, b"", None, crate::request_facts(&parts))
+        {
+            Ok(authenticated) if authenticated.caller.grants.root => {}
+            Ok(_) => {
+                let body = json!({ "message": "only the account's root credentials may run a check" });
+                return (StatusCode::FORBIDDEN, body.to_string()).into_response();
+            }
+            Err(error) => {
+                let body = json!({ "__type": error.namespaced_type(), "message": error.to_string() });
+                return (StatusCode::BAD_REQUEST, body.to_string()).into_response();
+            }
+        }
+    }
     let engine = app.engine.clone();
     if CHECK_RUNNING.swap(true, Ordering::AcqRel) {
         let body = json!({ "message": "a check is already running" });

@@ -110,7 +110,10 @@ mod tests {
         assert!(verified.is_ok(), "{verified:?}");
         let (_, wrong) = authorization(&unsigned, "AKIAONE", "other", "us-east-1", "dynamodb", at);
         let all = [all[0], all[1], ("authorization", wrong.as_str())];
-        let request = HttpRequest { headers: &all, ..request };
+        let request = HttpRequest {
+            headers: &all,
+            ..request
+        };
         assert!(verifier.verify(&request, &One, &FixedClock(at)).is_err());
     }
 }
