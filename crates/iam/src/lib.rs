@@ -1,20 +1,15 @@
-//! Halyard's security model, without the wire: who signed a request
-//! ([`sigv4`]) and whether that principal may do what it asks ([`policy`]).
+//! Halyard's security model: who signed a request ([`sigv4`]), who that
+//! is ([`directory`]: users, groups, roles, policies, access keys and STS
+//! sessions, stored in a system keyspace and changed through the engine's
+//! one writer), whether they may do what they ask ([`policy`], [`access`]),
+//! and the IAM and STS query APIs that manage it all ([`query`],
+//! [`iam_api`], [`sts_api`]).
 //!
-//! The crate knows nothing of HTTP servers or storage. The server's request
-//! pipeline (parse, authenticate, authorise, execute) is expected to:
-//! - hand [`sigv4::Verifier::verify`] the request as received (method, raw
-//!   path, raw query, headers, body) and a [`credentials::CredentialStore`]
-//!   backed by its in-memory view of the identities;
-//! - turn an [`error::AuthError`] into DynamoDB's JSON error with
-//!   [`error::AuthError::type_name`] and its `Display` text;
-//! - build a [`policy::RequestContext`] per action/resource (one per table
-//!   for batch and transaction requests) and call [`policy::evaluate`] with
-//!   the caller's identity, session and resource policies; a denial becomes
-//!   an AccessDeniedException with [`policy::Denial::message`].
-//!
-//! Not here yet (see the README beside Cargo.toml): the IAM and STS query
-//! APIs, root credentials, identity storage, TLS.
+//! The crate knows nothing of HTTP servers. The server's request pipeline
+//! (parse, authenticate, authorise, execute) hands [`sigv4::Verifier`] the
+//! request as received with the [`directory::Directory`] as its
+//! [`credentials::CredentialStore`], builds an [`access::Caller`] from the
+//! directory's grants, and asks it for each action and resource.
 
 pub mod access;
 pub mod credentials;
