@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use halyard_iam::policy::conditions::parse_cidr;
-use halyard_iam::policy::wildcard::{matches, pattern};
+use halyard_iam::policy::wildcard::{matches, matches_text, pattern};
 use halyard_iam::policy::{evaluate, PolicyDocument, PolicyKind, PolicySet, RequestContext};
 use proptest::prelude::*;
 
@@ -47,6 +47,11 @@ proptest! {
         let pc: Vec<char> = p.chars().collect();
         let tc: Vec<char> = t.chars().collect();
         prop_assert_eq!(matches(&pattern(&p), &t, false), reference_match(&pc, &tc));
+    }
+
+    #[test]
+    fn text_patterns_match_as_built_patterns(p in "[aBß*?]{0,8}", t in "[abBSß]{0,10}", ignore_case in any::<bool>()) {
+        prop_assert_eq!(matches_text(&p, &t, ignore_case), matches(&pattern(&p), &t, ignore_case));
     }
 
     #[test]

@@ -10,8 +10,8 @@
 use std::net::IpAddr;
 
 use super::context::RequestContext;
-use super::variables::expand;
-use super::wildcard::{literal, matches, pattern};
+use super::variables::{expand, expanded_matches};
+use super::wildcard::{literal, matches_text};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Comparison {
@@ -192,7 +192,7 @@ fn base_matches(
         BaseOperator::StringEqualsIgnoreCase => {
             expanded().is_some_and(|p| literal(&p).to_lowercase() == request.to_lowercase())
         }
-        BaseOperator::StringLike => expanded().is_some_and(|p| matches(&p, request, false)),
+        BaseOperator::StringLike => expanded_matches(policy, context, variables_enabled, request),
         BaseOperator::Numeric(cmp) => match (request.trim().parse::<f64>(), policy.trim().parse::<f64>()) {
             (Ok(r), Ok(p)) => cmp.holds(r, p),
             _ => false,
@@ -217,7 +217,7 @@ fn base_matches(
 pub fn arn_matches(policy: &str, request: &str) -> bool {
     let p: Vec<&str> = policy.splitn(6, ':').collect();
     let r: Vec<&str> = request.splitn(6, ':').collect();
-    p.len() == 6 && r.len() == 6 && p.iter().zip(&r).all(|(pf, rf)| matches(&pattern(pf), rf, false))
+    p.len() == 6 && r.len() == 6 && p.iter().zip(&r).all(|(pf, rf)| matches_text(pf, rf, false))
 }
 
 /// An IPv4 or IPv6 network (a bare address is a /32 or /128).

@@ -18,8 +18,8 @@ use std::borrow::Borrow;
 use super::conditions::ConditionClause;
 use super::context::{arn_field, RequestContext};
 use super::document::{Effect, Patterns, PolicyDocument, PrincipalBlock, Statement};
-use super::variables::expand;
-use super::wildcard::{matches, pattern};
+use super::variables::expanded_matches;
+use super::wildcard::matches_text;
 
 /// The policies that apply to one request, held as `P`: the documents
 /// themselves, or shared (`Arc<PolicyDocument>`) as the directory keeps them.
@@ -267,7 +267,7 @@ fn statement_applies(
 }
 
 fn action_matches(actions: &Patterns, action: &str) -> bool {
-    let any = actions.values.iter().any(|p| matches(&pattern(p), action, true));
+    let any = actions.values.iter().any(|p| matches_text(p, action, true));
     any != actions.negated
 }
 
@@ -275,7 +275,7 @@ fn resource_matches(resources: &Patterns, context: &RequestContext, variables_en
     let any = resources
         .values
         .iter()
-        .any(|p| expand(p, context, variables_enabled).is_some_and(|p| matches(&p, &context.resource, false)));
+        .any(|p| expanded_matches(p, context, variables_enabled, &context.resource));
     any != resources.negated
 }
 

@@ -4,7 +4,7 @@
 //! 2012-10-17. Earlier versions treat `${...}` as literal text.
 
 use super::context::RequestContext;
-use super::wildcard::{pattern, Piece};
+use super::wildcard::{matches, matches_text, pattern, Piece};
 
 /// Expands the variables in `text` into a match pattern. `None` when a
 /// variable has no value in the request and no default: that value then
@@ -28,6 +28,16 @@ pub fn expand(text: &str, context: &RequestContext, variables_enabled: bool) -> 
     }
     out.extend(pattern(rest));
     Some(out)
+}
+
+/// Whether `request` matches `text` as a pattern once its variables are
+/// expanded (case-sensitively): `expand` then `matches`, without building
+/// the pattern when `text` has no variables.
+pub fn expanded_matches(text: &str, context: &RequestContext, variables_enabled: bool, request: &str) -> bool {
+    if !variables_enabled || !text.contains("${") {
+        return matches_text(text, request, false);
+    }
+    expand(text, context, variables_enabled).is_some_and(|p| matches(&p, request, false))
 }
 
 fn resolve(inner: &str, context: &RequestContext) -> Option<String> {
