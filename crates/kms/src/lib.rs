@@ -1,0 +1,14 @@
+//! Halyard's keys.
+//!
+//! The hierarchy is AWS's: a [`RootKey`] held outside the data directory
+//! wraps key-service keys, and those wrap the data keys that encrypt data
+//! ([`envelope`]). No key is ever written unwrapped, printed or logged:
+//! key types redact themselves in `Debug` and wipe their bytes on drop.
+
+pub mod envelope;
+pub mod error;
+pub mod root_key;
+
+pub use envelope::{open, seal, SecretKey};
+pub use error::KeyError;
+pub use root_key::RootKey;
