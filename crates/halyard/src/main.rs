@@ -324,6 +324,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("cannot load KMS keys: {e}"))?;
+        let unsealable = keys.unsealable_keys();
+        if unsealable > 0 {
+            tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");
+        }
         // Keys past their deletion date are deleted, and keys due for
         // automatic rotation rotated, within a minute.
         let maintainer = keys.clone();

@@ -163,6 +163,16 @@ impl KeyStore {
             .map_err(|e| KmsError::Internal(format!("key {} version {}: {e}", key.id, version.number)))
     }
 
+    /// How many keys' current material the root key cannot unseal (keys
+    /// stored under another root key), for a warning at start.
+    pub fn unsealable_keys(&self) -> usize {
+        self.read(|keys| {
+            keys.keys()
+                .filter(|key| key.current().is_none_or(|version| self.material(key, version).is_err()))
+                .count()
+        })
+    }
+
     /// KMS's default key policy: the account's root principal may do
     /// anything, which delegates the key's use to IAM policies.
     pub fn default_policy(&self) -> String {
