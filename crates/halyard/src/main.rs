@@ -2,6 +2,7 @@
 
 mod check;
 mod root_credentials;
+mod root_key;
 mod tls;
 
 use std::io::IsTerminal;
@@ -314,6 +315,31 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 }
             }
         });
+        let keys = halyard_kms::key_store::KeyStore::open(
+            &*storage,
+            engine.clone(),
+            &args.region,
+            &args.auth.account_id,
+            root_key::load_root_key()?,
+        )
+        .await
+        .map_err(|e| format!("cannot load KMS keys: {e}"))?;
+        let unsealable = keys.unsealable_keys();
+        if unsealable > 0 {
+            tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");
+        }
+        // Keys past their deletion date are deleted, and keys due for
+        // automatic rotation rotated, within a minute.
+        let maintainer = keys.clone();
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                if let Err(error) = maintainer.maintain().await {
+                    tracing::warn!("cannot delete or rotate due KMS keys: {error}");
+                }
+            }
+        });
         let auth_mode = match args.auth.auth {
             AuthArg::Sigv4 => AuthMode::SigV4,
             AuthArg::Off => AuthMode::Off,
@@ -337,7 +363,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), security, args.cors_origins.clone()),
+            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone()),
             args.connections.limits(),
             tls,
             shutdown_signal(),

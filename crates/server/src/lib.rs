@@ -17,6 +17,7 @@ mod content_type;
 pub mod cors;
 mod decoding;
 mod encoding;
+mod kms_api;
 mod leftover;
 pub mod listener;
 mod query_api;
@@ -41,6 +42,7 @@ use encoding::ResponseCoding;
 use halyard_engine::Engine;
 use halyard_iam::access::RequestFacts;
 use halyard_iam::error::AuthError;
+use halyard_kms::key_store::KeyStore;
 use halyard_protocol::{AllowAll, ProtocolError};
 use security::{AuthMode, Security};
 
@@ -48,11 +50,12 @@ use security::{AuthMode, Security};
 pub struct App {
     engine: Arc<Engine>,
     security: Security,
+    keys: Arc<KeyStore>,
     resource_policies: authorizer::ResourcePolicyCache,
 }
 
 /// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
+pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors: CorsOrigins) -> Router {
     Router::new()
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
@@ -63,6 +66,7 @@ pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Rou
         .with_state(Arc::new(App {
             engine,
             security,
+            keys,
             resource_policies: Default::default(),
         }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
@@ -151,7 +155,8 @@ async fn health_report(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Every request that is not a health check: DynamoDB and DynamoDB
-/// Streams (JSON, `X-Amz-Target`), or IAM and STS (query protocol).
+/// Streams (JSON, `X-Amz-Target`), KMS (JSON 1.1, `TrentService.*`), or
+/// IAM and STS (query protocol).
 async fn serve_request(
     State(app): State<Arc<App>>,
     Extension(limits): Extension<BodyLimits>,
@@ -161,6 +166,9 @@ async fn serve_request(
     let (parts, body) = request.into_parts();
     if query_api::is_query(&parts.headers) {
         return query_api::serve(&app, &limits, id.as_str(), parts, body).await;
+    }
+    if kms_api::is_kms(&parts.headers) {
+        return kms_api::serve(&app, &limits, parts, body).await;
     }
     let coding = encoding::negotiate(&parts.headers);
     let Some(content_type) = content_type::response_type(&parts.headers, !body.is_end_stream()) else {

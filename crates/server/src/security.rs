@@ -21,7 +21,7 @@ pub enum AuthMode {
 }
 
 /// The SigV4 service names served on this endpoint.
-const SERVICES: [&str; 3] = ["dynamodb", "iam", "sts"];
+const SERVICES: [&str; 4] = ["dynamodb", "iam", "sts", "kms"];
 
 pub struct Security {
     mode: AuthMode,
@@ -32,7 +32,7 @@ pub struct Security {
 /// A request that passed authentication.
 pub struct Authenticated {
     pub caller: Caller,
-    /// The credential scope's service name (`dynamodb`, `iam`, `sts`).
+    /// The credential scope's service name (`dynamodb`, `iam`, `sts`, `kms`).
     pub service: String,
 }
 
