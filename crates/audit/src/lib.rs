@@ -179,7 +179,12 @@ impl Audit {
         let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
         if buffer.lines.len() + line.len() >= MAX_BUFFER {
             drop(buffer);
-            if self.counters.dropped.fetch_add(1, Ordering::Relaxed) % 10_000 == 0 {
+            if self
+                .counters
+                .dropped
+                .fetch_add(1, Ordering::Relaxed)
+                .is_multiple_of(10_000)
+            {
                 tracing::error!(
                     "the audit buffer is full (records cannot be committed): audit records are being dropped"
                 );

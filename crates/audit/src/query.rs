@@ -80,7 +80,7 @@ pub fn query(view: &dyn ReadView, filter: &Filter) -> Result<Vec<Value>, Storage
             }
         })?;
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(position, _)| std::cmp::Reverse(*position));
     found.truncate(filter.limit);
     Ok(found.into_iter().map(|(_, record)| record).collect())
 }
