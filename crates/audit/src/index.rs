@@ -4,11 +4,11 @@
 //!
 //! `e` + event time + sequence + line → the record;
 //! `i` + attribute + value + 0 + event time + sequence + line → nothing.
-//! Management events get every LookupEvents attribute; data events (which
-//! LookupEvents does not return, as in CloudTrail) only what `halyard
-//! audit` filters on, to keep them cheap, under attribute codes of their
-//! own so that a lookup of management events never walks data events.
-//! Each record also gets its category's entry, the time index of its kind.
+//! Only management events are indexed, with every LookupEvents attribute
+//! and their category's entry (the time index). Data events, which
+//! LookupEvents does not return (as in CloudTrail) and which are most of
+//! the records, are found through the digests' time ranges instead
+//! ([`crate::query`]), so that recording them costs one write, not ten.
 
 use std::ops::Bound;
 
@@ -187,6 +187,24 @@ pub fn username(identity: Option<&Value>) -> Option<String> {
         "AssumedRole" => text("arn").and_then(|arn| arn.rsplit('/').next()).map(str::to_string),
         _ => None,
     }
+}
+
+/// The event time of a record as stored (compact JSON), in Unix seconds,
+/// without parsing the record.
+pub fn line_time(line: &[u8]) -> u64 {
+    const FIELD: &[u8] = b"\"eventTime\":\"";
+    line.windows(FIELD.len())
+        .position(|window| window == FIELD)
+        .and_then(|at| line.get(at + FIELD.len()..at + FIELD.len() + 20))
+        .and_then(|time| std::str::from_utf8(time).ok())
+        .and_then(parse_time)
+        .unwrap_or(0)
+}
+
+/// Whether a stored record is a data event, without parsing it.
+pub fn is_data_line(line: &[u8]) -> bool {
+    const FIELD: &[u8] = b"\"managementEvent\":false";
+    line.windows(FIELD.len()).any(|window| window == FIELD)
 }
 
 /// The event time of a record, in Unix seconds.
@@ -394,5 +412,9 @@ mod tests {
         assert_eq!(Position::from_token(&a.to_token()), Some(a));
         assert_eq!(Position::from_token("zz"), None);
         assert_eq!(parse_time("2026-12-01T18:40:16Z"), Some(1_796_150_416));
+        let line = br#"{"eventName":"PutItem","eventTime":"2026-12-01T18:40:16Z","managementEvent":false}"#;
+        assert_eq!(line_time(line), 1_796_150_416);
+        assert!(is_data_line(line));
+        assert!(!is_data_line(br#"{"managementEvent":true}"#));
     }
 }

@@ -1,4 +1,4 @@
-//! The mover: indexes committed records, writes them into log files with
+//! The mover: indexes committed management records, writes them into log files with
 //! their digests in commit order, deletes what it moved, and trims the
 //! index past the retention period. One task; every change of its state
 //! goes through the writer, so a crash at any point leaves either the old
@@ -102,7 +102,7 @@ impl Pending {
     fn add(&mut self, line: &[u8]) {
         self.bytes += line.len() + 1;
         self.records += 1;
-        let time = serde_json::from_slice::<Value>(line).map_or(0, |record| index::event_time(&record));
+        let time = index::line_time(line);
         self.oldest = Some(self.oldest.map_or(time, |oldest| oldest.min(time)));
     }
 }
@@ -124,6 +124,10 @@ async fn index_chunk(
         let snapshot = audit.storage.snapshot().map_err(|e| e.to_string())?;
         store::scan_queue(&*snapshot, state.indexed_through + 1, &mut |sequence, entry| {
             for (line_number, line) in lines(entry).enumerate() {
+                pending.add(line);
+                if index::is_data_line(line) {
+                    continue;
+                }
                 let Ok(record) = serde_json::from_slice::<Value>(line) else {
                     continue;
                 };
@@ -133,7 +137,6 @@ async fn index_chunk(
                     line: line_number as u32,
                 };
                 index::add(&mut writes, position, &record, line);
-                pending.add(line);
             }
             last = sequence;
             entries += 1;
@@ -176,7 +179,7 @@ async fn close_file(audit: &Arc<Audit>, state: TrailState, pending: &mut Pending
                 }
                 content.extend_from_slice(line);
                 records += 1;
-                let time = serde_json::from_slice::<Value>(line).map_or(0, |record| index::event_time(&record));
+                let time = index::line_time(line);
                 oldest = oldest.min(time);
                 newest = newest.max(time);
             }

@@ -195,10 +195,11 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
                 Ok(storage) => storage,
                 Err(message) => return fail(&message),
             };
+            let dir = audit_dir(location.audit_dir.as_deref(), &location.data_dir);
             let records = storage
                 .snapshot()
                 .map_err(|e| e.to_string())
-                .and_then(|snapshot| halyard_audit::query::query(&*snapshot, &filter).map_err(|e| e.to_string()));
+                .and_then(|snapshot| halyard_audit::query::query(&*snapshot, &dir, &filter));
             match records {
                 Ok(records) => {
                     for record in records {
