@@ -122,13 +122,19 @@ fn logs_between(dir: &Path, start: u64, end: u64) -> Result<Vec<String>, String>
         if !path.ends_with(".json.gz") {
             continue;
         }
-        let Ok(content) = crate::files::read_log_file(dir, &path) else { continue };
-        let Ok(digest) = serde_json::from_slice::<Value>(&content) else { continue };
+        let Ok(content) = crate::files::read_log_file(dir, &path) else {
+            continue;
+        };
+        let Ok(digest) = serde_json::from_slice::<Value>(&content) else {
+            continue;
+        };
         for log in digest.get("logFiles").and_then(Value::as_array).into_iter().flatten() {
             let time = |name: &str| log.get(name).and_then(Value::as_str).and_then(index::parse_time);
-            let (Some(oldest), Some(newest), Some(path)) =
-                (time("oldestEventTime"), time("newestEventTime"), log.get("s3Object").and_then(Value::as_str))
-            else {
+            let (Some(oldest), Some(newest), Some(path)) = (
+                time("oldestEventTime"),
+                time("newestEventTime"),
+                log.get("s3Object").and_then(Value::as_str),
+            ) else {
                 continue;
             };
             if newest >= start && oldest <= end {
