@@ -11,6 +11,7 @@ pub mod expression;
 pub mod model;
 pub mod operations;
 
+mod audit_scope;
 mod backfill;
 mod capacity;
 mod catalog;
@@ -31,6 +32,7 @@ use std::time::Duration;
 
 use halyard_storage::Storage;
 
+pub use audit_scope::with_audit;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;

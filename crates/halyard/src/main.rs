@@ -1,5 +1,6 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
+mod audit_cli;
 mod check;
 mod root_credentials;
 mod root_key;
@@ -43,6 +44,9 @@ enum Command {
     /// invariants (index entries, counters, item collection sizes). Exits
     /// 0 when clean, 1 when problems were found, 2 when it could not check.
     Check(check::CheckArgs),
+    /// The audit trail of a stopped server's data directory: `verify` its
+    /// log files against their signed digest chain, or `query` its records.
+    Audit(audit_cli::AuditArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -96,6 +100,8 @@ struct ServeArgs {
     tls: tls::TlsArgs,
     #[command(flatten)]
     auth: AuthArgs,
+    #[command(flatten)]
+    audit: audit_cli::TrailArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -218,6 +224,7 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Check(args)) => return check::run(args),
+        Some(Command::Audit(args)) => return audit_cli::run(args),
         None => cli.serve,
     };
     match serve(args) {
@@ -345,6 +352,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             AuthArg::Off => AuthMode::Off,
         };
         announce_credentials(auth_mode, &root, &root_source, &data_dir, temporary.is_some());
+        let audit = halyard_audit::Audit::open(
+            storage.clone(),
+            engine.clone(),
+            args.audit.config(&data_dir, &args.auth.account_id, &args.region),
+        )
+        .await
+        .map_err(|e| format!("cannot open the audit trail: {e}"))?;
+        audit.start();
         let security = Security::new(auth_mode, directory);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -363,12 +378,16 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         );
         halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone()),
+            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone(), audit.clone()),
             args.connections.limits(),
             tls,
             shutdown_signal(),
         )
         .await;
+        // The last reads' and failures' records, before the writer stops.
+        if let Err(error) = audit.flush().await {
+            tracing::error!("cannot commit the last audit records: {error}");
+        }
         Ok::<(), String>(())
     })?;
     // Every acknowledged write is already committed; this drains the queue.

@@ -10,8 +10,10 @@
 //! ([`encoding`]).
 
 mod admin;
+mod audit;
 mod authorizer;
 mod body;
+mod cloudtrail_api;
 mod connection_info;
 mod content_type;
 pub mod cors;
@@ -39,6 +41,7 @@ pub use body::BodyLimits;
 pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
+use halyard_audit::{Audit, EventSource};
 use halyard_engine::Engine;
 use halyard_iam::access::RequestFacts;
 use halyard_iam::error::AuthError;
@@ -46,16 +49,18 @@ use halyard_kms::key_store::KeyStore;
 use halyard_protocol::{AllowAll, ProtocolError};
 use security::{AuthMode, Security};
 
-/// What every request is served with: the engine, and who may use it.
+/// What every request is served with: the engine, who may use it, and
+/// the audit trail that records what they do.
 pub struct App {
     engine: Arc<Engine>,
     security: Security,
     keys: Arc<KeyStore>,
     resource_policies: authorizer::ResourcePolicyCache,
+    audit: Arc<Audit>,
 }
 
 /// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors: CorsOrigins) -> Router {
+pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors: CorsOrigins, audit: Arc<Audit>) -> Router {
     Router::new()
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
@@ -68,6 +73,7 @@ pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors
             security,
             keys,
             resource_policies: Default::default(),
+            audit,
         }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
@@ -155,8 +161,8 @@ async fn health_report(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Every request that is not a health check: DynamoDB and DynamoDB
-/// Streams (JSON, `X-Amz-Target`), KMS (JSON 1.1, `TrentService.*`), or
-/// IAM and STS (query protocol).
+/// Streams (JSON, `X-Amz-Target`), KMS (JSON 1.1, `TrentService.*`),
+/// CloudTrail (JSON 1.1), or IAM and STS (query protocol).
 async fn serve_request(
     State(app): State<Arc<App>>,
     Extension(limits): Extension<BodyLimits>,
@@ -168,14 +174,19 @@ async fn serve_request(
         return query_api::serve(&app, &limits, id.as_str(), parts, body).await;
     }
     if kms_api::is_kms(&parts.headers) {
-        return kms_api::serve(&app, &limits, parts, body).await;
+        return kms_api::serve(&app, &limits, id.as_str(), parts, body).await;
+    }
+    if cloudtrail_api::is_cloudtrail(&parts.headers) {
+        return cloudtrail_api::serve(&app, &limits, id.as_str(), parts, body).await;
     }
     let coding = encoding::negotiate(&parts.headers);
     let Some(content_type) = content_type::response_type(&parts.headers, !body.is_end_stream()) else {
         return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None, None).await;
     };
-    match run(&app, &limits, &parts, body).await {
+    let mut call = audit::Call::start(&app.audit, &parts, id.as_str(), EventSource::DynamoDb);
+    match run(&app, &limits, &parts, body, &mut call).await {
         Ok(value) => {
+            call.finish(None);
             let body = serde_json::to_vec(&value).expect("JSON values serialise");
             respond(StatusCode::OK, body, Some(content_type), coding).await
         }
@@ -183,6 +194,19 @@ async fn serve_request(
             if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
                 tracing::error!(%detail, "internal error");
             }
+            let wire = error.to_wire();
+            let code = wire
+                .body
+                .get("__type")
+                .and_then(|t| t.as_str())
+                .unwrap_or("InternalFailure");
+            let message = wire
+                .body
+                .get("message")
+                .or_else(|| wire.body.get("Message"))
+                .and_then(|m| m.as_str())
+                .unwrap_or_default();
+            call.finish(Some((halyard_audit::record::error_code(code), message.to_string())));
             error_response(&error, Some(content_type)).await
         }
     }
@@ -197,15 +221,23 @@ async fn error_response(error: &ProtocolError, content_type: Option<&'static str
 }
 
 /// The pipeline of a DynamoDB request: parse, authenticate, authorise,
-/// execute.
-async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Result<serde_json::Value, ProtocolError> {
+/// execute; `call` (the audit step) learns what each step finds.
+async fn run(
+    app: &App,
+    limits: &BodyLimits,
+    parts: &Parts,
+    body: Body,
+    call: &mut audit::Call,
+) -> Result<serde_json::Value, ProtocolError> {
     let headers = &parts.headers;
+    let target = headers.get("x-amz-target").and_then(|target| target.to_str().ok());
+    if let Some(operation) = target.and_then(|t| t.rsplit_once('.')).map(|(_, operation)| operation) {
+        call.named(EventSource::DynamoDb, operation);
+    }
     if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
         return Err(AuthError::MissingAuthenticationToken.into());
     }
-    let (service, operation) = headers
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
+    let (service, operation) = target
         .and_then(halyard_protocol::route)
         .ok_or(ProtocolError::UnknownOperation)?;
     let codings = decoding::request_codings(headers)?;
@@ -217,15 +249,33 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
         body.received_sha256.as_deref(),
         request_facts(parts),
     )?;
+    call.authenticated(&authenticated, app.security.directory());
+    call.describe_dynamodb(&app.engine, operation, &body.bytes);
     match app.security.mode() {
-        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
+        AuthMode::Off => {
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &AllowAll,
+                service,
+                operation,
+                &body.bytes,
+            ))
+            .await
+        }
         AuthMode::SigV4 => {
             let authorizer = authorizer::RequestAuthorizer {
                 caller: &authenticated.caller,
                 engine: &app.engine,
                 policies: &app.resource_policies,
             };
-            halyard_protocol::handle(&app.engine, &authorizer, service, operation, &body.bytes).await
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &authorizer,
+                service,
+                operation,
+                &body.bytes,
+            ))
+            .await
         }
     }
 }

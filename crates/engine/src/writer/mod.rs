@@ -174,6 +174,10 @@ pub(crate) enum Outcome {
 
 struct Job {
     command: Command,
+    /// The audit record of the request that submitted the command
+    /// ([`crate::with_audit`]): applied in the command's transaction once
+    /// the command has succeeded.
+    audit: Option<Arc<dyn SystemCommand>>,
     reply: oneshot::Sender<Result<Outcome>>,
 }
 
@@ -236,7 +240,11 @@ impl Writer {
                 .as_ref()
                 .ok_or_else(|| Error::Internal("the server is shutting down".into()))?;
             sender
-                .send(Job { command, reply })
+                .send(Job {
+                    command,
+                    audit: crate::audit_scope::current(),
+                    reply,
+                })
                 .map_err(|_| Error::Internal("the writer has stopped".into()))?;
         }
         Ok(answer)
@@ -320,8 +328,15 @@ impl WriterLoop {
 
     fn run_batch(&self, batch: Vec<Job>) {
         let size = batch.len();
-        let (jobs, commands): (Vec<_>, Vec<_>) = batch.into_iter().map(|job| (job.reply, job.command)).unzip();
-        match self.apply_and_commit(&commands) {
+        let mut jobs = Vec::with_capacity(size);
+        let mut commands = Vec::with_capacity(size);
+        let mut audits = Vec::with_capacity(size);
+        for job in batch {
+            jobs.push(job.reply);
+            commands.push(job.command);
+            audits.push(job.audit);
+        }
+        match self.apply_and_commit(&commands, &audits) {
             Ok(outcomes) => {
                 for (reply, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -331,9 +346,9 @@ impl WriterLoop {
                 // The whole batch rolled back. Retry each command alone, so
                 // that one command's storage fault fails only that command.
                 tracing::warn!(%error, size, "batch failed; retrying its commands one by one");
-                for (reply, command) in jobs.into_iter().zip(commands) {
+                for ((reply, command), audit) in jobs.into_iter().zip(commands).zip(audits) {
                     let outcome = self
-                        .apply_and_commit(std::slice::from_ref(&command))
+                        .apply_and_commit(std::slice::from_ref(&command), std::slice::from_ref(&audit))
                         .and_then(|mut outcomes| outcomes.pop().expect("one outcome per command"));
                     let _ = reply.send(outcome);
                 }
@@ -353,8 +368,12 @@ impl WriterLoop {
     /// Applies the commands in one transaction and commits it. The outer
     /// error means nothing was committed; inner errors are per command
     /// (a failed check: that command wrote nothing).
-    fn apply_and_commit(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
-        let result = self.apply_and_commit_batch(commands);
+    fn apply_and_commit(
+        &self,
+        commands: &[Command],
+        audits: &[Option<Arc<dyn SystemCommand>>],
+    ) -> Result<Vec<Result<Outcome>>> {
+        let result = self.apply_and_commit_batch(commands, audits);
         let mut stream_log = self.stream_log.borrow_mut();
         match &result {
             Ok(_) => stream_log.publish(),
@@ -363,15 +382,31 @@ impl WriterLoop {
         result
     }
 
-    fn apply_and_commit_batch(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
+    fn apply_and_commit_batch(
+        &self,
+        commands: &[Command],
+        audits: &[Option<Arc<dyn SystemCommand>>],
+    ) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
         let mut outcomes = Vec::with_capacity(commands.len());
-        for command in commands {
+        let mut audited: Vec<&Arc<dyn SystemCommand>> = Vec::new();
+        for (command, audit) in commands.iter().zip(audits) {
             match self.apply(&mut *tx, command, &mut deltas, &mut published) {
                 Err(error) if error.is_server_fault() => return Err(error),
-                outcome => outcomes.push(outcome),
+                outcome => {
+                    // A system command's verdict is its own (it may have
+                    // refused): its service records the call instead.
+                    let succeeded = outcome.is_ok() && !matches!(command, Command::System(_));
+                    if let Some(audit) = audit.as_ref().filter(|_| succeeded) {
+                        if !audited.iter().any(|done| Arc::ptr_eq(done, audit)) {
+                            audit.apply(&mut *tx)?;
+                            audited.push(audit);
+                        }
+                    }
+                    outcomes.push(outcome);
+                }
             }
         }
         let mut new_stats = Vec::with_capacity(deltas.len());
@@ -390,6 +425,9 @@ impl WriterLoop {
             if let Command::System(command) = command {
                 command.committed();
             }
+        }
+        for audit in audited {
+            audit.committed();
         }
         for (table, index, stats) in new_stats {
             table.set_counters(index.as_deref(), stats);
