@@ -19,6 +19,7 @@ mod decoding;
 mod encoding;
 mod leftover;
 pub mod listener;
+pub mod metrics;
 mod query_api;
 pub mod security;
 pub mod tls;
@@ -49,11 +50,24 @@ pub struct App {
     engine: Arc<Engine>,
     security: Security,
     resource_policies: authorizer::ResourcePolicyCache,
+    /// `/metrics`, unless metrics are off.
+    scrape: Option<Arc<metrics::Scrape>>,
 }
 
-/// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
-    Router::new()
+/// The router serving one engine; [`listener::serve`] serves it. With
+/// `scrape`, `GET /metrics` answers the metrics ([`metrics`]).
+pub fn router(
+    engine: Arc<Engine>,
+    security: Security,
+    cors: CorsOrigins,
+    scrape: Option<Arc<metrics::Scrape>>,
+) -> Router {
+    let routes = Router::new();
+    let routes = match scrape {
+        Some(_) => routes.route("/metrics", get(serve_metrics).fallback(serve_request)),
+        None => routes,
+    };
+    routes
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
         // than axum's bare 405.
@@ -64,6 +78,7 @@ pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Rou
             engine,
             security,
             resource_policies: Default::default(),
+            scrape,
         }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
@@ -121,6 +136,13 @@ fn header_bytes(headers: &HeaderMap) -> usize {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + ": \r\n".len())
         .sum()
+}
+
+async fn serve_metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match &app.scrape {
+        Some(scrape) => metrics::answer(scrape, &headers).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn health() -> &'static str {
@@ -192,23 +214,33 @@ async fn error_response(error: &ProtocolError, content_type: Option<&'static str
 /// execute.
 async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Result<serde_json::Value, ProtocolError> {
     let headers = &parts.headers;
+    // Requests refused before the protocol layer count in the metrics here.
+    let rejected = |operation: Option<&str>, error: ProtocolError| {
+        halyard_protocol::observe::rejected(&app.engine, operation, &error);
+        error
+    };
     if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
-        return Err(AuthError::MissingAuthenticationToken.into());
+        return Err(rejected(None, AuthError::MissingAuthenticationToken.into()));
     }
     let (service, operation) = headers
         .get("x-amz-target")
         .and_then(|target| target.to_str().ok())
         .and_then(halyard_protocol::route)
-        .ok_or(ProtocolError::UnknownOperation)?;
-    let codings = decoding::request_codings(headers)?;
+        .ok_or_else(|| rejected(None, ProtocolError::UnknownOperation))?;
+    let codings = decoding::request_codings(headers).map_err(|e| rejected(Some(operation), e))?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
-    let body = body::read_body(body, declared_length, &codings, limits).await?;
-    let authenticated = app.security.authenticate(
-        parts,
-        &body.bytes,
-        body.received_sha256.as_deref(),
-        request_facts(parts),
-    )?;
+    let body = body::read_body(body, declared_length, &codings, limits)
+        .await
+        .map_err(|e| rejected(Some(operation), e))?;
+    let authenticated = app
+        .security
+        .authenticate(
+            parts,
+            &body.bytes,
+            body.received_sha256.as_deref(),
+            request_facts(parts),
+        )
+        .map_err(|e| rejected(Some(operation), e.into()))?;
     match app.security.mode() {
         AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
         AuthMode::SigV4 => {

@@ -231,8 +231,11 @@ impl Engine {
             .admit(definition, &[read_demand(definition, index_name, estimate)])?;
         let page = self.read(move |view| read_page(view, request)).await?;
         let units = page.consumed_capacity.as_ref().map_or(0.0, |c| c.read_units);
-        self.throttle
-            .settle(admission, &[read_demand(definition, index_name, units)]);
+        self.throttle.settle(
+            &definition.name,
+            admission,
+            &[read_demand(definition, index_name, units)],
+        );
         Ok(page)
     }
 }
