@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use crate::ProtocolError;
 
-/// Records a request that ran (successfully or not) with `request` parsed.
+/// Records a request that ran (successfully or not) with `request` parsed;
+/// called only while metrics are on.
 pub(crate) fn request(
     engine: &Engine,
     operation: &str,
@@ -21,9 +22,6 @@ pub(crate) fn request(
     started: Instant,
 ) {
     let metrics = engine.metrics();
-    if !metrics.enabled() {
-        return;
-    }
     let latency = started.elapsed();
     let outcome = match result {
         Ok(_) => Outcome::Success,
@@ -89,10 +87,11 @@ fn for_each_table<'a>(request: &'a Map<String, Value>, mut visit: impl FnMut(&'a
         items.keys().for_each(|name| visit(name));
     } else if let Some(Value::Array(actions)) = request.get("TransactItems") {
         for (index, action) in actions.iter().enumerate() {
-            let name = action_table(action);
             // At most 100 actions: a quadratic look back costs less than a set.
-            if name.is_some() && !actions[..index].iter().any(|earlier| action_table(earlier) == name) {
-                visit(name.expect("checked"));
+            if let Some(name) = action_table(action) {
+                if !actions[..index].iter().any(|earlier| action_table(earlier) == Some(name)) {
+                    visit(name);
+                }
             }
         }
     }
