@@ -89,7 +89,10 @@ fn for_each_table<'a>(request: &'a Map<String, Value>, mut visit: impl FnMut(&'a
         for (index, action) in actions.iter().enumerate() {
             // At most 100 actions: a quadratic look back costs less than a set.
             if let Some(name) = action_table(action) {
-                if !actions[..index].iter().any(|earlier| action_table(earlier) == Some(name)) {
+                if !actions[..index]
+                    .iter()
+                    .any(|earlier| action_table(earlier) == Some(name))
+                {
                     visit(name);
                 }
             }
