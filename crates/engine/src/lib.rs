@@ -16,6 +16,7 @@ mod backfill;
 mod capacity;
 mod catalog;
 mod client_tokens;
+mod gauges;
 mod indexes;
 mod keys;
 mod resource_policies;
@@ -28,7 +29,9 @@ mod system_writer;
 mod writer;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use halyard_metrics::Metrics;
 
 use halyard_storage::Storage;
 
@@ -66,6 +69,8 @@ pub struct EngineConfig {
     /// After a resource policy change, how long another change of the same
     /// policy is refused (DynamoDB: 15 seconds).
     pub policy_cooldown: Duration,
+    /// Where the engine records (write path, capacity, read waits).
+    pub metrics: Arc<Metrics>,
 }
 
 impl Default for EngineConfig {
@@ -82,6 +87,7 @@ impl Default for EngineConfig {
             },
             ttl_cooldown: Duration::from_secs(3600),
             policy_cooldown: Duration::from_secs(15),
+            metrics: Arc::new(Metrics::default()),
         }
     }
 }
@@ -115,7 +121,7 @@ impl Engine {
             streams,
             writer,
             expirer,
-            throttle: capacity::Throttle::new(config.throttling),
+            throttle: capacity::Throttle::new(config.throttling, config.metrics.clone()),
             config,
         };
         engine.start_stream_trimmer();
@@ -141,7 +147,12 @@ impl Engine {
     /// microseconds, a page at most 1 MB), so they run on the calling task:
     /// a hop to a blocking thread would cost more than the read.
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
+        let metrics = &self.config.metrics;
+        let started = metrics.enabled().then(Instant::now);
         let snapshot = self.storage.snapshot()?;
+        if let Some(started) = started {
+            metrics.snapshot_wait.observe_duration(started.elapsed());
+        }
         read(&*snapshot)
     }
 
@@ -153,6 +164,11 @@ impl Engine {
     /// The account named in ARNs.
     pub fn account_id(&self) -> &str {
         &self.config.account_id
+    }
+
+    /// The series the engine records into (shared with the server).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.config.metrics
     }
 
     /// Whether the storage accepts writes, and why not.

@@ -2,6 +2,7 @@
 
 mod audit_cli;
 mod check;
+mod metrics_args;
 mod root_credentials;
 mod root_key;
 mod tls;
@@ -102,6 +103,8 @@ struct ServeArgs {
     auth: AuthArgs,
     #[command(flatten)]
     audit: audit_cli::TrailArgs,
+    #[command(flatten)]
+    metrics: metrics_args::MetricsArgs,
 }
 
 #[derive(clap::Args, Clone)]
@@ -185,7 +188,7 @@ impl ConnectionArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Switch {
+pub(crate) enum Switch {
     On,
     Off,
 }
@@ -274,6 +277,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         args.auth.root_secret_access_key.clone(),
     )?;
     let tls = args.tls.load(&data_dir)?;
+    let metrics_access = match args.metrics.enabled() {
+        true => Some(args.metrics.access(&data_dir)?),
+        false => None,
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
 
     let engine = Arc::new(
@@ -294,6 +301,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
                 account_id: args.auth.account_id.clone(),
                 policy_cooldown: args.policy_cooldown,
+                metrics: Arc::new(halyard_metrics::Metrics::new(args.metrics.enabled())),
             },
         )
         .map_err(|e| e.to_string())?,
@@ -376,14 +384,47 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             "Halyard listening on {scheme}://{} with data in {mode}",
             listener.local_addr().map_err(|e| e.to_string())?
         );
-        halyard_server::listener::serve(
+        let scrape = metrics_access.map(|access| {
+            Arc::new(halyard_server::metrics::Scrape {
+                engine: engine.clone(),
+                access,
+            })
+        });
+        let metrics_listener = match (&scrape, args.metrics.metrics_listen) {
+            (Some(scrape), Some(address)) => {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|e| format!("cannot listen on {address} for metrics: {e}"))?;
+                tracing::info!(
+                    "metrics on {scheme}://{}/metrics",
+                    listener.local_addr().map_err(|e| e.to_string())?
+                );
+                Some((listener, halyard_server::metrics::metrics_router(scrape.clone())))
+            }
+            _ => None,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let main = halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone(), audit.clone()),
+            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone(), audit.clone(), scrape),
             args.connections.limits(),
-            tls,
-            shutdown_signal(),
-        )
-        .await;
+            tls.clone(),
+            stopping(stopped.clone()),
+        );
+        let metrics = async {
+            if let Some((listener, router)) = metrics_listener {
+                halyard_server::listener::serve(listener, router, args.connections.limits(), tls, stopping(stopped))
+                    .await;
+            }
+        };
+        tokio::join!(main, metrics);
         // The last reads' and failures' records, before the writer stops.
         if let Err(error) = audit.flush().await {
             tracing::error!("cannot commit the last audit records: {error}");

@@ -22,6 +22,7 @@ mod encoding;
 mod kms_api;
 mod leftover;
 pub mod listener;
+pub mod metrics;
 mod query_api;
 pub mod security;
 pub mod tls;
@@ -57,11 +58,26 @@ pub struct App {
     keys: Arc<KeyStore>,
     resource_policies: authorizer::ResourcePolicyCache,
     audit: Arc<Audit>,
+    /// `/metrics`, unless metrics are off.
+    scrape: Option<Arc<metrics::Scrape>>,
 }
 
-/// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors: CorsOrigins, audit: Arc<Audit>) -> Router {
-    Router::new()
+/// The router serving one engine; [`listener::serve`] serves it. With
+/// `scrape`, `GET /metrics` answers the metrics ([`metrics`]).
+pub fn router(
+    engine: Arc<Engine>,
+    security: Security,
+    keys: Arc<KeyStore>,
+    cors: CorsOrigins,
+    audit: Arc<Audit>,
+    scrape: Option<Arc<metrics::Scrape>>,
+) -> Router {
+    let routes = Router::new();
+    let routes = match scrape {
+        Some(_) => routes.route("/metrics", get(serve_metrics).fallback(serve_request)),
+        None => routes,
+    };
+    routes
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
         // than axum's bare 405.
@@ -74,6 +90,7 @@ pub fn router(engine: Arc<Engine>, security: Security, keys: Arc<KeyStore>, cors
             keys,
             resource_policies: Default::default(),
             audit,
+            scrape,
         }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
@@ -131,6 +148,13 @@ fn header_bytes(headers: &HeaderMap) -> usize {
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len() + ": \r\n".len())
         .sum()
+}
+
+async fn serve_metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match &app.scrape {
+        Some(scrape) => metrics::answer(scrape, &headers).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
 }
 
 async fn health() -> &'static str {
@@ -234,21 +258,31 @@ async fn run(
     if let Some(operation) = target.and_then(|t| t.rsplit_once('.')).map(|(_, operation)| operation) {
         call.named(EventSource::DynamoDb, operation);
     }
+    // Requests refused before the protocol layer count in the metrics here.
+    let rejected = |operation: Option<&str>, error: ProtocolError| {
+        halyard_protocol::observe::rejected(&app.engine, operation, &error);
+        error
+    };
     if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
-        return Err(AuthError::MissingAuthenticationToken.into());
+        return Err(rejected(None, AuthError::MissingAuthenticationToken.into()));
     }
     let (service, operation) = target
         .and_then(halyard_protocol::route)
-        .ok_or(ProtocolError::UnknownOperation)?;
-    let codings = decoding::request_codings(headers)?;
+        .ok_or_else(|| rejected(None, ProtocolError::UnknownOperation))?;
+    let codings = decoding::request_codings(headers).map_err(|e| rejected(Some(operation), e))?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
-    let body = body::read_body(body, declared_length, &codings, limits).await?;
-    let authenticated = app.security.authenticate(
-        parts,
-        &body.bytes,
-        body.received_sha256.as_deref(),
-        request_facts(parts),
-    )?;
+    let body = body::read_body(body, declared_length, &codings, limits)
+        .await
+        .map_err(|e| rejected(Some(operation), e))?;
+    let authenticated = app
+        .security
+        .authenticate(
+            parts,
+            &body.bytes,
+            body.received_sha256.as_deref(),
+            request_facts(parts),
+        )
+        .map_err(|e| rejected(Some(operation), e.into()))?;
     call.authenticated(&authenticated, app.security.directory());
     call.describe_dynamodb(&app.engine, operation, &body.bytes);
     match app.security.mode() {

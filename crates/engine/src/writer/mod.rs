@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
+
+use halyard_metrics::Metrics;
 
 use halyard_storage::{Storage, SystemCommand, WriteTransaction};
 use tokio::sync::oneshot;
@@ -183,6 +186,7 @@ struct Job {
 
 pub(crate) struct Writer {
     queue: Mutex<Option<mpsc::Sender<Job>>>,
+    metrics: Arc<Metrics>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -196,6 +200,7 @@ impl Writer {
         let (sender, receiver) = mpsc::channel();
         let collection_size_limit = settings.item_collection_size_limit;
         let stream_log = RefCell::new(StreamLog::new(streams, settings.streams));
+        let metrics = settings.metrics.clone();
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
             .spawn(move || {
@@ -206,12 +211,14 @@ impl Writer {
                     receiver,
                     held: None,
                     stream_log,
+                    metrics,
                 }
                 .run()
             })
             .expect("spawn writer thread");
         Writer {
             queue: Mutex::new(Some(sender)),
+            metrics: settings.metrics.clone(),
             thread: Mutex::new(Some(thread)),
         }
     }
@@ -247,6 +254,9 @@ impl Writer {
                 })
                 .map_err(|_| Error::Internal("the writer has stopped".into()))?;
         }
+        if self.metrics.enabled() {
+            self.metrics.writer.queue_depth.inc();
+        }
         Ok(answer)
     }
 
@@ -270,6 +280,7 @@ struct WriterLoop {
     held: Option<Job>,
     /// The streams' state as this batch leaves it.
     stream_log: RefCell<StreamLog>,
+    metrics: Arc<Metrics>,
 }
 
 /// Counter changes of one batch, per stats record (a table's id, or an
@@ -307,7 +318,11 @@ impl WriterLoop {
     fn next_batch(&mut self) -> Option<Vec<Job>> {
         let first = match self.held.take() {
             Some(job) => job,
-            None => self.receiver.recv().ok()?,
+            None => {
+                let job = self.receiver.recv().ok()?;
+                self.dequeued();
+                job
+            }
         };
         let mut batch = vec![first];
         if batch[0].command.changes_catalog() {
@@ -316,18 +331,32 @@ impl WriterLoop {
         while batch.len() < MAX_BATCH {
             match self.receiver.try_recv() {
                 Ok(job) if job.command.changes_catalog() => {
+                    self.dequeued();
                     self.held = Some(job);
                     break;
                 }
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    self.dequeued();
+                    batch.push(job);
+                }
                 Err(_) => break,
             }
         }
         Some(batch)
     }
 
+    /// A job left the queue (a held one counts as taken).
+    fn dequeued(&self) {
+        if self.metrics.enabled() {
+            self.metrics.writer.queue_depth.dec();
+        }
+    }
+
     fn run_batch(&self, batch: Vec<Job>) {
         let size = batch.len();
+        if self.metrics.enabled() {
+            self.metrics.writer.batch_size.observe(size as u64);
+        }
         let mut jobs = Vec::with_capacity(size);
         let mut commands = Vec::with_capacity(size);
         let mut audits = Vec::with_capacity(size);
@@ -419,7 +448,14 @@ impl WriterLoop {
             catalog::write_stats(&mut *tx, record, &stats)?;
             new_stats.push((change.table.clone(), change.index.clone(), stats));
         }
+        let committing = self.metrics.enabled().then(Instant::now);
         tx.commit()?;
+        if let Some(committing) = committing {
+            self.metrics
+                .writer
+                .commit_seconds
+                .observe_duration(committing.elapsed());
+        }
         // Committed: now readers may see the changes.
         for command in commands {
             if let Command::System(command) = command {
