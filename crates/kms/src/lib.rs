@@ -7,7 +7,10 @@
 
 pub mod envelope;
 pub mod error;
+pub mod keyring;
 pub mod root_key;
+pub mod root_key_source;
+pub mod sealed_file;
 
 pub use envelope::{open, seal, SecretKey};
 pub use error::KeyError;
