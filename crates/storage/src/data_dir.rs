@@ -179,12 +179,14 @@ fn check_database_file(path: &Path, encrypted: bool) -> Result<()> {
                 path: path.display().to_string(),
             })
         }
-        (false, true) if length % CIPHER_PAGE_SIZE != 0 => return Err(damaged(
-            path,
-            format!(
+        (false, true) if length % CIPHER_PAGE_SIZE != 0 => {
+            return Err(damaged(
+                path,
+                format!(
                 "the database file is cut short: {length} bytes is not a whole number of {CIPHER_PAGE_SIZE}-byte pages"
             ),
-        )),
+            ))
+        }
         (false, true) => return Ok(()),
         (false, false) => {
             return Err(StorageError::Foreign {
