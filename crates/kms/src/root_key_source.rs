@@ -239,7 +239,7 @@ mod tests {
         let from_base64 = parse(encoded.as_bytes(), &source).unwrap();
         assert!(same(&from_hex, &from_base64));
         for bad in ["", "00", &HEX[..62], "not a key at all", &format!("{HEX}00")] {
-            let error = parse(bad.as_bytes(), &source).err().expect("refused");
+            let error = parse(bad.as_bytes(), &source).expect_err("refused");
             assert!(error.to_string().contains("64 hex digits or as base64"), "{error}");
         }
     }

@@ -307,7 +307,7 @@ impl<R: Read> SealedReader<R> {
         let opened = self
             .stream
             .key
-            .open_in_place(self.stream.nonce(last), Aad::from(&self.stream.aad), &mut *chunk)
+            .open_in_place(self.stream.nonce(last), Aad::from(&self.stream.aad), &mut chunk)
             .map(|plain| plain.len());
         let plain_len = match opened {
             Ok(plain_len) => plain_len,
@@ -319,7 +319,7 @@ impl<R: Read> SealedReader<R> {
                     && self
                         .stream
                         .key
-                        .open_in_place(self.stream.nonce(false), Aad::from(&self.stream.aad), &mut *retry)
+                        .open_in_place(self.stream.nonce(false), Aad::from(&self.stream.aad), &mut retry)
                         .is_ok();
                 return Err(if cut {
                     SealedFileError::Truncated(self.stream.index)
