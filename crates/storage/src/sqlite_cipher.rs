@@ -221,6 +221,98 @@ pub(crate) fn is_wrong_key(error: &rusqlite::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::SqliteStorage;
+    use crate::Storage;
+
+    const MARKER: &[u8] = b"MARKER-AARDVARK-4111";
+
+    fn options(key: Option<&DatabaseKey>) -> SqliteOptions {
+        SqliteOptions {
+            key: key.cloned(),
+            ..Default::default()
+        }
+    }
+
+    fn hex(key: &DatabaseKey) -> String {
+        key.literal()[2..66].to_string()
+    }
+
+    fn on_disk(dir: &Path, needle: &[u8]) -> bool {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|entry| std::fs::read(entry.unwrap().path()).unwrap())
+            .any(|data| data.windows(needle.len()).any(|w| w == needle))
+    }
+
+    fn write_marker(storage: &SqliteStorage) {
+        let mut write = storage.begin_write().unwrap();
+        write.create_keyspace("secret_things").unwrap();
+        write.put("secret_things", MARKER, MARKER).unwrap();
+        write.commit().unwrap();
+    }
+
+    #[test]
+    fn pages_and_wal_are_encrypted_and_only_the_key_opens_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = DatabaseKey::new([7; KEY_LEN]);
+        let storage = SqliteStorage::open(dir.path(), options(Some(&key))).unwrap();
+        write_marker(&storage);
+        // Read through a pooled reader, keyed like every connection.
+        assert_eq!(storage.get("secret_things", MARKER).unwrap().unwrap(), MARKER);
+        assert!(dir.path().join("halyard.db-wal").exists());
+        assert!(!on_disk(dir.path(), MARKER) && !on_disk(dir.path(), b"secret_things"));
+        drop(storage);
+        assert!(!on_disk(dir.path(), MARKER));
+        assert_eq!(format_of(&dir.path().join(DATABASE_FILE)).unwrap(), StoredFormat::Encrypted);
+
+        let wrong = DatabaseKey::new([8; KEY_LEN]);
+        let error = SqliteStorage::open(dir.path(), options(Some(&wrong))).err().expect("refused");
+        assert!(matches!(error, StorageError::WrongKey { .. }), "{error}");
+        let message = format!("{error} {error:?}");
+        for key in [&key, &wrong] {
+            assert!(!message.to_uppercase().contains(&hex(key)), "{message}");
+        }
+        let error = SqliteStorage::open(dir.path(), options(None)).err().expect("refused");
+        assert!(error.to_string().contains("encrypted"), "{error}");
+        let storage = SqliteStorage::open(dir.path(), options(Some(&key))).unwrap();
+        assert_eq!(storage.get("secret_things", MARKER).unwrap().unwrap(), MARKER);
+    }
+
+    #[test]
+    fn reencryption_moves_the_database_to_the_new_key_and_encrypts_a_plaintext_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path(), options(None)).unwrap();
+        write_marker(&storage);
+        drop(storage);
+        assert!(on_disk(dir.path(), MARKER));
+        let plain_refused = SqliteStorage::open(dir.path(), options(Some(&DatabaseKey::new([1; KEY_LEN]))));
+        assert!(matches!(plain_refused, Err(StorageError::PlaintextDatabase { .. })));
+
+        let first = DatabaseKey::new([1; KEY_LEN]);
+        reencrypt(dir.path(), None, &first).unwrap();
+        assert!(!on_disk(dir.path(), MARKER));
+        let second = DatabaseKey::new([2; KEY_LEN]);
+        reencrypt(dir.path(), Some(&first), &second).unwrap();
+        assert!(matches!(
+            SqliteStorage::open(dir.path(), options(Some(&first))),
+            Err(StorageError::WrongKey { .. })
+        ));
+        let storage = SqliteStorage::open(dir.path(), options(Some(&second))).unwrap();
+        assert_eq!(storage.get("secret_things", MARKER).unwrap().unwrap(), MARKER);
+        assert_eq!(
+            storage.snapshot().unwrap().check_integrity().unwrap(),
+            Vec::<String>::new()
+        );
+        // The re-encrypted copy is in WAL mode again once opened.
+        write_marker(&storage);
+        assert!(dir.path().join("halyard.db-wal").exists());
+        assert!(!on_disk(dir.path(), MARKER));
+        // Busy: a running store's directory is not re-encrypted.
+        assert!(matches!(
+            reencrypt(dir.path(), Some(&second), &first),
+            Err(StorageError::Locked { .. })
+        ));
+    }
 
     #[test]
     fn the_key_never_shows_in_debug_and_its_literal_is_sqlciphers_raw_form() {
