@@ -212,6 +212,12 @@ impl Keyring {
         &self.path
     }
 
+    /// The root key that unlocked the keyring (for the key service, whose
+    /// keys it wraps too).
+    pub fn root_key(&self) -> &RootKey {
+        &self.root
+    }
+
     /// The key the database is encrypted with.
     pub fn database_key(&self) -> &SecretKey {
         &self.database_key

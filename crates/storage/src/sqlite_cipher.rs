@@ -263,10 +263,15 @@ mod tests {
         assert!(!on_disk(dir.path(), MARKER) && !on_disk(dir.path(), b"secret_things"));
         drop(storage);
         assert!(!on_disk(dir.path(), MARKER));
-        assert_eq!(format_of(&dir.path().join(DATABASE_FILE)).unwrap(), StoredFormat::Encrypted);
+        assert_eq!(
+            format_of(&dir.path().join(DATABASE_FILE)).unwrap(),
+            StoredFormat::Encrypted
+        );
 
         let wrong = DatabaseKey::new([8; KEY_LEN]);
-        let error = SqliteStorage::open(dir.path(), options(Some(&wrong))).err().expect("refused");
+        let error = SqliteStorage::open(dir.path(), options(Some(&wrong)))
+            .err()
+            .expect("refused");
         assert!(matches!(error, StorageError::WrongKey { .. }), "{error}");
         let message = format!("{error} {error:?}");
         for key in [&key, &wrong] {
