@@ -9,12 +9,16 @@ import sys
 from pathlib import Path
 import zlib
 
+import pytest
+
 from conftest import BINARY, Server
 from harness import CREDENTIALS
 from helpers import expect_error
 from test_durability import run_binary_expecting_failure
 
 INDEX = "by_group"
+# These tests read and damage the SQLite file itself: plaintext.
+pytestmark = pytest.mark.usefixtures("plaintext")
 
 
 def populate(server, items=300):

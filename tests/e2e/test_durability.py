@@ -6,6 +6,7 @@ import threading
 import time
 
 import botocore.exceptions
+import pytest
 
 from conftest import BINARY, Server, create_table
 
@@ -107,6 +108,7 @@ def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.client().list_tables()  # the first one is unaffected
 
 
+@pytest.mark.usefixtures("plaintext")
 def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
     """The server holds SQLite's exclusive lock (the unix-excl VFS), so another
     process can neither read nor write the database under it; once it stops,
@@ -136,6 +138,7 @@ def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
         after.close()
 
 
+@pytest.mark.usefixtures("plaintext")
 def test_foreign_or_corrupt_database_is_refused(workdir):
     corrupt = workdir / "corrupt"
     corrupt.mkdir()
@@ -155,6 +158,7 @@ def test_foreign_or_corrupt_database_is_refused(workdir):
     connection.close()
 
 
+@pytest.mark.usefixtures("plaintext")
 def test_newer_format_is_refused(fresh_server):
     fresh_server.start()
     fresh_server.stop()

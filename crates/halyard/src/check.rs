@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use halyard_engine::check::{check_storage, CheckReport};
 use halyard_iam::sigv4::{sign, Timestamp};
-use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
+use halyard_storage::sqlite::SqliteOptions;
+
+use crate::encryption::{open_store, EncryptionArgs, OpenError};
 use halyard_storage::StorageError;
 
 #[derive(clap::Args)]
@@ -26,14 +28,24 @@ pub(crate) struct CheckArgs {
     endpoint: Option<String>,
 }
 
+#[derive(clap::Args)]
+pub(crate) struct CheckCommand {
+    #[command(flatten)]
+    target: CheckArgs,
+    /// For --data-dir: the keys that open an encrypted store.
+    #[command(flatten)]
+    encryption: EncryptionArgs,
+}
+
 /// Problems found: the store is damaged.
 const EXIT_PROBLEMS: u8 = 1;
 /// The check could not run.
 const EXIT_NOT_CHECKED: u8 = 2;
 
-pub(crate) fn run(args: CheckArgs) -> ExitCode {
+pub(crate) fn run(command: CheckCommand) -> ExitCode {
+    let args = &command.target;
     let report = match (&args.data_dir, &args.endpoint) {
-        (Some(dir), _) => check_offline(dir),
+        (Some(dir), _) => check_offline(dir, &command.encryption),
         (None, Some(endpoint)) => check_online(endpoint),
         (None, None) => unreachable!("clap requires one of --data-dir and --endpoint"),
     };
@@ -55,12 +67,20 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
 
 type Outcome = Result<CheckReport, (u8, String)>;
 
-fn check_offline(dir: &std::path::Path) -> Outcome {
+fn check_offline(dir: &std::path::Path, encryption: &EncryptionArgs) -> Outcome {
     let options = SqliteOptions {
         create_if_new: false,
         ..Default::default()
     };
-    let storage = SqliteStorage::open(dir, options).map_err(|error| match error {
+    let (storage, _) = open_store(encryption, dir, options, false).map_err(|error| match error {
+        OpenError::Keys(message) => (EXIT_NOT_CHECKED, message),
+        OpenError::Storage(error) => storage_refusal(error),
+    })?;
+    check_storage(&storage).map_err(|error| (EXIT_NOT_CHECKED, error.to_string()))
+}
+
+fn storage_refusal(error: StorageError) -> (u8, String) {
+    match error {
         // What a start would refuse is a problem of the store itself.
         StorageError::Damaged { .. } | StorageError::Foreign { .. } | StorageError::Corrupt(_) => {
             (EXIT_PROBLEMS, error.to_string())
@@ -70,8 +90,7 @@ fn check_offline(dir: &std::path::Path) -> Outcome {
             format!("{error}; to check a running server use --endpoint"),
         ),
         _ => (EXIT_NOT_CHECKED, error.to_string()),
-    })?;
-    check_storage(&storage).map_err(|error| (EXIT_NOT_CHECKED, error.to_string()))
+    }
 }
 
 /// `X-Amz-Date` and `Authorization` lines for the check request, signed

@@ -3,8 +3,9 @@
 mod audit_cli;
 mod check;
 mod metrics_args;
+mod encryption;
+mod rekey;
 mod root_credentials;
-mod root_key;
 mod tls;
 
 use std::io::IsTerminal;
@@ -20,7 +21,7 @@ use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::security::{AuthMode, Security};
 use halyard_server::{BodyLimits, CorsOrigins};
-use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
+use halyard_storage::sqlite::{Durability, SqliteOptions};
 
 /// Every request allocates and frees many small blocks (JSON values,
 /// attribute maps, buffers) across threads; mimalloc serves them with less
@@ -44,10 +45,15 @@ enum Command {
     /// Verify a data directory: SQLite's integrity check and Halyard's own
     /// invariants (index entries, counters, item collection sizes). Exits
     /// 0 when clean, 1 when problems were found, 2 when it could not check.
-    Check(check::CheckArgs),
+    Check(check::CheckCommand),
     /// The audit trail of a stopped server's data directory: `verify` its
     /// log files against their signed digest chain, or `query` its records.
     Audit(audit_cli::AuditArgs),
+    /// Offline, on a stopped server's data directory: change the database
+    /// key (re-encrypting the database; a plaintext one is encrypted), or
+    /// with --rotate-service-key rotate the service key, or re-wrap the
+    /// keyring under a new root key. Crash-safe at any point.
+    Rekey(rekey::RekeyArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -105,6 +111,13 @@ struct ServeArgs {
     audit: audit_cli::TrailArgs,
     #[command(flatten)]
     metrics: metrics_args::MetricsArgs,
+    #[command(flatten)]
+    encryption: encryption::EncryptionArgs,
+    /// MiB of database pages each connection keeps decoded in memory (a
+    /// writer, a checkpointer and up to 8 readers). An encrypted page read
+    /// from the file is decrypted and authenticated; a cached one is not.
+    #[arg(long, env = "HALYARD_PAGE_CACHE_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    page_cache_mib: u64,
 }
 
 #[derive(clap::Args, Clone)]
@@ -228,6 +241,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => *args,
         Some(Command::Check(args)) => return check::run(args),
         Some(Command::Audit(args)) => return audit_cli::run(args),
+        Some(Command::Rekey(args)) => return rekey::run(args),
         None => cli.serve,
     };
     match serve(args) {
@@ -261,14 +275,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             },
         ),
     };
-    let storage = SqliteStorage::open(
+    let (storage, encryption) = encryption::open_store(
+        &args.encryption,
         &data_dir,
         SqliteOptions {
             durability,
+            page_cache_bytes: args.page_cache_mib * 1024 * 1024,
             ..Default::default()
         },
+        temporary.is_some(),
     )
     .map_err(|e| e.to_string())?;
+    encryption::announce(&encryption);
     let storage: Arc<dyn halyard_storage::Storage> = Arc::new(storage);
     // After the storage has accepted the directory as Halyard's own.
     let (root, root_source) = root_credentials::load(
@@ -335,7 +353,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             engine.clone(),
             &args.region,
             &args.auth.account_id,
-            root_key::load_root_key()?,
+            encryption::key_service_root(&encryption, &args.encryption, &data_dir, temporary.is_some())?,
         )
         .await
         .map_err(|e| format!("cannot load KMS keys: {e}"))?;

@@ -13,9 +13,12 @@
 pub mod ciphertext;
 pub mod envelope;
 pub mod error;
+pub mod keyring;
 pub mod key_store;
 pub mod kms_api;
 pub mod root_key;
+pub mod root_key_source;
+pub mod sealed_file;
 
 pub use envelope::{open, seal, SecretKey};
 pub use error::KeyError;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keycodec;
 pub mod private_files;
 pub mod sqlite;
+pub mod sqlite_cipher;
 mod sqlite_faults;
 
 use std::ops::Bound;
@@ -31,6 +32,12 @@ pub enum StorageError {
     /// start rather than run on what is left.
     #[error("{path} is damaged: {reason}. Refusing to start on it: restore the data directory from a backup, or move it aside to start afresh")]
     Damaged { path: String, reason: String },
+    /// The database file is plaintext, but a key was given.
+    #[error("{path} is not encrypted (a plaintext database), but encryption is on")]
+    PlaintextDatabase { path: String },
+    /// SQLCipher could not decrypt the database with the key given.
+    #[error("the database key does not open {path}: it is not this database's key, or the file is damaged")]
+    WrongKey { path: String },
     #[error("{path} holds no Halyard database")]
     NoDatabase { path: String },
     /// SQLite met a malformed page (or one whose checksum does not match)
