@@ -120,7 +120,7 @@ fn operand(operand: &Operand, parameters: &[AttributeValue]) -> Result<Condition
 }
 
 /// A WHERE condition as the engine's condition.
-pub(crate) fn condition(expr: &Expr, parameters: &[AttributeValue]) -> Result<Condition, Error> {
+pub fn bind_condition(expr: &Expr, parameters: &[AttributeValue]) -> Result<Condition, Error> {
     let bind = |o: &Operand| operand(o, parameters);
     Ok(match expr {
         Expr::Compare(left, comparator, right) => {
@@ -166,9 +166,15 @@ pub(crate) fn condition(expr: &Expr, parameters: &[AttributeValue]) -> Result<Co
             }
             Condition::AttributeType(path.clone(), type_name)
         }
-        Expr::And(a, b) => Condition::And(Box::new(condition(a, parameters)?), Box::new(condition(b, parameters)?)),
-        Expr::Or(a, b) => Condition::Or(Box::new(condition(a, parameters)?), Box::new(condition(b, parameters)?)),
-        Expr::Not(a) => Condition::Not(Box::new(condition(a, parameters)?)),
+        Expr::And(a, b) => Condition::And(
+            Box::new(bind_condition(a, parameters)?),
+            Box::new(bind_condition(b, parameters)?),
+        ),
+        Expr::Or(a, b) => Condition::Or(
+            Box::new(bind_condition(a, parameters)?),
+            Box::new(bind_condition(b, parameters)?),
+        ),
+        Expr::Not(a) => Condition::Not(Box::new(bind_condition(a, parameters)?)),
     })
 }
 
@@ -184,7 +190,7 @@ fn set_operand(operand: &SetOperand, parameters: &[AttributeValue]) -> Result<up
 }
 
 /// SET and REMOVE clauses as update actions.
-pub(crate) fn update_actions(
+pub fn bind_update_actions(
     clauses: &[UpdateClause],
     parameters: &[AttributeValue],
 ) -> Result<Vec<UpdateAction>, Error> {

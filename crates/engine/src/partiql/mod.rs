@@ -19,7 +19,7 @@ use crate::expression::condition::Comparator;
 use crate::expression::path::DocumentPath;
 pub use crate::Error;
 
-pub use bind::bind_value;
+pub use bind::{bind_condition, bind_update_actions, bind_value};
 
 /// DynamoDB's limit on a statement's length (the API's PartiQLStatement).
 pub const MAX_STATEMENT_BYTES: usize = 8192;

@@ -43,6 +43,14 @@ pub(crate) struct Parser<'s> {
     position: usize,
     depth: usize,
     parameters: usize,
+    /// Where in a collection literal the parser is (`root.a.0`): DynamoDB
+    /// takes parameters only as whole values.
+    collection_path: Vec<String>,
+    /// AND, OR and NOT operators so far: bounded, like an expression's, so
+    /// that the condition tree built from a chain of them is shallow.
+    operators: usize,
+    /// The next map is an INSERT's item, whose attributes may be parameters.
+    item_next: bool,
 }
 
 type Parse<T> = Result<T, Error>;
@@ -55,6 +63,9 @@ impl<'s> Parser<'s> {
             position: 0,
             depth: 0,
             parameters: 0,
+            collection_path: Vec::new(),
+            item_next: false,
+            operators: 0,
         }
     }
 
@@ -110,6 +121,17 @@ impl<'s> Parser<'s> {
             true => Ok(()),
             false => Err(self.malformed()),
         }
+    }
+
+    /// Counts one AND, OR or NOT.
+    fn operator(&mut self) -> Parse<()> {
+        self.operators += 1;
+        if self.operators > MAX_DEPTH {
+            return Err(Error::validation(format!(
+                "The statement has more than {MAX_DEPTH} AND, OR and NOT operators"
+            )));
+        }
+        Ok(())
     }
 
     /// Runs `parse` one level deeper, refusing to go past [`MAX_DEPTH`].
@@ -230,8 +252,12 @@ impl<'s> Parser<'s> {
         let table = self.name()?;
         self.expect_keyword("VALUE")?;
         if *self.peek() != Token::Symbol('{') {
-            return Err(self.malformed());
+            return Err(Error::validation(format!(
+                "Unsupported format in item expression. Please use struct format {{...}} to express item values for insert statement. {}",
+                self.spanned().at()
+            )));
         }
+        self.item_next = true;
         let item = self.value()?;
         if self.peek().is("RETURNING") {
             return Err(Error::validation("RETURNING is not supported in INSERT"));
@@ -395,6 +421,7 @@ impl<'s> Parser<'s> {
         self.enter(|parser| {
             let mut left = parser.and()?;
             while parser.keyword("OR") {
+                parser.operator()?;
                 let right = parser.and()?;
                 left = Expr::Or(Box::new(left), Box::new(right));
             }
@@ -406,6 +433,7 @@ impl<'s> Parser<'s> {
         self.enter(|parser| {
             let mut left = parser.not()?;
             while parser.keyword("AND") {
+                parser.operator()?;
                 let right = parser.not()?;
                 left = Expr::And(Box::new(left), Box::new(right));
             }
@@ -415,7 +443,10 @@ impl<'s> Parser<'s> {
 
     fn not(&mut self) -> Parse<Expr> {
         self.enter(|parser| match parser.keyword("NOT") {
-            true => Ok(Expr::Not(Box::new(parser.not()?))),
+            true => {
+                parser.operator()?;
+                Ok(Expr::Not(Box::new(parser.not()?)))
+            }
             false => parser.predicate(),
         })
     }
@@ -556,6 +587,11 @@ impl<'s> Parser<'s> {
                     Token::Number(digits) => Ok(Value::Number(digits)),
                     _ => Err(parser.malformed()),
                 },
+                Token::Parameter if !parser.collection_path.is_empty() => Err(Error::validation(format!(
+                    "Unsupported data type: Parameter under key root.{} {}",
+                    parser.collection_path.join("."),
+                    spanned.at()
+                ))),
                 Token::Parameter => {
                     parser.parameters += 1;
                     Ok(Value::Parameter(parser.parameters - 1))
@@ -595,7 +631,10 @@ impl<'s> Parser<'s> {
             return Ok(values);
         }
         loop {
-            values.push(self.value()?);
+            self.collection_path.push(values.len().to_string());
+            let value = self.value();
+            self.collection_path.pop();
+            values.push(value?);
             if !self.symbol(',') {
                 break;
             }
@@ -611,6 +650,12 @@ impl<'s> Parser<'s> {
             return Ok(values);
         }
         loop {
+            if *self.peek() == Token::Parameter {
+                return Err(Error::validation(format!(
+                    "Unsupported data type in Bag. DynamoDB only supports either numbers or strings in bags {}",
+                    self.spanned().at()
+                )));
+            }
             values.push(self.value()?);
             if !self.symbol(',') {
                 break;
@@ -623,6 +668,7 @@ impl<'s> Parser<'s> {
     }
 
     fn map(&mut self) -> Parse<Value> {
+        let item = std::mem::take(&mut self.item_next);
         let mut entries: Vec<(String, Value)> = Vec::new();
         if self.symbol('}') {
             return Ok(Value::Map(entries));
@@ -649,8 +695,14 @@ impl<'s> Parser<'s> {
                 )));
             }
             self.expect_symbol(':')?;
-            let value = self.value()?;
-            entries.push((key, value));
+            if item {
+                entries.push((key, self.value()?));
+            } else {
+                self.collection_path.push(key.clone());
+                let value = self.value();
+                self.collection_path.pop();
+                entries.push((key, value?));
+            }
             if !self.symbol(',') {
                 break;
             }

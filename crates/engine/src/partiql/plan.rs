@@ -86,7 +86,7 @@ impl Engine {
                 let where_ = select
                     .filter
                     .as_ref()
-                    .map(|f| bind::condition(f, parameters))
+                    .map(|f| bind::bind_condition(f, parameters))
                     .transpose()?;
                 let (key, rest) = full_key(&table.definition.primary_key, where_)?;
                 let Some(condition) = rest else {
@@ -136,7 +136,7 @@ impl Engine {
                 let where_ = update
                     .filter
                     .as_ref()
-                    .map(|f| bind::condition(f, parameters))
+                    .map(|f| bind::bind_condition(f, parameters))
                     .transpose()?;
                 let schema = &table.definition.primary_key;
                 let (key, rest) = full_key(schema, where_)?;
@@ -149,7 +149,7 @@ impl Engine {
                     table_name: update.table.clone(),
                     key,
                     kind: WriteKind::Update(Update {
-                        actions: bind::update_actions(&update.clauses, parameters)?,
+                        actions: bind::bind_update_actions(&update.clauses, parameters)?,
                         from_attribute_updates: false,
                     }),
                     condition: Some(condition),
@@ -180,7 +180,7 @@ impl Engine {
                 let where_ = delete
                     .filter
                     .as_ref()
-                    .map(|f| bind::condition(f, parameters))
+                    .map(|f| bind::bind_condition(f, parameters))
                     .transpose()?;
                 let (key, condition) = full_key(&table.definition.primary_key, where_)?;
                 Ok(Plan::Write(WritePlan {
@@ -357,17 +357,22 @@ fn plan_select(
     let where_ = select
         .filter
         .as_ref()
-        .map(|f| bind::condition(f, parameters))
+        .map(|f| bind::bind_condition(f, parameters))
         .transpose()?;
     let mut terms = Vec::new();
     if let Some(where_) = where_ {
         conjuncts(where_, &mut terms);
     }
     let is_key = |name: &str| key.attributes().any(|attribute| attribute.name == name);
+    if select.order_by.is_some() && select.filter.is_none() {
+        return Err(Error::validation(
+            "Must have WHERE clause in the statement when using ORDER BY clause.",
+        ));
+    }
     let scan = |terms: Vec<Condition>| {
         if select.order_by.is_some() {
             return Err(Error::validation(
-                "ORDER BY is only supported for queries that fix the partition key",
+                "Must have at least one non-optional hash key condition in WHERE clause when using ORDER BY clause.",
             ));
         }
         Ok(ReadPlan::Scan(ScanInput {
@@ -427,7 +432,7 @@ fn plan_select(
                 && !key.partition.iter().any(|a| a.name == *name)
             {
                 return Err(Error::validation(format!(
-                    "Order by is supported only on the key attributes of the table or index: {name}"
+                    "Variable reference {name} in ORDER BY clause must be part of the primary key"
                 )));
             }
             *descending
