@@ -500,17 +500,33 @@ async fn partiql_statements_ask_for_the_partiql_action_of_their_kind() {
     let fixture = Fixture::new().await;
     let statement = |text: &str| json!({"Statement": text});
     let cases = [
-        ("INSERT INTO Orders VALUE {'pk': 'p1', 'sk': 1}", check("dynamodb:PartiQLInsert", "Orders")),
-        ("SELECT * FROM Orders WHERE pk = 'p1'", check("dynamodb:PartiQLSelect", "Orders")),
+        (
+            "INSERT INTO Orders VALUE {'pk': 'p1', 'sk': 1}",
+            check("dynamodb:PartiQLInsert", "Orders"),
+        ),
+        (
+            "SELECT * FROM Orders WHERE pk = 'p1'",
+            check("dynamodb:PartiQLSelect", "Orders"),
+        ),
         (
             "SELECT pk FROM \"Orders\".\"byStatus\" WHERE status = 'new'",
             check("dynamodb:PartiQLSelect", "Orders/index/byStatus"),
         ),
-        ("UPDATE Orders SET a = 1 WHERE pk = 'p1' AND sk = 1", check("dynamodb:PartiQLUpdate", "Orders")),
-        ("DELETE FROM Orders WHERE pk = 'p1' AND sk = 1", check("dynamodb:PartiQLDelete", "Orders")),
+        (
+            "UPDATE Orders SET a = 1 WHERE pk = 'p1' AND sk = 1",
+            check("dynamodb:PartiQLUpdate", "Orders"),
+        ),
+        (
+            "DELETE FROM Orders WHERE pk = 'p1' AND sk = 1",
+            check("dynamodb:PartiQLDelete", "Orders"),
+        ),
     ];
     for (text, expected) in cases {
-        assert_eq!(fixture.checks("ExecuteStatement", statement(text)).await, vec![expected], "{text}");
+        assert_eq!(
+            fixture.checks("ExecuteStatement", statement(text)).await,
+            vec![expected],
+            "{text}"
+        );
     }
 
     // A batch and a transaction: one check per statement, in order.
@@ -525,7 +541,10 @@ async fn partiql_statements_ask_for_the_partiql_action_of_their_kind() {
         .await;
     assert_eq!(
         checks,
-        vec![check("dynamodb:PartiQLInsert", "Numbers"), check("dynamodb:PartiQLDelete", "Blobs")]
+        vec![
+            check("dynamodb:PartiQLInsert", "Numbers"),
+            check("dynamodb:PartiQLDelete", "Blobs")
+        ]
     );
     let checks = fixture
         .checks(
@@ -538,7 +557,10 @@ async fn partiql_statements_ask_for_the_partiql_action_of_their_kind() {
         .await;
     assert_eq!(
         checks,
-        vec![check("dynamodb:PartiQLSelect", "Numbers"), check("dynamodb:PartiQLDelete", "Orders")]
+        vec![
+            check("dynamodb:PartiQLSelect", "Numbers"),
+            check("dynamodb:PartiQLDelete", "Orders")
+        ]
     );
 }
 

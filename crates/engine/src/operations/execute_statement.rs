@@ -109,7 +109,7 @@ impl Engine {
                     input.limit = remaining;
                     input.exclusive_start_key = start_key.take();
                     let page = self.query(input).await?;
-                    remaining = remaining.map(|left| left.saturating_sub(page.scanned_count.max(1)));
+                    remaining = remaining.map(|left| left.saturating_sub(page.scanned_count));
                     output.items.extend(page.items);
                     add_capacity(&mut output.consumed_capacity, page.consumed_capacity);
                     if let Some(key) = page.last_evaluated_key {

@@ -49,6 +49,9 @@ pub(super) async fn handle(
     );
     if let Some(next) = &output.next {
         response.insert("NextToken".into(), Value::String(encode_token(text, next)));
+        if let Some(key) = &next.exclusive_start_key {
+            response.insert("LastEvaluatedKey".into(), item_to_json(key));
+        }
     }
     add_consumed_capacity(&mut response, capacity, output.consumed_capacity.as_ref());
     Ok(Value::Object(response))
