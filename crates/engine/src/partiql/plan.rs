@@ -363,6 +363,7 @@ fn plan_select(
     if let Some(where_) = where_ {
         conjuncts(where_, &mut terms);
     }
+    check_key_types(&key, &terms)?;
     let is_key = |name: &str| key.attributes().any(|attribute| attribute.name == name);
     if select.order_by.is_some() && select.filter.is_none() {
         return Err(Error::validation(
@@ -509,6 +510,47 @@ fn plan_select(
         return scan(rescan_terms(all, &partitions));
     }
     Ok(ReadPlan::Query(queries))
+}
+
+/// A key attribute compared with a value of another type cannot match:
+/// DynamoDB refuses the statement.
+fn check_key_types(key: &IndexKey, terms: &[Condition]) -> Result<(), Error> {
+    for term in terms {
+        let (name, values): (&str, Vec<&AttributeValue>) = match term {
+            Condition::In(subject, candidates) => match attribute(subject) {
+                Some(name) => (
+                    name,
+                    candidates
+                        .iter()
+                        .filter_map(|candidate| match candidate {
+                            Operand::Value(value) => Some(value),
+                            _ => None,
+                        })
+                        .collect(),
+                ),
+                None => continue,
+            },
+            Condition::Between(subject, Operand::Value(low), Operand::Value(high)) => match attribute(subject) {
+                Some(name) => (name, vec![low, high]),
+                None => continue,
+            },
+            Condition::Compare(a, _, b) => match (attribute(a), attribute(b), a, b) {
+                (Some(name), None, _, Operand::Value(value)) | (None, Some(name), Operand::Value(value), _) => {
+                    (name, vec![value])
+                }
+                _ => continue,
+            },
+            _ => continue,
+        };
+        if let Some(attribute) = key.attributes().find(|attribute| attribute.name == name) {
+            if values.iter().any(|value| !attribute.scalar_type.matches(value)) {
+                return Err(Error::validation(format!(
+                    "Key attribute's data type should match its data type in table's schema: Key {name}"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The conditions of a Scan that replaces Queries of `partitions`: the

@@ -36,43 +36,39 @@ pub(super) async fn handle(
         return Err(EngineError::validation("The statement was empty.").into());
     }
 
-    // Each statement is planned, authorised and answered on its own.
-    let mut statements = Vec::with_capacity(requests.len());
-    let mut refusals = Vec::with_capacity(requests.len());
-    for request in requests {
-        let planned = request.parsed.map_err(ProtocolError::from).and_then(|parsed| {
-            access::authorize(authorizer, &[access_check(engine, &parsed.statement)])?;
-            Ok(engine.plan_statement(&parsed, &request.parameters, PlanOptions::default())?)
-        });
-        let (plan, refusal) = match planned {
-            Ok(plan) => (Ok(plan), None),
-            // A placeholder the engine reports back as this statement's error.
-            Err(error) => (Err(EngineError::validation(String::new())), Some(error)),
-        };
-        refusals.push(refusal);
-        statements.push(BatchStatement {
-            plan,
-            return_old_on_failure: request.return_old_on_failure,
-        });
-    }
+    // Each statement is planned, authorised and answered on its own: a
+    // denial is that statement's AccessDenied error.
+    let statements = requests
+        .into_iter()
+        .map(|request| {
+            let plan = request.parsed.and_then(|parsed| {
+                access::authorize(authorizer, &[access_check(engine, &parsed.statement)]).map_err(|error| match error {
+                    ProtocolError::AccessDenied(message) => EngineError::AccessDenied(message),
+                    ProtocolError::Engine(error) => error,
+                    other => EngineError::Internal(other.to_string()),
+                })?;
+                engine.plan_statement(&parsed, &request.parameters, PlanOptions::default())
+            });
+            BatchStatement {
+                plan,
+                return_old_on_failure: request.return_old_on_failure,
+            }
+        })
+        .collect();
     let outputs = engine.batch_execute_statement(statements).await?;
     let mut consumed = Vec::new();
     let responses: Vec<Value> = outputs
         .into_iter()
-        .zip(refusals)
-        .map(|(output, refusal)| {
+        .map(|output| {
             let mut entry = Map::new();
             if let Some(table) = &output.table_name {
                 entry.insert("TableName".into(), json!(table));
             }
-            match (refusal, output.result) {
-                (Some(error), _) => {
+            match output.result {
+                Err(error) => {
                     entry.insert("Error".into(), batch_error(&error));
                 }
-                (None, Err(error)) => {
-                    entry.insert("Error".into(), batch_error(&ProtocolError::from(error)));
-                }
-                (None, Ok(result)) => {
+                Ok(result) => {
                     consumed.extend(result.consumed_capacity);
                     if let Some(item) = result.items.first() {
                         entry.insert("Item".into(), item_to_json(item));

@@ -92,31 +92,28 @@ pub(super) fn decode_token(statement: &str, token: &str) -> Result<StatementPosi
     })
 }
 
-/// BatchStatementError's code for an error (BatchStatementErrorCodeEnum).
-pub(super) fn batch_error(error: &ProtocolError) -> Value {
+/// BatchStatementError for an error (its Code from BatchStatementErrorCodeEnum).
+pub(super) fn batch_error(error: &EngineError) -> Value {
     let code = match error {
-        ProtocolError::AccessDenied(_) => "AccessDenied",
-        ProtocolError::Engine(error) => match error {
-            EngineError::ConditionalCheckFailed { .. } => "ConditionalCheckFailed",
-            EngineError::DuplicateItem => "DuplicateItem",
-            EngineError::ResourceNotFound(_) => "ResourceNotFound",
-            EngineError::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceeded",
-            EngineError::Throttled { .. } => match error.type_name() {
-                "ThrottlingException" => "ThrottlingError",
-                _ => "ProvisionedThroughputExceeded",
-            },
-            EngineError::AccessDenied(_) => "AccessDenied",
-            EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => "InternalServerError",
-            _ => "ValidationError",
+        EngineError::ConditionalCheckFailed { .. } => "ConditionalCheckFailed",
+        EngineError::DuplicateItem => "DuplicateItem",
+        EngineError::ResourceNotFound(_) => "ResourceNotFound",
+        EngineError::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceeded",
+        EngineError::Throttled { .. } => match error.type_name() {
+            "ThrottlingException" => "ThrottlingError",
+            _ => "ProvisionedThroughputExceeded",
         },
+        EngineError::AccessDenied(_) => "AccessDenied",
+        EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => "InternalServerError",
         _ => "ValidationError",
     };
     let message = match error {
-        ProtocolError::Engine(EngineError::Internal(_)) => "Internal server error".to_string(),
+        // Internal details go to the log, not to the caller.
+        EngineError::Internal(_) => "Internal server error".to_string(),
         other => other.to_string(),
     };
     let mut entry = json!({"Code": code, "Message": message});
-    if let ProtocolError::Engine(EngineError::ConditionalCheckFailed { item: Some(item) }) = error {
+    if let EngineError::ConditionalCheckFailed { item: Some(item) } = error {
         entry["Item"] = item_to_json(item);
     }
     entry
