@@ -23,6 +23,9 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A PartiQL INSERT of an item whose key exists.
+    #[error("Duplicate primary key exists in table")]
+    DuplicateItem,
     /// A table's or global index's throughput is spent; `reasons` names
     /// each resource and limit, as DynamoDB's ThrottlingReasons do. DynamoDB
     /// names it ProvisionedThroughputExceededException for provisioned
@@ -81,6 +84,7 @@ impl Error {
             Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::DuplicateItem => "DuplicateItemException",
             Error::TableNotFound(_) => "TableNotFoundException",
             Error::PolicyNotFound(_) => "PolicyNotFoundException",
             Error::Throttling(_) => "ThrottlingException",

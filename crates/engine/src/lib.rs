@@ -10,6 +10,7 @@ pub mod error;
 pub mod expression;
 pub mod model;
 pub mod operations;
+pub mod partiql;
 
 mod audit_scope;
 mod backfill;

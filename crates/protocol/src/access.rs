@@ -27,6 +27,8 @@
 //! | BatchWriteItem | `dynamodb:BatchWriteItem`, one check per table | `ARN table/T` | LeadingKeys (all the table's requests), Attributes, ReturnConsumedCapacity |
 //! | TransactGetItems | `dynamodb:GetItem`, one check per Get | `ARN table/T` | LeadingKeys, Attributes, Select, ReturnConsumedCapacity, EnclosingOperation |
 //! | TransactWriteItems | `dynamodb:PutItem` / `UpdateItem` / `DeleteItem` / `ConditionCheckItem`, one check per action | `ARN table/T` | LeadingKeys, Attributes, ReturnConsumedCapacity, EnclosingOperation |
+//! | ExecuteStatement | `dynamodb:PartiQLSelect` / `PartiQLInsert` / `PartiQLUpdate` / `PartiQLDelete` by statement kind | `ARN table/T`, or `ARN table/T/index/I` for a SELECT from an index | — |
+//! | BatchExecuteStatement, ExecuteTransaction | as ExecuteStatement, one check per statement (`EXISTS` asks for `PartiQLSelect`); a batch answers a denied statement with its AccessDenied error | as ExecuteStatement | — |
 //! | ListStreams (Streams) | `dynamodb:ListStreams` | `*` | — |
 //! | DescribeStream, GetShardIterator (Streams) | `dynamodb:<Operation>` | the StreamArn given (`ARN table/T/stream/L`) | — |
 //! | GetRecords (Streams) | `dynamodb:GetRecords` | the stream ARN the ShardIterator names | — |

@@ -1,6 +1,7 @@
 //! One file per DynamoDB operation: its engine-level validation and its
 //! execution. Wire-level parsing lives in the protocol crate.
 
+mod batch_execute_statement;
 mod batch_get_item;
 mod batch_write_item;
 mod create_table;
@@ -13,6 +14,8 @@ mod describe_limits;
 mod describe_stream;
 mod describe_table;
 mod describe_time_to_live;
+mod execute_statement;
+mod execute_transaction;
 mod get_item;
 mod get_records;
 mod get_resource_policy;
@@ -40,6 +43,7 @@ mod update_table;
 mod update_time_to_live;
 pub(crate) mod write_item;
 
+pub use batch_execute_statement::{capacity_by_table, BatchStatement, BatchStatementOutput, MAX_BATCH_STATEMENTS};
 pub use batch_get_item::{BatchGetTable, BatchGetTableResult};
 pub use batch_write_item::{BatchWriteItemOutput, BatchWriteRequest};
 pub use create_table::CreateTableInput;
@@ -48,6 +52,8 @@ pub use describe_endpoints::Endpoint;
 pub use describe_limits::Limits;
 pub use describe_stream::{DescribeStreamInput, DescribeStreamOutput};
 pub use describe_time_to_live::{TimeToLiveDescription, TimeToLiveStatus};
+pub use execute_statement::{StatementOutput, StatementPosition};
+pub use execute_transaction::{ExecuteTransactionOutput, TransactionStatement};
 pub use get_item::{GetItemInput, GetItemOutput};
 pub use get_records::{GetRecordsOutput, MAX_RECORDS};
 pub use get_shard_iterator::{GetShardIteratorInput, ShardIteratorType};

@@ -1,5 +1,6 @@
 //! One file per DynamoDB operation.
 
+mod batch_execute_statement;
 mod batch_get_item;
 mod batch_write_item;
 mod create_table;
@@ -11,6 +12,8 @@ mod describe_endpoints;
 mod describe_limits;
 mod describe_table;
 mod describe_time_to_live;
+mod execute_statement;
+mod execute_transaction;
 mod expressions;
 mod get_item;
 mod get_resource_policy;
@@ -22,6 +25,7 @@ mod put_resource_policy;
 mod query;
 mod resource_policy;
 mod scan;
+mod statements;
 mod table_description;
 mod tag_resource;
 mod throughput;
@@ -70,6 +74,9 @@ pub(crate) async fn dispatch(
         "BatchWriteItem" => batch_write_item::handle(engine, authorizer, request).await,
         "TransactGetItems" => transact_get_items::handle(engine, authorizer, request).await,
         "TransactWriteItems" => transact_write_items::handle(engine, authorizer, request).await,
+        "ExecuteStatement" => execute_statement::handle(engine, authorizer, request).await,
+        "BatchExecuteStatement" => batch_execute_statement::handle(engine, authorizer, request).await,
+        "ExecuteTransaction" => execute_transaction::handle(engine, authorizer, request).await,
         "UpdateTimeToLive" => update_time_to_live::handle(engine, authorizer, request).await,
         "DescribeTimeToLive" => describe_time_to_live::handle(engine, authorizer, request),
         "TagResource" => tag_resource::handle(engine, authorizer, request).await,
