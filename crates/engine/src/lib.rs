@@ -12,6 +12,7 @@ pub mod model;
 pub mod operations;
 
 mod backfill;
+mod backups;
 mod capacity;
 mod catalog;
 mod client_tokens;
@@ -31,6 +32,8 @@ use std::time::Duration;
 
 use halyard_storage::Storage;
 
+pub use backups::pitr::PitrSettings;
+pub use backups::restore::RestoreOverrides;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
@@ -64,6 +67,8 @@ pub struct EngineConfig {
     /// After a resource policy change, how long another change of the same
     /// policy is refused (DynamoDB: 15 seconds).
     pub policy_cooldown: Duration,
+    /// Point-in-time recovery's snapshots and retention.
+    pub pitr: PitrSettings,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +85,7 @@ impl Default for EngineConfig {
             },
             ttl_cooldown: Duration::from_secs(3600),
             policy_cooldown: Duration::from_secs(15),
+            pitr: PitrSettings::default(),
         }
     }
 }
@@ -100,6 +106,7 @@ impl Engine {
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
         let streams = Arc::new(Streams::load(&*storage)?);
+        backups::prepare(&*storage)?;
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
@@ -117,6 +124,12 @@ impl Engine {
             config,
         };
         engine.start_stream_trimmer();
+        backups::pitr::start(
+            engine.storage.clone(),
+            engine.catalog.clone(),
+            engine.writer.clone(),
+            engine.config.pitr,
+        );
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -127,6 +140,10 @@ impl Engine {
                 .filter(|i| i.status == IndexStatus::Creating)
             {
                 engine.start_backfill(&table.definition, &index.name);
+            }
+            // A restore interrupted by a restart runs its steps again.
+            if table.definition.restoring() {
+                backups::restore::spawn(engine.writer.clone(), &table.definition);
             }
             if table.definition.time_to_live.as_ref().is_some_and(|ttl| !ttl.indexed) {
                 engine.start_expiry_backfill(&table.definition);
