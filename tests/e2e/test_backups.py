@@ -1,5 +1,6 @@
 """On-demand backups (issue 17): CreateBackup, DescribeBackup, ListBackups,
-DeleteBackup and RestoreTableFromBackup with boto3 and the AWS CLI. A
+DeleteBackup and RestoreTableFromBackup with boto3 and the AWS CLI, and the
+operator's `halyard backup` / `halyard restore` of the whole server. A
 backup is the table as it was when CreateBackup answered, items and
 indexes; a restore makes a new table (CREATING, then ACTIVE) with a
 RestoreSummary. DynamoDB Local has none of these operations (see
@@ -7,13 +8,15 @@ ORACLE_NOTES.md): the documentation is the spec. Waits poll with a generous
 deadline and assert nothing about timing."""
 
 import json
+import os
+import subprocess
 import time
 import uuid
 
 import pytest
 
 from conftest import Server, create_table
-from harness import aws, scan_all
+from harness import BINARY, CREDENTIALS, aws, scan_all
 from helpers import expect_error
 
 DEADLINE = 60
@@ -349,3 +352,68 @@ def test_kill_during_backup_leaves_the_table_whole_and_the_backup_available_or_a
         assert client.describe_backup(BackupArn=again)["BackupDescription"]["SourceTableDetails"]["ItemCount"] == 6000
     finally:
         server.stop()
+
+
+def halyard(*args, check=True):
+    """Runs the halyard binary (a CLI command), signing with the root's credentials."""
+    env = {
+        **os.environ,
+        "HALYARD_ROOT_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+        "HALYARD_ROOT_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+    }
+    result = subprocess.run([str(BINARY), *map(str, args)], capture_output=True, text=True, env=env, timeout=120)
+    if check:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_halyard_backup_and_restore_round_trip(workdir):
+    base = workdir / f"store-{uuid.uuid4().hex[:8]}"
+    base.mkdir()
+    server = Server(base / "data").start()
+    try:
+        client = server.client()
+        table = unique("bk-store")
+        indexed_table(client, table)
+        put_items(client, table, 200, "red")
+        before = key_sorted(scan_all(client, table))
+        # Online, while the server serves.
+        halyard("backup", base / "online", "--endpoint", server.endpoint)
+        put_items(client, table, 10, "blue", start=200)
+        # Not into a directory that holds something.
+        refused = halyard("backup", base / "online", "--endpoint", server.endpoint, check=False)
+        assert refused.returncode != 0 and "not empty" in refused.stderr
+    finally:
+        server.stop()
+    # Offline, from the stopped server's data directory.
+    halyard("backup", base / "offline", "--data-dir", base / "data")
+    assert (base / "online" / "MANIFEST").exists()
+
+    restored = halyard("restore", base / "online", "--data-dir", base / "restored")
+    assert "restored" in restored.stdout
+    refused = halyard("restore", base / "online", "--data-dir", base / "data", check=False)
+    assert refused.returncode != 0 and "already holds a database" in refused.stderr
+    server = Server(base / "restored").start()
+    try:
+        client = server.client()
+        assert key_sorted(scan_all(client, table)) == before
+        assert len(by_colour(client, table, "red")) == 200
+        assert by_colour(client, table, "blue") == []
+    finally:
+        server.stop()
+
+    halyard("restore", base / "offline", "--data-dir", base / "restored-offline")
+    server = Server(base / "restored-offline").start()
+    try:
+        assert len(by_colour(server.client(), table, "blue")) == 10
+    finally:
+        server.stop()
+
+    # A damaged backup is refused, and leaves no database behind.
+    store = base / "offline" / "halyard.db"
+    data = bytearray(store.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    store.write_bytes(bytes(data))
+    damaged = halyard("restore", base / "offline", "--data-dir", base / "restored-damaged", check=False)
+    assert damaged.returncode != 0 and "does not match" in damaged.stderr
+    assert not (base / "restored-damaged" / "halyard.db").exists()

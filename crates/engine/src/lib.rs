@@ -24,6 +24,7 @@ mod table_arn;
 mod table_settings;
 mod time_to_live;
 
+mod store_backup;
 mod system_writer;
 mod writer;
 

@@ -1,5 +1,6 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
+mod backup;
 mod check;
 mod root_credentials;
 mod tls;
@@ -42,6 +43,12 @@ enum Command {
     /// invariants (index entries, counters, item collection sizes). Exits
     /// 0 when clean, 1 when problems were found, 2 when it could not check.
     Check(check::CheckArgs),
+    /// Copy the whole server (online with --endpoint, or a stopped server's
+    /// data directory) into a new directory, checked for integrity.
+    Backup(backup::BackupArgs),
+    /// Make a new data directory from a `halyard backup` directory, then
+    /// reopen and check it.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -225,6 +232,8 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Check(args)) => return check::run(args),
+        Some(Command::Backup(args)) => return backup::run_backup(args),
+        Some(Command::Restore(args)) => return backup::run_restore(args),
         None => cli.serve,
     };
     match serve(args) {
