@@ -14,6 +14,7 @@ pub mod partiql;
 
 mod audit_scope;
 mod backfill;
+mod backups;
 mod capacity;
 mod catalog;
 mod client_tokens;
@@ -26,6 +27,7 @@ mod table_arn;
 mod table_settings;
 mod time_to_live;
 
+mod store_backup;
 mod system_writer;
 mod writer;
 
@@ -37,6 +39,8 @@ use halyard_metrics::Metrics;
 use halyard_storage::Storage;
 
 pub use audit_scope::with_audit;
+pub use backups::pitr::PitrSettings;
+pub use backups::restore::RestoreOverrides;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
@@ -72,6 +76,8 @@ pub struct EngineConfig {
     pub policy_cooldown: Duration,
     /// Where the engine records (write path, capacity, read waits).
     pub metrics: Arc<Metrics>,
+    /// Point-in-time recovery's snapshots and retention.
+    pub pitr: PitrSettings,
 }
 
 impl Default for EngineConfig {
@@ -89,6 +95,7 @@ impl Default for EngineConfig {
             ttl_cooldown: Duration::from_secs(3600),
             policy_cooldown: Duration::from_secs(15),
             metrics: Arc::new(Metrics::default()),
+            pitr: PitrSettings::default(),
         }
     }
 }
@@ -109,6 +116,7 @@ impl Engine {
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
         let streams = Arc::new(Streams::load(&*storage)?);
+        backups::prepare(&*storage)?;
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
@@ -126,6 +134,12 @@ impl Engine {
             config,
         };
         engine.start_stream_trimmer();
+        backups::pitr::start(
+            engine.storage.clone(),
+            engine.catalog.clone(),
+            engine.writer.clone(),
+            engine.config.pitr,
+        );
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -136,6 +150,10 @@ impl Engine {
                 .filter(|i| i.status == IndexStatus::Creating)
             {
                 engine.start_backfill(&table.definition, &index.name);
+            }
+            // A restore interrupted by a restart runs its steps again.
+            if table.definition.restoring() {
+                backups::restore::spawn(engine.writer.clone(), &table.definition);
             }
             if table.definition.time_to_live.as_ref().is_some_and(|ttl| !ttl.indexed) {
                 engine.start_expiry_backfill(&table.definition);

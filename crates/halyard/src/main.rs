@@ -1,6 +1,7 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
 mod audit_cli;
+mod backup;
 mod check;
 mod metrics_args;
 mod encryption;
@@ -16,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use halyard_engine::{Engine, EngineConfig, ExpirerSettings, StreamSettings};
+use halyard_engine::{Engine, EngineConfig, ExpirerSettings, PitrSettings, StreamSettings};
 use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::security::{AuthMode, Security};
@@ -54,6 +55,12 @@ enum Command {
     /// with --rotate-service-key rotate the service key, or re-wrap the
     /// keyring under a new root key. Crash-safe at any point.
     Rekey(rekey::RekeyArgs),
+    /// Copy the whole server (online with --endpoint, or a stopped server's
+    /// data directory) into a new directory, checked for integrity.
+    Backup(backup::BackupArgs),
+    /// Make a new data directory from a `halyard backup` directory, then
+    /// reopen and check it.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -91,6 +98,14 @@ struct ServeArgs {
     /// Seconds a stream record is kept (DynamoDB: 24 hours).
     #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
     stream_retention: Duration,
+    /// Seconds after which a table with point-in-time recovery gets a new
+    /// snapshot (a restore replays at most this much of its change log).
+    #[arg(long, env = "HALYARD_PITR_SNAPSHOT_INTERVAL", default_value = "3600", value_parser = seconds)]
+    pitr_snapshot_interval: Duration,
+    /// Seconds in a day of a point-in-time recovery period (86400; shorter
+    /// only to test retention).
+    #[arg(long, env = "HALYARD_PITR_DAY", default_value = "86400", value_parser = seconds, hide = true)]
+    pitr_day: Duration,
     /// Seconds after which a stream's open shard is closed and a child
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
@@ -242,6 +257,8 @@ fn main() -> ExitCode {
         Some(Command::Check(args)) => return check::run(args),
         Some(Command::Audit(args)) => return audit_cli::run(args),
         Some(Command::Rekey(args)) => return rekey::run(args),
+        Some(Command::Backup(args)) => return backup::run_backup(args),
+        Some(Command::Restore(args)) => return backup::run_restore(args),
         None => cli.serve,
     };
     match serve(args) {
@@ -320,6 +337,13 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 account_id: args.auth.account_id.clone(),
                 policy_cooldown: args.policy_cooldown,
                 metrics: Arc::new(halyard_metrics::Metrics::new(args.metrics.enabled())),
+                pitr: PitrSettings {
+                    snapshot_interval: args.pitr_snapshot_interval,
+                    tick: args
+                        .pitr_snapshot_interval
+                        .clamp(Duration::from_secs(1), Duration::from_secs(10)),
+                    day_seconds: args.pitr_day.as_secs_f64(),
+                },
             },
         )
         .map_err(|e| e.to_string())?,

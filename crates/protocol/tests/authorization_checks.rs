@@ -596,3 +596,76 @@ async fn a_denied_partiql_statement_writes_nothing_and_a_batch_answers_it_on_its
     assert_eq!(response["Responses"][1], json!({"TableName": "Orders"}));
     assert_eq!(fixture.item("Numbers", json!({"n": {"N": "2"}})).await, None);
 }
+
+#[tokio::test]
+async fn backup_operations_ask_for_their_action_on_the_table_or_the_backup() {
+    let fixture = Fixture::new().await;
+    let checks = fixture
+        .checks("CreateBackup", json!({"TableName": "Orders", "BackupName": "nightly"}))
+        .await;
+    assert_eq!(checks, vec![check("dynamodb:CreateBackup", "Orders")]);
+    let created = fixture
+        .ok("CreateBackup", json!({"TableName": "Orders", "BackupName": "second"}))
+        .await;
+    let backup = created["BackupDetails"]["BackupArn"].as_str().unwrap().to_string();
+    let id = backup.rsplit('/').next().unwrap();
+    let on_backup = |action| check(action, &format!("Orders/backup/{id}"));
+    assert_eq!(backup, format!("{TABLE_ARN}Orders/backup/{id}"));
+
+    let checks = fixture.checks("DescribeBackup", json!({"BackupArn": backup})).await;
+    assert_eq!(checks, vec![on_backup("dynamodb:DescribeBackup")]);
+    let checks = fixture.checks("ListBackups", json!({"TableName": "Orders"})).await;
+    assert_eq!(checks, vec![AccessCheck::new("dynamodb:ListBackups", "*", None)]);
+
+    // The backup must be complete before it is restored.
+    while fixture.ok("DescribeBackup", json!({"BackupArn": backup})).await["BackupDescription"]["BackupDetails"]
+        ["BackupStatus"]
+        != "AVAILABLE"
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let checks = fixture
+        .checks(
+            "RestoreTableFromBackup",
+            json!({"BackupArn": backup, "TargetTableName": "Restored"}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            on_backup("dynamodb:RestoreTableFromBackup"),
+            check("dynamodb:RestoreTableFromBackup", "Restored"),
+        ]
+    );
+    let checks = fixture
+        .checks(
+            "UpdateContinuousBackups",
+            json!({"TableName": "Orders", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}),
+        )
+        .await;
+    assert_eq!(checks, vec![check("dynamodb:UpdateContinuousBackups", "Orders")]);
+    // Wait for the first point-in-time snapshot, then restore from it.
+    while fixture
+        .ok("DescribeContinuousBackups", json!({"TableName": "Orders"}))
+        .await["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        .get("LatestRestorableDateTime")
+        .is_none()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let checks = fixture
+        .checks(
+            "RestoreTableToPointInTime",
+            json!({"SourceTableName": "Orders", "TargetTableName": "AsOfNow", "UseLatestRestorableTime": true}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            check("dynamodb:RestoreTableToPointInTime", "Orders"),
+            check("dynamodb:RestoreTableToPointInTime", "AsOfNow"),
+        ]
+    );
+    let checks = fixture.checks("DeleteBackup", json!({"BackupArn": backup})).await;
+    assert_eq!(checks, vec![on_backup("dynamodb:DeleteBackup")]);
+}

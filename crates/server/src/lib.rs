@@ -36,7 +36,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 pub use body::BodyLimits;
 pub use connection_info::ConnectionInfo;
@@ -83,6 +83,7 @@ pub fn router(
         // than axum's bare 405.
         .route("/health", get(health_report).fallback(serve_request))
         .route("/halyard/check", get(admin::check).fallback(serve_request))
+        .route("/halyard/backup", post(admin::backup).fallback(serve_request))
         .fallback(serve_request)
         .with_state(Arc::new(App {
             engine,

@@ -6,6 +6,7 @@
 //! SQLCipher) in [`sqlite`]; the trait is narrow enough that an ordered,
 //! transactional distributed store (TiKV, FoundationDB) can take its place.
 
+pub mod backup_dir;
 mod checksum;
 mod data_dir;
 pub mod health;
@@ -141,6 +142,10 @@ pub trait Storage: Send + Sync {
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;
     /// Whether the store accepts writes, and why not.
     fn health(&self) -> &health::StorageHealth;
+    /// Writes a copy of the whole store, as one consistent snapshot sees
+    /// it, into the new file `file` (for SQLite, a database file), without
+    /// blocking writes.
+    fn copy_into(&self, file: &std::path::Path) -> Result<()>;
 }
 
 /// A change to system state kept beside the tables (identities, access keys,

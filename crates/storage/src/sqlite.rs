@@ -698,6 +698,18 @@ impl Storage for SqliteStorage {
     fn health(&self) -> &StorageHealth {
         &self.health
     }
+
+    fn copy_into(&self, file: &Path) -> Result<()> {
+        let target = file
+            .to_str()
+            .ok_or_else(|| StorageError::Engine(format!("{} is not a UTF-8 path", file.display())))?;
+        // VACUUM INTO reads one snapshot (a read transaction, which does
+        // not block the writer in WAL mode) and writes a compact copy.
+        let connection = self.take_reader()?;
+        let copied = connection.execute("VACUUM INTO ?1", [target]).map_err(engine_error);
+        self.return_reader(connection);
+        copied.map(|_| ())
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,8 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         resource_policy: None,
         stream_policy: None,
         policy_changes: Default::default(),
+        point_in_time_recovery: None,
+        restore: None,
     }
 }
 

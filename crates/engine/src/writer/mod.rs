@@ -30,10 +30,12 @@ use crate::model::{IndexDefinition, IndexStatus, Item, TableDefinition, TableSta
 use crate::streams::log::StreamLog;
 use crate::streams::Streams;
 
+mod backup_write;
 mod item_write;
 
 use crate::table_settings::{self, TableChange};
 use crate::time_to_live::{self, Backfilled};
+pub(crate) use backup_write::BackupCommand;
 pub(crate) use item_write::{collection_record, IndexUnits};
 
 /// Most commands committed in one transaction.
@@ -94,6 +96,8 @@ pub(crate) enum Command {
     },
     /// A service's change to system state (identities, keys, policies).
     System(Arc<dyn SystemCommand>),
+    /// A step of a backup, a restore or point-in-time recovery.
+    Backup(BackupCommand),
 }
 
 /// Who asked for an item write.
@@ -102,6 +106,8 @@ pub(crate) enum WriteOrigin {
     Client,
     /// The Time to Live expirer, deleting an expired item.
     TimeToLive,
+    /// A restore filling its table (the only writer of a table while it restores).
+    Restore,
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -144,6 +150,7 @@ impl Command {
                 | Command::AlterTable { .. }
                 | Command::BackfillExpiry { .. }
                 | Command::System(_)
+                | Command::Backup(_)
         )
     }
 }
@@ -164,6 +171,8 @@ pub(crate) enum Outcome {
     },
     /// A system command applied (its verdict is its own).
     System,
+    /// A backup as a backup command left it.
+    Backup(Box<crate::model::BackupRecord>),
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
     /// Stream records a trim removed.
@@ -589,6 +598,7 @@ impl WriterLoop {
                 command.apply(tx)?;
                 Ok(Outcome::System)
             }
+            Command::Backup(command) => self.apply_backup(tx, command, deltas, published),
         }
     }
 
