@@ -208,7 +208,7 @@ pub fn restore_backup(dir: &Path, data_dir: &Path) -> Result<PathBuf> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }
-    if data_dir::inspect(data_dir)? != Contents::New {
+    if data_dir::inspect(data_dir, false)? != Contents::New {
         return Err(invalid(
             data_dir,
             format!("already holds a database ({DATABASE_FILE}); restore into a new data directory"),
