@@ -6,6 +6,7 @@ scrape needs the bearer token, on the main and on the metrics listener."""
 
 import os
 import stat
+import time
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -339,3 +340,28 @@ def test_metrics_auth_off_and_metrics_off(workdir):
         off_server.client().list_tables()
     finally:
         off_server.stop()
+
+
+def test_ttl_and_stream_backlogs(workdir):
+    # The expirer waits an hour between passes, so expired items stay.
+    env = {**os.environ, "HALYARD_METRICS_TOKEN": TOKEN}
+    instance = Server(workdir / "metrics-backlogs", "--ttl-interval", "3600", env=env).start()
+    try:
+        client = instance.client()
+        table = "mtr-backlogs"
+        create_table(client, table, StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+        client.update_time_to_live(
+            TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires"}
+        )
+        # Expired a minute ago (DynamoDB ignores values over five years old).
+        expired = str(int(time.time()) - 60)
+        for n in range(3):
+            client.put_item(TableName=table, Item={"pk": {"S": f"old{n}"}, "expires": {"N": expired}})
+        client.put_item(TableName=table, Item={"pk": {"S": "future"}, "expires": {"N": "99999999999"}})
+        found, _ = samples(scrape(instance.endpoint + "/metrics")[1])
+        assert value(found, "halyard_ttl_backlog_items", table=table) == 3
+        assert value(found, "halyard_table_items", table=table) == 4
+        age = found[("halyard_stream_oldest_record_age_seconds", frozenset({("table", table)}))]
+        assert 0 <= age < 3600
+    finally:
+        instance.stop()
