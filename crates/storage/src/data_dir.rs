@@ -26,7 +26,7 @@ use crate::{Result, StorageError};
 
 pub(crate) const DATABASE_FILE: &str = "halyard.db";
 pub(crate) const LOCK_FILE: &str = "LOCK";
-/// Beside the database: its key, wrapped (kept by the binary, which may
+/// Beside the database: its keys, wrapped (kept by the binary, which may
 /// write it before the database exists).
 pub const KEYRING_FILE: &str = "keyring";
 /// A new database is built under this name, then renamed to
@@ -88,8 +88,10 @@ fn check_new(dir: &Path, database: &Path) -> Result<Contents> {
                 ),
             ));
         }
-        let ours =
-            name == LOCK_FILE || name == KEYRING_FILE || name == LOST_AND_FOUND || name.starts_with(NEW_DATABASE_FILE);
+        let ours = name == LOCK_FILE
+            || name.starts_with(KEYRING_FILE)
+            || name == LOST_AND_FOUND
+            || name.starts_with(NEW_DATABASE_FILE);
         if !ours {
             others.push(name);
         }
