@@ -118,7 +118,7 @@ fn dynamodb_errors() {
     );
     assert_eq!(
         error("INSERT INTO t VALUE {'a': <<>>}"),
-        "Empty bags are not supported at 1:26:2"
+        "Empty bags are not supported at 1:27:2"
     );
     assert_eq!(
         error("INSERT INTO t VALUE {'a':1,'a':2}"),
@@ -169,8 +169,11 @@ fn binding_literals_and_sets() {
     assert!(value("1e999").unwrap_err().to_string().contains("overflow"));
     assert!(value(".5").is_ok());
     assert!(value("?").is_ok());
-    assert!(value("[?, ?]")
-        .unwrap_err()
-        .to_string()
-        .contains("Number of parameters"));
+    assert!(parse("SELECT * FROM t WHERE a = ? AND b = ?").is_ok());
+    assert_eq!(
+        parse("INSERT INTO t VALUE {'v': [1, {'b': [?]}]}")
+            .unwrap_err()
+            .to_string(),
+        "Unsupported data type: Parameter under key root.1.b.0 at 1:38:1"
+    );
 }

@@ -42,11 +42,13 @@ pub(super) async fn handle(
         .into_iter()
         .map(|request| {
             let plan = request.parsed.and_then(|parsed| {
-                access::authorize(authorizer, &[access_check(engine, &parsed.statement)]).map_err(|error| match error {
-                    ProtocolError::AccessDenied(message) => EngineError::AccessDenied(message),
-                    ProtocolError::Engine(error) => error,
-                    other => EngineError::Internal(other.to_string()),
-                })?;
+                access::authorize(authorizer, &[access_check(engine, &parsed.statement)]).map_err(
+                    |error| match error {
+                        ProtocolError::AccessDenied(message) => EngineError::AccessDenied(message),
+                        ProtocolError::Engine(error) => error,
+                        other => EngineError::Internal(other.to_string()),
+                    },
+                )?;
                 engine.plan_statement(&parsed, &request.parameters, PlanOptions::default())
             });
             BatchStatement {
