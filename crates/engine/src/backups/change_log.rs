@@ -46,9 +46,11 @@ pub(crate) fn stamp_after(time: f64) -> u64 {
     stamp_at(time) + 1000
 }
 
-/// The first stamp of the millisecond of `time` (seconds).
+/// The first stamp of the millisecond of `time` (seconds; a time given
+/// with finer precision belongs to its millisecond).
 pub(crate) fn stamp_at(time: f64) -> u64 {
-    (time * 1000.0).round() as u64 * 1000
+    // The epsilon keeps 0.123 (stored as 0.12299999...) in millisecond 123.
+    (time * 1000.0 + 1e-6).floor() as u64 * 1000
 }
 
 fn prefix(table_id: &str) -> Vec<u8> {
@@ -208,4 +210,84 @@ pub(crate) fn trim(tx: &mut dyn WriteTransaction, keep: &dyn Fn(&str) -> KeepAft
         }
     }
     Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
+    use halyard_storage::Storage;
+
+    use super::*;
+    use crate::model::AttributeValue;
+
+    fn item(key: &str, value: &str) -> Item {
+        [
+            ("pk".to_string(), AttributeValue::S(key.into())),
+            ("v".to_string(), AttributeValue::S(value.into())),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    /// A table keyed by `pk` (S).
+    fn definition(id: &str) -> TableDefinition {
+        serde_json::from_value(serde_json::json!({
+            "name": "t", "id": id, "arn": "arn:aws:dynamodb:us-east-1:000000000000:table/t", "created": 0.0,
+            "key_schema": [], "attribute_definitions": [],
+            "primary_key": {"partition": {"name": "pk", "scalar_type": "S"}, "sort": null},
+            "billing_mode": "PayPerRequest", "throughput": {"read_capacity_units": 0, "write_capacity_units": 0,
+                "last_increase": null, "last_decrease": null, "number_of_decreases_today": 0},
+            "last_update_to_pay_per_request": null, "tags": [], "deletion_protection": false, "keyspace": "t_x"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn stamps_increase_and_times_map_to_their_millisecond() {
+        let stamps: Vec<u64> = (0..1000).map(|_| next_stamp()).collect();
+        assert!(stamps.windows(2).all(|pair| pair[0] < pair[1]));
+        assert_eq!(stamp_at(1.123), 1_123_000);
+        assert_eq!(stamp_after(1.123), 1_124_000);
+        assert_eq!(stamp_at(1.1239), 1_123_000);
+    }
+
+    #[test]
+    fn changes_read_back_in_order_and_trim_is_bounded_per_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let storage = SqliteStorage::open(dir.path(), SqliteOptions::default()).unwrap();
+        let (a, b) = (definition("aaaa"), definition("bbbb"));
+        let mut tx = storage.begin_write().unwrap();
+        tx.create_keyspace(KEYSPACE).unwrap();
+        for i in 0..10 {
+            let new = item(&format!("k{i}"), "x");
+            append(&mut *tx, &a, None, Some(&new)).unwrap();
+            append(&mut *tx, &b, None, Some(&new)).unwrap();
+        }
+        let old = item("k0", "x");
+        append(&mut *tx, &a, Some(&old), None).unwrap();
+        tx.commit().unwrap();
+
+        let view = storage.snapshot().unwrap();
+        let changes = read(&*view, "aaaa", None, u64::MAX, 100).unwrap();
+        assert_eq!(changes.len(), 11);
+        assert!(changes.windows(2).all(|pair| pair[0].0 < pair[1].0));
+        assert!(matches!(&changes[10].1, Change::Delete(key) if key.len() == 1));
+        let fifth = changes[4].0;
+        let after = read(&*view, "aaaa", Some(fifth), u64::MAX, 3).unwrap();
+        assert_eq!(after.len(), 3);
+        assert_eq!(after[0].0, changes[5].0);
+        assert_eq!(last_stamp(&*view, "aaaa").unwrap(), Some(changes[10].0));
+        drop(view);
+
+        // Table a keeps what follows its fifth change; table b is gone.
+        let keep = |id: &str| (id == "aaaa").then_some(fifth);
+        let mut tx = storage.begin_write().unwrap();
+        assert_eq!(trim(&mut *tx, &keep, 4).unwrap(), 4);
+        assert_eq!(trim(&mut *tx, &keep, 100).unwrap(), 11);
+        assert_eq!(trim(&mut *tx, &keep, 100).unwrap(), 0);
+        tx.commit().unwrap();
+        let view = storage.snapshot().unwrap();
+        assert_eq!(read(&*view, "aaaa", None, u64::MAX, 100).unwrap().len(), 6);
+        assert_eq!(read(&*view, "bbbb", None, u64::MAX, 100).unwrap().len(), 0);
+    }
 }

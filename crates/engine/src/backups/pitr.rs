@@ -14,7 +14,7 @@ use super::snapshot::{self, SnapshotRequest};
 use super::{change_log, remove, scan};
 use crate::catalog::Catalog;
 use crate::error::Result;
-use crate::model::{BackupKind, BackupRecord, BackupStatus, PointInTimeRecovery, TableDefinition};
+use crate::model::{BackupKind, BackupRecord, BackupStatus, PointInTimeRecovery, RestoreStep, TableDefinition};
 use crate::writer::{BackupCommand, Command, Outcome, Writer};
 
 /// How point-in-time recovery paces its snapshots and trimming.
@@ -96,6 +96,30 @@ pub(crate) fn trim(
         .filter(|table| table.definition.point_in_time_recovery.is_some())
         .map(|table| (table.definition.id.clone(), table.definition.clone()))
         .collect();
+    // What restores in progress still read: their snapshots, and the
+    // change records after their starting points.
+    let mut in_use: Vec<String> = Vec::new();
+    let mut replaying: HashMap<String, u64> = HashMap::new();
+    for table in catalog.tables() {
+        let steps = table
+            .definition
+            .restore
+            .iter()
+            .filter(|r| r.in_progress)
+            .flat_map(|r| &r.steps);
+        for step in steps {
+            match step {
+                RestoreStep::Copy { keyspace } => in_use.push(keyspace.clone()),
+                RestoreStep::Replay {
+                    source_table_id, after, ..
+                } => {
+                    let from = after.unwrap_or(0);
+                    let entry = replaying.entry(source_table_id.clone()).or_insert(from);
+                    *entry = (*entry).min(from);
+                }
+            }
+        }
+    }
     // Per table: the snapshot the window's start restores from, whose
     // elders and earlier change records are no longer needed.
     let mut doomed = Vec::new();
@@ -120,20 +144,28 @@ pub(crate) fn trim(
         doomed.extend(snapshots.into_iter().filter(|record| record.created < base.created));
         bases.insert(table_id, base);
     }
+    doomed.retain(|record| !in_use.contains(&record.keyspace));
     let mut removed = 0;
     for record in doomed.iter().take(limit) {
         remove(tx, record)?;
         removed += 1;
     }
     let keep = |table_id: &str| -> change_log::KeepAfter {
-        let definition = tables.get(table_id)?;
-        let pitr = definition.point_in_time_recovery.as_ref()?;
-        // Before a first snapshot, the log since enabling is all there is.
-        let enabled = change_log::stamp_at(pitr.enabled_at).saturating_sub(1);
-        Some(match bases.get(table_id) {
-            Some(base) => base.log_position.unwrap_or(enabled).max(enabled),
-            None => enabled,
-        })
+        let unneeded = tables
+            .get(table_id)
+            .and_then(|definition| definition.point_in_time_recovery.as_ref())
+            .map(|pitr| {
+                // Before a first snapshot, the log since enabling is all there is.
+                let enabled = change_log::stamp_at(pitr.enabled_at).saturating_sub(1);
+                match bases.get(table_id) {
+                    Some(base) => base.log_position.unwrap_or(enabled).max(enabled),
+                    None => enabled,
+                }
+            });
+        match (unneeded, replaying.get(table_id)) {
+            (Some(unneeded), Some(from)) => Some(unneeded.min(*from)),
+            (unneeded, from) => unneeded.or(from.copied()),
+        }
     };
     removed += change_log::trim(tx, &keep, limit - removed)?;
     Ok(removed)
