@@ -2,7 +2,8 @@
 //!
 //! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
 //! operation; `GET /` answers a readiness check and `GET /health` reports
-//! whether writes are accepted (see [`health_report`]); any other request is
+//! whether writes are accepted (see [`health_report`]); `/console/...` is the
+//! web console when enabled ([`console`]); any other request is
 //! taken for a DynamoDB one. Every response carries an `x-amzn-RequestId`
 //! and, with an allowed `Origin`, CORS headers ([`cors`]); DynamoDB's carry
 //! `x-amz-crc32` (the CRC32 of the body as sent, which SDKs verify). Request
@@ -13,6 +14,7 @@ mod admin;
 mod authorizer;
 mod body;
 mod connection_info;
+mod console;
 mod content_type;
 pub mod cors;
 mod decoding;
@@ -38,8 +40,9 @@ pub use body::BodyLimits;
 pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
+use halyard_console::Console;
 use halyard_engine::Engine;
-use halyard_iam::access::RequestFacts;
+use halyard_iam::access::{Caller, RequestFacts};
 use halyard_iam::error::AuthError;
 use halyard_protocol::{AllowAll, ProtocolError};
 use security::{AuthMode, Security};
@@ -52,13 +55,19 @@ pub struct App {
 }
 
 /// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
-    Router::new()
+/// With `console`, the web console is served under `/console/`.
+pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins, console: Option<Arc<Console>>) -> Router {
+    let router = Router::new()
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
         // than axum's bare 405.
         .route("/health", get(health_report).fallback(serve_request))
-        .route("/halyard/check", get(admin::check).fallback(serve_request))
+        .route("/halyard/check", get(admin::check).fallback(serve_request));
+    let router = match console {
+        Some(console) => router.merge(console::routes(console)),
+        None => router,
+    };
+    router
         .fallback(serve_request)
         .with_state(Arc::new(App {
             engine,
@@ -209,15 +218,27 @@ async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Resul
         body.received_sha256.as_deref(),
         request_facts(parts),
     )?;
+    execute(app, &authenticated.caller, service, operation, &body.bytes).await
+}
+
+/// The pipeline's last steps, for SDK and console calls alike: authorise
+/// `caller`'s request and execute it.
+async fn execute(
+    app: &App,
+    caller: &Caller,
+    service: halyard_protocol::Service,
+    operation: &str,
+    body: &[u8],
+) -> Result<serde_json::Value, ProtocolError> {
     match app.security.mode() {
-        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
+        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, body).await,
         AuthMode::SigV4 => {
             let authorizer = authorizer::RequestAuthorizer {
-                caller: &authenticated.caller,
+                caller,
                 engine: &app.engine,
                 policies: &app.resource_policies,
             };
-            halyard_protocol::handle(&app.engine, &authorizer, service, operation, &body.bytes).await
+            halyard_protocol::handle(&app.engine, &authorizer, service, operation, body).await
         }
     }
 }
