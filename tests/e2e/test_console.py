@@ -1,7 +1,8 @@
 """The web console (issue 19) in a real headless browser: Debian's chromium
 driven by Playwright for Python (no browser download). The employee
 directory flow, a GSI query, the typed editor, a conflicting edit, a user
-whose policy denies DeleteTable, and the session's CSRF and cookie rules.
+whose policy denies DeleteTable, import, the PartiQL editor (when the build
+has ExecuteStatement), and the session's CSRF and cookie rules.
 Screenshots of the main pages go to tests/e2e/output/console/."""
 
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 from harness import CREDENTIALS, REGION, Server, TlsServer
 
@@ -234,6 +236,17 @@ def test_a_query_on_a_global_secondary_index(console_server, dynamodb, browser):
     for employee in (JOHN, JANE, {**BOB, "department": {"S": "Engineering"}}):
         dynamodb.put_item(TableName=table, Item=employee)
 
+    # An error is shown as DynamoDB's message.
+    page.goto(url(console_server, "/console/#/create"))
+    page.fill("#ct-name", table)
+    page.fill("#ct-pk-name", "employee_id")
+    page.click("#ct-submit")
+    with pytest.raises(ClientError) as caught:
+        dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                              KeySchema=[{"AttributeName": "employee_id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "employee_id", "AttributeType": "S"}])
+    expect(page.locator("#ct-error")).to_have_text(caught.value.response["Error"]["Message"])
+
     page.goto(url(console_server, f"/console/#/table/{table}/items"))
     page.wait_for_selector("#items")
     page.select_option("#qb-mode", "Query")
@@ -248,6 +261,37 @@ def test_a_query_on_a_global_secondary_index(console_server, dynamodb, browser):
         page.click("#qb-run")
     assert [r["name"] for r in shown_rows(page)] == ["John"]
     screenshot(page, "query-index")
+
+
+def test_a_table_with_a_stream_and_ttl_and_its_recent_records(console_server, dynamodb, browser):
+    table = f"streamed-{uuid.uuid4().hex[:8]}"
+    page = browser()
+    sign_in(page, console_server)
+    page.goto(url(console_server, "/console/#/create"))
+    page.fill("#ct-name", table)
+    page.fill("#ct-pk-name", "pk")
+    page.fill("#ct-sk-name", "n")
+    page.select_option("#ct-sk-type", "N")
+    page.select_option("#ct-billing", "PROVISIONED")
+    assert (page.input_value("#ct-rcu"), page.input_value("#ct-wcu")) == ("5", "5")
+    page.select_option("#ct-stream", "NEW_AND_OLD_IMAGES")
+    page.fill("#ct-ttl", "expires_at")
+    page.click("#ct-submit")
+    expect(page.locator("#table-ttl")).to_contain_text("expires_at")
+    described = dynamodb.describe_table(TableName=table)["Table"]
+    assert described["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert described["ProvisionedThroughput"]["ReadCapacityUnits"] == 5
+    assert described["KeySchema"][1] == {"AttributeName": "n", "KeyType": "RANGE"}
+    assert dynamodb.describe_time_to_live(TableName=table)["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}, "v": {"S": "one"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}, "v": {"S": "two"}})
+    dynamodb.delete_item(TableName=table, Key={"pk": {"S": "a"}, "n": {"N": "1"}})
+    page.click("#show-stream")
+    expect(page.locator("#stream-table tbody tr")).to_have_count(3)
+    events = page.eval_on_selector_all("#stream-table td.event", "cells => cells.map(c => c.textContent)")
+    assert events == ["REMOVE", "MODIFY", "INSERT"]
+    screenshot(page, "table-stream")
 
 
 def test_the_typed_editor_with_nested_values(console_server, dynamodb, browser):
@@ -288,6 +332,47 @@ def test_the_typed_editor_with_nested_values(console_server, dynamodb, browser):
     assert sorted(stored["tags"]["SS"]) == ["a", "b"]
     assert sorted(stored["scores"]["NS"]) == ["1", "2.5"]
     assert stored["active"] == {"BOOL": False} and stored["nothing"] == {"NULL": True} and stored["empty"] == {"L": []}
+
+    # The form view shows every type faithfully: there and back, the JSON is the same.
+    page.click("button[aria-label='Edit item nested']")
+    loaded = json.loads(page.input_value("#item-json"))
+    assert loaded["profile"] == nested["profile"] and loaded["avatar"] == nested["avatar"]
+    page.click("#view-form")
+    assert page.is_hidden("#item-json")
+    assert page.input_value("[aria-label='item attribute 1 name']") in nested
+    page.click("#view-json")
+    assert json.loads(page.input_value("#item-json")) == loaded
+    page.click("#item-cancel")
+
+    # An item built in the form view, nested map, list and set included.
+    page.click("#new-item")
+    page.click("#view-form")
+    page.fill("[aria-label='item attribute 1 value']", "from-form")
+    page.click("[aria-label='Add attribute to item']")
+    page.fill("[aria-label='item attribute 2 name']", "address")
+    page.select_option("[aria-label='item attribute 2 type']", "M")
+    page.click("[aria-label='Add attribute to item attribute 2']")
+    page.fill("[aria-label='item attribute 2 attribute 1 name']", "zip")
+    page.select_option("[aria-label='item attribute 2 attribute 1 type']", "N")
+    page.fill("[aria-label='item attribute 2 attribute 1 value']", "12345")
+    page.click("[aria-label='Add attribute to item attribute 2']")
+    page.fill("[aria-label='item attribute 2 attribute 2 name']", "lines")
+    page.select_option("[aria-label='item attribute 2 attribute 2 type']", "L")
+    page.click("[aria-label='Add element to item attribute 2 attribute 2']")
+    page.fill("[aria-label='item attribute 2 attribute 2 element 1 value']", "1 Main St")
+    page.click("[aria-label='Add element to item attribute 2 attribute 2']")
+    page.select_option("[aria-label='item attribute 2 attribute 2 element 2 type']", "BOOL")
+    page.select_option("[aria-label='item attribute 2 attribute 2 element 2 value']", "true")
+    page.click("[aria-label='Add attribute to item']")
+    page.fill("[aria-label='item attribute 3 name']", "colors")
+    page.select_option("[aria-label='item attribute 3 type']", "SS")
+    page.fill("[aria-label='item attribute 3 value, one member a line']", "red\nblue")
+    screenshot(page, "item-form")
+    page.click("#item-save")
+    flash_says(page, "Item created.")
+    built = dynamodb.get_item(TableName=table, Key={"pk": {"S": "from-form"}})["Item"]
+    assert built["address"] == {"M": {"zip": {"N": "12345"}, "lines": {"L": [{"S": "1 Main St"}, {"BOOL": True}]}}}
+    assert sorted(built["colors"]["SS"]) == ["blue", "red"]
 
     # Edit a value three levels down, then duplicate the item under a new key.
     edit(page, "nested", lambda item: item["profile"]["M"]["address"]["M"].update(zip={"N": "54321"}))
@@ -377,11 +462,15 @@ def test_a_user_denied_delete_table_is_not_offered_it_and_is_refused(console_ser
         "X-Halyard-Csrf": csrf}, data=json.dumps({"TableName": table, "Item": {"pk": {"S": "by-user"}}}))
     assert allowed.status == 200, allowed.text()
 
-    # The root is offered it, and deletion protection is shown and respected.
-    dynamodb.update_table(TableName=table, DeletionProtectionEnabled=True)
+    # The root is offered it; deletion protection, turned on in the
+    # console, is respected.
     root = browser()
     sign_in(root, console_server)
     root.goto(url(console_server, f"/console/#/table/{table}"))
+    root.check("#set-deletion-protection")
+    root.click("#save-settings")
+    flash_says(root, "Table settings saved.")
+    assert dynamodb.describe_table(TableName=table)["Table"]["DeletionProtectionEnabled"] is True
     root.fill("#delete-confirmation", table)
     root.click("#delete-table")
     flash_says(root, "deletion protection")
@@ -392,6 +481,117 @@ def test_a_user_denied_delete_table_is_not_offered_it_and_is_refused(console_ser
     root.click("#delete-table")
     root.wait_for_selector("#tables")
     assert table not in dynamodb.list_tables()["TableNames"]
+
+
+def test_importing_items_from_json_and_csv_files(console_server, dynamodb, browser, tmp_path):
+    table = f"imported-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "N"}])
+    items = [{"id": {"N": str(n)}, "name": {"S": f"employee {n}"}, "tags": {"SS": ["x", f"t{n}"]}} for n in range(60)]
+    exported = tmp_path / "items.json"
+    exported.write_text(json.dumps({"Items": items}))
+    page = browser()
+    sign_in(page, console_server)
+    page.goto(url(console_server, f"/console/#/table/{table}/items"))
+    page.wait_for_selector("#import-file")
+    page.set_input_files("#import-file", str(exported))
+    expect(page.locator("#import-progress")).to_have_text("Imported 60 item(s) from items.json.")
+    def normalised(item):
+        return {**item, "tags": {"SS": sorted(item["tags"]["SS"])}}
+    stored = sorted(dynamodb.scan(TableName=table)["Items"], key=lambda i: int(i["id"]["N"]))
+    assert [normalised(i) for i in stored] == [normalised(i) for i in items]
+
+    csv_file = tmp_path / "more.csv"
+    csv_file.write_text('id,name,note\r\n100,"Smith, Ann","says ""hi"""\r\n101,Lee,\r\n')
+    page.set_input_files("#import-file", str(csv_file))
+    expect(page.locator("#import-progress")).to_have_text("Imported 2 item(s) from more.csv.")
+    assert dynamodb.get_item(TableName=table, Key={"id": {"N": "100"}})["Item"] == {
+        "id": {"N": "100"}, "name": {"S": "Smith, Ann"}, "note": {"S": 'says "hi"'}}
+    assert dynamodb.get_item(TableName=table, Key={"id": {"N": "101"}})["Item"] == {
+        "id": {"N": "101"}, "name": {"S": "Lee"}}
+
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps([{"id": {"N": "200"}}, {"name": {"S": "no key"}}]))
+    page.set_input_files("#import-file", str(broken))
+    flash_says(page, "Item 2: id: the key attribute is missing")
+    assert "Item" not in dynamodb.get_item(TableName=table, Key={"id": {"N": "200"}})
+
+
+def test_the_partiql_editor(console_server, dynamodb, browser):
+    table = f"pq-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1"}})
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "b"}, "n": {"N": "2"}})
+    select = f'SELECT * FROM "{table}" WHERE pk = \'b\''
+    try:
+        dynamodb.execute_statement(Statement=select)
+    except ClientError as error:
+        if error.response["Error"]["Code"] == "UnknownOperationException":
+            pytest.skip("this build has no ExecuteStatement yet")
+        raise
+    page = browser()
+    sign_in(page, console_server)
+    page.goto(url(console_server, "/console/#/partiql"))
+    page.fill("#pq-statement", select)
+    page.click("#pq-run")
+    expect(page.locator("#pq-items tbody tr")).to_have_count(1)
+    assert shown_partiql_rows(page) == [{"pk": "b", "n": "2"}]
+    assert page.text_content("#pq-history") == select
+    screenshot(page, "partiql")
+
+    bad = f'SELECT * FROM "{table}" WHERE'
+    with pytest.raises(ClientError) as caught:
+        dynamodb.execute_statement(Statement=bad)
+    page.fill("#pq-statement", bad)
+    page.click("#pq-run")
+    expect(page.locator("#pq-error")).to_have_text(caught.value.response["Error"]["Message"])
+
+
+def shown_partiql_rows(page):
+    return page.eval_on_selector_all("#pq-items tbody tr", """rows => rows.map(row =>
+        Object.fromEntries([...row.querySelectorAll('td[data-attribute]')]
+            .filter(cell => cell.textContent !== '')
+            .map(cell => [cell.dataset.attribute, cell.textContent])))""")
+
+
+def test_iam_users_keys_and_policies_from_the_console(console_server, dynamodb, iam, browser):
+    name = f"c{uuid.uuid4().hex[:10]}"
+    table = f"readable-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}])
+    page = browser()
+    sign_in(page, console_server)
+    page.goto(url(console_server, "/console/#/iam"))
+    page.fill("#iam-new-user", name)
+    page.click("#iam-create-user")
+    page.wait_for_selector("#iam-keys")
+    assert iam.get_user(UserName=name)["User"]["UserName"] == name
+    page.fill("#iam-policy-name", "read-only")
+    page.fill("#iam-policy-document", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:ListTables", "dynamodb:DescribeTable"], "Resource": "*"}]}))
+    page.click("#iam-put-policy")
+    flash_says(page, "Policy read-only saved.")
+    expect(page.locator("#iam-policies")).to_contain_text("dynamodb:ListTables")
+    page.click("#iam-create-key")
+    expect(page.locator("#iam-new-key-secret")).not_to_be_empty()
+    key_id, secret = page.text_content("#iam-new-key-id"), page.text_content("#iam-new-key-secret")
+    assert [k["AccessKeyId"] for k in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]] == [key_id]
+    assert page.evaluate("localStorage.length + sessionStorage.length") == 0
+    screenshot(page, "iam-user")
+
+    # The new user signs in and may read but not write, and its IAM page
+    # answers with IAM's AccessDenied.
+    user = browser()
+    sign_in(user, console_server, key_id, secret)
+    user.goto(url(console_server, f"/console/#/table/{table}"))
+    user.wait_for_selector("#table-status")
+    assert user.query_selector("#delete-table") is None and user.query_selector("#save-settings") is None
+    user.goto(url(console_server, "/console/#/iam"))
+    expect(user.locator("main .error")).to_contain_text("iam:ListUsers")
 
 
 class Http:

@@ -33,6 +33,11 @@ assets! {
     "js/create_table.js" => "text/javascript; charset=utf-8",
     "js/items.js" => "text/javascript; charset=utf-8",
     "js/editor.js" => "text/javascript; charset=utf-8",
+    "js/form.js" => "text/javascript; charset=utf-8",
+    "js/partiql.js" => "text/javascript; charset=utf-8",
+    "js/import.js" => "text/javascript; charset=utf-8",
+    "js/streams.js" => "text/javascript; charset=utf-8",
+    "js/iam.js" => "text/javascript; charset=utf-8",
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! permission probe, and `POST /console/api`, where the console's DynamoDB
 //! calls (`X-Amz-Target` and DynamoDB's JSON body, as an SDK sends them)
 //! enter the same pipeline as SDK calls: authenticated by the session
-//! instead of SigV4, then authorised and executed by [`crate::execute`].
+//! instead of SigV4, then authorised and executed by [`crate::execute`];
+//! `POST /console/api/iam` does the same for IAM's query-protocol actions
+//! (form body in, IAM's XML out), authorised by halyard-iam as `iam:*`.
 //!
 //! Every state-changing call must carry the session's CSRF token in
 //! `X-Halyard-Csrf` and, when the browser names one, come from the
@@ -29,7 +31,7 @@ use halyard_protocol::{AccessCheck, Authorizer, ProtocolError};
 use serde_json::{json, Value};
 
 use crate::security::AuthMode;
-use crate::{authorizer, body, decoding, request_facts, App, BodyLimits, ConnectionInfo};
+use crate::{authorizer, body, decoding, request_facts, App, BodyLimits, ConnectionInfo, RequestId};
 
 /// The actions the console asks about before offering them.
 const PROBED_ACTIONS: [&str; 5] = [
@@ -55,6 +57,7 @@ pub fn routes(console: Arc<Console>) -> Router<Arc<App>> {
         )
         .route("/console/api/allowed", post(allowed))
         .route("/console/api", post(call))
+        .route("/console/api/iam", post(iam_call))
         .layer(Extension(console))
         .layer(middleware::map_response(secure_headers))
 }
@@ -345,4 +348,29 @@ async fn call(
         }
         Err(error) => crate::error_response(&error, content_type).await,
     }
+}
+
+/// `POST /console/api/iam`: one IAM action (`Action=ListUsers&...`), as its
+/// caller.
+async fn iam_call(
+    State(app): State<Arc<App>>,
+    Extension(console): Extension<Arc<Console>>,
+    Extension(limits): Extension<BodyLimits>,
+    Extension(id): Extension<RequestId>,
+    request: Request,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let caller = match authenticate(&app, &console, &parts) {
+        Ok((_, caller)) => caller,
+        Err(error) => return refused(error),
+    };
+    let answer = match read_bytes(&parts, body, &limits).await {
+        Ok(bytes) => {
+            let request = halyard_iam::query::QueryRequest::parse(&bytes);
+            halyard_iam::iam_api::handle(app.security.directory(), &caller, &request, id.as_str()).await
+        }
+        Err(error) => return refused(ConsoleError::BadRequest(error.to_string())),
+    };
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
+    (status, [(CONTENT_TYPE, "text/xml")], answer.body).into_response()
 }

@@ -63,14 +63,43 @@ export async function signOut() {
 }
 
 // One DynamoDB operation, e.g. call("Query", {TableName: ...}).
-export function call(operation, body) {
+export function call(operation, body, service = "DynamoDB_20120810") {
   return request("POST", "api", {
     "Content-Type": "application/x-amz-json-1.0",
-    "X-Amz-Target": `DynamoDB_20120810.${operation}`,
+    "X-Amz-Target": `${service}.${operation}`,
   }, JSON.stringify(body));
+}
+
+// One DynamoDB Streams operation.
+export function streamsCall(operation, body) {
+  return call(operation, body, "DynamoDBStreams_20120810");
 }
 
 // Which of the console's actions the user's policies allow on a table.
 export function allowed(table) {
   return request("POST", "api/allowed", { "Content-Type": "application/json" }, JSON.stringify({ table }));
+}
+
+// One IAM action (query protocol), e.g. iam("ListUsers", {MaxItems: "100"});
+// returns IAM's XML answer as a document.
+export async function iam(action, params = {}) {
+  const response = await fetch("api/iam", {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", "X-Halyard-Csrf": csrfToken ?? "" },
+    body: new URLSearchParams({ Action: action, Version: "2010-05-08", ...params }),
+    credentials: "same-origin",
+    cache: "no-store",
+  });
+  const text = await response.text();
+  if (response.headers.get("content-type")?.startsWith("application/json")) {
+    const error = new ApiError(response.status, JSON.parse(text));
+    if (error.type === "NoSession" && onSignedOut) onSignedOut(error);
+    throw error;
+  }
+  const document = new DOMParser().parseFromString(text, "text/xml");
+  if (!response.ok) {
+    const tag = (name) => document.getElementsByTagName(name)[0]?.textContent ?? "";
+    throw new ApiError(response.status, { __type: tag("Code"), message: tag("Message") });
+  }
+  return document;
 }

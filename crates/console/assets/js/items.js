@@ -5,6 +5,7 @@ import * as api from "./api.js";
 import { h, field, select, option, replace, flash, download } from "./dom.js";
 import { columns, display, keyOf, toCsv, typed } from "./dynamo.js";
 import { openEditor } from "./editor.js";
+import { importItems, itemsInFile } from "./import.js";
 
 const SORT_CONDITIONS = [["", "(any)"], ["=", "="], ["<", "<"], ["<=", "<="], [">", ">"], [">=", ">="], ["between", "between"], ["begins_with", "begins with"]];
 const FILTERS = [["=", "="], ["<>", "≠"], ["<", "<"], ["<=", "<="], [">", ">"], [">=", ">="], ["begins_with", "begins with"], ["contains", "contains"], ["attribute_exists", "exists"], ["attribute_not_exists", "does not exist"]];
@@ -189,6 +190,27 @@ export async function itemsPage(main, tableName) {
     else download(`${tableName}.csv`, "text/csv", toCsv(items, columns(items, table.KeySchema)));
   };
 
+  const importFile = h("input", { id: "import-file", type: "file", accept: ".json,.csv,application/json,text/csv" });
+  const importProgress = h("span", { id: "import-progress", class: "muted", "aria-live": "polite" });
+  importFile.addEventListener("change", async () => {
+    const file = importFile.files[0];
+    if (!file) return;
+    importProgress.textContent = `Reading ${file.name}…`;
+    try {
+      const loaded = itemsInFile(file.name, await file.text(), table);
+      const written = await importItems(tableName, table, loaded, (done, total) => {
+        importProgress.textContent = `Imported ${done} of ${total} item(s)…`;
+      });
+      importProgress.textContent = `Imported ${written} item(s) from ${file.name}.`;
+      search();
+    } catch (error) {
+      importProgress.textContent = "";
+      flash(`Import of ${file.name} failed: ${error.message}`);
+    } finally {
+      importFile.value = "";
+    }
+  });
+
   replace(main,
     h("h1", {}, `Items: ${tableName}`),
     h("p", {}, h("a", { href: `#/table/${encodeURIComponent(tableName)}` }, `Table ${tableName} details`)),
@@ -206,7 +228,8 @@ export async function itemsPage(main, tableName) {
         openEditor(editor, { table: tableName, keySchema: table.KeySchema, mode: "new", onDone: closeEditor }) }, "Create item"),
       allowed["dynamodb:DeleteItem"] === false ? null : h("button", { type: "button", class: "danger", id: "delete-selected", onclick: deleteSelected }, "Delete selected"),
       h("button", { type: "button", id: "export-json", onclick: () => exportAs("json") }, "Export JSON"),
-      h("button", { type: "button", id: "export-csv", onclick: () => exportAs("csv") }, "Export CSV")),
+      h("button", { type: "button", id: "export-csv", onclick: () => exportAs("csv") }, "Export CSV"),
+      allowed["dynamodb:PutItem"] === false ? null : field("Import items (JSON or CSV file)", importFile), importProgress),
     editor, count, results,
     h("div", { class: "actions" }, previous, next));
   layout();

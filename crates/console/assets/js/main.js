@@ -1,11 +1,14 @@
 // The console's entry: sign-in, the session, and routing by the URL's
-// fragment (#/tables, #/create, #/table/NAME, #/table/NAME/items).
+// fragment (#/tables, #/create, #/table/NAME, #/table/NAME/items, #/partiql,
+// #/iam, #/iam/USER).
 
 import * as api from "./api.js";
 import { h, field, replace, flash } from "./dom.js";
 import { tableList, tableDetails } from "./tables.js";
 import { createTableForm } from "./create_table.js";
 import { itemsPage } from "./items.js";
+import { partiqlPage } from "./partiql.js";
+import { iamPage, iamUserPage } from "./iam.js";
 
 const main = document.getElementById("main");
 let session = null;
@@ -82,6 +85,9 @@ async function route() {
   main.focus();
   try {
     if (parts[0] === "create") await createTableForm(main);
+    else if (parts[0] === "partiql") partiqlPage(main);
+    else if (parts[0] === "iam" && parts[1]) await iamUserPage(main, parts[1]);
+    else if (parts[0] === "iam") await iamPage(main);
     else if (parts[0] === "table" && parts[1] && parts[2] === "items") await itemsPage(main, parts[1]);
     else if (parts[0] === "table" && parts[1]) await tableDetails(main, parts[1]);
     else await tableList(main);

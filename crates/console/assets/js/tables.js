@@ -1,7 +1,8 @@
 // The table list (searchable, paged) and a table's details, with delete.
 
 import * as api from "./api.js";
-import { h, field, replace, flash } from "./dom.js";
+import { h, field, select, replace, flash } from "./dom.js";
+import { streamSection } from "./streams.js";
 
 const PAGE = 25;
 // ListTables pages fetched at most, for the search over all names.
@@ -102,6 +103,8 @@ export async function tableDetails(main, name) {
           h("td", {}, i.Projection.ProjectionType), h("td", {}, i.IndexStatus + (i.Backfilling ? " (backfilling)" : "")),
           h("td", {}, String(i.ItemCount ?? "")))))),
   ];
+  if (table.LatestStreamArn) content.push(streamSection(table));
+  if (allowed["dynamodb:UpdateTable"]) content.push(settingsSection(name, table, billing));
   if (allowed["dynamodb:DeleteTable"]) content.push(deleteSection(name, table));
   replace(main, ...content);
 }
@@ -126,4 +129,37 @@ function deleteSection(name, table) {
     h("h2", { id: "delete-title" }, "Delete table"),
     table.DeletionProtectionEnabled ? h("p", { class: "muted" }, "Deletion protection is on: DynamoDB refuses to delete this table until it is turned off.") : null,
     h("div", { class: "row" }, field(`Type ${name} to confirm`, confirmation), button));
+}
+
+// UpdateTable: deletion protection and billing mode (with capacity).
+function settingsSection(name, table, billing) {
+  const protection = h("input", { id: "set-deletion-protection", type: "checkbox", checked: table.DeletionProtectionEnabled });
+  const mode = select("set-billing", [["PAY_PER_REQUEST", "On-demand"], ["PROVISIONED", "Provisioned"]], billing);
+  const throughput = table.ProvisionedThroughput ?? {};
+  const rcu = h("input", { id: "set-rcu", type: "number", min: 1, value: String(throughput.ReadCapacityUnits || 5) });
+  const wcu = h("input", { id: "set-wcu", type: "number", min: 1, value: String(throughput.WriteCapacityUnits || 5) });
+  const capacity = h("div", { class: "row", hidden: billing !== "PROVISIONED" }, field("Read capacity units", rcu), field("Write capacity units", wcu));
+  mode.addEventListener("change", () => { capacity.hidden = mode.value !== "PROVISIONED"; });
+  const save = h("button", { type: "button", id: "save-settings", onclick: async () => {
+    const request = { TableName: name };
+    if (protection.checked !== Boolean(table.DeletionProtectionEnabled)) request.DeletionProtectionEnabled = protection.checked;
+    if (mode.value !== billing) request.BillingMode = mode.value;
+    const wanted = { ReadCapacityUnits: Number(rcu.value), WriteCapacityUnits: Number(wcu.value) };
+    if (mode.value === "PROVISIONED" && (mode.value !== billing || wanted.ReadCapacityUnits !== throughput.ReadCapacityUnits
+      || wanted.WriteCapacityUnits !== throughput.WriteCapacityUnits)) {
+      request.ProvisionedThroughput = wanted;
+    }
+    if (Object.keys(request).length === 1) { flash("Nothing to change."); return; }
+    try {
+      await api.call("UpdateTable", request);
+      flash("Table settings saved.", true);
+      await tableDetails(document.getElementById("main"), name);
+    } catch (error) {
+      flash(error.message);
+    }
+  } }, "Save settings");
+  return h("section", { "aria-labelledby": "settings-title" },
+    h("h2", { id: "settings-title" }, "Settings"),
+    h("div", { class: "row" }, field("Deletion protection", protection, "inline"), field("Billing mode", mode)),
+    capacity, save);
 }
