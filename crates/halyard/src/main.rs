@@ -95,6 +95,10 @@ struct ServeArgs {
     /// in DynamoDB. `off`: nothing is throttled (for tests).
     #[arg(long, env = "HALYARD_THROTTLING", value_enum, default_value = "on")]
     throttling: Switch,
+    /// `on`: the web console is served at `/console/` (sign in with an
+    /// access key). `off`: it is not served.
+    #[arg(long, env = "HALYARD_CONSOLE", value_enum, default_value = "on")]
+    console: Switch,
     /// Seconds a stream record is kept (DynamoDB: 24 hours).
     #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
     stream_retention: Duration,
@@ -422,10 +426,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 data_dir.display()
             ),
         };
-        tracing::info!(
-            "Halyard listening on {scheme}://{} with data in {mode}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!("Halyard listening on {scheme}://{address} with data in {mode}");
+        if args.console == Switch::On {
+            tracing::info!("web console at {scheme}://{address}/console/");
+        }
         let scrape = metrics_access.map(|access| {
             Arc::new(halyard_server::metrics::Scrape {
                 engine: engine.clone(),
@@ -455,7 +460,15 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         });
         let main = halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), security, keys, args.cors_origins.clone(), audit.clone(), scrape),
+            halyard_server::router(
+                engine.clone(),
+                security,
+                keys,
+                args.cors_origins.clone(),
+                audit.clone(),
+                scrape,
+                (args.console == Switch::On).then(Default::default),
+            ),
             args.connections.limits(),
             tls.clone(),
             stopping(stopped.clone()),

@@ -68,6 +68,16 @@ impl Call {
         }
     }
 
+    /// A console call's caller: its session's key and grants.
+    pub fn acting_as(
+        &mut self,
+        caller: &halyard_iam::access::Caller,
+        access_key_id: &str,
+        directory: &halyard_iam::directory::Directory,
+    ) {
+        self.event.identity = Identity::of(&caller.grants, access_key_id, directory);
+    }
+
     /// A DynamoDB or Streams call's parameters and resources, and whether
     /// the trail records it (data events follow the event selectors).
     pub fn describe_dynamodb(&mut self, engine: &Engine, operation: &str, body: &[u8]) {
@@ -170,4 +180,15 @@ pub(crate) fn query_error(status: u16, body: &str) -> Option<(String, String)> {
         element("Code").unwrap_or_else(|| "Unknown".into()),
         element("Message").unwrap_or_default(),
     ))
+}
+
+/// The errorCode and errorMessage of a DynamoDB wire error body.
+pub(crate) fn wire_error(body: &serde_json::Value) -> Option<(String, String)> {
+    let code = body.get("__type").and_then(|t| t.as_str()).unwrap_or("InternalFailure");
+    let message = body
+        .get("message")
+        .or_else(|| body.get("Message"))
+        .and_then(|m| m.as_str())
+        .unwrap_or_default();
+    Some((record::error_code(code), message.to_string()))
 }

@@ -2,7 +2,8 @@
 //!
 //! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
 //! operation; `GET /` answers a readiness check and `GET /health` reports
-//! whether writes are accepted (see [`health_report`]); any other request is
+//! whether writes are accepted (see [`health_report`]); `/console/...` is the
+//! web console when enabled ([`console`]); any other request is
 //! taken for a DynamoDB one. Every response carries an `x-amzn-RequestId`
 //! and, with an allowed `Origin`, CORS headers ([`cors`]); DynamoDB's carry
 //! `x-amz-crc32` (the CRC32 of the body as sent, which SDKs verify). Request
@@ -15,6 +16,7 @@ mod authorizer;
 mod body;
 mod cloudtrail_api;
 mod connection_info;
+mod console;
 mod content_type;
 pub mod cors;
 mod decoding;
@@ -43,8 +45,9 @@ pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
 use halyard_audit::{Audit, EventSource};
+use halyard_console::Console;
 use halyard_engine::Engine;
-use halyard_iam::access::RequestFacts;
+use halyard_iam::access::{Caller, RequestFacts};
 use halyard_iam::error::AuthError;
 use halyard_kms::key_store::KeyStore;
 use halyard_protocol::{AllowAll, ProtocolError};
@@ -63,7 +66,8 @@ pub struct App {
 }
 
 /// The router serving one engine; [`listener::serve`] serves it. With
-/// `scrape`, `GET /metrics` answers the metrics ([`metrics`]).
+/// `scrape`, `GET /metrics` answers the metrics ([`metrics`]); with
+/// `console`, the web console is served under `/console/`.
 pub fn router(
     engine: Arc<Engine>,
     security: Security,
@@ -71,19 +75,25 @@ pub fn router(
     cors: CorsOrigins,
     audit: Arc<Audit>,
     scrape: Option<Arc<metrics::Scrape>>,
+    console: Option<Arc<Console>>,
 ) -> Router {
     let routes = Router::new();
     let routes = match scrape {
         Some(_) => routes.route("/metrics", get(serve_metrics).fallback(serve_request)),
         None => routes,
     };
-    routes
+    let router = routes
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
         // than axum's bare 405.
         .route("/health", get(health_report).fallback(serve_request))
         .route("/halyard/check", get(admin::check).fallback(serve_request))
-        .route("/halyard/backup", post(admin::backup).fallback(serve_request))
+        .route("/halyard/backup", post(admin::backup).fallback(serve_request));
+    let router = match console {
+        Some(console) => router.merge(console::routes(console)),
+        None => router,
+    };
+    router
         .fallback(serve_request)
         .with_state(Arc::new(App {
             engine,
@@ -219,19 +229,7 @@ async fn serve_request(
             if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
                 tracing::error!(%detail, "internal error");
             }
-            let wire = error.to_wire();
-            let code = wire
-                .body
-                .get("__type")
-                .and_then(|t| t.as_str())
-                .unwrap_or("InternalFailure");
-            let message = wire
-                .body
-                .get("message")
-                .or_else(|| wire.body.get("Message"))
-                .and_then(|m| m.as_str())
-                .unwrap_or_default();
-            call.finish(Some((halyard_audit::record::error_code(code), message.to_string())));
+            call.finish(audit::wire_error(&error.to_wire().body));
             error_response(&error, Some(content_type)).await
         }
     }
@@ -286,31 +284,29 @@ async fn run(
         .map_err(|e| rejected(Some(operation), e.into()))?;
     call.authenticated(&authenticated, app.security.directory());
     call.describe_dynamodb(&app.engine, operation, &body.bytes);
+    execute(app, &authenticated.caller, service, operation, &body.bytes, call).await
+}
+
+/// The pipeline's last steps, for SDK and console calls alike: authorise
+/// `caller`'s request, execute it, and audit it (a mutation's record rides
+/// its write).
+async fn execute(
+    app: &App,
+    caller: &Caller,
+    service: halyard_protocol::Service,
+    operation: &str,
+    body: &[u8],
+    call: &mut audit::Call,
+) -> Result<serde_json::Value, ProtocolError> {
     match app.security.mode() {
-        AuthMode::Off => {
-            call.run(halyard_protocol::handle(
-                &app.engine,
-                &AllowAll,
-                service,
-                operation,
-                &body.bytes,
-            ))
-            .await
-        }
+        AuthMode::Off => call.run(halyard_protocol::handle(&app.engine, &AllowAll, service, operation, body)).await,
         AuthMode::SigV4 => {
             let authorizer = authorizer::RequestAuthorizer {
-                caller: &authenticated.caller,
+                caller,
                 engine: &app.engine,
                 policies: &app.resource_policies,
             };
-            call.run(halyard_protocol::handle(
-                &app.engine,
-                &authorizer,
-                service,
-                operation,
-                &body.bytes,
-            ))
-            .await
+            call.run(halyard_protocol::handle(&app.engine, &authorizer, service, operation, body)).await
         }
     }
 }
