@@ -367,10 +367,16 @@ def halyard(*args, check=True):
     return result
 
 
+PLAINTEXT = ("--encryption", "off")
+
+
 def test_halyard_backup_and_restore_round_trip(workdir):
+    # Whole-server copies of an encrypted store are not supported yet (the
+    # copy and its check need the store's keys, and the keyring must travel
+    # with it): this runs on a plaintext store.
     base = workdir / f"store-{uuid.uuid4().hex[:8]}"
     base.mkdir()
-    server = Server(base / "data").start()
+    server = Server(base / "data", *PLAINTEXT).start()
     try:
         client = server.client()
         table = unique("bk-store")
@@ -386,14 +392,14 @@ def test_halyard_backup_and_restore_round_trip(workdir):
     finally:
         server.stop()
     # Offline, from the stopped server's data directory.
-    halyard("backup", base / "offline", "--data-dir", base / "data")
+    halyard("backup", base / "offline", "--data-dir", base / "data", *PLAINTEXT)
     assert (base / "online" / "MANIFEST").exists()
 
-    restored = halyard("restore", base / "online", "--data-dir", base / "restored")
+    restored = halyard("restore", base / "online", "--data-dir", base / "restored", *PLAINTEXT)
     assert "restored" in restored.stdout
-    refused = halyard("restore", base / "online", "--data-dir", base / "data", check=False)
+    refused = halyard("restore", base / "online", "--data-dir", base / "data", *PLAINTEXT, check=False)
     assert refused.returncode != 0 and "already holds a database" in refused.stderr
-    server = Server(base / "restored").start()
+    server = Server(base / "restored", *PLAINTEXT).start()
     try:
         client = server.client()
         assert key_sorted(scan_all(client, table)) == before
@@ -402,8 +408,8 @@ def test_halyard_backup_and_restore_round_trip(workdir):
     finally:
         server.stop()
 
-    halyard("restore", base / "offline", "--data-dir", base / "restored-offline")
-    server = Server(base / "restored-offline").start()
+    halyard("restore", base / "offline", "--data-dir", base / "restored-offline", *PLAINTEXT)
+    server = Server(base / "restored-offline", *PLAINTEXT).start()
     try:
         assert len(by_colour(server.client(), table, "blue")) == 10
     finally:
@@ -414,6 +420,6 @@ def test_halyard_backup_and_restore_round_trip(workdir):
     data = bytearray(store.read_bytes())
     data[len(data) // 2] ^= 0xFF
     store.write_bytes(bytes(data))
-    damaged = halyard("restore", base / "offline", "--data-dir", base / "restored-damaged", check=False)
+    damaged = halyard("restore", base / "offline", "--data-dir", base / "restored-damaged", *PLAINTEXT, check=False)
     assert damaged.returncode != 0 and "does not match" in damaged.stderr
     assert not (base / "restored-damaged" / "halyard.db").exists()

@@ -122,6 +122,9 @@ struct Location {
     /// The audit directory, if the server ran with `--audit-dir`.
     #[arg(long)]
     audit_dir: Option<PathBuf>,
+    /// The keys that open an encrypted store.
+    #[command(flatten)]
+    encryption: crate::encryption::EncryptionArgs,
 }
 
 const EXIT_PROBLEMS: u8 = 1;
@@ -130,7 +133,7 @@ const EXIT_NOT_CHECKED: u8 = 2;
 pub(crate) fn run(args: AuditArgs) -> ExitCode {
     match args.command {
         AuditCommand::Verify { location, from, to } => {
-            let storage = match open(&location.data_dir) {
+            let storage = match open(&location) {
                 Ok(storage) => storage,
                 Err(message) => return fail(&message),
             };
@@ -191,7 +194,7 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
                 },
                 (Err(message), _) | (_, Err(message)) => return fail(&message),
             };
-            let storage = match open(&location.data_dir) {
+            let storage = match open(&location) {
                 Ok(storage) => storage,
                 Err(message) => return fail(&message),
             };
@@ -213,12 +216,14 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
     }
 }
 
-fn open(data_dir: &Path) -> Result<SqliteStorage, String> {
+fn open(location: &Location) -> Result<SqliteStorage, String> {
     let options = SqliteOptions {
         create_if_new: false,
         ..Default::default()
     };
-    SqliteStorage::open(data_dir, options).map_err(|e| e.to_string())
+    crate::encryption::open_store(&location.encryption, &location.data_dir, options, false)
+        .map(|(storage, _)| storage)
+        .map_err(|e| e.to_string())
 }
 
 fn fail(message: &str) -> ExitCode {

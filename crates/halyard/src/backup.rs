@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use halyard_engine::check::check_storage;
 use halyard_storage::backup_dir::{restore_backup, write_backup, Manifest};
-use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
+use halyard_storage::sqlite::SqliteOptions;
 
 #[derive(clap::Args)]
 pub(crate) struct BackupArgs {
@@ -15,6 +15,9 @@ pub(crate) struct BackupArgs {
     dir: PathBuf,
     #[command(flatten)]
     source: BackupSource,
+    /// With --data-dir: the keys that open an encrypted store.
+    #[command(flatten)]
+    encryption: crate::encryption::EncryptionArgs,
 }
 
 #[derive(clap::Args)]
@@ -37,6 +40,9 @@ pub(crate) struct RestoreArgs {
     /// The data directory to create: new, or holding no database.
     #[arg(long)]
     data_dir: PathBuf,
+    /// The keys that open the restored store (the source server's).
+    #[command(flatten)]
+    encryption: crate::encryption::EncryptionArgs,
 }
 
 fn existing() -> SqliteOptions {
@@ -53,10 +59,10 @@ fn describe(manifest: &Manifest) -> String {
 
 pub(crate) fn run_backup(args: BackupArgs) -> ExitCode {
     let outcome = match (&args.source.data_dir, &args.source.endpoint) {
-        (Some(data_dir), _) => SqliteStorage::open(data_dir, existing())
-            .and_then(|storage| write_backup(&storage, &args.dir))
-            .map(|manifest| describe(&manifest))
-            .map_err(|error| error.to_string()),
+        (Some(data_dir), _) => crate::encryption::open_store(&args.encryption, data_dir, existing(), false)
+            .map_err(|error| error.to_string())
+            .and_then(|(storage, _)| write_backup(&storage, &args.dir).map_err(|error| error.to_string()))
+            .map(|manifest| describe(&manifest)),
         (None, Some(endpoint)) => std::path::absolute(&args.dir)
             .map_err(|error| error.to_string())
             .and_then(|dir| {
@@ -83,7 +89,8 @@ pub(crate) fn run_restore(args: RestoreArgs) -> ExitCode {
         return ExitCode::FAILURE;
     }
     // Reopened as a server would, and checked as `halyard check` does.
-    let report = SqliteStorage::open(&args.data_dir, existing())
+    let report = crate::encryption::open_store(&args.encryption, &args.data_dir, existing(), false)
+        .map(|(storage, _)| storage)
         .map_err(|error| error.to_string())
         .and_then(|storage| check_storage(&storage).map_err(|error| error.to_string()));
     match report {

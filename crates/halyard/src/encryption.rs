@@ -221,20 +221,33 @@ pub(crate) fn open_store(
 }
 
 /// The root key that seals the key service's key material: the keyring's
-/// when the store is encrypted; otherwise the configured one or the file
-/// beside the data directory (generated if absent), since KMS keys are
-/// sealed whether or not the database is.
+/// when the store is encrypted. With encryption off (plaintext by choice)
+/// it is the configured root key, or else `<data-dir>/kms.root-key`
+/// (generated if absent), so KMS's ciphertexts still need a key.
 pub(crate) fn key_service_root(
     encryption: &Encryption,
     args: &EncryptionArgs,
     data_dir: &Path,
     ephemeral: bool,
 ) -> Result<RootKey, String> {
-    match encryption {
-        Encryption::On { keyring, .. } => Ok(keyring.root_key().clone()),
-        Encryption::Off => root_key(args, data_dir, true, ephemeral)
-            .map(|(root, _)| root)
-            .map_err(|e| e.to_string()),
+    if let Encryption::On { keyring, .. } = encryption {
+        return Ok(keyring.root_key().clone());
+    }
+    let found = match root_key_source::configured(&args.root_key_config()).map_err(|e| e.to_string())? {
+        Some(found) => Some(found),
+        None if ephemeral => None,
+        None => {
+            // `default_file` of `<data-dir>/kms` is `<data-dir>/kms.root-key`.
+            let place = data_dir.join("kms");
+            match root_key_source::existing_default(&place).map_err(|e| e.to_string())? {
+                Some(found) => Some(found),
+                None => Some(root_key_source::generate_default(&place).map_err(|e| e.to_string())?),
+            }
+        }
+    };
+    match found {
+        Some((root, _)) => Ok(root),
+        None => SecretKey::generate().map(RootKey::new).map_err(|e| e.to_string()),
     }
 }
 

@@ -3,8 +3,8 @@
 mod audit_cli;
 mod backup;
 mod check;
-mod metrics_args;
 mod encryption;
+mod metrics_args;
 mod rekey;
 mod root_credentials;
 mod tls;

@@ -13,8 +13,8 @@
 pub mod ciphertext;
 pub mod envelope;
 pub mod error;
-pub mod keyring;
 pub mod key_store;
+pub mod keyring;
 pub mod kms_api;
 pub mod root_key;
 pub mod root_key_source;

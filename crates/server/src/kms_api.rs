@@ -9,9 +9,9 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use halyard_iam::error::AuthError;
 use halyard_audit::parameters::Described;
 use halyard_audit::EventSource;
+use halyard_iam::error::AuthError;
 use halyard_kms::kms_api::{self, KmsError};
 use serde_json::Value;
 
@@ -152,7 +152,10 @@ fn kms_parameters(body: &[u8]) -> Option<Value> {
         .filter(|(name, _)| KEPT.contains(&name.as_str()))
         .map(|(name, value)| {
             let mut chars = name.chars();
-            let first = chars.next().map(|c| c.to_ascii_lowercase().to_string()).unwrap_or_default();
+            let first = chars
+                .next()
+                .map(|c| c.to_ascii_lowercase().to_string())
+                .unwrap_or_default();
             (first + chars.as_str(), value)
         })
         .collect();
@@ -162,7 +165,16 @@ fn kms_parameters(body: &[u8]) -> Option<Value> {
 /// KMS calls that change no key (CloudTrail marks cryptographic operations
 /// read-only too).
 fn is_read_only(operation: &str) -> bool {
-    ["Describe", "List", "Get", "Encrypt", "Decrypt", "ReEncrypt", "GenerateDataKey", "GenerateRandom"]
-        .iter()
-        .any(|prefix| operation.starts_with(prefix))
+    [
+        "Describe",
+        "List",
+        "Get",
+        "Encrypt",
+        "Decrypt",
+        "ReEncrypt",
+        "GenerateDataKey",
+        "GenerateRandom",
+    ]
+    .iter()
+    .any(|prefix| operation.starts_with(prefix))
 }

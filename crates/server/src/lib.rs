@@ -299,14 +299,30 @@ async fn execute(
     call: &mut audit::Call,
 ) -> Result<serde_json::Value, ProtocolError> {
     match app.security.mode() {
-        AuthMode::Off => call.run(halyard_protocol::handle(&app.engine, &AllowAll, service, operation, body)).await,
+        AuthMode::Off => {
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &AllowAll,
+                service,
+                operation,
+                body,
+            ))
+            .await
+        }
         AuthMode::SigV4 => {
             let authorizer = authorizer::RequestAuthorizer {
                 caller,
                 engine: &app.engine,
                 policies: &app.resource_policies,
             };
-            call.run(halyard_protocol::handle(&app.engine, &authorizer, service, operation, body)).await
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &authorizer,
+                service,
+                operation,
+                body,
+            ))
+            .await
         }
     }
 }

@@ -174,12 +174,17 @@ pub(crate) fn trim(
 /// Starts the thread that snapshots and trims point-in-time recovery; it
 /// stops when the writer does.
 pub(crate) fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, writer: Arc<Writer>, settings: PitrSettings) {
+    // Held weakly between ticks, so that a stopping server closes its store
+    // (and checkpoints its log) without waiting for this thread.
+    let storage = Arc::downgrade(&storage);
     let spawned = std::thread::Builder::new()
         .name("halyard-pitr".into())
         .spawn(move || loop {
-            if let Err(error) = snapshot_due(&storage, &catalog, &writer, &settings) {
+            let Some(store) = storage.upgrade() else { return };
+            if let Err(error) = snapshot_due(&store, &catalog, &writer, &settings) {
                 tracing::warn!(%error, "point-in-time snapshot failed; retrying later");
             }
+            drop(store);
             loop {
                 let trim = Command::Backup(BackupCommand::TrimPointInTime {
                     now: crate::now_seconds(),

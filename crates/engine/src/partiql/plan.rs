@@ -459,7 +459,6 @@ fn plan_select(
             key: item_key,
             projection,
             consistent_read: options.consistent_read,
-            ..GetItemInput::default()
         }));
     }
     let filter = join(filter);
