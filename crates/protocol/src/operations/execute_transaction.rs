@@ -1,15 +1,12 @@
 use halyard_engine::partiql::plan::PlanOptions;
 use halyard_engine::{Engine, Error as EngineError, TransactionStatement};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
-use super::expressions::{
-    return_consumed_capacity, return_old_on_failure, transaction_capacity_list, ReturnConsumedCapacity,
-};
+use super::expressions::{return_consumed_capacity, return_old_on_failure};
 use super::statements::{access_check, statement_request};
 use super::transact_write_items::fnv1a;
 use super::MAX_TRANSACT_ITEMS;
 use crate::access::{self, Authorizer};
-use crate::attribute_value::item_to_json;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
@@ -84,21 +81,9 @@ pub(super) async fn handle(
     let output = engine
         .execute_transaction(statements, token.map(str::to_string), fingerprint)
         .await?;
-    let responses: Vec<Value> = output
-        .items
-        .iter()
-        .map(|item| match item {
-            Some(item) => json!({"Item": item_to_json(item)}),
-            None => json!({}),
-        })
-        .collect();
-    let mut response = Map::new();
-    response.insert("Responses".into(), Value::Array(responses));
-    if capacity != ReturnConsumedCapacity::None {
-        response.insert(
-            "ConsumedCapacity".into(),
-            transaction_capacity_list(&output.consumed_capacity, capacity),
-        );
-    }
-    Ok(Value::Object(response))
+    Ok(super::transact_get_items::read_responses(
+        &output.items,
+        &output.consumed_capacity,
+        capacity,
+    ))
 }
