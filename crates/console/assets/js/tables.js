@@ -152,8 +152,10 @@ function settingsSection(name, table, billing) {
     if (Object.keys(request).length === 1) { flash("Nothing to change."); return; }
     try {
       await api.call("UpdateTable", request);
-      flash("Table settings saved.", true);
+      // Re-rendered before the message, so that what the user types next
+      // goes into the new page, not one about to be replaced.
       await tableDetails(document.getElementById("main"), name);
+      flash("Table settings saved.", true);
     } catch (error) {
       flash(error.message);
     }
