@@ -240,6 +240,9 @@ class Workload:
     def wait_before_kill(self, client, rng):
         time.sleep(rng.uniform(0.3, 2.5))
 
+    def after_kill(self, data_dir, rng):
+        """Runs on the dead server's data directory before the restart."""
+
     def recover(self, client):
         """Waits after the restart for whatever the server resumes."""
 
@@ -270,6 +273,21 @@ class KeyedWorkload(Workload):
     def setup(self, client, rng):
         for table in self.tables:
             create_item_table(client, table)
+
+    def preload(self, client, table, count):
+        """Writes `count` acknowledged items, among them every client's keys."""
+        items = []
+        for i in range(count):
+            ident = (table, f"c{i % self.clients}-p{(i // self.clients) % 6}", i // self.clients)
+            items.append((ident, self.new_state(ident, "preload")))
+        for start in range(0, len(items), 25):
+            chunk = items[start:start + 25]
+            requests = [{"PutRequest": {"Item": item}} for _, item in chunk]
+            while requests:
+                response = client.batch_write_item(RequestItems={table: requests})
+                requests = response.get("UnprocessedItems", {}).get(table, [])
+            self.ledger.sending(Write(None, chunk))
+            self.ledger.acknowledge(chunk)
 
     def owned_keys(self, n):
         return [(table, f"c{n}-p{k % 6}", k) for table in self.tables for k in range(self.keys_per_client)]
@@ -371,15 +389,7 @@ class Backfill(ItemWrites):
 
     def setup(self, client, rng):
         create_item_table(client, "backfill", global_indexes=(TAG_INDEX,))
-        items = []
-        for i in range(self.preloaded):
-            ident = ("backfill", f"c{i % self.clients}-p{(i // self.clients) % 6}", i // self.clients)
-            items.append((ident, self.new_state(ident, "preload")))
-        for start in range(0, len(items), 25):
-            chunk = items[start:start + 25]
-            client.batch_write_item(RequestItems={"backfill": [{"PutRequest": {"Item": item}} for _, item in chunk]})
-            self.ledger.sending(Write(None, chunk))
-            self.ledger.acknowledge(chunk)
+        self.preload(client, "backfill", self.preloaded)
 
     def wait_before_kill(self, client, rng):
         time.sleep(rng.uniform(0.1, 0.5))
@@ -644,7 +654,11 @@ class Bank(Workload):
         return self.findings
 
 
-WORKLOADS = [ItemWrites, Backfill, Transactions, BatchWrites, Bank, TimeToLive, StreamedWrites]
+# The workloads of tests/campaign/crash_backups.py take this module's classes.
+sys.modules.setdefault("crash_matrix", sys.modules[__name__])
+from crash_backups import BACKUP_WORKLOADS  # noqa: E402
+
+WORKLOADS = [ItemWrites, Backfill, Transactions, BatchWrites, Bank, TimeToLive, StreamedWrites, *BACKUP_WORKLOADS]
 
 
 # --- Checks common to every workload ----------------------------------------
@@ -703,6 +717,10 @@ def run_trial(workload_class, rng, workdir, check_command):
     workload = workload_class()
     durability = rng.choice(["full", "relaxed"])
     data_dir = workdir / "data"
+    # For the workload's own files (backups, restored copies): the data
+    # directory's root key is workdir / "data.root-key".
+    workload.workdir, workload.scratch = workdir, workdir / "scratch"
+    workload.scratch.mkdir()
     server = Server(data_dir, "--durability", durability, *workload.server_args).start()
     try:
         workload.setup(server.client(), rng)
@@ -713,6 +731,7 @@ def run_trial(workload_class, rng, workdir, check_command):
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
+        workload.after_kill(data_dir, rng)
         if workload.restart_args is not None:
             server.extra_args = ["--durability", durability, *workload.restart_args]
         server.start()
@@ -727,6 +746,7 @@ def run_trial(workload_class, rng, workdir, check_command):
     if check_command:
         run_check(data_dir, findings)
     shutil.rmtree(data_dir)
+    shutil.rmtree(workload.scratch)
     return findings
 
 
@@ -754,6 +774,7 @@ def main():
             except Exception:  # noqa: BLE001 - e.g. a server that does not come back: a finding, not a crash
                 findings = Findings(violations=[f"the trial failed: {traceback.format_exc()}"])
                 shutil.rmtree(workdir / "data", ignore_errors=True)
+                shutil.rmtree(workdir / "scratch", ignore_errors=True)
             trials[workload.name] += 1
             total = totals[workload.name]
             total.acknowledged += findings.acknowledged

@@ -368,20 +368,23 @@ def halyard(*args, check=True):
 
 
 PLAINTEXT = ("--encryption", "off")
+SECRET = "kestrel-SECRET-7731"
 
 
-def test_halyard_backup_and_restore_round_trip(workdir):
-    # Whole-server copies of an encrypted store are not supported yet (the
-    # copy and its check need the store's keys, and the keyring must travel
-    # with it): this runs on a plaintext store.
+@pytest.mark.parametrize("encrypted", [True, False], ids=["encrypted", "plaintext"])
+def test_halyard_backup_and_restore_round_trip(workdir, encrypted):
     base = workdir / f"store-{uuid.uuid4().hex[:8]}"
     base.mkdir()
-    server = Server(base / "data", *PLAINTEXT).start()
+    # An encrypted store's root key is generated beside its data directory;
+    # restoring takes it as serve does (the backup holds the keyring only).
+    keys = ("--root-key-file", base / "data.root-key") if encrypted else PLAINTEXT
+    server = Server(base / "data", *(() if encrypted else PLAINTEXT)).start()
     try:
         client = server.client()
         table = unique("bk-store")
         indexed_table(client, table)
         put_items(client, table, 200, "red")
+        client.put_item(TableName=table, Item={"pk": S(SECRET), "sk": N(-1), "colour": S("green"), "rank": N(0)})
         before = key_sorted(scan_all(client, table))
         # Online, while the server serves.
         halyard("backup", base / "online", "--endpoint", server.endpoint)
@@ -392,14 +395,33 @@ def test_halyard_backup_and_restore_round_trip(workdir):
     finally:
         server.stop()
     # Offline, from the stopped server's data directory.
-    halyard("backup", base / "offline", "--data-dir", base / "data", *PLAINTEXT)
-    assert (base / "online" / "MANIFEST").exists()
+    halyard("backup", base / "offline", "--data-dir", base / "data", *keys)
+    for copy in ("online", "offline"):
+        manifest = (base / copy / "MANIFEST").read_text()
+        assert sorted(os.listdir(base / copy)) == (["MANIFEST", "halyard.db", "keyring"] if encrypted
+                                                   else ["MANIFEST", "halyard.db"])
+        assert ("file keyring " in manifest) == encrypted
+        store = (base / copy / "halyard.db").read_bytes()
+        assert (SECRET.encode() in store) != encrypted
+        assert store.startswith(b"SQLite format 3") != encrypted
+    if encrypted:
+        # The root key never travels; without it, or with another, nothing is written.
+        for wrong in ((), ("--root-key-file", write_key(base / "other.key"))):
+            refused = halyard("restore", base / "online", "--data-dir", base / "nokey", *wrong, check=False)
+            assert refused.returncode != 0 and "root key" in refused.stderr, refused.stderr
+            assert not (base / "nokey").exists()
+        refused = halyard("restore", base / "online", "--data-dir", base / "nokey", *PLAINTEXT, check=False)
+        assert refused.returncode != 0 and "copy of an encrypted store" in refused.stderr
+    else:
+        refused = halyard("restore", base / "online", "--data-dir", base / "nokey", check=False)
+        assert refused.returncode != 0 and "copy of a plaintext store" in refused.stderr
+    assert not (base / "nokey").exists()
 
-    restored = halyard("restore", base / "online", "--data-dir", base / "restored", *PLAINTEXT)
+    restored = halyard("restore", base / "online", "--data-dir", base / "restored", *keys)
     assert "restored" in restored.stdout
-    refused = halyard("restore", base / "online", "--data-dir", base / "data", *PLAINTEXT, check=False)
+    refused = halyard("restore", base / "online", "--data-dir", base / "data", *keys, check=False)
     assert refused.returncode != 0 and "already holds a database" in refused.stderr
-    server = Server(base / "restored", *PLAINTEXT).start()
+    server = Server(base / "restored", *keys).start()
     try:
         client = server.client()
         assert key_sorted(scan_all(client, table)) == before
@@ -407,9 +429,10 @@ def test_halyard_backup_and_restore_round_trip(workdir):
         assert by_colour(client, table, "blue") == []
     finally:
         server.stop()
+    halyard("check", "--data-dir", base / "restored", *keys)
 
-    halyard("restore", base / "offline", "--data-dir", base / "restored-offline", *PLAINTEXT)
-    server = Server(base / "restored-offline", *PLAINTEXT).start()
+    halyard("restore", base / "offline", "--data-dir", base / "restored-offline", *keys)
+    server = Server(base / "restored-offline", *keys).start()
     try:
         assert len(by_colour(server.client(), table, "blue")) == 10
     finally:
@@ -420,6 +443,18 @@ def test_halyard_backup_and_restore_round_trip(workdir):
     data = bytearray(store.read_bytes())
     data[len(data) // 2] ^= 0xFF
     store.write_bytes(bytes(data))
-    damaged = halyard("restore", base / "offline", "--data-dir", base / "restored-damaged", *PLAINTEXT, check=False)
+    damaged = halyard("restore", base / "offline", "--data-dir", base / "restored-damaged", *keys, check=False)
     assert damaged.returncode != 0 and "does not match" in damaged.stderr
     assert not (base / "restored-damaged" / "halyard.db").exists()
+
+    # A copy cut short (no MANIFEST, as a kill during `halyard backup` leaves it) is refused.
+    (base / "online" / "MANIFEST").unlink()
+    cut = halyard("restore", base / "online", "--data-dir", base / "restored-cut", *keys, check=False)
+    assert cut.returncode != 0 and "not a complete Halyard backup" in cut.stderr
+    assert not (base / "restored-cut" / "halyard.db").exists()
+
+
+def write_key(path):
+    path.write_text(os.urandom(32).hex() + "\n")
+    path.chmod(0o600)
+    return path

@@ -14,6 +14,7 @@ import pytest
 CAMPAIGN = Path(__file__).resolve().parents[1] / "campaign"
 sys.path.insert(0, str(CAMPAIGN))
 import crash_matrix  # noqa: E402
+import crash_backups  # noqa: E402
 import stream_history  # noqa: E402
 from list_append import Op, check  # noqa: E402
 
@@ -26,9 +27,11 @@ def run_script(name, *args):
 
 
 def test_crash_matrix_brief():
-    result = run_script("crash_matrix.py", "--trials", "8", "--seed", "7")
+    # One trial of each workload (backup, restore and rekey among them).
+    trials = len(crash_matrix.WORKLOADS)
+    result = run_script("crash_matrix.py", "--trials", str(trials), "--seed", "7")
     assert result.returncode == 0
-    assert "8 trials" in result.stdout
+    assert f"{trials} trials" in result.stdout
     assert "losses 0, violations 0" in result.stdout
 
 
@@ -155,3 +158,40 @@ def test_indeterminate_appends_may_or_may_not_appear():
 def test_the_checker_finds(anomaly, history):
     found = check(history)
     assert set(found) == {anomaly}, found
+
+
+def test_the_backup_check_finds_missing_stale_and_unwritten_states():
+    """A backup's copy of an item is bounded by the ledger: not older than
+    its last write acknowledged before the backup, not a write sent after."""
+    workload = crash_backups.Upserts()
+    ledger = workload.ledger
+    canonical = crash_matrix.canonical
+    missing, stale, later, racing = [("items", f"c0-p{n}", n) for n in range(4)]
+
+    def write(ident, tag, acknowledge=True):
+        state = workload.new_state(ident, tag)
+        ledger.sending(crash_matrix.Write(None, [(ident, state)]))
+        if acknowledge:
+            ledger.acknowledge([(ident, state)])
+        return canonical(state)
+
+    kept = write(missing, "w1")
+    old, newer = write(stale, "w1"), write(stale, "w2")
+    before_racing = write(racing, "w1")
+    snapshot = crash_backups.Snapshot(ledger, "backup")
+    during = write(racing, "w2", acknowledge=False)  # sent while the backup ran
+    snapshot.close()
+    after = write(later, "w3")
+    findings = crash_matrix.Findings()
+    snapshot.check({stale: old, later: after, racing: during}, findings, "items")
+    assert sorted(findings.losses) == sorted([
+        f"backup: {missing} acknowledged before the backup, missing from it",
+        f"backup: {stale} older than a write acknowledged before the backup",
+    ])
+    assert findings.violations == [f"backup: {later} holds a state not written before it answered"]
+    # Each item as it was when the backup was asked for, or as a write sent
+    # while it ran left it, is right.
+    for racing_state in (before_racing, during):
+        findings = crash_matrix.Findings()
+        snapshot.check({missing: kept, stale: newer, racing: racing_state}, findings, "items")
+        assert findings.losses == [] and findings.violations == []

@@ -1,11 +1,14 @@
 //! `halyard backup DIR` and `halyard restore DIR`: whole-server copies
-//! with an integrity check, for operators (no DynamoDB API needed).
+//! with an integrity check, for operators (no DynamoDB API needed). An
+//! encrypted store's copy carries its keyring, not its root key: a restore
+//! takes the same root key options as `serve`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use halyard_engine::check::check_storage;
-use halyard_storage::backup_dir::{restore_backup, write_backup, Manifest};
+use halyard_kms::keyring::Keyring;
+use halyard_storage::backup_dir::{read_manifest, restore_backup, write_backup, Manifest};
 use halyard_storage::sqlite::SqliteOptions;
 
 #[derive(clap::Args)]
@@ -40,7 +43,8 @@ pub(crate) struct RestoreArgs {
     /// The data directory to create: new, or holding no database.
     #[arg(long)]
     data_dir: PathBuf,
-    /// The keys that open the restored store (the source server's).
+    /// The keys that open the restored store: the source server's root key
+    /// (its keyring is in the backup).
     #[command(flatten)]
     encryption: crate::encryption::EncryptionArgs,
 }
@@ -83,7 +87,41 @@ pub(crate) fn run_backup(args: BackupArgs) -> ExitCode {
     }
 }
 
+/// Before anything is written: a copy of an encrypted store is restored
+/// with encryption on and a root key that opens its keyring, a plaintext
+/// one with encryption off.
+fn check_keys(args: &RestoreArgs) -> Result<(), String> {
+    let manifest = read_manifest(&args.dir).map_err(|error| error.to_string())?;
+    match (manifest.keyring(), args.encryption.is_on()) {
+        (None, false) => Ok(()),
+        (None, true) => Err(format!(
+            "{} is a copy of a plaintext store: restore it with --encryption off \
+             (then `halyard rekey` encrypts it)",
+            args.dir.display()
+        )),
+        (Some(_), false) => Err(format!(
+            "{} is a copy of an encrypted store: restore it with encryption on and its root key",
+            args.dir.display()
+        )),
+        (Some(keyring), true) => {
+            let (root, source) = crate::encryption::root_key(&args.encryption, &args.data_dir, false, false)
+                .map_err(|error| error.to_string())?;
+            Keyring::open(&args.dir.join(&keyring.name), root)
+                .map(drop)
+                .map_err(|error| {
+                    format!(
+                        "{error} (root key from {source}): give the root key of the server the backup was made from"
+                    )
+                })
+        }
+    }
+}
+
 pub(crate) fn run_restore(args: RestoreArgs) -> ExitCode {
+    if let Err(message) = check_keys(&args) {
+        eprintln!("halyard restore: {message}");
+        return ExitCode::FAILURE;
+    }
     if let Err(error) = restore_backup(&args.dir, &args.data_dir) {
         eprintln!("halyard restore: {error}");
         return ExitCode::FAILURE;

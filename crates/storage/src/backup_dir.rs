@@ -5,15 +5,19 @@
 //! Every file of a backup is written by [`write_backup_file`] and read by
 //! [`read_backup_file`], so that sealing (encryption) can be added in one
 //! place. The manifest records each file's length and CRC32, checked on
-//! restore; the copy itself is checked by SQLite (`PRAGMA integrity_check`)
-//! before the backup is declared complete, and the caller of a restore
-//! reopens it and runs `halyard check` on it.
+//! restore; the copy itself is checked by SQLite (`PRAGMA integrity_check`,
+//! under the store's key) before the backup is declared complete, and the
+//! caller of a restore reopens it and runs `halyard check` on it.
+//!
+//! An encrypted store's copy stays encrypted under its database key, and
+//! its keyring (the database key wrapped by the root key) travels with it:
+//! restoring needs the same root key, which never goes into a backup.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use crate::data_dir::{self, Contents, DATABASE_FILE, LOCK_FILE};
+use crate::data_dir::{self, Contents, DATABASE_FILE, KEYRING_FILE, LOCK_FILE};
 use crate::private_files;
 use crate::{Result, Storage, StorageError};
 
@@ -83,34 +87,26 @@ pub fn write_backup(storage: &dyn Storage, dir: &Path) -> Result<Manifest> {
     let staging = dir.join(STAGING_FILE);
     let written = (|| {
         storage.copy_into(&staging)?;
-        check_copy(&staging)?;
-        let store = write_backup_file(&dir.join(STORE_FILE), &mut File::open(&staging)?)?;
+        let mut files = vec![write_backup_file(&dir.join(STORE_FILE), &mut File::open(&staging)?)?];
+        for companion in storage.copy_companions() {
+            let name = companion
+                .file_name()
+                .ok_or_else(|| invalid(&companion, "not a file"))?
+                .to_owned();
+            files.push(write_backup_file(&dir.join(name), &mut File::open(&companion)?)?);
+        }
         let manifest = Manifest {
             format: FORMAT,
             created: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
-            files: vec![store],
+            files,
         };
         private_files::write_atomically(&dir.join(MANIFEST_FILE), manifest.to_text().as_bytes())?;
         Ok(manifest)
     })();
     let _ = std::fs::remove_file(&staging);
     written
-}
-
-/// SQLite's own check of the copied database file.
-fn check_copy(path: &Path) -> Result<()> {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let connection = rusqlite::Connection::open_with_flags(path, flags).map_err(crate::sqlite::engine_error)?;
-    let result: String = connection
-        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
-        .map_err(crate::sqlite::engine_error)?;
-    if result == "ok" {
-        Ok(())
-    } else {
-        Err(invalid(path, format!("the copy failed its integrity check: {result}")))
-    }
 }
 
 /// The one function that writes a backup file: streams `source` into the
@@ -184,8 +180,17 @@ pub fn read_manifest(dir: &Path) -> Result<Manifest> {
     Ok(manifest)
 }
 
+impl Manifest {
+    /// The backup's keyring, when it is a copy of an encrypted store.
+    pub fn keyring(&self) -> Option<&BackupFile> {
+        self.files.iter().find(|file| file.name == KEYRING_FILE)
+    }
+}
+
 /// Makes the new data directory `data_dir` (absent, or holding no
-/// database) from the backup in `dir`. The caller then opens it and checks it.
+/// database) from the backup in `dir`: the keyring first (a directory
+/// holding only that is still new), then the database, built whole under a
+/// temporary name. The caller then opens it and checks it.
 pub fn restore_backup(dir: &Path, data_dir: &Path) -> Result<PathBuf> {
     let manifest = read_manifest(dir)?;
     let store = manifest
@@ -193,6 +198,16 @@ pub fn restore_backup(dir: &Path, data_dir: &Path) -> Result<PathBuf> {
         .iter()
         .find(|file| file.name == STORE_FILE)
         .ok_or_else(|| invalid(dir, format!("the manifest lists no {STORE_FILE}")))?;
+    if let Some(unknown) = manifest
+        .files
+        .iter()
+        .find(|file| file.name != STORE_FILE && file.name != KEYRING_FILE)
+    {
+        return Err(invalid(
+            dir,
+            format!("the manifest lists an unknown file {}", unknown.name),
+        ));
+    }
     private_files::create_dir_all(data_dir)?;
     let lock = private_files::open_options()
         .create(true)
@@ -208,11 +223,16 @@ pub fn restore_backup(dir: &Path, data_dir: &Path) -> Result<PathBuf> {
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
     }
-    if data_dir::inspect(data_dir, false)? != Contents::New {
+    if data_dir::inspect(data_dir, manifest.keyring().is_some())? != Contents::New {
         return Err(invalid(
             data_dir,
             format!("already holds a database ({DATABASE_FILE}); restore into a new data directory"),
         ));
+    }
+    if let Some(keyring) = manifest.keyring() {
+        let mut bytes = Vec::new();
+        read_backup_file(dir, keyring, &mut bytes)?;
+        private_files::write_atomically(&data_dir.join(KEYRING_FILE), &bytes)?;
     }
     data_dir::create(data_dir, |staging| {
         let mut out = private_files::open_options().write(true).truncate(true).open(staging)?;
@@ -220,4 +240,85 @@ pub fn restore_backup(dir: &Path, data_dir: &Path) -> Result<PathBuf> {
         out.sync_all()?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::{SqliteOptions, SqliteStorage};
+    use crate::sqlite_cipher::DatabaseKey;
+
+    fn store_with_marker(dir: &Path, options: SqliteOptions) -> SqliteStorage {
+        let storage = SqliteStorage::open(dir, options).unwrap();
+        let mut tx = storage.begin_write().unwrap();
+        tx.create_keyspace("things").unwrap();
+        tx.put("things", b"k", b"MARKER-OCELOT").unwrap();
+        tx.commit().unwrap();
+        storage
+    }
+
+    fn names(manifest: &Manifest) -> Vec<&str> {
+        manifest.files.iter().map(|file| file.name.as_str()).collect()
+    }
+
+    #[test]
+    fn an_encrypted_store_is_copied_under_its_key_with_its_keyring() {
+        let source = tempfile::tempdir().unwrap();
+        let options = SqliteOptions {
+            key: Some(DatabaseKey::new([9; 32])),
+            ..Default::default()
+        };
+        // The binary writes the keyring; here its bytes only travel.
+        std::fs::write(source.path().join(KEYRING_FILE), b"wrapped keys").unwrap();
+        let storage = store_with_marker(source.path(), options.clone());
+        let scratch = tempfile::tempdir().unwrap();
+        let copy = scratch.path().join("copy");
+        let manifest = write_backup(&storage, &copy).unwrap();
+        drop(storage);
+        assert_eq!(names(&manifest), [STORE_FILE, KEYRING_FILE]);
+        assert!(!std::fs::read(copy.join(STORE_FILE))
+            .unwrap()
+            .windows(13)
+            .any(|w| w == b"MARKER-OCELOT"));
+
+        let restored = scratch.path().join("restored");
+        restore_backup(&copy, &restored).unwrap();
+        assert_eq!(std::fs::read(restored.join(KEYRING_FILE)).unwrap(), b"wrapped keys");
+        let existing = SqliteOptions {
+            create_if_new: false,
+            ..options
+        };
+        let reopened = SqliteStorage::open(&restored, existing.clone()).unwrap();
+        assert_eq!(
+            reopened.get("things", b"k").unwrap().as_deref(),
+            Some(&b"MARKER-OCELOT"[..])
+        );
+        drop(reopened);
+        let other_key = SqliteOptions {
+            key: Some(DatabaseKey::new([1; 32])),
+            ..existing
+        };
+        assert!(matches!(
+            SqliteStorage::open(&restored, other_key),
+            Err(StorageError::WrongKey { .. })
+        ));
+        // A restore into the encrypted directory it made is refused.
+        let again = restore_backup(&copy, &restored).unwrap_err().to_string();
+        assert!(again.contains("already holds a database"), "{again}");
+    }
+
+    #[test]
+    fn a_plaintext_store_travels_alone_and_a_copy_without_its_manifest_is_refused() {
+        let source = tempfile::tempdir().unwrap();
+        let storage = store_with_marker(source.path(), SqliteOptions::default());
+        let scratch = tempfile::tempdir().unwrap();
+        let copy = scratch.path().join("copy");
+        assert_eq!(names(&write_backup(&storage, &copy).unwrap()), [STORE_FILE]);
+        std::fs::remove_file(copy.join(MANIFEST_FILE)).unwrap();
+        let refused = restore_backup(&copy, &scratch.path().join("restored"))
+            .unwrap_err()
+            .to_string();
+        assert!(refused.contains("not a complete Halyard backup"), "{refused}");
+        assert!(!scratch.path().join("restored").exists());
+    }
 }

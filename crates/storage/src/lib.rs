@@ -143,9 +143,14 @@ pub trait Storage: Send + Sync {
     /// Whether the store accepts writes, and why not.
     fn health(&self) -> &health::StorageHealth;
     /// Writes a copy of the whole store, as one consistent snapshot sees
-    /// it, into the new file `file` (for SQLite, a database file), without
-    /// blocking writes.
+    /// it, into the new file `file` (for SQLite, a database file under the
+    /// store's own key), without blocking writes, and checks the copy.
     fn copy_into(&self, file: &std::path::Path) -> Result<()>;
+    /// Files beside the store without which a copy cannot be opened (for an
+    /// encrypted SQLite store, its keyring): a backup carries them.
+    fn copy_companions(&self) -> Vec<std::path::PathBuf> {
+        Vec::new()
+    }
 }
 
 /// A change to system state kept beside the tables (identities, access keys,

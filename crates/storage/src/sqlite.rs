@@ -705,10 +705,41 @@ impl Storage for SqliteStorage {
             .ok_or_else(|| StorageError::Engine(format!("{} is not a UTF-8 path", file.display())))?;
         // VACUUM INTO reads one snapshot (a read transaction, which does
         // not block the writer in WAL mode) and writes a compact copy.
+        // On an encrypted store the copy is under the store's key.
         let connection = self.take_reader()?;
         let copied = connection.execute("VACUUM INTO ?1", [target]).map_err(engine_error);
         self.return_reader(connection);
-        copied.map(|_| ())
+        copied?;
+        check_copy(file, self.options.key.as_ref())
+    }
+
+    fn copy_companions(&self) -> Vec<PathBuf> {
+        let keyring = self.path.with_file_name(KEYRING_FILE);
+        match self.options.key {
+            Some(_) if keyring.exists() => vec![keyring],
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// SQLite's own check of a copied database file, opened read-only with the
+/// key it was written under.
+fn check_copy(path: &Path, key: Option<&DatabaseKey>) -> Result<()> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(engine_error)?;
+    if let Some(key) = key {
+        sqlite_cipher::apply_key(&connection, key)?;
+    }
+    let result: String = connection
+        .query_row("PRAGMA integrity_check", [], |row| row.get(0))
+        .map_err(engine_error)?;
+    if result == "ok" {
+        Ok(())
+    } else {
+        Err(StorageError::Engine(format!(
+            "{}: the copy failed its integrity check: {result}",
+            path.display()
+        )))
     }
 }
 
