@@ -38,6 +38,10 @@ assets! {
     "js/import.js" => "text/javascript; charset=utf-8",
     "js/streams.js" => "text/javascript; charset=utf-8",
     "js/iam.js" => "text/javascript; charset=utf-8",
+    "js/iam_entities.js" => "text/javascript; charset=utf-8",
+    "js/kms.js" => "text/javascript; charset=utf-8",
+    "js/metrics.js" => "text/javascript; charset=utf-8",
+    "js/svg.js" => "text/javascript; charset=utf-8",
 }
 
 #[cfg(test)]

@@ -18,6 +18,10 @@ pub enum ConsoleError {
     ForeignOrigin,
     #[error("The request body is not valid: {0}")]
     BadRequest(String),
+    /// The caller's policies refuse what the console asked for (DynamoDB's
+    /// AccessDeniedException message).
+    #[error("{0}")]
+    AccessDenied(String),
 }
 
 impl ConsoleError {
@@ -25,7 +29,7 @@ impl ConsoleError {
         match self {
             ConsoleError::SignInFailed | ConsoleError::NoSession => 401,
             ConsoleError::CsrfMismatch | ConsoleError::ForeignOrigin => 403,
-            ConsoleError::BadRequest(_) => 400,
+            ConsoleError::BadRequest(_) | ConsoleError::AccessDenied(_) => 400,
         }
     }
 
@@ -36,6 +40,7 @@ impl ConsoleError {
             ConsoleError::CsrfMismatch => "CsrfMismatch",
             ConsoleError::ForeignOrigin => "ForeignOrigin",
             ConsoleError::BadRequest(_) => "BadRequest",
+            ConsoleError::AccessDenied(_) => "AccessDeniedException",
         }
     }
 

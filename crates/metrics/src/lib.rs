@@ -12,6 +12,7 @@
 //! lookup, which the request path must not pay.
 
 pub mod exposition;
+pub mod history;
 pub mod primitives;
 pub mod process;
 mod render;

@@ -6,10 +6,15 @@
 //! instead of SigV4, then authorised and executed by [`crate::execute`];
 //! `POST /console/api/iam` does the same for IAM's query-protocol actions
 //! (form body in, IAM's XML out), authorised by halyard-iam as `iam:*`.
+//! KMS's `TrentService.*` targets on `/console/api` take KMS's own service
+//! step ([`crate::kms_api`]); `POST /console/api/metrics` serves a table's
+//! recent metrics ([`metrics`]).
 //!
 //! Every state-changing call must carry the session's CSRF token in
 //! `X-Halyard-Csrf` and, when the browser names one, come from the
 //! console's own origin.
+
+mod metrics;
 
 use std::sync::Arc;
 
@@ -44,7 +49,7 @@ const PROBED_ACTIONS: [&str; 5] = [
 ];
 
 /// The console's routes, to merge into the server's router.
-pub fn routes(console: Arc<Console>) -> Router<Arc<App>> {
+pub fn routes(console: Arc<Console>, engine_metrics: Arc<halyard_metrics::Metrics>) -> Router<Arc<App>> {
     Router::new()
         .route("/console", get(|| async { redirect_to_page() }))
         .route("/console/", get(|| async { asset("") }))
@@ -59,7 +64,9 @@ pub fn routes(console: Arc<Console>) -> Router<Arc<App>> {
         .route("/console/api/allowed", post(allowed))
         .route("/console/api", post(call))
         .route("/console/api/iam", post(iam_call))
+        .route("/console/api/metrics", post(metrics::table_metrics))
         .layer(Extension(console))
+        .layer(Extension(metrics::sampled(engine_metrics)))
         .layer(middleware::map_response(secure_headers))
 }
 
@@ -318,7 +325,7 @@ async fn allowed(
     }
 }
 
-/// `POST /console/api`: one DynamoDB or Streams call, as its caller.
+/// `POST /console/api`: one DynamoDB, Streams or KMS call, as its caller.
 async fn call(
     State(app): State<Arc<App>>,
     Extension(console): Extension<Arc<Console>>,
@@ -336,6 +343,9 @@ async fn call(
     let mut audited = crate::audit::Call::start(&app.audit, &parts, id.as_str(), EventSource::DynamoDb);
     if let Identity::Key { access_key_id, .. } = &session.identity {
         audited.acting_as(&caller, access_key_id, app.security.directory());
+    }
+    if crate::kms_api::is_kms(&parts.headers) {
+        return crate::kms_api::serve_console(&app, &limits, audited, &parts, body, &caller).await;
     }
     let result = async {
         let (service, operation) = parts

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use halyard_audit::parameters::Described;
 use halyard_audit::EventSource;
+use halyard_iam::access::Caller;
 use halyard_iam::error::AuthError;
 use halyard_kms::kms_api::{self, KmsError};
 use serde_json::Value;
@@ -50,7 +51,32 @@ impl From<AuthError> for Failure {
 
 pub(crate) async fn serve(app: &App, limits: &BodyLimits, request_id: &str, parts: Parts, body: Body) -> Response {
     let mut call = Call::start(&app.audit, &parts, request_id, EventSource::Kms);
-    let (status, body) = match run(app, limits, &parts, body, &mut call).await {
+    let result = run(app, limits, &parts, body, &mut call).await;
+    respond(result, call)
+}
+
+/// A console call to KMS (`TrentService.*` on `/console/api`), as the
+/// session's caller, with the same service step and audit record as a
+/// signed call.
+pub(crate) async fn serve_console(
+    app: &App,
+    limits: &BodyLimits,
+    mut call: Call,
+    parts: &Parts,
+    body: Body,
+    caller: &Caller,
+) -> Response {
+    let result = async {
+        let operation = operation(&parts.headers, &mut call)?;
+        let body = read(limits, parts, body).await?;
+        Ok(execute(app, caller, &operation, &body.bytes, &mut call).await?)
+    }
+    .await;
+    respond(result, call)
+}
+
+fn respond(result: Result<Value, Failure>, call: Call) -> Response {
+    let (status, body) = match result {
         Ok(value) => {
             call.finish(None);
             (StatusCode::OK, value)
@@ -93,18 +119,8 @@ async fn run(
     if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
         return Err(AuthError::MissingAuthenticationToken.into());
     }
-    let operation = headers
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
-        .and_then(|target| target.strip_prefix(kms_api::TARGET_PREFIX))
-        .ok_or(KmsError::UnknownOperation)?
-        .to_string();
-    call.named(EventSource::Kms, &operation);
-    let codings = decoding::request_codings(headers).map_err(|e| KmsError::Serialization(e.to_string()))?;
-    let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
-    let body = body::read_body(body, declared_length, &codings, limits)
-        .await
-        .map_err(|e| KmsError::Serialization(e.to_string()))?;
+    let operation = operation(headers, call)?;
+    let body = read(limits, parts, body).await?;
     let authenticated = app.security.authenticate(
         parts,
         &body.bytes,
@@ -112,18 +128,48 @@ async fn run(
         crate::request_facts(parts),
     )?;
     call.authenticated(&authenticated, app.security.directory());
-    call.describe(Described {
-        parameters: kms_parameters(&body.bytes),
-        read_only: is_read_only(&operation),
-        management: true,
-        ..Default::default()
-    });
     if authenticated.service != "kms" {
+        call.describe(described(&operation, &body.bytes));
         return Err(
             AuthError::InvalidSignature("Credential should be scoped to correct service: 'kms'. ".into()).into(),
         );
     }
-    Ok(kms_api::handle(&app.keys, &authenticated.caller, &operation, &body.bytes).await?)
+    Ok(execute(app, &authenticated.caller, &operation, &body.bytes, call).await?)
+}
+
+/// The operation the target names (the record is named after it).
+fn operation(headers: &HeaderMap, call: &mut Call) -> Result<String, KmsError> {
+    let operation = headers
+        .get("x-amz-target")
+        .and_then(|target| target.to_str().ok())
+        .and_then(|target| target.strip_prefix(kms_api::TARGET_PREFIX))
+        .ok_or(KmsError::UnknownOperation)?
+        .to_string();
+    call.named(EventSource::Kms, &operation);
+    Ok(operation)
+}
+
+async fn read(limits: &BodyLimits, parts: &Parts, body: Body) -> Result<body::ReceivedBody, KmsError> {
+    let codings = decoding::request_codings(&parts.headers).map_err(|e| KmsError::Serialization(e.to_string()))?;
+    let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
+    body::read_body(body, declared_length, &codings, limits)
+        .await
+        .map_err(|e| KmsError::Serialization(e.to_string()))
+}
+
+fn described(operation: &str, body: &[u8]) -> Described {
+    Described {
+        parameters: kms_parameters(body),
+        read_only: is_read_only(operation),
+        management: true,
+        ..Default::default()
+    }
+}
+
+/// The service step, once the caller is known.
+async fn execute(app: &App, caller: &Caller, operation: &str, body: &[u8], call: &mut Call) -> Result<Value, KmsError> {
+    call.describe(described(operation, body));
+    kms_api::handle(&app.keys, caller, operation, body).await
 }
 
 /// What a KMS request's record keeps: which key and how it was used, never

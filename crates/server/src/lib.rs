@@ -90,7 +90,7 @@ pub fn router(
         .route("/halyard/check", get(admin::check).fallback(serve_request))
         .route("/halyard/backup", post(admin::backup).fallback(serve_request));
     let router = match console {
-        Some(console) => router.merge(console::routes(console)),
+        Some(console) => router.merge(console::routes(console, engine.metrics().clone())),
         None => router,
     };
     router

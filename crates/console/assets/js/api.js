@@ -103,3 +103,13 @@ export async function iam(action, params = {}) {
   }
   return document;
 }
+
+// A table's recent metrics samples (shown if DescribeTable is allowed).
+export function metrics(table) {
+  return request("POST", "api/metrics", { "Content-Type": "application/json" }, JSON.stringify({ table }));
+}
+
+// One KMS operation, e.g. kms("ListKeys", {}).
+export function kms(operation, body) {
+  return call(operation, body, "TrentService");
+}

@@ -1,6 +1,8 @@
 // Creating a table, with DynamoDB's defaults filled in as the AWS console
 // does: on-demand billing (provisioned: 5 read and 5 write units), no
 // sort key, no indexes, stream off, TTL off, deletion protection off.
+// Local secondary indexes share the table's partition key and need its
+// sort key; they can only be made here, with the table.
 
 import * as api from "./api.js";
 import { h, field, select, replace, flash } from "./dom.js";
@@ -31,6 +33,18 @@ function indexRow(number, onRemove) {
   return row;
 }
 
+function localIndexRow(number, onRemove) {
+  const sk = keyFields(`lsi${number}-sk`, "sort key");
+  const name = h("input", { id: `lsi${number}-name`, autocomplete: "off" });
+  const projection = select(`lsi${number}-projection`, [["ALL", "All attributes"], ["KEYS_ONLY", "Keys only"]], "ALL");
+  const row = h("fieldset", { class: "gsi" }, h("legend", {}, `Local secondary index ${number}`),
+    h("div", { class: "row" }, field("Index name", name), field("Sort key", sk.name), field("Sort key type", sk.type),
+      field("Projection", projection),
+      h("button", { type: "button", onclick: () => { row.remove(); onRemove(row); } }, `Remove local index ${number}`)));
+  row.read = () => ({ name: name.value.trim(), sk: [sk.name.value.trim(), sk.type.value], projection: projection.value });
+  return row;
+}
+
 export async function createTableForm(main) {
   const name = h("input", { id: "ct-name", autocomplete: "off", required: true });
   const pk = keyFields("ct-pk", "partition key");
@@ -53,6 +67,14 @@ export async function createTableForm(main) {
     indexes.append(row);
     row.querySelector("input").focus();
   } }, "Add global secondary index");
+  const localRows = [];
+  let localNumbered = 0;
+  const addLocalIndex = h("button", { type: "button", id: "ct-add-local-index", onclick: () => {
+    const row = localIndexRow(++localNumbered, (gone) => localRows.splice(localRows.indexOf(gone), 1));
+    localRows.push(row);
+    indexes.append(row);
+    row.querySelector("input").focus();
+  } }, "Add local secondary index");
   const problem = h("p", { class: "error", id: "ct-error", role: "alert" });
 
   const submit = async (event) => {
@@ -78,6 +100,13 @@ export async function createTableForm(main) {
           ...(provisioned ? { ProvisionedThroughput: throughput } : {}) };
       });
     }
+    if (localRows.length) {
+      request.LocalSecondaryIndexes = localRows.map((row) => {
+        const index = row.read();
+        define(index.sk);
+        return { IndexName: index.name, KeySchema: schema(tableHash, index.sk), Projection: { ProjectionType: index.projection } };
+      });
+    }
     request.AttributeDefinitions = [...definitions].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
     if (stream.value) request.StreamSpecification = { StreamEnabled: true, StreamViewType: stream.value };
     const tagList = tags.value.split("\n").map((line) => line.trim()).filter(Boolean).map((line) => {
@@ -101,7 +130,7 @@ export async function createTableForm(main) {
       h("div", { class: "row" }, field("Partition key", pk.name), field("Partition key type", pk.type)),
       h("div", { class: "row" }, field("Sort key (optional)", sk.name), field("Sort key type", sk.type))),
     h("fieldset", {}, h("legend", {}, "Capacity"), field("Billing mode", billing), capacity),
-    h("fieldset", {}, h("legend", {}, "Secondary indexes"), indexes, addIndex),
+    h("fieldset", {}, h("legend", {}, "Secondary indexes"), indexes, h("div", { class: "actions" }, addIndex, addLocalIndex)),
     h("fieldset", {}, h("legend", {}, "Other settings"), field("Stream", stream), field("Time to live attribute (optional)", ttl),
       field("Tags (key=value, one a line)", tags), field("Deletion protection", protection, "inline")),
     problem,

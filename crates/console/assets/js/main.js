@@ -1,6 +1,7 @@
 // The console's entry: sign-in, the session, and routing by the URL's
-// fragment (#/tables, #/create, #/table/NAME, #/table/NAME/items, #/partiql,
-// #/iam, #/iam/USER).
+// fragment (#/tables, #/create, #/table/NAME, #/table/NAME/items,
+// #/table/NAME/metrics, #/partiql, #/iam, #/iam/USER, #/groups, #/group/NAME,
+// #/roles, #/role/NAME, #/policies, #/policy/ARN, #/kms, #/kms/KEYID).
 
 import * as api from "./api.js";
 import { h, field, replace, flash } from "./dom.js";
@@ -9,6 +10,9 @@ import { createTableForm } from "./create_table.js";
 import { itemsPage } from "./items.js";
 import { partiqlPage } from "./partiql.js";
 import { iamPage, iamUserPage } from "./iam.js";
+import { groupsPage, groupPage, rolesPage, rolePage, policiesPage, policyPage } from "./iam_entities.js";
+import { kmsPage, kmsKeyPage } from "./kms.js";
+import { metricsPage } from "./metrics.js";
 
 const main = document.getElementById("main");
 let session = null;
@@ -88,6 +92,15 @@ async function route() {
     else if (parts[0] === "partiql") partiqlPage(main);
     else if (parts[0] === "iam" && parts[1]) await iamUserPage(main, parts[1]);
     else if (parts[0] === "iam") await iamPage(main);
+    else if (parts[0] === "groups") await groupsPage(main);
+    else if (parts[0] === "group" && parts[1]) await groupPage(main, parts[1]);
+    else if (parts[0] === "roles") await rolesPage(main);
+    else if (parts[0] === "role" && parts[1]) await rolePage(main, parts[1]);
+    else if (parts[0] === "policies") await policiesPage(main);
+    else if (parts[0] === "policy" && parts[1]) await policyPage(main, parts[1]);
+    else if (parts[0] === "kms" && parts[1]) await kmsKeyPage(main, parts[1]);
+    else if (parts[0] === "kms") await kmsPage(main);
+    else if (parts[0] === "table" && parts[1] && parts[2] === "metrics") await metricsPage(main, parts[1]);
     else if (parts[0] === "table" && parts[1] && parts[2] === "items") await itemsPage(main, parts[1]);
     else if (parts[0] === "table" && parts[1]) await tableDetails(main, parts[1]);
     else await tableList(main);

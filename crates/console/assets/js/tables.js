@@ -67,9 +67,10 @@ async function optional(operation, body) {
 
 export async function tableDetails(main, name) {
   const { Table: table } = await api.call("DescribeTable", { TableName: name });
-  const [ttl, tags, allowed] = await Promise.all([
+  const [ttl, tags, backups, allowed] = await Promise.all([
     optional("DescribeTimeToLive", { TableName: name }),
     optional("ListTagsOfResource", { ResourceArn: table.TableArn }),
+    optional("ListBackups", { TableName: name }),
     api.allowed(name).catch(() => ({})),
   ]);
   const types = Object.fromEntries((table.AttributeDefinitions ?? []).map((d) => [d.AttributeName, d.AttributeType]));
@@ -84,7 +85,8 @@ export async function tableDetails(main, name) {
     ? `${table.ProvisionedThroughput.ReadCapacityUnits} read / ${table.ProvisionedThroughput.WriteCapacityUnits} write units` : undefined;
   const content = [
     h("h1", {}, `Table ${name}`),
-    h("div", { class: "actions" }, h("a", { href: `#/table/${encodeURIComponent(name)}/items`, id: "explore-items" }, "Explore items")),
+    h("div", { class: "actions" }, h("a", { href: `#/table/${encodeURIComponent(name)}/items`, id: "explore-items" }, "Explore items"),
+      h("a", { href: `#/table/${encodeURIComponent(name)}/metrics`, id: "table-metrics" }, "Metrics")),
     facts([
       ["Status", h("span", { id: "table-status" }, table.TableStatus)],
       ["Keys", keyText(table.KeySchema) + " — " + table.KeySchema.map((k) => `${k.AttributeName}: ${types[k.AttributeName]}`).join(", ")],
@@ -103,10 +105,35 @@ export async function tableDetails(main, name) {
           h("td", {}, i.Projection.ProjectionType), h("td", {}, i.IndexStatus + (i.Backfilling ? " (backfilling)" : "")),
           h("td", {}, String(i.ItemCount ?? "")))))),
   ];
+  content.push(backupSection(name, backups));
   if (table.LatestStreamArn) content.push(streamSection(table));
   if (allowed["dynamodb:UpdateTable"]) content.push(settingsSection(name, table, billing));
   if (allowed["dynamodb:DeleteTable"]) content.push(deleteSection(name, table));
   replace(main, ...content);
+}
+
+// The table's on-demand backups (ListBackups), and making one.
+function backupSection(name, backups) {
+  const backupName = h("input", { id: "backup-name", autocomplete: "off", value: `${name}-backup` });
+  const create = h("button", { type: "button", id: "create-backup", onclick: async () => {
+    try {
+      await api.call("CreateBackup", { TableName: name, BackupName: backupName.value.trim() });
+      await tableDetails(document.getElementById("main"), name);
+      flash("Backup created.", true);
+    } catch (error) {
+      flash(error.message);
+    }
+  } }, "Create backup");
+  const summaries = backups.answer?.BackupSummaries ?? [];
+  return h("section", { "aria-labelledby": "backups-title" },
+    h("h2", { id: "backups-title" }, "Backups"),
+    backups.error ? h("p", { class: "error" }, backups.error) : summaries.length === 0 ? h("p", { class: "muted" }, "No backups.") :
+      h("table", { class: "grid", id: "backups" },
+        h("thead", {}, h("tr", {}, ["Name", "Status", "Created", "Size", "ARN"].map((t) => h("th", { scope: "col" }, t)))),
+        h("tbody", {}, summaries.map((b) => h("tr", {}, h("td", {}, b.BackupName), h("td", {}, b.BackupStatus),
+          h("td", {}, new Date(b.BackupCreationDateTime * 1000).toISOString()), h("td", {}, `${b.BackupSizeBytes ?? 0} bytes`),
+          h("td", {}, b.BackupArn))))),
+    h("div", { class: "row" }, field("Backup name", backupName), create));
 }
 
 function deleteSection(name, table) {
