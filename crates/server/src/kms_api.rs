@@ -123,7 +123,15 @@ async fn run(
             AuthError::InvalidSignature("Credential should be scoped to correct service: 'kms'. ".into()).into(),
         );
     }
-    Ok(kms_api::handle(&app.keys, &authenticated.caller, &operation, &body.bytes).await?)
+    // A key change's record commits with the change.
+    Ok(call
+        .run(kms_api::handle(
+            &app.keys,
+            &authenticated.caller,
+            &operation,
+            &body.bytes,
+        ))
+        .await?)
 }
 
 /// What a KMS request's record keeps: which key and how it was used, never
