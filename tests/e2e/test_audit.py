@@ -3,7 +3,9 @@ denied and failed calls with the caller's identity (root, IAM user,
 assumed role, an unknown key); no attribute values or secrets in any record
 or file; a record for every acknowledged write across a kill -9; `halyard
 audit verify` on an untouched and a tampered chain; `aws cloudtrail
-lookup-events`; data events switched per table and server-wide."""
+lookup-events`; data events switched per table and server-wide; IAM and
+STS changes' records committed with the change; console IAM calls; the
+audit backlog gauge in /metrics."""
 
 import gzip
 import json
@@ -11,12 +13,14 @@ import os
 import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from prometheus_client.parser import text_string_to_metric_families
 
 from harness import BINARY, CREDENTIALS, REGION, Server, aws, create_table
 
@@ -27,6 +31,7 @@ ACCOUNT = "000000000000"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
 # Short intervals so that records reach files while the test waits.
 FAST = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2")
+METRICS_TOKEN = "audit-metrics-token-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
@@ -441,3 +446,113 @@ def test_halyard_audit_query_filters_records(tmp_path):
     assert [r["eventName"] for r in errors] == ["DeleteTable"]
     assert errors[0]["errorCode"] == "ResourceNotFoundException"
     assert all(r["userIdentity"]["type"] == "Root" for r in query("--user", "root"))
+
+
+def test_iam_and_sts_changes_are_recorded_with_the_change_across_kill_9(tmp_path):
+    # The default flush interval (1 s): a buffered record would be lost by a
+    # kill right after its call was answered; a change's record is not.
+    server = Server(tmp_path / "data", "--audit-file-interval", "1").start()
+    try:
+        iam = service(server, "iam")
+        name = unique("crash-user")
+        ids = [request_id(iam.create_user(UserName=name))]
+        ids.append(request_id(iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=json.dumps(
+            policy(allow("sts:AssumeRole"))))))
+        created_key = iam.create_access_key(UserName=name)
+        ids.append(request_id(created_key))
+        credentials = {"aws_access_key_id": created_key["AccessKey"]["AccessKeyId"],
+                       "aws_secret_access_key": created_key["AccessKey"]["SecretAccessKey"]}
+        trust = policy({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                        "Action": "sts:AssumeRole"})
+        role = iam.create_role(RoleName=unique("crash-role"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+        assumed = service(server, "sts", credentials).assume_role(RoleArn=role["Arn"], RoleSessionName="crash")
+        ids.append(request_id(assumed))
+        ids.append(request_id(iam.create_user(UserName=unique("crash-last"))))
+        server.kill()
+        server.start()
+        records = wait_for_records(server, ids)
+        assert [r["eventName"] for r in records] == [
+            "CreateUser", "PutUserPolicy", "CreateAccessKey", "AssumeRole", "CreateUser"]
+        assert all("errorCode" not in r for r in records)
+        assert records[3]["eventSource"] == "sts.amazonaws.com"
+        assert records[3]["userIdentity"]["userName"] == name
+    finally:
+        server.stop()
+
+
+def test_a_refused_iam_change_is_recorded_with_its_error(trail):
+    iam = service(trail, "iam")
+    name = unique("twice")
+    iam.create_user(UserName=name)
+    with pytest.raises(ClientError) as refused:
+        iam.create_user(UserName=name)
+    [record] = wait_for_records(trail, [failed_request_id(refused)])
+    assert record["eventName"] == "CreateUser" and record["errorCode"] == "EntityAlreadyExists"
+
+
+def scrape_audit_backlog(server):
+    request = urllib.request.Request(server.endpoint + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+    [family] = [f for f in text_string_to_metric_families(text) if f.name == "halyard_audit_backlog_records"]
+    [sample] = family.samples
+    return sample.value
+
+
+def test_the_audit_backlog_gauge_counts_records_not_yet_in_files(tmp_path):
+    env = {**os.environ, "HALYARD_METRICS_TOKEN": METRICS_TOKEN}
+    # Files close only after 300 s: every record committed waits in the queue.
+    server = Server(tmp_path / "data", "--audit-file-interval", "300", env=env).start()
+    try:
+        client = server.client()
+        table = unique("audit-backlog")
+        create_table(client, table)
+        for n in range(5):
+            client.put_item(TableName=table, Item={"pk": {"S": str(n)}})
+        before = scrape_audit_backlog(server)
+        assert before >= 6  # CreateTable and the five writes, at least
+        for n in range(3):
+            client.put_item(TableName=table, Item={"pk": {"S": f"more-{n}"}})
+        assert scrape_audit_backlog(server) >= before + 3
+    finally:
+        server.stop()
+    # Restarted with files closing every second: the backlog drains to 0.
+    server = Server(tmp_path / "data", *FAST, env=env)
+    server.start()
+    try:
+        deadline = time.time() + 30
+        while scrape_audit_backlog(server) > 0:
+            assert time.time() < deadline, "the audit backlog did not drain"
+            time.sleep(0.2)
+    finally:
+        server.stop()
+
+
+def console_session(server, credentials):
+    """Signs in to the console with an access key: (cookie, CSRF token)."""
+    body = json.dumps({"accessKeyId": credentials["aws_access_key_id"],
+                       "secretAccessKey": credentials["aws_secret_access_key"]}).encode()
+    request = urllib.request.Request(server.endpoint + "/console/api/session", data=body, method="POST",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        cookie = response.headers["Set-Cookie"].split(";")[0]
+        return cookie, json.loads(response.read())["csrfToken"]
+
+
+def test_a_console_iam_call_is_recorded_as_the_console_user(trail):
+    name, credentials = new_user(trail, policy(allow("iam:*")))
+    cookie, csrf = console_session(trail, credentials)
+    created = unique("from-console")
+    request = urllib.request.Request(
+        trail.endpoint + "/console/api/iam", data=f"Action=CreateUser&UserName={created}".encode(), method="POST",
+        headers={"Cookie": cookie, "X-Halyard-Csrf": csrf, "Content-Type": "application/x-www-form-urlencoded"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+        call_id = response.headers["x-amzn-RequestId"]
+    [record] = wait_for_records(trail, [call_id])
+    assert record["eventSource"] == "iam.amazonaws.com" and record["eventName"] == "CreateUser"
+    assert record["requestParameters"] == {"userName": created}
+    assert "errorCode" not in record
+    assert record["userIdentity"]["type"] == "IAMUser" and record["userIdentity"]["userName"] == name
+    assert record["userIdentity"]["accessKeyId"] == credentials["aws_access_key_id"]
+    assert service(trail, "iam").get_user(UserName=created)["User"]["UserName"] == created

@@ -2,7 +2,8 @@
 //! describes it (Root, IAMUser, AssumedRole with its session issuer).
 
 use halyard_iam::directory::{Directory, Grants};
-use serde_json::{json, Value};
+
+use crate::record::JsonObject;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
@@ -111,19 +112,17 @@ impl Identity {
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    /// The `userIdentity` element, into `identity`.
+    pub(crate) fn write_json(&self, mut identity: JsonObject<'_>) {
         match self {
             Identity::Root { account, access_key_id } => {
-                let mut identity = json!({
-                    "type": "Root",
-                    "principalId": account,
-                    "arn": format!("arn:aws:iam::{account}:root"),
-                    "accountId": account,
-                });
+                identity.str("type", "Root");
+                identity.str("principalId", account);
+                identity.str("arn", &format!("arn:aws:iam::{account}:root"));
+                identity.str("accountId", account);
                 if let Some(key) = access_key_id {
-                    identity["accessKeyId"] = key.clone().into();
+                    identity.str("accessKeyId", key);
                 }
-                identity
             }
             Identity::IamUser {
                 principal_id,
@@ -131,51 +130,60 @@ impl Identity {
                 account,
                 access_key_id,
                 user_name,
-            } => json!({
-                "type": "IAMUser",
-                "principalId": principal_id,
-                "arn": arn,
-                "accountId": account,
-                "accessKeyId": access_key_id,
-                "userName": user_name,
-            }),
+            } => {
+                identity.str("type", "IAMUser");
+                identity.str("principalId", principal_id);
+                identity.str("arn", arn);
+                identity.str("accountId", account);
+                identity.str("accessKeyId", access_key_id);
+                identity.str("userName", user_name);
+            }
             Identity::AssumedRole {
                 principal_id,
                 arn,
                 account,
                 access_key_id,
                 issuer,
-            } => json!({
-                "type": "AssumedRole",
-                "principalId": principal_id,
-                "arn": arn,
-                "accountId": account,
-                "accessKeyId": access_key_id,
-                "sessionContext": {
-                    "sessionIssuer": {
-                        "type": "Role",
-                        "principalId": issuer.principal_id,
-                        "arn": issuer.arn,
-                        "accountId": issuer.account,
-                        "userName": issuer.user_name,
-                    },
-                    "attributes": {"mfaAuthenticated": "false"},
-                },
-            }),
+            } => {
+                identity.str("type", "AssumedRole");
+                identity.str("principalId", principal_id);
+                identity.str("arn", arn);
+                identity.str("accountId", account);
+                identity.str("accessKeyId", access_key_id);
+                let mut context = identity.object("sessionContext");
+                let mut role = context.object("sessionIssuer");
+                role.str("type", "Role");
+                role.str("principalId", &issuer.principal_id);
+                role.str("arn", &issuer.arn);
+                role.str("accountId", &issuer.account);
+                role.str("userName", &issuer.user_name);
+                role.end();
+                let mut attributes = context.object("attributes");
+                attributes.str("mfaAuthenticated", "false");
+                attributes.end();
+                context.end();
+            }
             Identity::Unknown { access_key_id } => {
-                let mut identity = json!({"type": "Unknown"});
+                identity.str("type", "Unknown");
                 if let Some(key) = access_key_id {
-                    identity["accessKeyId"] = key.clone().into();
+                    identity.str("accessKeyId", key);
                 }
-                identity
             }
         }
+        identity.end();
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    fn to_json(identity: &Identity) -> Value {
+        let mut out = Vec::new();
+        identity.write_json(JsonObject::new(&mut out));
+        serde_json::from_slice(&out).expect("valid JSON")
+    }
 
     #[test]
     fn assumed_role_names_its_issuer() {
@@ -191,7 +199,7 @@ mod tests {
                 user_name: "admin".into(),
             },
         };
-        let json = identity.to_json();
+        let json = to_json(&identity);
         assert_eq!(json["type"], "AssumedRole");
         assert_eq!(json["sessionContext"]["sessionIssuer"]["type"], "Role");
         assert_eq!(json["sessionContext"]["sessionIssuer"]["userName"], "admin");
@@ -205,7 +213,7 @@ mod tests {
             access_key_id: Some("AKIANOBODY".into()),
         };
         assert_eq!(
-            identity.to_json(),
+            to_json(&identity),
             json!({"type": "Unknown", "accessKeyId": "AKIANOBODY"})
         );
         assert_eq!(identity.username(), None);

@@ -201,10 +201,11 @@ pub fn line_time(line: &[u8]) -> u64 {
         .unwrap_or(0)
 }
 
-/// Whether a stored record is a data event, without parsing it.
+/// Whether a stored record is a data event, without parsing it. Searched
+/// from the end: records are written with the field among their last.
 pub fn is_data_line(line: &[u8]) -> bool {
     const FIELD: &[u8] = b"\"managementEvent\":false";
-    line.windows(FIELD.len()).any(|window| window == FIELD)
+    line.windows(FIELD.len()).rev().any(|window| window == FIELD)
 }
 
 /// The event time of a record, in Unix seconds.

@@ -162,7 +162,8 @@ async fn index_chunk(
 /// then records the move and deletes them from the queue.
 async fn close_file(audit: &Arc<Audit>, state: TrailState, pending: &mut Pending) -> Result<TrailState, String> {
     let max_bytes = audit.config.file_max_bytes;
-    let mut content = b"{\"Records\":[".to_vec();
+    let mut content = Vec::with_capacity(pending.bytes.min(max_bytes) + 64);
+    content.extend_from_slice(b"{\"Records\":[");
     let (mut first, mut last) = (None, state.moved_through);
     let (mut oldest, mut newest) = (u64::MAX, 0);
     let mut records = 0u64;

@@ -1,7 +1,7 @@
 //! One CloudTrail record (an "event"): what the server knows of a call,
 //! in the JSON CloudTrail writes.
 
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::identity::Identity;
 
@@ -114,51 +114,109 @@ impl Event {
     }
 
     /// The record as CloudTrail writes it, as compact JSON (no newline:
-    /// records are stored one per line).
+    /// records are stored one per line), written straight into bytes.
     pub fn to_json(&self) -> Vec<u8> {
-        let mut record = Map::new();
-        record.insert("eventVersion".into(), EVENT_VERSION.into());
-        record.insert("userIdentity".into(), self.identity.to_json());
-        record.insert("eventTime".into(), iso8601(self.time_ms).into());
-        record.insert("eventSource".into(), self.source.name().into());
-        record.insert("eventName".into(), self.name.clone().into());
-        record.insert("awsRegion".into(), self.region.clone().into());
-        record.insert("sourceIPAddress".into(), self.source_ip.clone().into());
-        record.insert("userAgent".into(), self.user_agent.clone().into());
+        let mut out = Vec::with_capacity(1024);
+        let mut record = JsonObject::new(&mut out);
+        record.str("eventVersion", EVENT_VERSION);
+        self.identity.write_json(record.object("userIdentity"));
+        record.str("eventTime", &iso8601(self.time_ms));
+        record.str("eventSource", self.source.name());
+        record.str("eventName", &self.name);
+        record.str("awsRegion", &self.region);
+        record.optional_str("sourceIPAddress", self.source_ip.as_deref());
+        record.optional_str("userAgent", self.user_agent.as_deref());
         if let Some((code, message)) = &self.error {
-            record.insert("errorCode".into(), code.clone().into());
-            record.insert("errorMessage".into(), message.clone().into());
+            record.str("errorCode", code);
+            record.str("errorMessage", message);
         }
-        record.insert(
-            "requestParameters".into(),
-            self.request_parameters.clone().unwrap_or(Value::Null),
-        );
-        record.insert(
-            "responseElements".into(),
-            self.response_elements.clone().unwrap_or(Value::Null),
-        );
-        record.insert("requestID".into(), self.request_id.clone().into());
-        record.insert("eventID".into(), self.event_id.clone().into());
-        record.insert("readOnly".into(), self.read_only.into());
+        record.value("requestParameters", self.request_parameters.as_ref());
+        record.value("responseElements", self.response_elements.as_ref());
+        record.str("requestID", &self.request_id);
+        record.str("eventID", &self.event_id);
+        record.bool("readOnly", self.read_only);
         if !self.resources.is_empty() {
-            let resources = self
-                .resources
-                .iter()
-                .map(|resource| {
-                    json!({
-                        "accountId": self.recipient_account,
-                        "type": resource.kind,
-                        "ARN": resource.arn,
-                    })
-                })
-                .collect();
-            record.insert("resources".into(), Value::Array(resources));
+            let out = record.field("resources");
+            out.push(b'[');
+            for (at, resource) in self.resources.iter().enumerate() {
+                if at > 0 {
+                    out.push(b',');
+                }
+                let mut entry = JsonObject::new(out);
+                entry.str("accountId", &self.recipient_account);
+                entry.str("type", resource.kind);
+                entry.str("ARN", &resource.arn);
+                entry.end();
+            }
+            out.push(b']');
         }
-        record.insert("eventType".into(), "AwsApiCall".into());
-        record.insert("managementEvent".into(), self.management.into());
-        record.insert("recipientAccountId".into(), self.recipient_account.clone().into());
-        record.insert("eventCategory".into(), self.category().into());
-        serde_json::to_vec(&Value::Object(record)).expect("JSON values serialise")
+        record.str("eventType", "AwsApiCall");
+        record.bool("managementEvent", self.management);
+        record.str("recipientAccountId", &self.recipient_account);
+        record.str("eventCategory", self.category());
+        record.end();
+        out
+    }
+}
+
+/// A JSON object written field by field into bytes: records are written
+/// once per call, so without building a `Value` tree first. Field names
+/// are the code's own literals (nothing to escape); values are escaped.
+pub(crate) struct JsonObject<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> JsonObject<'a> {
+    pub fn new(out: &'a mut Vec<u8>) -> JsonObject<'a> {
+        out.push(b'{');
+        JsonObject { out, empty: true }
+    }
+
+    /// Starts field `name`; its value is written into what is returned.
+    pub fn field(&mut self, name: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        self.out.push(b'"');
+        self.out.extend_from_slice(name.as_bytes());
+        self.out.extend_from_slice(b"\":");
+        self.out
+    }
+
+    pub fn str(&mut self, name: &str, value: &str) {
+        let out = self.field(name);
+        serde_json::to_writer(out, value).expect("writing to memory cannot fail");
+    }
+
+    pub fn optional_str(&mut self, name: &str, value: Option<&str>) {
+        match value {
+            Some(value) => self.str(name, value),
+            None => self.field(name).extend_from_slice(b"null"),
+        }
+    }
+
+    pub fn bool(&mut self, name: &str, value: bool) {
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.field(name).extend_from_slice(text);
+    }
+
+    pub fn value(&mut self, name: &str, value: Option<&Value>) {
+        let out = self.field(name);
+        match value {
+            Some(value) => serde_json::to_writer(out, value).expect("writing to memory cannot fail"),
+            None => out.extend_from_slice(b"null"),
+        }
+    }
+
+    /// A nested object as field `name`: end it before writing on here.
+    pub fn object(&mut self, name: &str) -> JsonObject<'_> {
+        JsonObject::new(self.field(name))
+    }
+
+    pub fn end(self) {
+        self.out.push(b'}');
     }
 }
 

@@ -1,14 +1,14 @@
 //! The audit trail's keyspaces and the system commands that write them.
 //!
 //! `sys_audit` holds the queue of committed records not yet in a log file
-//! (`q` + sequence number, in commit order; a value is one record or, for a
-//! flush of the buffer, several, one per line) and the trail's own state
+//! (`q` + sequence number, in commit order; a value is the records of one
+//! writer batch, or of one flush of the buffer, one per line) and the trail's own state
 //! (`m/...`). `sys_audit_index` holds the records kept for lookups.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use halyard_storage::{Direction, KeyRange, ReadView, SystemCommand, Visit, WriteTransaction};
+use halyard_storage::{AttachedRecord, Direction, KeyRange, ReadView, SystemCommand, Visit, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 pub const KEYSPACE: &str = "sys_audit";
@@ -111,21 +111,20 @@ impl RecordAttachment {
             committed: AtomicBool::new(false),
         }
     }
-
-    /// Whether the record committed with the request's write.
-    pub fn is_committed(&self) -> bool {
-        self.committed.load(Ordering::Acquire)
-    }
 }
 
-impl SystemCommand for RecordAttachment {
-    fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
-        // A request's second write, after its first committed, adds nothing.
-        if self.is_committed() {
-            return Ok(());
-        }
+impl AttachedRecord for RecordAttachment {
+    fn line(&self) -> &[u8] {
+        &self.record
+    }
+
+    fn is_committed(&self) -> bool {
+        self.committed.load(Ordering::Acquire)
+    }
+
+    fn store_batch(&self, tx: &mut dyn WriteTransaction, lines: &[u8]) -> halyard_storage::Result<()> {
         let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
-        tx.put(KEYSPACE, &queue_key(sequence), &self.record)
+        tx.put(KEYSPACE, &queue_key(sequence), lines)
     }
 
     fn committed(&self) {

@@ -3,29 +3,30 @@
 //!
 //! The server runs a request's execution inside [`with_audit`]; every
 //! command the request submits to the writer from inside that scope carries
-//! the attachment, and the writer applies it right after the first such
-//! command that succeeds, in the same storage transaction. Background work
+//! the attachment, and the writer stores it with the first such command
+//! that succeeds, in the same storage transaction (one entry holding every
+//! record of the batch). Background work
 //! (TTL, backfills, trims) runs in tasks of its own, outside any scope.
 
 use std::future::Future;
 use std::sync::Arc;
 
-use halyard_storage::SystemCommand;
+use halyard_storage::AttachedRecord;
 
 tokio::task_local! {
-    static AUDIT: Arc<dyn SystemCommand>;
+    static AUDIT: Arc<dyn AttachedRecord>;
 }
 
-/// Runs `future` with `attachment` attached to each write it submits.
-/// The attachment's `apply` must be idempotent within a request: the writer
-/// applies it at most once per committed transaction, and its `committed`
-/// tells the caller that the record is durable.
-pub async fn with_audit<F: Future>(attachment: Arc<dyn SystemCommand>, future: F) -> F::Output {
+/// Runs `future` with `attachment` attached to each write it submits: the
+/// writer stores the record with the first of them that commits (and
+/// skips it once [`AttachedRecord::is_committed`]); its `committed` tells
+/// the caller that the record is durable.
+pub async fn with_audit<F: Future>(attachment: Arc<dyn AttachedRecord>, future: F) -> F::Output {
     AUDIT.scope(attachment, future).await
 }
 
 /// The attachment of the request being served, if any.
-pub(crate) fn current() -> Option<Arc<dyn SystemCommand>> {
+pub(crate) fn current() -> Option<Arc<dyn AttachedRecord>> {
     AUDIT.try_with(Arc::clone).ok()
 }
 

@@ -414,6 +414,11 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open the audit trail: {e}"))?;
         audit.start();
+        // Weak: the metrics must not keep the trail (and its store) open.
+        let backlog = Arc::downgrade(&audit);
+        engine
+            .metrics()
+            .set_audit_backlog(Box::new(move || backlog.upgrade().map_or(0, |audit| audit.backlog())));
         let security = Security::new(auth_mode, directory);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await

@@ -14,7 +14,7 @@ use halyard_audit::record::{self, Event, EventSource, Resource, STREAM_RESOURCE,
 use halyard_audit::store::RecordAttachment;
 use halyard_audit::{Audit, DataEvent, Identity};
 use halyard_engine::Engine;
-use halyard_storage::SystemCommand;
+use halyard_storage::AttachedRecord;
 
 use crate::connection_info::ConnectionInfo;
 use crate::security::Authenticated;
@@ -116,14 +116,15 @@ impl Call {
         self.event.management = described.management;
     }
 
-    /// Runs the execute step; a mutation's record is attached to its write.
+    /// Runs the execute step; a mutation's record is attached to its write
+    /// (STS's calls all may write: they issue sessions).
     pub async fn run<F: Future>(&mut self, execute: F) -> F::Output {
-        if self.skipped || self.event.read_only {
+        if self.skipped || (self.event.read_only && self.event.source != EventSource::Sts) {
             return execute.await;
         }
         let attachment = self.audit.attach(&self.event);
         self.attachment = Some(attachment.clone());
-        let attachment: Arc<dyn SystemCommand> = attachment;
+        let attachment: Arc<dyn AttachedRecord> = attachment;
         halyard_engine::with_audit(attachment, execute).await
     }
 

@@ -384,17 +384,35 @@ async fn iam_call(
     request: Request,
 ) -> Response {
     let (parts, body) = request.into_parts();
-    let caller = match authenticate(&app, &console, &parts) {
-        Ok((_, caller)) => caller,
+    let (session, caller) = match authenticate(&app, &console, &parts) {
+        Ok(found) => found,
         Err(error) => return refused(error),
     };
-    let answer = match read_bytes(&parts, body, &limits).await {
-        Ok(bytes) => {
-            let request = halyard_iam::query::QueryRequest::parse(&bytes);
-            halyard_iam::iam_api::handle(app.security.directory(), &caller, &request, id.as_str()).await
-        }
+    let bytes = match read_bytes(&parts, body, &limits).await {
+        Ok(bytes) => bytes,
         Err(error) => return refused(ConsoleError::BadRequest(error.to_string())),
     };
+    // Audited like a signed IAM call, as the session's key.
+    let mut audited = crate::audit::Call::start(&app.audit, &parts, id.as_str(), EventSource::Iam);
+    if let Identity::Key { access_key_id, .. } = &session.identity {
+        audited.acting_as(&caller, access_key_id, app.security.directory());
+    }
+    let request = halyard_iam::query::QueryRequest::parse(&bytes);
+    let action = request.action().unwrap_or("Unknown");
+    audited.named(EventSource::Iam, action);
+    audited.describe(halyard_audit::parameters::query(action, &|name| {
+        request.get(name).map(str::to_string)
+    }));
+    let answer = crate::query_api::execute(
+        &app,
+        &caller,
+        halyard_iam::query::QueryService::Iam,
+        &request,
+        id.as_str(),
+        &mut audited,
+    )
+    .await;
+    audited.finish(crate::audit::query_error(answer.status, &answer.body));
     let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST);
     (status, [(CONTENT_TYPE, "text/xml")], answer.body).into_response()
 }

@@ -169,7 +169,8 @@ fn described(operation: &str, body: &[u8]) -> Described {
 /// The service step, once the caller is known.
 async fn execute(app: &App, caller: &Caller, operation: &str, body: &[u8], call: &mut Call) -> Result<Value, KmsError> {
     call.describe(described(operation, body));
-    kms_api::handle(&app.keys, caller, operation, body).await
+    // A key change's record commits with the change.
+    call.run(kms_api::handle(&app.keys, caller, operation, body)).await
 }
 
 /// What a KMS request's record keeps: which key and how it was used, never

@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use halyard_audit::parameters;
 use halyard_audit::EventSource;
+use halyard_iam::access::Caller;
 use halyard_iam::directory::IamError;
 use halyard_iam::error::AuthError;
 use halyard_iam::query::{failure, QueryRequest, QueryResponse, QueryService};
@@ -34,8 +35,6 @@ pub(crate) fn is_query(headers: &HeaderMap) -> bool {
 pub(crate) async fn serve(app: &App, limits: &BodyLimits, request_id: &str, parts: Parts, body: Body) -> Response {
     let mut call = Call::start(&app.audit, &parts, request_id, EventSource::Iam);
     let answer = run(app, limits, request_id, &parts, body, &mut call).await;
-    // IAM and STS changes are recorded when the call ends, not with their
-    // write: the directory's commands decide their own verdicts.
     call.finish(audit::query_error(answer.status, &answer.body));
     let mut response = (
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
@@ -95,11 +94,29 @@ async fn run(
             return failure(service, &error, request_id);
         }
     };
+    execute(app, &authenticated.caller, service, &request, request_id, call).await
+}
+
+/// The query pipeline's last steps, for signed and console calls alike:
+/// `caller`'s IAM or STS action, authorised and executed by halyard-iam; a
+/// change's record commits with the change (the directory's command says
+/// whether it went through).
+pub(crate) async fn execute(
+    app: &App,
+    caller: &Caller,
+    service: QueryService,
+    request: &QueryRequest,
+    request_id: &str,
+    call: &mut Call,
+) -> QueryResponse {
     let directory: &Arc<_> = app.security.directory();
-    match service {
-        QueryService::Iam => halyard_iam::iam_api::handle(directory, &authenticated.caller, &request, request_id).await,
-        QueryService::Sts => halyard_iam::sts_api::handle(directory, &authenticated.caller, &request, request_id).await,
-    }
+    call.run(async {
+        match service {
+            QueryService::Iam => halyard_iam::iam_api::handle(directory, caller, request, request_id).await,
+            QueryService::Sts => halyard_iam::sts_api::handle(directory, caller, request, request_id).await,
+        }
+    })
+    .await
 }
 
 fn body_length(headers: &HeaderMap) -> Option<usize> {

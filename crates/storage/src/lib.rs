@@ -167,6 +167,30 @@ pub trait SystemCommand: Send + Sync + std::fmt::Debug {
     /// caller is answered: the service publishes the change to its
     /// in-memory view here, so the next request sees it.
     fn committed(&self);
+    /// Whether the request that submitted the command has its audit record
+    /// committed with it (see [`AttachedRecord`]): only a change that went
+    /// through, as applied; a refused one is recorded with its error instead.
+    fn carries_audit(&self) -> bool {
+        false
+    }
+}
+
+/// A request's audit record riding its write (the engine's `with_audit`).
+/// The writer gathers the records of every write a batch commits and has
+/// them stored as one entry in the batch's own transaction, so a record is
+/// durable no later than the write it describes, at one storage write per
+/// batch rather than per record.
+pub trait AttachedRecord: Send + Sync {
+    /// The record: one line, without its newline.
+    fn line(&self) -> &[u8];
+    /// Whether it committed already, with an earlier write of its request.
+    fn is_committed(&self) -> bool;
+    /// Stores a batch's records (newline-terminated lines) as one entry.
+    /// Called on one record of the batch for all of them: every record of
+    /// a server belongs to the same trail.
+    fn store_batch(&self, tx: &mut dyn WriteTransaction, lines: &[u8]) -> Result<()>;
+    /// Called once the transaction has committed.
+    fn committed(&self);
 }
 
 /// Where services submit their [`SystemCommand`]s: the engine's writer.

@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use halyard_metrics::Metrics;
 
-use halyard_storage::{Storage, SystemCommand, WriteTransaction};
+use halyard_storage::{AttachedRecord, Storage, SystemCommand, WriteTransaction};
 use tokio::sync::oneshot;
 
 use crate::catalog::{self, Catalog, Table};
@@ -187,9 +187,9 @@ pub(crate) enum Outcome {
 struct Job {
     command: Command,
     /// The audit record of the request that submitted the command
-    /// ([`crate::with_audit`]): applied in the command's transaction once
+    /// ([`crate::with_audit`]): stored in the command's transaction once
     /// the command has succeeded.
-    audit: Option<Arc<dyn SystemCommand>>,
+    audit: Option<Arc<dyn AttachedRecord>>,
     reply: oneshot::Sender<Result<Outcome>>,
 }
 
@@ -409,7 +409,7 @@ impl WriterLoop {
     fn apply_and_commit(
         &self,
         commands: &[Command],
-        audits: &[Option<Arc<dyn SystemCommand>>],
+        audits: &[Option<Arc<dyn AttachedRecord>>],
     ) -> Result<Vec<Result<Outcome>>> {
         let result = self.apply_and_commit_batch(commands, audits);
         let mut stream_log = self.stream_log.borrow_mut();
@@ -423,29 +423,38 @@ impl WriterLoop {
     fn apply_and_commit_batch(
         &self,
         commands: &[Command],
-        audits: &[Option<Arc<dyn SystemCommand>>],
+        audits: &[Option<Arc<dyn AttachedRecord>>],
     ) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
         let mut outcomes = Vec::with_capacity(commands.len());
-        let mut audited: Vec<&Arc<dyn SystemCommand>> = Vec::new();
+        let mut audited: Vec<&Arc<dyn AttachedRecord>> = Vec::new();
+        let mut records = Vec::new();
         for (command, audit) in commands.iter().zip(audits) {
             match self.apply(&mut *tx, command, &mut deltas, &mut published) {
                 Err(error) if error.is_server_fault() => return Err(error),
                 outcome => {
                     // A system command's verdict is its own (it may have
-                    // refused): its service records the call instead.
-                    let succeeded = outcome.is_ok() && !matches!(command, Command::System(_));
+                    // refused): it says whether its change went through.
+                    let succeeded = outcome.is_ok()
+                        && match command {
+                            Command::System(command) => command.carries_audit(),
+                            _ => true,
+                        };
                     if let Some(audit) = audit.as_ref().filter(|_| succeeded) {
-                        if !audited.iter().any(|done| Arc::ptr_eq(done, audit)) {
-                            audit.apply(&mut *tx)?;
+                        if !audit.is_committed() && !audited.iter().any(|done| Arc::ptr_eq(done, audit)) {
+                            records.extend_from_slice(audit.line());
+                            records.push(b'\n');
                             audited.push(audit);
                         }
                     }
                     outcomes.push(outcome);
                 }
             }
+        }
+        if let Some(first) = audited.first() {
+            first.store_batch(&mut *tx, &records)?;
         }
         let mut new_stats = Vec::with_capacity(deltas.len());
         for (record, change) in &deltas {

@@ -72,6 +72,12 @@ impl SystemCommand for ChangeCommand {
         Ok(())
     }
 
+    /// A change that went through has its request's record committed with
+    /// it; a refused one is recorded with its error when the call ends.
+    fn carries_audit(&self) -> bool {
+        matches!(*self.verdict.lock().unwrap_or_else(|p| p.into_inner()), Some(Ok(_)))
+    }
+
     fn committed(&self) {
         let verdict = self.verdict.lock().unwrap_or_else(|p| p.into_inner());
         if let (Some(Ok(writes)), Some(store)) = (verdict.as_ref(), self.store.upgrade()) {
