@@ -385,7 +385,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("cannot load KMS keys: {e}"))?;
-        engine.set_table_keys(Arc::new(halyard_kms::table_keys::DynamoDbKeys::new(keys.clone())));
+        engine.set_table_keys(Arc::new(halyard_kms::table_keys::DynamoDbKeys::new(&keys)));
         let unsealable = keys.unsealable_keys();
         if unsealable > 0 {
             tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");

@@ -7,7 +7,7 @@
 //! evaluated for the caller of CreateTable or UpdateTable.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use base64::Engine as _;
 use halyard_engine::{Error, KeyFuture, TableEncryption, TableKeys};
@@ -18,25 +18,32 @@ use crate::kms_api::{decrypt_data_key, generate_data_key, seal_data_key, state_e
 /// The AWS managed key DynamoDB uses when a table asks for none.
 const DYNAMODB_MANAGED_KEY: &str = "alias/aws/dynamodb";
 
+/// Held by the engine. Weak: the key store holds the engine (its writer),
+/// and a cycle would keep both, and the storage, open after a stop.
 pub struct DynamoDbKeys {
-    store: Arc<KeyStore>,
+    store: Weak<KeyStore>,
 }
 
 impl DynamoDbKeys {
-    pub fn new(store: Arc<KeyStore>) -> DynamoDbKeys {
-        DynamoDbKeys { store }
+    pub fn new(store: &Arc<KeyStore>) -> DynamoDbKeys {
+        DynamoDbKeys {
+            store: Arc::downgrade(store),
+        }
     }
 
-    /// The encryption context of a table's data key, as DynamoDB sets it.
-    fn context(&self, table: &str) -> BTreeMap<String, String> {
-        BTreeMap::from([
-            ("aws:dynamodb:tableName".to_string(), table.to_string()),
-            (
-                "aws:dynamodb:subscriberId".to_string(),
-                self.store.account().to_string(),
-            ),
-        ])
+    fn store(&self) -> Result<Arc<KeyStore>, Error> {
+        self.store
+            .upgrade()
+            .ok_or_else(|| Error::Internal("the key service is stopped".into()))
     }
+}
+
+/// The encryption context of a table's data key, as DynamoDB sets it.
+fn context(store: &KeyStore, table: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("aws:dynamodb:tableName".to_string(), table.to_string()),
+        ("aws:dynamodb:subscriberId".to_string(), store.account().to_string()),
+    ])
 }
 
 /// KMS's error inside DynamoDB's text, as DynamoDB relays it: `lead` is
@@ -68,8 +75,9 @@ fn encryption(blob: &[u8], key: &crate::key_store::KeyRecord) -> TableEncryption
 impl TableKeys for DynamoDbKeys {
     fn new_data_key<'a>(&'a self, key_id: Option<&'a str>, table: &'a str) -> KeyFuture<'a, TableEncryption> {
         Box::pin(async move {
+            let store = self.store()?;
             let identifier = key_id.unwrap_or(DYNAMODB_MANAGED_KEY);
-            let (_, blob, key) = generate_data_key(&self.store, None, identifier, &self.context(table))
+            let (_, blob, key) = generate_data_key(&store, None, identifier, &context(&store, table))
                 .await
                 .map_err(validation)?;
             Ok(encryption(&blob, &key))
@@ -83,13 +91,14 @@ impl TableKeys for DynamoDbKeys {
         table: &'a str,
     ) -> KeyFuture<'a, TableEncryption> {
         Box::pin(async move {
-            let context = self.context(table);
+            let store = self.store()?;
+            let context = context(&store, table);
             let blob = base64::engine::general_purpose::STANDARD
                 .decode(&current.wrapped_data_key)
                 .map_err(|_| Error::Internal(format!("table {table}'s wrapped data key is not base64")))?;
-            let data_key = decrypt_data_key(&self.store, None, &blob, &context).map_err(validation)?;
+            let data_key = decrypt_data_key(&store, None, &blob, &context).map_err(validation)?;
             let identifier = key_id.unwrap_or(DYNAMODB_MANAGED_KEY);
-            let (blob, key) = seal_data_key(&self.store, identifier, &context, &data_key)
+            let (blob, key) = seal_data_key(&store, identifier, &context, &data_key)
                 .await
                 .map_err(validation)?;
             Ok(encryption(&blob, &key))
@@ -97,7 +106,10 @@ impl TableKeys for DynamoDbKeys {
     }
 
     fn refusal(&self, key_id: &str) -> Option<String> {
-        self.store.read(|keys| {
+        let Some(store) = self.store.upgrade() else {
+            return Some("the key service is stopped".into());
+        };
+        store.read(|keys| {
             let error = match keys.key(key_id) {
                 Some(key) if key.state == KeyState::Enabled => return None,
                 Some(key) => state_error(key),
