@@ -29,8 +29,10 @@ pytestmark = pytest.mark.skipif(os.environ.get("HALYARD_TEST_ENDPOINT") is not N
 
 ACCOUNT = "000000000000"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
-# Short intervals so that records reach files while the test waits.
-FAST = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2")
+# Short intervals so that records reach files while the test waits. These
+# tests read and edit the files' gzip JSON, so the store is plaintext: with
+# encryption on the files are sealed (test_encryption_at_rest.py checks them).
+FAST = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2", "--encryption", "off")
 METRICS_TOKEN = "audit-metrics-token-0123456789abcdef"
 
 
@@ -270,8 +272,10 @@ def test_every_acknowledged_write_has_its_record_after_kill_9(tmp_path):
         server.stop()
 
 
-def halyard_audit(*args):
-    return subprocess.run([str(BINARY), "audit", *args], capture_output=True, text=True, timeout=60)
+def halyard_audit(command, *args):
+    """`halyard audit COMMAND` on a plaintext store (FAST's)."""
+    return subprocess.run([str(BINARY), "audit", command, "--encryption", "off", *args],
+                          capture_output=True, text=True, timeout=60)
 
 
 def test_verify_passes_on_an_untouched_chain_and_reports_tampering(tmp_path):

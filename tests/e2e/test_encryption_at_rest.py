@@ -6,6 +6,7 @@ missing keys and an altered keyring refused at start with nothing damaged;
 full read-back; kill -9 at random points of a rekey."""
 
 import base64
+import gzip
 import hashlib
 import json
 import os
@@ -80,6 +81,9 @@ def markers_on_disk(directory):
     found = {}
     for path in files_under(directory):
         data = path.read_bytes()
+        # A gzip file (an unsealed audit log) is searched decompressed too.
+        if data[:2] == b"\x1f\x8b":
+            data += gzip.decompress(data)
         for marker in MARKERS:
             if marker.encode() in data:
                 found.setdefault(marker, []).append(path.name)
@@ -99,6 +103,16 @@ def refused_start(data_dir, *args, env=None):
     return result.returncode, result.stderr + result.stdout
 
 
+FAST_AUDIT = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2")
+
+
+def wait_for_audit_files(data, timeout=30):
+    deadline = time.time() + timeout
+    while not list((data / "audit" / "logs").glob("*.json.gz")):
+        assert time.time() < deadline, "no audit log file was written"
+        time.sleep(0.1)
+
+
 def halyard(*args, check=True):
     result = subprocess.run([str(BINARY), *args], capture_output=True, text=True, timeout=300)
     if check:
@@ -114,8 +128,10 @@ def digests(directory):
 def test_nothing_written_through_the_api_is_readable_on_disk(tmp_path, encryption):
     data = tmp_path / "data"
     args = ["--encryption", "off"] if encryption == "off" else []
-    server = Server(data, *args).start()
+    # Audit log files close within a second: their records name the table.
+    server = Server(data, *args, *FAST_AUDIT).start()
     fill(server.client(), count=50)
+    wait_for_audit_files(data)
     # The newest pages are in the WAL, written just before the kill.
     server.client().put_item(TableName=TABLE, Item={"pk": {"S": "last"}, "card": {"S": CARD}})
     server.kill()
@@ -128,12 +144,21 @@ def test_nothing_written_through_the_api_is_readable_on_disk(tmp_path, encryptio
     if encryption == "on":
         assert after_kill == {} and after_stop == {}
         assert not (data / "halyard.db").read_bytes().startswith(b"SQLite format 3")
+        # The audit files are sealed, and `halyard audit` reads them back.
+        audit_files = files_under(data / "audit")
+        assert audit_files and all(path.read_bytes().startswith(b"HLYSEAL1") for path in audit_files)
+        verified = halyard("audit", "verify", "--data-dir", str(data))
+        assert "the chain is intact" in verified.stdout, verified.stdout
+        found = halyard("audit", "query", "--data-dir", str(data), "--table", TABLE, "--limit", "1000")
+        # PutItem's data events are read from the sealed log files.
+        assert '"eventName":"CreateTable"' in found.stdout and '"eventName":"PutItem"' in found.stdout, found.stdout
         assert (tmp_path / "data.root-key").exists(), "the generated root key lands beside the data directory"
         assert not any("root-key" in path.name for path in files_under(data))
         assert "encryption at rest on" in log_of(server)
     else:
         # The same check finds them in plaintext: it can fail.
         assert set(after_kill) == set(MARKERS) and set(after_stop) == set(MARKERS)
+        assert any(name.endswith(".json.gz") for name in after_kill[TABLE]), "the audit logs name the table"
         assert "encryption at rest is OFF" in log_of(server)
         assert not (tmp_path / "data.root-key").exists()
 

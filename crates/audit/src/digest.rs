@@ -13,6 +13,8 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{self, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 use serde_json::{json, Value};
 
+use halyard_kms::sealed_file::FileKeys;
+
 use crate::files::{self, read_log_file};
 use crate::store::ChainHead;
 
@@ -182,6 +184,7 @@ struct Expected {
 /// Checks the chain ending at `head` and every file in `dir`.
 pub fn verify(
     dir: &Path,
+    sealing: Option<&FileKeys>,
     public_key: &[u8],
     head: Option<&ChainHead>,
     range: &TimeRange,
@@ -200,7 +203,7 @@ pub fn verify(
     while let Some(current) = expected.take() {
         named.insert(current.path.clone());
         named.insert(files::signature_file_name(&current.path));
-        let content = match read_log_file(dir, &current.path) {
+        let content = match read_log_file(dir, &current.path, sealing) {
             Ok(content) => content,
             Err(error) => {
                 report.problems.push(match error.kind() {
@@ -222,7 +225,7 @@ pub fn verify(
         };
         let field = |name: &str| digest.get(name).and_then(Value::as_str).map(str::to_string);
         let signature_path = files::signature_file_name(&current.path);
-        let signature = match read_log_file(dir, &signature_path) {
+        let signature = match read_log_file(dir, &signature_path, sealing) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).trim().to_string(),
             Err(error) => {
                 report.problems.push(match error.kind() {
@@ -258,7 +261,7 @@ pub fn verify(
                 continue;
             }
             report.log_files_checked += 1;
-            match read_log_file(dir, &path) {
+            match read_log_file(dir, &path, sealing) {
                 Ok(content) if sha256_hex(&content) == text("hashValue") => {}
                 Ok(_) => report.problems.push(Problem::Modified(path)),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
@@ -317,13 +320,14 @@ pub struct ClosedFile<'a> {
 /// writing.
 pub fn write_chained(
     dir: &Path,
+    sealing: Option<&FileKeys>,
     key: &SigningKey,
     file: &ClosedFile<'_>,
     previous: Option<&ChainHead>,
     now: &str,
 ) -> std::io::Result<ChainHead> {
     let log_path = files::log_file_name(file.account, file.region, file.oldest_event_time, file.first_sequence);
-    files::write_log_file(dir, &log_path, file.content)?;
+    files::write_log_file(dir, &log_path, file.content, sealing)?;
     let sequence = previous.map_or(1, |previous| previous.sequence + 1);
     let digest_path = files::digest_file_name(file.account, file.region, file.newest_event_time, sequence);
     let log = LogFileEntry {
@@ -357,8 +361,13 @@ pub fn write_chained(
         )
         .as_bytes(),
     );
-    files::write_log_file(dir, &digest_path, &content)?;
-    files::write_log_file(dir, &files::signature_file_name(&digest_path), signature.as_bytes())?;
+    files::write_log_file(dir, &digest_path, &content, sealing)?;
+    files::write_log_file(
+        dir,
+        &files::signature_file_name(&digest_path),
+        signature.as_bytes(),
+        sealing,
+    )?;
     Ok(ChainHead {
         sequence,
         digest_path,
@@ -385,7 +394,7 @@ mod tests {
                 oldest_event_time: &time,
                 newest_event_time: &time,
             };
-            let head = write_chained(dir, key, &file, heads.last(), &time).unwrap();
+            let head = write_chained(dir, None, key, &file, heads.last(), &time).unwrap();
             heads.push(head);
         }
         (heads, files::list(dir, files::LOGS).unwrap())
@@ -401,7 +410,7 @@ mod tests {
     #[test]
     fn an_untouched_chain_verifies() {
         let (dir, key, head, _) = setup();
-        let report = verify(dir.path(), &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
+        let report = verify(dir.path(), None, &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
         assert_eq!(report.problems, []);
         assert_eq!((report.digests_checked, report.log_files_checked), (3, 3));
     }
@@ -409,11 +418,11 @@ mod tests {
     #[test]
     fn edited_deleted_and_inserted_files_are_reported() {
         let (dir, key, head, logs) = setup();
-        files::write_log_file(dir.path(), &logs[0], b"{\"Records\":[]}").unwrap();
+        files::write_log_file(dir.path(), &logs[0], b"{\"Records\":[]}", None).unwrap();
         std::fs::remove_file(dir.path().join(&logs[1])).unwrap();
         let inserted = "logs/111122223333_CloudTrail_us-east-1_20261201T100900Z_00000000000000ff.json.gz";
-        files::write_log_file(dir.path(), inserted, b"{\"Records\":[]}").unwrap();
-        let report = verify(dir.path(), &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
+        files::write_log_file(dir.path(), inserted, b"{\"Records\":[]}", None).unwrap();
+        let report = verify(dir.path(), None, &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
         assert_eq!(
             report.problems,
             [
@@ -428,7 +437,14 @@ mod tests {
     fn a_resigned_or_removed_digest_is_caught() {
         let (dir, key, head, _) = setup();
         let other = SigningKey::from_pkcs8(&SigningKey::generate()).unwrap();
-        let report = verify(dir.path(), &other.public_key(), Some(&head), &TimeRange::default()).unwrap();
+        let report = verify(
+            dir.path(),
+            None,
+            &other.public_key(),
+            Some(&head),
+            &TimeRange::default(),
+        )
+        .unwrap();
         assert_eq!(report.problems.len(), 3);
         assert!(report
             .problems
@@ -440,7 +456,7 @@ mod tests {
             .find(|d| d.ends_with("_0000000000000002.json.gz"))
             .unwrap();
         std::fs::remove_file(dir.path().join(middle)).unwrap();
-        let report = verify(dir.path(), &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
+        let report = verify(dir.path(), None, &key.public_key(), Some(&head), &TimeRange::default()).unwrap();
         assert!(
             report.problems.contains(&Problem::Deleted(middle.clone())),
             "{:?}",
@@ -456,7 +472,7 @@ mod tests {
             from: Some("2026-12-01T10:01:00Z".into()),
             to: None,
         };
-        let report = verify(dir.path(), &key.public_key(), Some(&head), &range).unwrap();
+        let report = verify(dir.path(), None, &key.public_key(), Some(&head), &range).unwrap();
         assert_eq!(report.problems, []);
         assert_eq!(report.log_files_checked, 2);
     }

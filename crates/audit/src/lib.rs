@@ -57,6 +57,9 @@ pub struct AuditConfig {
     pub file_max_age: Duration,
     /// How long records stay in the lookup index.
     pub retention: Duration,
+    /// The keyring's service keys, with encryption at rest on: log and
+    /// digest files are sealed with them.
+    pub sealing: Option<halyard_kms::sealed_file::FileKeys>,
 }
 
 /// The audit trail of one server.

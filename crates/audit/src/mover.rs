@@ -212,7 +212,14 @@ async fn close_file(audit: &Arc<Audit>, state: TrailState, pending: &mut Pending
             oldest_event_time: &oldest_time,
             newest_event_time: &newest_time,
         };
-        digest::write_chained(&dir, &audit_for_write.key, &file, previous.as_ref(), &iso8601(now_ms()))
+        digest::write_chained(
+            &dir,
+            audit_for_write.config.sealing.as_ref(),
+            &audit_for_write.key,
+            &file,
+            previous.as_ref(),
+            &iso8601(now_ms()),
+        )
     })
     .await
     .map_err(|e| e.to_string())?

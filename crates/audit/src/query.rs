@@ -6,6 +6,7 @@
 
 use std::path::Path;
 
+use halyard_kms::sealed_file::FileKeys;
 use halyard_storage::{ReadView, Visit};
 use serde_json::Value;
 
@@ -59,8 +60,14 @@ impl Filter {
 }
 
 /// The records matching `filter`, newest first, management and data events
-/// together; `dir` is the audit directory.
-pub fn query(view: &dyn ReadView, dir: &Path, filter: &Filter) -> Result<Vec<Value>, String> {
+/// together; `dir` is the audit directory, its files sealed with `sealing`
+/// when encryption is on.
+pub fn query(
+    view: &dyn ReadView,
+    dir: &Path,
+    sealing: Option<&FileKeys>,
+    filter: &Filter,
+) -> Result<Vec<Value>, String> {
     let start = filter.start.unwrap_or(0);
     let end = filter.end.unwrap_or(u64::MAX >> 1);
     let mut found: Vec<(u64, Value)> = Vec::new();
@@ -92,8 +99,8 @@ pub fn query(view: &dyn ReadView, dir: &Path, filter: &Filter) -> Result<Vec<Val
             }
         }
     };
-    for log in logs_between(dir, start, end)? {
-        let content = crate::files::read_log_file(dir, &log).map_err(|e| format!("{log}: {e}"))?;
+    for log in logs_between(dir, sealing, start, end)? {
+        let content = crate::files::read_log_file(dir, &log, sealing).map_err(|e| format!("{log}: {e}"))?;
         let file: Value = serde_json::from_slice(&content).map_err(|e| format!("{log}: {e}"))?;
         for record in file.get("Records").and_then(Value::as_array).into_iter().flatten() {
             data(record.to_string().as_bytes());
@@ -116,13 +123,13 @@ pub fn query(view: &dyn ReadView, dir: &Path, filter: &Filter) -> Result<Vec<Val
 
 /// The log files whose digests say they hold records between `start` and
 /// `end` (Unix seconds).
-fn logs_between(dir: &Path, start: u64, end: u64) -> Result<Vec<String>, String> {
+fn logs_between(dir: &Path, sealing: Option<&FileKeys>, start: u64, end: u64) -> Result<Vec<String>, String> {
     let mut logs = Vec::new();
     for path in crate::files::list(dir, crate::files::DIGESTS).map_err(|e| e.to_string())? {
         if !path.ends_with(".json.gz") {
             continue;
         }
-        let Ok(content) = crate::files::read_log_file(dir, &path) else {
+        let Ok(content) = crate::files::read_log_file(dir, &path, sealing) else {
             continue;
         };
         let Ok(digest) = serde_json::from_slice::<Value>(&content) else {
@@ -147,12 +154,17 @@ fn logs_between(dir: &Path, start: u64, end: u64) -> Result<Vec<String>, String>
 
 /// Checks the log files in `dir` against the chain whose head and key the
 /// database keeps.
-pub fn verify(view: &dyn ReadView, dir: &Path, range: &TimeRange) -> Result<VerifyReport, String> {
+pub fn verify(
+    view: &dyn ReadView,
+    dir: &Path,
+    sealing: Option<&FileKeys>,
+    range: &TimeRange,
+) -> Result<VerifyReport, String> {
     let state = store::read_state(view).map_err(|e| e.to_string())?;
     let pkcs8 = view
         .get(store::KEYSPACE, store::SIGNING_KEY)
         .map_err(|e| e.to_string())?
         .ok_or("this data directory has no audit trail")?;
     let key = digest::SigningKey::from_pkcs8(&pkcs8).ok_or("the audit trail's signing key does not parse")?;
-    digest::verify(dir, &key.public_key(), state.chain.as_ref(), range).map_err(|e| e.to_string())
+    digest::verify(dir, sealing, &key.public_key(), state.chain.as_ref(), range).map_err(|e| e.to_string())
 }

@@ -24,6 +24,7 @@ mod keys;
 mod resource_policies;
 pub mod streams;
 mod table_arn;
+mod table_keys;
 mod table_settings;
 mod time_to_live;
 
@@ -45,6 +46,7 @@ pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
 pub use table_arn::{is_arn, MAX_TABLE_ARN_LENGTH};
+pub use table_keys::{KeyFuture, SseRequest, TableEncryption, TableKeys};
 
 use catalog::Catalog;
 use model::IndexStatus;
@@ -109,6 +111,8 @@ pub struct Engine {
     expirer: Expirer,
     throttle: capacity::Throttle,
     config: EngineConfig,
+    /// The key service of tables under KMS keys, once installed.
+    table_keys: std::sync::OnceLock<Arc<dyn TableKeys>>,
 }
 
 impl Engine {
@@ -132,6 +136,7 @@ impl Engine {
             expirer,
             throttle: capacity::Throttle::new(config.throttling, config.metrics.clone()),
             config,
+            table_keys: std::sync::OnceLock::new(),
         };
         engine.start_stream_trimmer();
         backups::pitr::start(

@@ -8,6 +8,7 @@ use std::time::Duration;
 use halyard_audit::digest::TimeRange;
 use halyard_audit::query::Filter;
 use halyard_audit::AuditConfig;
+use halyard_kms::sealed_file::FileKeys;
 use halyard_storage::sqlite::{SqliteOptions, SqliteStorage};
 use halyard_storage::Storage;
 
@@ -58,6 +59,7 @@ impl TrailArgs {
             file_max_bytes: (self.audit_file_size_mib * 1024 * 1024) as usize,
             file_max_age: self.audit_file_interval,
             retention: Duration::from_secs(self.audit_retention_days * 86_400),
+            sealing: None,
         }
     }
 }
@@ -133,8 +135,8 @@ const EXIT_NOT_CHECKED: u8 = 2;
 pub(crate) fn run(args: AuditArgs) -> ExitCode {
     match args.command {
         AuditCommand::Verify { location, from, to } => {
-            let storage = match open(&location) {
-                Ok(storage) => storage,
+            let (storage, sealing) = match open(&location) {
+                Ok(opened) => opened,
                 Err(message) => return fail(&message),
             };
             let snapshot = match storage.snapshot() {
@@ -142,7 +144,7 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
                 Err(error) => return fail(&error.to_string()),
             };
             let dir = audit_dir(location.audit_dir.as_deref(), &location.data_dir);
-            match halyard_audit::query::verify(&*snapshot, &dir, &TimeRange { from, to }) {
+            match halyard_audit::query::verify(&*snapshot, &dir, sealing.as_ref(), &TimeRange { from, to }) {
                 Ok(report) => {
                     for problem in &report.problems {
                         println!("{problem}");
@@ -194,15 +196,15 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
                 },
                 (Err(message), _) | (_, Err(message)) => return fail(&message),
             };
-            let storage = match open(&location) {
-                Ok(storage) => storage,
+            let (storage, sealing) = match open(&location) {
+                Ok(opened) => opened,
                 Err(message) => return fail(&message),
             };
             let dir = audit_dir(location.audit_dir.as_deref(), &location.data_dir);
             let records = storage
                 .snapshot()
                 .map_err(|e| e.to_string())
-                .and_then(|snapshot| halyard_audit::query::query(&*snapshot, &dir, &filter));
+                .and_then(|snapshot| halyard_audit::query::query(&*snapshot, &dir, sealing.as_ref(), &filter));
             match records {
                 Ok(records) => {
                     for record in records {
@@ -216,13 +218,14 @@ pub(crate) fn run(args: AuditArgs) -> ExitCode {
     }
 }
 
-fn open(location: &Location) -> Result<SqliteStorage, String> {
+/// The store, and the keys that open its sealed audit files (encryption on).
+fn open(location: &Location) -> Result<(SqliteStorage, Option<FileKeys>), String> {
     let options = SqliteOptions {
         create_if_new: false,
         ..Default::default()
     };
     crate::encryption::open_store(&location.encryption, &location.data_dir, options, false)
-        .map(|(storage, _)| storage)
+        .map(|(storage, encryption)| (storage, encryption.file_keys()))
         .map_err(|e| e.to_string())
 }
 

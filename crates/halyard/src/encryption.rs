@@ -62,6 +62,17 @@ pub(crate) enum Encryption {
     On { keyring: Keyring, source: RootKeySource },
 }
 
+impl Encryption {
+    /// The keys that seal files outside the database (audit logs), when
+    /// encryption is on.
+    pub(crate) fn file_keys(&self) -> Option<halyard_kms::sealed_file::FileKeys> {
+        match self {
+            Encryption::On { keyring, .. } => Some(keyring.file_keys()),
+            Encryption::Off => None,
+        }
+    }
+}
+
 /// Why a store could not be opened: the storage's refusal, or a key problem.
 pub(crate) enum OpenError {
     Storage(StorageError),

@@ -385,6 +385,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("cannot load KMS keys: {e}"))?;
+        engine.set_table_keys(Arc::new(halyard_kms::table_keys::DynamoDbKeys::new(&keys)));
         let unsealable = keys.unsealable_keys();
         if unsealable > 0 {
             tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");
@@ -409,7 +410,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         let audit = halyard_audit::Audit::open(
             storage.clone(),
             engine.clone(),
-            args.audit.config(&data_dir, &args.auth.account_id, &args.region),
+            halyard_audit::AuditConfig {
+                sealing: encryption.file_keys(),
+                ..args.audit.config(&data_dir, &args.auth.account_id, &args.region)
+            },
         )
         .await
         .map_err(|e| format!("cannot open the audit trail: {e}"))?;

@@ -2,11 +2,13 @@
 //! the database key (re-encrypting the database into a copy that replaces
 //! it; a plaintext database is encrypted this way), rotates the service
 //! key (the database key is re-wrapped, nothing else is rewritten), or
-//! re-wraps the keyring under a new root key.
+//! re-wraps the keyring, and re-seals the key service's keys, under a new
+//! root key.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use halyard_kms::key_store::reseal;
 use halyard_kms::keyring::Keyring;
 use halyard_kms::root_key_source::{self, RootKeyConfig};
 use halyard_storage::sqlite::{self, SqliteOptions, KEYRING_FILE};
@@ -85,10 +87,16 @@ fn rekey(args: &RekeyArgs) -> Result<String, String> {
         let (root, source) = root_key_source::configured(&config)
             .map_err(|e| e.to_string())?
             .expect("a file is configured");
+        // The key service's keys are sealed by the root key too: they are
+        // sealed by the new one beside the old before the keyring changes,
+        // and the old sealing is dropped after (see `reseal`).
+        let current = keyring.root_key().clone();
+        let versions = reseal::stage_root_key_change(&storage, &current, &root).map_err(|e| e.to_string())?;
         keyring.change_root_key(root).map_err(|e| e.to_string())?;
+        reseal::finish_root_key_change(&storage, keyring.root_key()).map_err(|e| e.to_string())?;
         drop(storage);
         return Ok(format!(
-            "the keyring {} is now wrapped by the root key from {source}; start with it",
+            "the keyring {} and {versions} KMS key versions are now wrapped by the root key from {source}; start with it",
             keyring.path().display()
         ));
     }

@@ -19,6 +19,7 @@ pub mod kms_api;
 pub mod root_key;
 pub mod root_key_source;
 pub mod sealed_file;
+pub mod table_keys;
 
 pub use envelope::{open, seal, SecretKey};
 pub use error::KeyError;

@@ -28,7 +28,8 @@ use zeroize::Zeroizing;
 
 use crate::envelope::{self, SecretKey, KEY_LEN};
 
-const MAGIC: &[u8; 8] = b"HLYSEAL1";
+/// What every sealed file starts with.
+pub const MAGIC: &[u8; 8] = b"HLYSEAL1";
 const TAG_LEN: usize = 16;
 const PREFIX_LEN: usize = NONCE_LEN - 5;
 const WRAPPED_KEY_LEN: usize = KEY_LEN + envelope::OVERHEAD;

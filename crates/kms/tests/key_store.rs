@@ -204,3 +204,55 @@ async fn the_key_policy_must_allow_itself_or_delegate_to_iam() {
     let denied = call(store, &root(), "Encrypt", encrypt).await;
     assert!(matches!(denied, Err(KmsError::AccessDenied(_))));
 }
+
+/// `halyard rekey --new-root-key-file`'s re-sealing: whichever step a crash
+/// stops it at, the root key the keyring then holds opens every key.
+#[tokio::test]
+async fn a_root_key_change_keeps_every_key_usable_at_each_step() {
+    use halyard_kms::key_store::reseal;
+    let old = RootKey::new(SecretKey::generate().unwrap());
+    let new = RootKey::new(SecretKey::generate().unwrap());
+    let fixture = fixture(old.clone()).await;
+    let created = call(&fixture.store, &root(), "CreateKey", json!({})).await.unwrap();
+    let key_id = created["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    call(&fixture.store, &root(), "RotateKeyOnDemand", json!({"KeyId": key_id}))
+        .await
+        .unwrap();
+    let blob = call(
+        &fixture.store,
+        &root(),
+        "Encrypt",
+        json!({"KeyId": key_id, "Plaintext": "c2VjcmV0"}),
+    )
+    .await
+    .unwrap()["CiphertextBlob"]
+        .clone();
+    let decrypts = |store: Arc<KeyStore>| {
+        let blob = blob.clone();
+        async move {
+            call(&store, &root(), "Decrypt", json!({"CiphertextBlob": blob}))
+                .await
+                .map(|answer| answer["Plaintext"].clone())
+        }
+    };
+
+    assert_eq!(
+        reseal::stage_root_key_change(fixture.storage.as_ref(), &old, &new).unwrap(),
+        2
+    );
+    // Stopped before the keyring changed: the old root key still opens.
+    let store = open_store(&fixture.storage, &fixture.engine, old.clone()).await;
+    assert_eq!(store.unsealable_keys(), 0);
+    assert_eq!(decrypts(store).await.unwrap(), "c2VjcmV0");
+    // Stopped after the keyring changed, before the old sealing was dropped.
+    let store = open_store(&fixture.storage, &fixture.engine, new.clone()).await;
+    assert_eq!(store.unsealable_keys(), 0);
+    assert_eq!(decrypts(store).await.unwrap(), "c2VjcmV0");
+
+    reseal::finish_root_key_change(fixture.storage.as_ref(), &new).unwrap();
+    let store = open_store(&fixture.storage, &fixture.engine, new.clone()).await;
+    assert_eq!(decrypts(store).await.unwrap(), "c2VjcmV0");
+    let store = open_store(&fixture.storage, &fixture.engine, old.clone()).await;
+    assert_eq!(store.unsealable_keys(), 1, "the old root key no longer opens anything");
+    assert!(reseal::stage_root_key_change(fixture.storage.as_ref(), &old, &new).is_err());
+}

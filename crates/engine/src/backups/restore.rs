@@ -25,6 +25,8 @@ pub struct RestoreOverrides {
     pub global_secondary_indexes: Option<Vec<IndexInput>>,
     /// The local indexes to keep (all of them when `None`).
     pub local_secondary_indexes: Option<Vec<IndexInput>>,
+    /// SSESpecificationOverride: without it, the service's own key.
+    pub sse: crate::SseRequest,
 }
 
 /// An index as a restore's override would give it.
@@ -163,6 +165,7 @@ pub(crate) fn restored_definition(
         policy_changes: Default::default(),
         point_in_time_recovery: None,
         restore: Some(summary),
+        sse: None,
     })
 }
 

@@ -165,6 +165,10 @@ pub struct TableDefinition {
     /// A restored table's origin (and, while it restores, its progress).
     #[serde(default)]
     pub restore: Option<super::RestoreSummary>,
+    /// The table's KMS key, when it has one (SSESpecification Enabled);
+    /// `None`: the service's own key.
+    #[serde(default)]
+    pub sse: Option<crate::TableEncryption>,
 }
 
 /// A table's Time to Live setting.
@@ -293,6 +297,8 @@ pub enum TableStatus {
     Creating,
     Active,
     Deleting,
+    /// The table's KMS key is disabled or pending deletion.
+    InaccessibleEncryptionCredentials,
 }
 
 impl TableStatus {
@@ -301,6 +307,7 @@ impl TableStatus {
             TableStatus::Creating => "CREATING",
             TableStatus::Active => "ACTIVE",
             TableStatus::Deleting => "DELETING",
+            TableStatus::InaccessibleEncryptionCredentials => "INACCESSIBLE_ENCRYPTION_CREDENTIALS",
         }
     }
 }

@@ -34,7 +34,7 @@ impl Engine {
     pub async fn batch_get_item(&self, tables: Vec<BatchGetTable>) -> Result<Vec<BatchGetTableResult>> {
         let mut reads = Vec::with_capacity(tables.len());
         for request in tables {
-            let table = self.catalog.get(&request.table_name).ok_or_else(table_not_found)?;
+            let table = self.data_table(&request.table_name, table_not_found)?;
             let schema = table.definition.primary_key.clone();
             let mut seen = HashSet::new();
             let mut storage_keys = Vec::with_capacity(request.keys.len());

@@ -34,7 +34,7 @@ impl Engine {
         for request in requests {
             let (table_name, key, action) = match request {
                 BatchWriteRequest::Put { table_name, item } => {
-                    let table = self.catalog.get(&table_name).ok_or_else(table_not_found)?;
+                    let table = self.data_table(&table_name, table_not_found)?;
                     // A batch names a put's key the way it names a delete's.
                     validate_key(
                         &table.definition.primary_key,
@@ -48,12 +48,12 @@ impl Engine {
                     )
                 }
                 BatchWriteRequest::Delete { table_name, key } => {
-                    let table = self.catalog.get(&table_name).ok_or_else(table_not_found)?;
+                    let table = self.data_table(&table_name, table_not_found)?;
                     validate_key(&table.definition.primary_key, &key)?;
                     (table_name, key, ItemAction::Delete)
                 }
             };
-            let table = self.catalog.get(&table_name).ok_or_else(table_not_found)?;
+            let table = self.data_table(&table_name, table_not_found)?;
             if !seen.insert((table_name.clone(), storage_key(&table.definition.primary_key, &key)?)) {
                 return Err(Error::validation("Provided list of item keys contains duplicates"));
             }
@@ -73,7 +73,7 @@ impl Engine {
         let mut unprocessed = Vec::new();
         let mut throttled = None;
         for write in writes {
-            let table = self.catalog.get(&write.table).ok_or_else(table_not_found)?;
+            let table = self.data_table(&write.table, table_not_found)?;
             match self.throttle.admit(
                 &table.definition,
                 &write_estimate(&table.definition, &write.action, 1.0),

@@ -31,6 +31,8 @@ pub struct CreateTableInput {
     /// ResourcePolicy: a document already validated (and made canonical)
     /// by the protocol layer.
     pub resource_policy: Option<String>,
+    /// SSESpecification.
+    pub sse: crate::SseRequest,
 }
 
 fn invalid(message: &str) -> Error {
@@ -176,6 +178,7 @@ impl Engine {
                 input.table_name
             )));
         }
+        let sse = self.table_encryption(&input.sse, &input.table_name, None).await?;
         let now = now_seconds();
         let stream = initial_stream(input.stream_specification, &arn, now)?;
         let (read, write) = input.provisioned_throughput.unwrap_or((0, 0));
@@ -212,6 +215,7 @@ impl Engine {
             policy_changes: Default::default(),
             point_in_time_recovery: None,
             restore: None,
+            sse,
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;

@@ -20,7 +20,7 @@ impl Engine {
     /// item is absent), returning it when asked to.
     pub async fn delete_item(&self, input: DeleteItemInput) -> Result<WriteItemOutput> {
         input.return_values.check_none_or_all_old()?;
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
         let request = ItemWriteRequest {
             key: input.key,

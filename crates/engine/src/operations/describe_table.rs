@@ -9,7 +9,11 @@ impl Engine {
             .catalog
             .get(table_name)
             .ok_or_else(|| table_not_found_named(table_name))?;
-        Ok(describe(&table, TableStatus::Active))
+        let status = match self.encryption_refusal(&table) {
+            Some(_) => TableStatus::InaccessibleEncryptionCredentials,
+            None => TableStatus::Active,
+        };
+        Ok(describe(&table, status))
     }
 
     /// The (first) partition key attribute of a table, or of its index

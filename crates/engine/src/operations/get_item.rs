@@ -25,7 +25,7 @@ pub struct GetItemOutput {
 
 impl Engine {
     pub async fn get_item(&self, input: GetItemInput) -> Result<GetItemOutput> {
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         validate_key(&table.definition.primary_key, &input.key)?;
         if let Some(projection) = &input.projection {
             key_paths::check_scalar_keys(&table.definition, projection.paths())?;

@@ -33,7 +33,7 @@ impl Engine {
     /// when asked to.
     pub async fn put_item(&self, input: PutItemInput) -> Result<WriteItemOutput> {
         input.return_values.check_none_or_all_old()?;
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         let schema = &table.definition.primary_key;
         validate_item(schema, &input.item)?;
         let request = ItemWriteRequest {

@@ -34,7 +34,7 @@ impl Engine {
     /// Reads the items of one partition in sort key order: a range seek, so
     /// the cost follows the items read, not the table's size.
     pub async fn query(&self, input: QueryInput) -> Result<QueryOutput> {
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         let parameter = if input.legacy_filter {
             "QueryFilter"
         } else {

@@ -25,15 +25,21 @@ impl Engine {
             steps: restore::steps(&record.keyspace, None),
         };
         let definition = restored_definition(&record.table, target_name, overrides, summary, now_seconds())?;
-        self.start_restore(definition).await
+        self.start_restore(definition, &overrides.sse).await
     }
 
     /// Creates a restored table and starts filling it.
-    pub(crate) async fn start_restore(&self, definition: TableDefinition) -> Result<TableDescription> {
+    pub(crate) async fn start_restore(
+        &self,
+        mut definition: TableDefinition,
+        sse: &crate::SseRequest,
+    ) -> Result<TableDescription> {
         let exists = || Error::TableAlreadyExists(format!("Table already exists: {}", definition.name));
         if self.catalog.get(&definition.name).is_some() {
             return Err(exists());
         }
+        definition.sse = self.table_encryption(sse, &definition.name, None).await?;
+        let exists = || Error::TableAlreadyExists(format!("Table already exists: {}", definition.name));
         let table = match self.writer.submit(Command::CreateTable(definition.clone())).await {
             Err(Error::ResourceInUse(_)) => return Err(exists()),
             outcome => expect_table(outcome?)?,

@@ -70,7 +70,7 @@ impl Engine {
             steps: restore::steps(&base.keyspace, Some((&definition.id, base.log_position, until))),
         };
         let restored = restored_definition(&base.table, target_name, overrides, summary, now)?;
-        self.start_restore(restored).await
+        self.start_restore(restored, &overrides.sse).await
     }
 }
 

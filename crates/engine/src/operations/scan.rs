@@ -44,7 +44,7 @@ impl Engine {
                 )));
             }
         }
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         let (target, ()) = read_target::resolve(
             &table,
             input.index_name.as_deref(),

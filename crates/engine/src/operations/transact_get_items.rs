@@ -37,7 +37,7 @@ impl Engine {
         // ValidationError reason for that Get, as in DynamoDB.
         let mut faults = Vec::with_capacity(gets.len());
         for get in gets {
-            let table = self.catalog.get(&get.table_name).ok_or_else(table_not_found)?;
+            let table = self.data_table(&get.table_name, table_not_found)?;
             let schema = &table.definition.primary_key;
             let fault = key_shape_error(schema, &get.key, false);
             let cancelled = fault.is_some();

@@ -72,7 +72,7 @@ impl Engine {
         // Per action: the fault that cancels the transaction, if any.
         let mut faults = Vec::with_capacity(input.actions.len());
         for action in input.actions {
-            let table = self.catalog.get(&action.table_name).ok_or_else(table_not_found)?;
+            let table = self.data_table(&action.table_name, table_not_found)?;
             let schema = &table.definition.primary_key;
             // A key of the wrong shape, or an update of a key attribute, is
             // found as the transaction runs: DynamoDB cancels it with a
@@ -180,7 +180,7 @@ impl Engine {
     fn admit_transaction(&self, writes: &[ItemWrite]) -> Result<Vec<Admission>> {
         let tables = writes
             .iter()
-            .map(|write| self.catalog.get(&write.table).ok_or_else(table_not_found))
+            .map(|write| self.data_table(&write.table, table_not_found))
             .collect::<Result<Vec<_>>>()?;
         self.throttle.admit_transaction(
             tables

@@ -26,7 +26,7 @@ impl Engine {
     /// Applies the update to the item with `key` (creating it when absent)
     /// if the condition holds.
     pub async fn update_item(&self, input: UpdateItemInput) -> Result<WriteItemOutput> {
-        let table = self.catalog.get(&input.table_name).ok_or_else(table_not_found)?;
+        let table = self.data_table(&input.table_name, table_not_found)?;
         let schema = &table.definition.primary_key;
         validate_key(schema, &input.key)?;
         let update = input.update.unwrap_or_default();

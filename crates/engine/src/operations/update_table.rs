@@ -23,6 +23,8 @@ pub struct UpdateTableInput {
     /// of global indexes.
     pub throughput_settings: ThroughputSettings,
     pub stream_specification: Option<StreamSpecification>,
+    /// SSESpecification: a change of the table's key.
+    pub sse: Option<crate::SseRequest>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +47,7 @@ impl Engine {
             && input.global_secondary_index_updates.is_empty()
             && input.throughput_settings.is_empty()
             && input.stream_specification.is_none()
+            && input.sse.is_none()
         {
             return Err(Error::validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required",
@@ -96,6 +99,11 @@ impl Engine {
             &input.global_secondary_index_updates,
         )?;
         apply_throughput_settings(&mut definition, &input.throughput_settings, Some(now))?;
+        if let Some(sse) = &input.sse {
+            definition.sse = self
+                .table_encryption(sse, &definition.name, current.sse.as_ref())
+                .await?;
+        }
         let table = expect_table(self.writer.submit(Command::UpdateTable(definition)).await?)?;
         self.throttle.forget_stale(current, &table.definition);
         if let Some(index) = created {

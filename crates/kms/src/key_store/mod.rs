@@ -9,6 +9,7 @@
 
 mod change;
 pub mod records;
+pub mod reseal;
 mod view;
 
 use std::sync::{Arc, RwLock};
@@ -148,19 +149,26 @@ impl KeyStore {
         Ok(KeyVersion {
             number,
             wrapped: base64::engine::general_purpose::STANDARD.encode(wrapped),
+            wrapped_next: None,
             created: now,
             origin,
         })
     }
 
-    /// The material of `version` of `key`, unsealed.
+    /// The material of `version` of `key`, unsealed: by the root key from
+    /// its sealing, or, after a root key change a crash interrupted, from
+    /// its sealing by the next root key.
     pub fn material(&self, key: &KeyRecord, version: &KeyVersion) -> Result<SecretKey, KmsError> {
         let wrapped = version
             .wrapped_bytes()
             .ok_or_else(|| KmsError::Internal(format!("key {} version {} is not base64", key.id, version.number)))?;
-        self.root
-            .unwrap_key(&records::wrap_context(&key.id, version.number), &wrapped)
-            .map_err(|e| KmsError::Internal(format!("key {} version {}: {e}", key.id, version.number)))
+        let context = records::wrap_context(&key.id, version.number);
+        self.root.unwrap_key(&context, &wrapped).or_else(|error| {
+            version
+                .wrapped_next_bytes()
+                .and_then(|next| self.root.unwrap_key(&context, &next).ok())
+                .ok_or_else(|| KmsError::Internal(format!("key {} version {}: {error}", key.id, version.number)))
+        })
     }
 
     /// How many keys' current material the root key cannot unseal (keys

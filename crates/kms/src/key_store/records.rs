@@ -61,6 +61,10 @@ pub struct KeyVersion {
     /// The material sealed by the root key (context: key id and version),
     /// base64.
     pub wrapped: String,
+    /// The material sealed by the next root key, while a root key change
+    /// is under way (see [`super::reseal`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wrapped_next: Option<String>,
     pub created: f64,
     pub origin: Origin,
 }
@@ -68,6 +72,12 @@ pub struct KeyVersion {
 impl KeyVersion {
     pub fn wrapped_bytes(&self) -> Option<Vec<u8>> {
         base64::engine::general_purpose::STANDARD.decode(&self.wrapped).ok()
+    }
+
+    /// The sealing by the next root key, during a root key change.
+    pub fn wrapped_next_bytes(&self) -> Option<Vec<u8>> {
+        let next = self.wrapped_next.as_ref()?;
+        base64::engine::general_purpose::STANDARD.decode(next).ok()
     }
 
     /// The 64-hex-digit id KMS gives key material (`KeyMaterialId`): here a

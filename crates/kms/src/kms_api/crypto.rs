@@ -72,7 +72,7 @@ fn seal(
 /// `named` key (the request's KeyId) must be that key.
 fn blob_key(
     store: &KeyStore,
-    access: Access<'_>,
+    access: Option<Access<'_>>,
     action: &str,
     blob: &[u8],
     named: Option<&str>,
@@ -92,7 +92,9 @@ fn blob_key(
             .cloned()
             .ok_or_else(|| KmsError::NotFound(format!("Key '{}' does not exist", keys.key_arn(&header.key_id))))
     })?;
-    access.key_action(action, &key, Some(context))?;
+    if let Some(access) = access {
+        access.key_action(action, &key, Some(context))?;
+    }
     usable(&key)?;
     Ok((key, header))
 }
@@ -133,7 +135,7 @@ pub async fn decrypt(call: Call<'_>) -> Result<Value, KmsError> {
             "Nitro Enclaves recipients are not supported by Halyard".into(),
         ));
     }
-    let (key, header) = blob_key(call.store, call.access, "kms:Decrypt", &blob, named, &context)?;
+    let (key, header) = blob_key(call.store, Some(call.access), "kms:Decrypt", &blob, named, &context)?;
     dry_run(&call)?;
     let plaintext = open(call.store, &key, &header, &blob, &context)?;
     let material_id = key.version(header.version).map(|v| v.material_id(&key.id));
@@ -159,7 +161,7 @@ pub async fn re_encrypt(call: Call<'_>) -> Result<Value, KmsError> {
     let source_id = call.request.bounded_string("SourceKeyId", 1, 2048)?;
     let (source, header) = blob_key(
         call.store,
-        call.access,
+        Some(call.access),
         "kms:ReEncryptFrom",
         &blob,
         source_id,
@@ -247,29 +249,46 @@ pub fn generate_random(call: Call<'_>) -> Result<Value, KmsError> {
 }
 
 /// A new AES-256 data key under the key `identifier` names, for a service
-/// acting for `access`'s caller: the key and its ciphertext blob.
+/// acting for `access`'s caller (or, with `None`, on its own authority):
+/// the key and its ciphertext blob.
 pub async fn generate_data_key(
     store: &Arc<KeyStore>,
-    access: Access<'_>,
+    access: Option<Access<'_>>,
     identifier: &str,
     context: &BTreeMap<String, String>,
 ) -> Result<(SecretKey, Vec<u8>, KeyRecord), KmsError> {
     let key = resolve(store, identifier, Aliases::Accepted).await?;
-    access.key_action("kms:GenerateDataKey", &key, Some(context))?;
+    if let Some(access) = access {
+        access.key_action("kms:GenerateDataKey", &key, Some(context))?;
+    }
     usable(&key)?;
     let data_key = SecretKey::generate().map_err(|e| KmsError::Internal(e.to_string()))?;
     let blob = seal(store, &key, context, data_key.expose())?;
     Ok((data_key, blob, key))
 }
 
-/// The data key sealed in `blob` (from [`generate_data_key`]).
+/// The data key sealed in `blob` (from [`generate_data_key`]) with the key
+/// that sealed it, which must be enabled.
 pub fn decrypt_data_key(
     store: &KeyStore,
-    access: Access<'_>,
+    access: Option<Access<'_>>,
     blob: &[u8],
     context: &BTreeMap<String, String>,
 ) -> Result<SecretKey, KmsError> {
     let (key, header) = blob_key(store, access, "kms:Decrypt", blob, None, context)?;
     let plaintext = open(store, &key, &header, blob, context)?;
     SecretKey::from_bytes(&plaintext).map_err(|_| KmsError::InvalidCiphertext)
+}
+
+/// `data_key` sealed by the key `identifier` names (created, for an AWS
+/// alias, on first use), for a service on its own authority.
+pub async fn seal_data_key(
+    store: &Arc<KeyStore>,
+    identifier: &str,
+    context: &BTreeMap<String, String>,
+    data_key: &SecretKey,
+) -> Result<(Vec<u8>, KeyRecord), KmsError> {
+    let key = resolve(store, identifier, Aliases::Accepted).await?;
+    usable(&key)?;
+    Ok((seal(store, &key, context, data_key.expose())?, key))
 }

@@ -22,7 +22,7 @@ use halyard_iam::access::Caller;
 use serde_json::Value;
 
 pub use authorize::Access;
-pub use crypto::{decrypt_data_key, generate_data_key};
+pub use crypto::{decrypt_data_key, generate_data_key, seal_data_key};
 pub use error::{KmsError, WireError};
 
 use crate::key_store::{records::Record, Aliases, KeyRecord, KeyState, KeyStore, Write};
@@ -146,7 +146,7 @@ where
 }
 
 /// KMS's refusal of a key in the wrong state for an operation.
-fn state_error(key: &KeyRecord) -> KmsError {
+pub(crate) fn state_error(key: &KeyRecord) -> KmsError {
     match key.state {
         KeyState::Disabled => KmsError::Disabled(format!("{} is disabled.", key.arn)),
         KeyState::PendingDeletion => KmsError::InvalidState(format!("{} is pending deletion.", key.arn)),

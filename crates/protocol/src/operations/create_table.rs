@@ -6,7 +6,7 @@ use halyard_engine::{CreateTableInput, Engine, IndexInput, StreamSpecification, 
 use serde_json::{json, Value};
 
 use super::resource_policy::checked_document;
-use super::{authorize_table, table_description, table_name, throughput};
+use super::{authorize_table, sse_specification, table_description, table_name, throughput};
 use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -289,7 +289,9 @@ pub(super) async fn handle(
     let throughput_settings = throughput::settings(request, global_entries, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
     let resource_policy = request.string("ResourcePolicy")?;
+    let sse = sse_specification::parse(request, "SSESpecification", "sSESpecification", &mut violations)?;
     violations.into_result()?;
+    let sse = sse_specification::check(sse)?.unwrap_or_default();
     let stream_specification = stream_view_type(stream_specification)?;
     let name = engine.resolve_table_name(name, "CreateTable")?;
     authorize_table(engine, authorizer, "dynamodb:CreateTable", name)?;
@@ -309,6 +311,7 @@ pub(super) async fn handle(
             throughput_settings,
             stream_specification,
             resource_policy,
+            sse,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

@@ -34,6 +34,7 @@ mod restore_overrides;
 mod restore_table_from_backup;
 mod restore_table_to_point_in_time;
 mod scan;
+mod sse_specification;
 mod statements;
 mod table_description;
 mod tag_resource;

@@ -1,8 +1,8 @@
 //! The overrides both restores take: BillingModeOverride,
 //! ProvisionedThroughputOverride, GlobalSecondaryIndexOverride,
-//! LocalSecondaryIndexOverride; SSESpecificationOverride and
-//! OnDemandThroughputOverride are accepted (the restored table is stored
-//! like every other table).
+//! LocalSecondaryIndexOverride, SSESpecificationOverride (the restored
+//! table's key: without it, the service's own key); OnDemandThroughputOverride
+//! is accepted.
 
 use halyard_engine::model::IndexKind;
 use halyard_engine::{IndexInput, RestoreOverrides};
@@ -68,18 +68,19 @@ pub(super) fn parse(
         IndexKind::Local,
         violations,
     )?;
-    // Accepted: checked for shape only.
-    if let Some(sse) = request.object("SSESpecificationOverride")? {
-        sse.boolean("Enabled")?;
-        sse.string("SSEType")?;
-        sse.string("KMSMasterKeyId")?;
-    }
+    let sse = super::sse_specification::parse(
+        request,
+        "SSESpecificationOverride",
+        "sSESpecificationOverride",
+        violations,
+    )?;
     request.object("OnDemandThroughputOverride")?;
     Ok(RestoreOverrides {
         billing_mode,
         provisioned_throughput,
         global_secondary_indexes,
         local_secondary_indexes,
+        sse: super::sse_specification::check(sse)?.unwrap_or_default(),
     })
 }
 

@@ -46,6 +46,9 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         "BillingModeSummary": billing,
         "DeletionProtectionEnabled": definition.deletion_protection,
     });
+    if let Some(sse) = super::sse_specification::description(definition, "ENABLED") {
+        table["SSEDescription"] = sse;
+    }
     if let Some(stream) = &definition.stream {
         if stream.enabled {
             table["StreamSpecification"] = json!({"StreamEnabled": true, "StreamViewType": stream.view_type.name()});

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use super::create_table::{
     attribute_definitions, index, provisioned_throughput, stream_specification, stream_view_type, BILLING_MODES,
 };
-use super::{authorize_table, refuse_unsupported, table_description, table_name, throughput};
+use super::{authorize_table, refuse_unsupported, sse_specification, table_description, table_name, throughput};
 use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -67,9 +67,11 @@ pub(super) async fn handle(
     }
     let throughput_settings = throughput::settings(request, index_actions, &mut violations)?;
     let stream_specification = stream_specification(request, &mut violations)?;
+    let sse = sse_specification::parse(request, "SSESpecification", "sSESpecification", &mut violations)?;
     violations.into_result()?;
     let stream_specification = stream_view_type(stream_specification)?;
-    refuse_unsupported(request, &["SSESpecification", "ReplicaUpdates"])?;
+    let sse = sse_specification::check(sse)?;
+    refuse_unsupported(request, &["ReplicaUpdates"])?;
     let name = engine.resolve_table_name(name, "UpdateTable")?;
     authorize_table(engine, authorizer, "dynamodb:UpdateTable", name)?;
 
@@ -83,7 +85,16 @@ pub(super) async fn handle(
             global_secondary_index_updates,
             throughput_settings,
             stream_specification,
+            sse: sse.clone(),
         })
         .await?;
-    Ok(json!({ "TableDescription": table_description::to_json(&description) }))
+    let mut table = table_description::to_json(&description);
+    // A change of key is UPDATING until its data key is re-wrapped, as
+    // DynamoDB reports it (here that is done before the answer).
+    if sse.is_some() {
+        if let Some(sse) = sse_specification::description(&description.definition, "UPDATING") {
+            table["SSEDescription"] = sse;
+        }
+    }
+    Ok(json!({ "TableDescription": table }))
 }

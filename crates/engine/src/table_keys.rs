@@ -1,0 +1,114 @@
+//! Tables under a KMS key (SSESpecification): the table's definition holds
+//! the key and the table's data key wrapped by it; the key service itself
+//! is reached through [`TableKeys`], installed at start-up, so that the
+//! engine does not depend on it.
+//!
+//! A table whose key is disabled or pending deletion is inaccessible, as
+//! DynamoDB makes it: DescribeTable says INACCESSIBLE_ENCRYPTION_CREDENTIALS
+//! and data-plane requests are refused, until the key is usable again.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Table;
+use crate::{Engine, Error, Result};
+
+/// A table's KMS key (customer managed, or the AWS managed
+/// `alias/aws/dynamodb`) and the table's data key wrapped by it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TableEncryption {
+    pub key_arn: String,
+    pub key_id: String,
+    /// The key service's ciphertext blob of the table's data key, base64.
+    pub wrapped_data_key: String,
+}
+
+/// What an SSESpecification asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SseRequest {
+    /// The service's own key (`Enabled` false or absent): no SSEDescription.
+    #[default]
+    OwnedKey,
+    /// A KMS key: the one named (id, ARN or alias), or the AWS managed key.
+    Kms { key_id: Option<String> },
+}
+
+pub type KeyFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 'a>>;
+
+/// The key service, as tables use it. Errors are DynamoDB's (a
+/// ValidationException naming KMS's error).
+pub trait TableKeys: Send + Sync {
+    /// A new data key for `table`, wrapped by the key `key_id` names (the
+    /// AWS managed key when `None`).
+    fn new_data_key<'a>(&'a self, key_id: Option<&'a str>, table: &'a str) -> KeyFuture<'a, TableEncryption>;
+
+    /// `current`'s data key, re-wrapped by the key `key_id` names (the data
+    /// itself is not rewritten).
+    fn rewrap<'a>(
+        &'a self,
+        current: &'a TableEncryption,
+        key_id: Option<&'a str>,
+        table: &'a str,
+    ) -> KeyFuture<'a, TableEncryption>;
+
+    /// Why the key `key_id` cannot be used now (KMS's error as DynamoDB
+    /// reports it), or `None`. Asked on every data-plane request of a table
+    /// under a KMS key: an in-memory look-up.
+    fn refusal(&self, key_id: &str) -> Option<String>;
+}
+
+impl Engine {
+    /// Installs the key service (once, at start-up).
+    pub fn set_table_keys(&self, keys: Arc<dyn TableKeys>) {
+        // A second call keeps the first service: there is one per process.
+        let _ = self.table_keys.set(keys);
+    }
+
+    fn table_keys(&self) -> Result<&Arc<dyn TableKeys>> {
+        self.table_keys
+            .get()
+            .ok_or_else(|| Error::validation("Server-side encryption with KMS keys is not available on this server"))
+    }
+
+    /// The encryption an SSESpecification asks for `table`, with a new
+    /// data key; or, for a table already under a key, its data key
+    /// re-wrapped.
+    pub(crate) async fn table_encryption(
+        &self,
+        request: &SseRequest,
+        table: &str,
+        current: Option<&TableEncryption>,
+    ) -> Result<Option<TableEncryption>> {
+        let SseRequest::Kms { key_id } = request else {
+            return Ok(None);
+        };
+        let keys = self.table_keys()?;
+        let encryption = match current {
+            Some(current) => keys.rewrap(current, key_id.as_deref(), table).await?,
+            None => keys.new_data_key(key_id.as_deref(), table).await?,
+        };
+        Ok(Some(encryption))
+    }
+
+    /// Why `table`'s KMS key makes it inaccessible now, if it does.
+    pub(crate) fn encryption_refusal(&self, table: &Table) -> Option<String> {
+        let encryption = table.definition.sse.as_ref()?;
+        match self.table_keys.get() {
+            Some(keys) => keys.refusal(&encryption.key_id),
+            None => Some(format!("KMS key {} is not available", encryption.key_arn)),
+        }
+    }
+
+    /// The table a data-plane request reads or writes: refused while its
+    /// KMS key is unusable.
+    pub(crate) fn data_table(&self, name: &str, missing: impl FnOnce() -> Error) -> Result<Arc<Table>> {
+        let table = self.catalog.get(name).ok_or_else(missing)?;
+        match self.encryption_refusal(&table) {
+            Some(refusal) => Err(Error::AccessDenied(refusal)),
+            None => Ok(table),
+        }
+    }
+}
