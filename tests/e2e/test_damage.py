@@ -9,10 +9,13 @@ import sys
 from pathlib import Path
 import zlib
 
-from conftest import BINARY, Server
+from conftest import BINARY, Server, sqlite_only
 from harness import CREDENTIALS
 from helpers import expect_error
 from test_durability import run_binary_expecting_failure
+
+pytestmark = sqlite_only("damages halyard.db and runs `halyard check --data-dir` on it")
+
 
 INDEX = "by_group"
 

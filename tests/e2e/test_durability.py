@@ -7,7 +7,7 @@ import time
 
 import botocore.exceptions
 
-from conftest import BINARY, Server, create_table
+from conftest import BINARY, Server, create_table, sqlite_only
 
 
 def test_data_survives_restart(fresh_server):
@@ -99,6 +99,7 @@ def run_binary_expecting_failure(data_dir, port):
     return result.stderr
 
 
+@sqlite_only("the data directory's lock; PostgreSQL is shared by design")
 def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.start()
     second = Server(fresh_server.data_dir)
@@ -107,6 +108,7 @@ def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.client().list_tables()  # the first one is unaffected
 
 
+@sqlite_only("opens halyard.db with sqlite3")
 def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
     """The server holds SQLite's exclusive lock (the unix-excl VFS), so another
     process can neither read nor write the database under it; once it stops,
@@ -136,6 +138,7 @@ def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
         after.close()
 
 
+@sqlite_only("writes foreign halyard.db files (the storage crate's tests cover foreign PostgreSQL schemas)")
 def test_foreign_or_corrupt_database_is_refused(workdir):
     corrupt = workdir / "corrupt"
     corrupt.mkdir()
@@ -155,6 +158,7 @@ def test_foreign_or_corrupt_database_is_refused(workdir):
     connection.close()
 
 
+@sqlite_only("edits halyard.db's user_version (the storage crate's tests cover a newer PostgreSQL schema)")
 def test_newer_format_is_refused(fresh_server):
     fresh_server.start()
     fresh_server.stop()
