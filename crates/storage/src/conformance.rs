@@ -80,7 +80,7 @@ pub(crate) fn keys_are_ordered_as_bytes(store: &dyn Storage) {
     tx.commit().unwrap();
     let view = store.snapshot().unwrap();
     let mut expected = keys.clone();
-    expected.insert(5, b"empty value".to_vec());
+    expected.insert(4, b"empty value".to_vec());
     assert_eq!(collect(&*view, KeyRange::ALL, Direction::Forward), expected);
     assert_eq!(view.get("items", b"empty value").unwrap(), Some(Vec::new()));
     assert_eq!(view.get("items", &[]).unwrap(), Some(Vec::new()));
