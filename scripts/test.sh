@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs Halyard's whole test suite on a fresh machine: formatting, Rust unit
 # and property tests, the Rust SDK end-to-end tests, a short fuzzing run
-# (nightly, cargo-fuzz), the Python end-to-end tests (boto3 and the AWS
-# CLI, installed into ./.venv) and the JavaScript ones (AWS SDK v3 and
-# electrodb, installed into tests/js/node_modules by npm ci); then the
-# end-to-end suites again over the PostgreSQL adapter, on a throw-away
-# PostgreSQL 15 cluster (Debian's postgresql, installed when missing).
+# (nightly, cargo-fuzz), the Python end-to-end tests (boto3, the AWS CLI and
+# Playwright, installed into ./.venv; the console's drive Debian's chromium)
+# and the JavaScript ones (AWS SDK v3 and electrodb, installed into
+# tests/js/node_modules by npm ci); then the end-to-end suites again over
+# the PostgreSQL adapter, on a throw-away PostgreSQL 15 cluster (Debian's
+# postgresql, installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +33,11 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements.txt
+# The console's tests drive Debian's chromium with Playwright (never a
+# downloaded browser: no `playwright install`).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ]; then apt-get install -y chromium; else sudo apt-get install -y chromium; fi
+fi
 HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
 
 echo "== JavaScript end-to-end tests (AWS SDK for JavaScript v3, electrodb)"

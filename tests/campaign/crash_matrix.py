@@ -20,8 +20,9 @@ random delay, restarts it on the same directory and verifies:
 A workload is a class with `setup`, `start_clients`, `wait_before_kill`,
 `recover` and `verify`; `KeyedWorkload` does the bookkeeping for workloads
 whose clients own their keys, so most workloads only say what one write is
-(`next_write`). Workloads still to add as the features land: TTL expiry
-(issue 12), stream trimming (issue 15), backup, restore and rekey (issue 17).
+(`next_write`). The `ttl` and `trim` workloads also check the tables'
+streams (`stream_history`): exactly one record per applied write, in
+order, or with trimming a gapless suffix of each item's history.
 
     tests/campaign/crash_matrix.py --trials 100 --seed 1
 
@@ -49,6 +50,7 @@ import botocore.exceptions
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 from bank import account, is_conflict, transfer_items  # noqa: E402
 from harness import BINARY, SINGLE_ATTEMPT, Server, create_table, scan_all  # noqa: E402
+from stream_history import SERVICE_IDENTITY, verify_stream  # noqa: E402
 
 # Every answer is the first attempt's: a retry could apply a write twice.
 CLIENT_CONFIG = {"retries": SINGLE_ATTEMPT, "connect_timeout": 2, "read_timeout": 15}
@@ -78,10 +80,10 @@ LEVEL_INDEX = {  # an LSI projecting keys only
 ITEM_ATTRIBUTES = [("g", "S"), ("ver", "N"), ("tag", "S"), ("l", "N")]
 
 
-def create_item_table(client, name, global_indexes=(GROUP_INDEX, TAG_INDEX), local_indexes=(LEVEL_INDEX,)):
+def create_item_table(client, name, global_indexes=(GROUP_INDEX, TAG_INDEX), local_indexes=(LEVEL_INDEX,),
+                      **extra):
     """A table keyed by pk (S) and sk (N) with the given indexes over the
-    attributes `make_item` writes."""
-    extra = {}
+    attributes `make_item` writes (and any other CreateTable arguments)."""
     if global_indexes:
         extra["GlobalSecondaryIndexes"] = list(global_indexes)
     if local_indexes:
@@ -175,12 +177,14 @@ class Findings:
 
 
 class Ledger:
-    """Per item: the last acknowledged state, every state ever sent, and the
-    writes that got no answer."""
+    """Per item: the last acknowledged state and every one before it (each
+    item has one client, so in commit order), every state ever sent, and
+    the writes that got no answer."""
 
     def __init__(self, findings):
         self.lock = threading.Lock()
         self.acked = {}
+        self.history = defaultdict(list)
         self.sent = defaultdict(set)
         self.versions = Counter()
         self.unanswered = []
@@ -200,7 +204,17 @@ class Ledger:
         with self.lock:
             for ident, state in changes:
                 self.acked[ident] = state
+                self.history[ident].append(state)
             self.findings.acknowledged += len(changes)
+
+    def pending_state(self, ident):
+        """(True, the state it would leave, canonical) if a write was in
+        flight for `ident` at the kill; (False, None) if none was."""
+        for write in self.unanswered:
+            for changed, state in write.changes:
+                if changed == ident:
+                    return True, canonical(state)
+        return False, None
 
     def lost_answer(self, write):
         with self.lock:
@@ -212,6 +226,9 @@ class Workload:
     """The steps of a trial, in order; subclasses fill them in."""
     name = "?"
     clients = 4
+    # The server's arguments before the kill and after the restart.
+    server_args = ()
+    restart_args = None
 
     def setup(self, client, rng):
         raise NotImplementedError
@@ -289,12 +306,17 @@ class KeyedWorkload(Workload):
 
         return spawn(server, self.clients, run)
 
-    def verify(self, client):
-        ledger, findings = self.ledger, self.findings
+    def stored_items(self, client):
+        """{(table, pk, sk): canonical item} of the clients' items."""
         stored = {}
         for table in self.tables:
             for item in scan_all(client, table, ConsistentRead=True):
                 stored[(table, item["pk"]["S"], int(item["sk"]["N"]))] = canonical(item)
+        return stored
+
+    def verify(self, client):
+        ledger, findings = self.ledger, self.findings
+        stored = self.stored_items(client)
         pending = {ident: canonical(state) for write in ledger.unanswered for ident, state in write.changes}
         for ident in set(ledger.sent) | set(stored):
             findings.checked += 1
@@ -375,6 +397,95 @@ class Backfill(ItemWrites):
                 self.findings.violations.append("the resumed backfill did not make by_group ACTIVE in 120 s")
                 return
             time.sleep(0.1)
+
+
+class StreamedWrites(ItemWrites):
+    """ItemWrites on a table with a NEW_AND_OLD_IMAGES stream while the
+    stream trimmer runs (a one-second retention before the kill, the default
+    after it): what is left of each item's records must be a gapless suffix
+    of its committed history, ending with the stored state's record."""
+    name = "trim"
+    tables = ("streamed",)
+    server_args = ("--stream-retention", "1")
+    restart_args = ()
+    trimmed = True
+
+    def setup(self, client, rng):
+        create_item_table(client, self.tables[0],
+                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+
+    def verify(self, client):
+        findings = super().verify(client)
+        self.records = verify_stream(client, self.streams, self.tables[0], self.ledger, self.stored_items(client),
+                                     findings, trimmed=self.trimmed, others=self.written_by_others)
+        return findings
+
+    @staticmethod
+    def written_by_others(ident):
+        return False
+
+
+class TimeToLive(StreamedWrites):
+    """The TTL expirer deletes 1,500 items as they fall due, a small batch at
+    a time, while clients write items of their own (which never expire) on the
+    same table: after the restart every expired item goes, each with exactly
+    one REMOVE record by the service, and the clients' items have exactly one
+    record per applied write."""
+    name = "ttl"
+    tables = ("expiring",)
+    expired_items = 1500
+    server_args = ("--ttl-interval", "0.2", "--ttl-batch-size", "40")
+    restart_args = None
+    trimmed = False
+
+    def setup(self, client, rng):
+        super().setup(client, rng)
+        client.update_time_to_live(TableName=self.tables[0],
+                                   TimeToLiveSpecification={"Enabled": True, "AttributeName": "exp"})
+        # Due one to four seconds from now: they expire while the clients
+        # write, around the kill.
+        soon = int(time.time()) + 1
+        for start in range(0, self.expired_items, 25):
+            requests = [{"PutRequest": {"Item": {"pk": {"S": f"x{n % 50}"}, "sk": {"N": str(n)},
+                                                 "exp": {"N": str(soon + n % 4)}}}}
+                        for n in range(start, min(start + 25, self.expired_items))]
+            while requests:
+                response = client.batch_write_item(RequestItems={self.tables[0]: requests})
+                requests = response.get("UnprocessedItems", {}).get(self.tables[0], [])
+
+    def expired_left(self, client):
+        return sum(1 for item in scan_all(client, self.tables[0], ConsistentRead=True)
+                   if item["pk"]["S"].startswith("x"))
+
+    def recover(self, client):
+        left = self.expired_left(client)
+        # Shows that the kill came mid-expiry (some expired, some not yet).
+        self.findings.notes["trials killed mid-expiry"] += 0 < left < self.expired_items
+        deadline = time.time() + 120
+        while self.expired_left(client) and time.time() < deadline:
+            time.sleep(0.5)
+
+    @staticmethod
+    def written_by_others(ident):
+        """The expired items: written in setup, deleted by the service."""
+        return ident[1].startswith("x")
+
+    def stored_items(self, client):
+        return {ident: item for ident, item in super().stored_items(client).items()
+                if not self.written_by_others(ident)}
+
+    def verify(self, client):
+        findings = super().verify(client)
+        left = self.expired_left(client)
+        if left:
+            findings.violations.append(f"ttl: {left} expired items still there two minutes after the restart")
+        for n in range(self.expired_items):
+            ident = (self.tables[0], f"x{n % 50}", n)
+            events = [(r["eventName"], r.get("userIdentity")) for r in self.records.get(ident, [])]
+            if events != [("INSERT", None), ("REMOVE", SERVICE_IDENTITY)]:
+                findings.violations.append(f"ttl: {ident} has records {events}")
+        findings.notes["expired items checked"] += self.expired_items
+        return findings
 
 
 def index_status(client, table, index):
@@ -533,7 +644,7 @@ class Bank(Workload):
         return self.findings
 
 
-WORKLOADS = [ItemWrites, Backfill, Transactions, BatchWrites, Bank]
+WORKLOADS = [ItemWrites, Backfill, Transactions, BatchWrites, Bank, TimeToLive, StreamedWrites]
 
 
 # --- Checks common to every workload ----------------------------------------
@@ -592,7 +703,7 @@ def run_trial(workload_class, rng, workdir, check_command):
     workload = workload_class()
     durability = rng.choice(["full", "relaxed"])
     data_dir = workdir / "data"
-    server = Server(data_dir, "--durability", durability).start()
+    server = Server(data_dir, "--durability", durability, *workload.server_args).start()
     try:
         workload.setup(server.client(), rng)
         stop = threading.Event()
@@ -602,8 +713,11 @@ def run_trial(workload_class, rng, workdir, check_command):
         stop.set()
         for thread in threads:
             thread.join(timeout=60)
+        if workload.restart_args is not None:
+            server.extra_args = ["--durability", durability, *workload.restart_args]
         server.start()
         client = server.client()
+        workload.streams = server.streams()
         workload.recover(client)
         findings = workload.verify(client)
         verify_indexes(client, findings)

@@ -60,6 +60,13 @@ def fresh_server(workdir):
 
 
 @pytest.fixture
+def plaintext(monkeypatch):
+    """Servers and commands the test starts run with --encryption off: for
+    tests that read or damage the SQLite file itself."""
+    monkeypatch.setenv("HALYARD_ENCRYPTION", "off")
+
+
+@pytest.fixture
 def client(server):
     return server.client()
 

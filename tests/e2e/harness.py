@@ -99,6 +99,9 @@ class Server:
         else:
             env.pop("HALYARD_ROOT_ACCESS_KEY_ID", None)
             env.pop("HALYARD_ROOT_SECRET_ACCESS_KEY", None)
+        if ON_POSTGRES:
+            # Halyard encrypts only its SQLite store (docs/postgres.md).
+            env.setdefault("HALYARD_ENCRYPTION", "off")
         self.process = subprocess.Popen(
             [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
              *storage_args(self.data_dir, self.extra_args), *self.extra_args],

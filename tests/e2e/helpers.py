@@ -41,5 +41,8 @@ def closed_by_server(sock, wait):
                     return True
             except (ConnectionResetError, BrokenPipeError):
                 return True
+            # What the server sent before closing is drained first, past the
+            # deadline too: the close may already be waiting behind it.
+            continue
         if time.monotonic() >= deadline:
             return False

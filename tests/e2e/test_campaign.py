@@ -14,6 +14,7 @@ import pytest
 CAMPAIGN = Path(__file__).resolve().parents[1] / "campaign"
 sys.path.insert(0, str(CAMPAIGN))
 import crash_matrix  # noqa: E402
+import stream_history  # noqa: E402
 from list_append import Op, check  # noqa: E402
 
 
@@ -65,6 +66,31 @@ def test_the_crash_matrix_finds_lost_and_half_applied_writes(fresh_server):
     assert len(findings.losses) == 1 and "c0-p1" in findings.losses[0]
     assert sorted(problem.split(":")[0] for problem in findings.violations) == [
         "('ledger_a', 'c9-p0', 9)", "transaction half applied"]
+
+
+def stream_record(name, version):
+    """A record as GetRecords returns it, for an item of version `version`."""
+    image = {"pk": {"S": "p"}, "sk": {"N": "1"}, "ver": {"N": str(version)}}
+    return {"eventName": name, "dynamodb": {"Keys": {"pk": image["pk"], "sk": image["sk"]},
+                                            **({} if name == "REMOVE" else {"NewImage": image})}}
+
+
+@pytest.mark.parametrize("records, trimmed, problem", [
+    ([("INSERT", 1), ("MODIFY", 2), ("REMOVE", None)], False, None),
+    ([("INSERT", 1), ("REMOVE", None)], False, "loss"),            # the record of write 2 is missing
+    ([("INSERT", 1), ("MODIFY", 2), ("MODIFY", 3), ("REMOVE", None)], False, "violation"),  # never written
+    ([("INSERT", 1), ("REMOVE", None), ("MODIFY", 2)], False, "violation"),  # out of order
+    ([("INSERT", 1), ("INSERT", 2), ("REMOVE", None)], False, "violation"),  # wrong event name
+    ([("MODIFY", 2), ("REMOVE", None)], True, None),                # trimmed: a suffix
+    ([("INSERT", 1), ("REMOVE", None)], True, "violation"),         # trimmed: a gap
+])
+def test_the_stream_check_finds_missing_unknown_and_misordered_records(records, trimmed, problem):
+    committed = [stream_history.state_of(stream_record("INSERT", v)) for v in (1, 2)] + [None]
+    findings = crash_matrix.Findings()
+    stream_history.check_item(("t", "p", 1), [stream_record(name, v) for name, v in records], committed, trimmed,
+                              findings)
+    found = "loss" if findings.losses else "violation" if findings.violations else None
+    assert found == problem, (findings.losses, findings.violations)
 
 
 # --- The checker finds what it claims to find -------------------------------

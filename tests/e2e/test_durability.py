@@ -6,6 +6,7 @@ import threading
 import time
 
 import botocore.exceptions
+import pytest
 
 from conftest import BINARY, Server, create_table, sqlite_only
 
@@ -109,6 +110,7 @@ def test_second_server_on_same_directory_is_refused(fresh_server):
 
 
 @sqlite_only("opens halyard.db with sqlite3")
+@pytest.mark.usefixtures("plaintext")
 def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
     """The server holds SQLite's exclusive lock (the unix-excl VFS), so another
     process can neither read nor write the database under it; once it stops,
@@ -139,6 +141,7 @@ def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
 
 
 @sqlite_only("writes foreign halyard.db files (the storage crate's tests cover foreign PostgreSQL schemas)")
+@pytest.mark.usefixtures("plaintext")
 def test_foreign_or_corrupt_database_is_refused(workdir):
     corrupt = workdir / "corrupt"
     corrupt.mkdir()
@@ -159,6 +162,7 @@ def test_foreign_or_corrupt_database_is_refused(workdir):
 
 
 @sqlite_only("edits halyard.db's user_version (the storage crate's tests cover a newer PostgreSQL schema)")
+@pytest.mark.usefixtures("plaintext")
 def test_newer_format_is_refused(fresh_server):
     fresh_server.start()
     fresh_server.stop()

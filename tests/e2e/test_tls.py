@@ -212,7 +212,7 @@ def test_stalled_connections_cannot_fill_the_connection_limit(servers, data_dir,
         # is closed to make room for the client.
         client = server.client(connect_timeout=PATIENCE, read_timeout=PATIENCE)
         assert "TableNames" in client.list_tables()
-        closed = sum(closed_by_server(sock, 0) for sock in stalled)
+        closed = sum(closed_by_server(sock, 0.5) for sock in stalled)
         print(f"{closed} of {len(stalled)} stalled connections that sent {sends!r} closed to make room")
         assert closed > 0
     finally:

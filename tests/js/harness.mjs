@@ -29,7 +29,8 @@ function storageArgs(dataDir) {
   const psql = join(process.env.HALYARD_PG_BIN ?? "/usr/lib/postgresql/15/bin", "psql");
   execFileSync(psql, [url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", `CREATE SCHEMA IF NOT EXISTS ${schema}`]);
   const separator = url.includes("?") ? "&" : "?";
-  return ["--storage", `${url}${separator}options=-csearch_path%3D${schema}`];
+  // Halyard encrypts only its SQLite store (docs/postgres.md).
+  return ["--storage", `${url}${separator}options=-csearch_path%3D${schema}`, "--encryption", "off"];
 }
 
 function freePort() {

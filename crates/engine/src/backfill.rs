@@ -1,5 +1,6 @@
 //! Work done a chunk at a time through the writer (index and expiry index
-//! backfills), so that it is ordered with the writes that happen meanwhile.
+//! backfills, restores), so that it is ordered with the writes that happen
+//! meanwhile.
 
 use std::sync::Arc;
 
@@ -13,22 +14,28 @@ pub(crate) fn spawn(writer: Arc<Writer>, what: String, chunk: impl Fn(Option<Vec
     let spawned = std::thread::Builder::new()
         .name("halyard-backfill".into())
         .spawn(move || {
-            let mut after = None;
-            loop {
-                match writer.submit_blocking(chunk(after.clone())) {
-                    Ok(Outcome::Backfill { next: Some(next) }) => after = Some(next),
-                    Ok(_) => break,
-                    // Transient: the chunk is tried again until space returns.
-                    Err(Error::OutOfSpace) => std::thread::sleep(std::time::Duration::from_secs(1)),
-                    Err(error) => {
-                        // The table or index went away, or the server is stopping.
-                        tracing::info!(%what, %error, "backfill stopped");
-                        break;
-                    }
-                }
-            }
+            run(&writer, &what, chunk);
         });
     if let Err(error) = spawned {
         tracing::error!(%error, what = %name, "could not start a backfill");
+    }
+}
+
+/// Submits `chunk(after)` until a chunk answers that nothing is left;
+/// returns whether the work finished (rather than stopped).
+pub(crate) fn run(writer: &Writer, what: &str, chunk: impl Fn(Option<Vec<u8>>) -> Command) -> bool {
+    let mut after = None;
+    loop {
+        match writer.submit_blocking(chunk(after.clone())) {
+            Ok(Outcome::Backfill { next: Some(next) }) => after = Some(next),
+            Ok(_) => return true,
+            // Transient: the chunk is tried again until space returns.
+            Err(Error::OutOfSpace) => std::thread::sleep(std::time::Duration::from_secs(1)),
+            Err(error) => {
+                // The table or index went away, or the server is stopping.
+                tracing::info!(%what, %error, "backfill stopped");
+                return false;
+            }
+        }
     }
 }

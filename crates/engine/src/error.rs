@@ -23,6 +23,9 @@ pub enum Error {
     TransactionCanceled { reasons: Vec<CancellationReason> },
     #[error("{0}")]
     IdempotentParameterMismatch(String),
+    /// A PartiQL INSERT of an item whose key exists.
+    #[error("Duplicate primary key exists in table")]
+    DuplicateItem,
     /// A table's or global index's throughput is spent; `reasons` names
     /// each resource and limit, as DynamoDB's ThrottlingReasons do. DynamoDB
     /// names it ProvisionedThroughputExceededException for provisioned
@@ -42,6 +45,22 @@ pub enum Error {
     /// missing table this way rather than as ResourceNotFound.
     #[error("{0}")]
     TableNotFound(String),
+    #[error("{0}")]
+    BackupNotFound(String),
+    /// A backup is still being created, or is being restored from.
+    #[error("{0}")]
+    BackupInUse(String),
+    /// A restore's target table exists.
+    #[error("{0}")]
+    TableAlreadyExists(String),
+    /// The table is being created (restored) or deleted.
+    #[error("{0}")]
+    TableInUse(String),
+    #[error("{0}")]
+    PointInTimeRecoveryUnavailable(String),
+    /// A point-in-time restore's time is outside the restorable window.
+    #[error("{0}")]
+    InvalidRestoreTime(String),
     /// A resource has no resource-based policy, or not the expected revision.
     #[error("{0}")]
     PolicyNotFound(String),
@@ -81,8 +100,15 @@ impl Error {
             Error::ItemCollectionSizeLimitExceeded(_) => "ItemCollectionSizeLimitExceededException",
             Error::TransactionCanceled { .. } => "TransactionCanceledException",
             Error::IdempotentParameterMismatch(_) => "IdempotentParameterMismatchException",
+            Error::DuplicateItem => "DuplicateItemException",
             Error::TableNotFound(_) => "TableNotFoundException",
             Error::PolicyNotFound(_) => "PolicyNotFoundException",
+            Error::BackupNotFound(_) => "BackupNotFoundException",
+            Error::BackupInUse(_) => "BackupInUseException",
+            Error::TableAlreadyExists(_) => "TableAlreadyExistsException",
+            Error::TableInUse(_) => "TableInUseException",
+            Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
+            Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
             Error::Throttling(_) => "ThrottlingException",
             Error::AccessDenied(_) => "AccessDeniedException",
             Error::Throttled { reasons, .. } if reasons.iter().any(ThrottlingReason::is_on_demand_maximum) => {

@@ -10,11 +10,15 @@ pub mod error;
 pub mod expression;
 pub mod model;
 pub mod operations;
+pub mod partiql;
 
+mod audit_scope;
 mod backfill;
+mod backups;
 mod capacity;
 mod catalog;
 mod client_tokens;
+mod gauges;
 mod indexes;
 mod keys;
 mod resource_policies;
@@ -23,14 +27,20 @@ mod table_arn;
 mod table_settings;
 mod time_to_live;
 
+mod store_backup;
 mod system_writer;
 mod writer;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use halyard_metrics::Metrics;
 
 use halyard_storage::Storage;
 
+pub use audit_scope::with_audit;
+pub use backups::pitr::PitrSettings;
+pub use backups::restore::RestoreOverrides;
 pub use error::{Error, Result};
 pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
@@ -64,6 +74,10 @@ pub struct EngineConfig {
     /// After a resource policy change, how long another change of the same
     /// policy is refused (DynamoDB: 15 seconds).
     pub policy_cooldown: Duration,
+    /// Where the engine records (write path, capacity, read waits).
+    pub metrics: Arc<Metrics>,
+    /// Point-in-time recovery's snapshots and retention.
+    pub pitr: PitrSettings,
 }
 
 impl Default for EngineConfig {
@@ -80,6 +94,8 @@ impl Default for EngineConfig {
             },
             ttl_cooldown: Duration::from_secs(3600),
             policy_cooldown: Duration::from_secs(15),
+            metrics: Arc::new(Metrics::default()),
+            pitr: PitrSettings::default(),
         }
     }
 }
@@ -100,6 +116,7 @@ impl Engine {
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
         let catalog = Arc::new(Catalog::load(&*storage)?);
         let streams = Arc::new(Streams::load(&*storage)?);
+        backups::prepare(&*storage)?;
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
@@ -113,10 +130,16 @@ impl Engine {
             streams,
             writer,
             expirer,
-            throttle: capacity::Throttle::new(config.throttling),
+            throttle: capacity::Throttle::new(config.throttling, config.metrics.clone()),
             config,
         };
         engine.start_stream_trimmer();
+        backups::pitr::start(
+            engine.storage.clone(),
+            engine.catalog.clone(),
+            engine.writer.clone(),
+            engine.config.pitr,
+        );
         // Index backfills interrupted by a restart start over (copying is
         // idempotent).
         for table in engine.catalog.tables() {
@@ -127,6 +150,10 @@ impl Engine {
                 .filter(|i| i.status == IndexStatus::Creating)
             {
                 engine.start_backfill(&table.definition, &index.name);
+            }
+            // A restore interrupted by a restart runs its steps again.
+            if table.definition.restoring() {
+                backups::restore::spawn(engine.writer.clone(), &table.definition);
             }
             if table.definition.time_to_live.as_ref().is_some_and(|ttl| !ttl.indexed) {
                 engine.start_expiry_backfill(&table.definition);
@@ -139,7 +166,12 @@ impl Engine {
     /// microseconds, a page at most 1 MB), so they run on the calling task:
     /// a hop to a blocking thread would cost more than the read.
     async fn read<T>(&self, read: impl FnOnce(&dyn halyard_storage::ReadView) -> Result<T>) -> Result<T> {
+        let metrics = &self.config.metrics;
+        let started = metrics.enabled().then(Instant::now);
         let snapshot = self.storage.snapshot()?;
+        if let Some(started) = started {
+            metrics.snapshot_wait.observe_duration(started.elapsed());
+        }
         read(&*snapshot)
     }
 
@@ -151,6 +183,11 @@ impl Engine {
     /// The account named in ARNs.
     pub fn account_id(&self) -> &str {
         &self.config.account_id
+    }
+
+    /// The series the engine records into (shared with the server).
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.config.metrics
     }
 
     /// Whether the storage accepts writes, and why not.

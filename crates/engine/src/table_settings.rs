@@ -5,7 +5,7 @@
 
 use crate::catalog::Table;
 use crate::error::{Error, Result};
-use crate::model::{TableDefinition, Tag, TimeToLive};
+use crate::model::{PointInTimeRecovery, TableDefinition, Tag, TimeToLive};
 use crate::resource_policies::{self, PolicyChange};
 use crate::time_to_live;
 use halyard_storage::WriteTransaction;
@@ -30,6 +30,9 @@ pub(crate) enum TableChange {
     },
     /// PutResourcePolicy or DeleteResourcePolicy.
     Policy(PolicyChange),
+    /// UpdateContinuousBackups: enables (with a recovery period in days)
+    /// or disables point-in-time recovery.
+    PointInTimeRecovery { enabled: bool, days: Option<i64>, now: f64 },
 }
 
 /// Settings that only their own operations change: an UpdateTable keeps
@@ -41,6 +44,8 @@ pub(crate) fn keep_owned(current: &TableDefinition, updated: &mut TableDefinitio
     updated.resource_policy = current.resource_policy.clone();
     updated.stream_policy = current.stream_policy.clone();
     updated.policy_changes = current.policy_changes.clone();
+    updated.point_in_time_recovery = current.point_in_time_recovery.clone();
+    updated.restore = current.restore.clone();
 }
 
 /// The table's definition after `change`, creating or dropping the expiry
@@ -101,6 +106,20 @@ pub(crate) fn apply(tx: &mut dyn WriteTransaction, table: &Table, change: &Table
             definition.time_to_live_changed = Some(*now);
         }
         TableChange::Policy(change) => resource_policies::apply(&mut definition, change)?,
+        TableChange::PointInTimeRecovery { enabled, days, now } => {
+            definition.point_in_time_recovery = match (&definition.point_in_time_recovery, enabled) {
+                (_, false) => None,
+                // Enabled already: only the period changes; the history is kept.
+                (Some(current), true) => Some(PointInTimeRecovery {
+                    recovery_period_days: days.unwrap_or(current.recovery_period_days),
+                    ..current.clone()
+                }),
+                (None, true) => Some(PointInTimeRecovery {
+                    enabled_at: *now,
+                    recovery_period_days: days.unwrap_or(crate::backups::DEFAULT_RECOVERY_PERIOD_DAYS),
+                }),
+            };
+        }
     }
     Ok(definition)
 }

@@ -1,6 +1,11 @@
 //! The `halyard` binary: wires storage, engine and server together.
 
+mod audit_cli;
+mod backup;
 mod check;
+mod encryption;
+mod metrics_args;
+mod rekey;
 mod root_credentials;
 mod tls;
 
@@ -12,13 +17,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use halyard_engine::{Engine, EngineConfig, ExpirerSettings, StreamSettings};
+use halyard_engine::{Engine, EngineConfig, ExpirerSettings, PitrSettings, StreamSettings};
 use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::security::{AuthMode, Security};
 use halyard_server::{BodyLimits, CorsOrigins};
 use halyard_storage::postgres::{PostgresOptions, PostgresStorage};
-use halyard_storage::sqlite::{Durability, SqliteOptions, SqliteStorage};
+use halyard_storage::sqlite::{Durability, SqliteOptions};
 
 /// Every request allocates and frees many small blocks (JSON values,
 /// attribute maps, buffers) across threads; mimalloc serves them with less
@@ -42,7 +47,21 @@ enum Command {
     /// Verify a data directory: SQLite's integrity check and Halyard's own
     /// invariants (index entries, counters, item collection sizes). Exits
     /// 0 when clean, 1 when problems were found, 2 when it could not check.
-    Check(check::CheckArgs),
+    Check(check::CheckCommand),
+    /// The audit trail of a stopped server's data directory: `verify` its
+    /// log files against their signed digest chain, or `query` its records.
+    Audit(audit_cli::AuditArgs),
+    /// Offline, on a stopped server's data directory: change the database
+    /// key (re-encrypting the database; a plaintext one is encrypted), or
+    /// with --rotate-service-key rotate the service key, or re-wrap the
+    /// keyring under a new root key. Crash-safe at any point.
+    Rekey(rekey::RekeyArgs),
+    /// Copy the whole server (online with --endpoint, or a stopped server's
+    /// data directory) into a new directory, checked for integrity.
+    Backup(backup::BackupArgs),
+    /// Make a new data directory from a `halyard backup` directory, then
+    /// reopen and check it.
+    Restore(backup::RestoreArgs),
 }
 
 #[derive(clap::Args, Clone)]
@@ -83,9 +102,21 @@ struct ServeArgs {
     /// in DynamoDB. `off`: nothing is throttled (for tests).
     #[arg(long, env = "HALYARD_THROTTLING", value_enum, default_value = "on")]
     throttling: Switch,
+    /// `on`: the web console is served at `/console/` (sign in with an
+    /// access key). `off`: it is not served.
+    #[arg(long, env = "HALYARD_CONSOLE", value_enum, default_value = "on")]
+    console: Switch,
     /// Seconds a stream record is kept (DynamoDB: 24 hours).
     #[arg(long, env = "HALYARD_STREAM_RETENTION", default_value = "86400", value_parser = seconds)]
     stream_retention: Duration,
+    /// Seconds after which a table with point-in-time recovery gets a new
+    /// snapshot (a restore replays at most this much of its change log).
+    #[arg(long, env = "HALYARD_PITR_SNAPSHOT_INTERVAL", default_value = "3600", value_parser = seconds)]
+    pitr_snapshot_interval: Duration,
+    /// Seconds in a day of a point-in-time recovery period (86400; shorter
+    /// only to test retention).
+    #[arg(long, env = "HALYARD_PITR_DAY", default_value = "86400", value_parser = seconds, hide = true)]
+    pitr_day: Duration,
     /// Seconds after which a stream's open shard is closed and a child
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
@@ -102,6 +133,17 @@ struct ServeArgs {
     tls: tls::TlsArgs,
     #[command(flatten)]
     auth: AuthArgs,
+    #[command(flatten)]
+    audit: audit_cli::TrailArgs,
+    #[command(flatten)]
+    metrics: metrics_args::MetricsArgs,
+    #[command(flatten)]
+    encryption: encryption::EncryptionArgs,
+    /// MiB of database pages each connection keeps decoded in memory (a
+    /// writer, a checkpointer and up to 8 readers). An encrypted page read
+    /// from the file is decrypted and authenticated; a cached one is not.
+    #[arg(long, env = "HALYARD_PAGE_CACHE_MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65536))]
+    page_cache_mib: u64,
 }
 
 #[derive(clap::Args, Clone)]
@@ -185,7 +227,7 @@ impl ConnectionArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Switch {
+pub(crate) enum Switch {
     On,
     Off,
 }
@@ -244,6 +286,10 @@ fn main() -> ExitCode {
     let args = match cli.command {
         Some(Command::Serve(args)) => *args,
         Some(Command::Check(args)) => return check::run(args),
+        Some(Command::Audit(args)) => return audit_cli::run(args),
+        Some(Command::Rekey(args)) => return rekey::run(args),
+        Some(Command::Backup(args)) => return backup::run_backup(args),
+        Some(Command::Restore(args)) => return backup::run_restore(args),
         None => cli.serve,
     };
     match serve(args) {
@@ -277,23 +323,31 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             },
         ),
     };
-    let storage: Arc<dyn halyard_storage::Storage> = match &args.storage {
-        StorageArg::Sqlite => Arc::new(
-            SqliteStorage::open(
+    let (storage, encryption): (Arc<dyn halyard_storage::Storage>, _) = match &args.storage {
+        StorageArg::Sqlite => {
+            let (storage, encryption) = encryption::open_store(
+                &args.encryption,
                 &data_dir,
                 SqliteOptions {
                     durability,
+                    page_cache_bytes: args.page_cache_mib * 1024 * 1024,
                     ..Default::default()
                 },
+                temporary.is_some(),
             )
-            .map_err(|e| e.to_string())?,
-        ),
+            .map_err(|e| e.to_string())?;
+            encryption::announce(&encryption);
+            (Arc::new(storage), encryption)
+        }
         StorageArg::Postgres(_) if temporary.is_some() => {
             return Err("--in-memory keeps tables in SQLite: it cannot be combined with PostgreSQL storage".into())
         }
+        StorageArg::Postgres(_) if args.encryption.is_on() => return Err(encryption::POSTGRES_REFUSAL.into()),
         StorageArg::Postgres(url) => {
             halyard_storage::private_files::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
-            Arc::new(PostgresStorage::open(url, PostgresOptions::default()).map_err(|e| e.to_string())?)
+            let storage = PostgresStorage::open(url, PostgresOptions::default()).map_err(|e| e.to_string())?;
+            tracing::warn!("{}", encryption::POSTGRES_AT_REST);
+            (Arc::new(storage), encryption::Encryption::Off)
         }
     };
     // After the storage has accepted the directory as Halyard's own.
@@ -303,6 +357,10 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         args.auth.root_secret_access_key.clone(),
     )?;
     let tls = args.tls.load(&data_dir)?;
+    let metrics_access = match args.metrics.enabled() {
+        true => Some(args.metrics.access(&data_dir)?),
+        false => None,
+    };
     let scheme = if tls.is_some() { "https" } else { "http" };
 
     let engine = Arc::new(
@@ -323,6 +381,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 ttl_cooldown: args.time_to_live.ttl_cooldown,
                 account_id: args.auth.account_id.clone(),
                 policy_cooldown: args.policy_cooldown,
+                metrics: Arc::new(halyard_metrics::Metrics::new(args.metrics.enabled())),
+                pitr: PitrSettings {
+                    snapshot_interval: args.pitr_snapshot_interval,
+                    tick: args
+                        .pitr_snapshot_interval
+                        .clamp(Duration::from_secs(1), Duration::from_secs(10)),
+                    day_seconds: args.pitr_day.as_secs_f64(),
+                },
             },
         )
         .map_err(|e| e.to_string())?,
@@ -351,11 +417,44 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 }
             }
         });
+        let keys = halyard_kms::key_store::KeyStore::open(
+            &*storage,
+            engine.clone(),
+            &args.region,
+            &args.auth.account_id,
+            encryption::key_service_root(&encryption, &args.encryption, &data_dir, temporary.is_some())?,
+        )
+        .await
+        .map_err(|e| format!("cannot load KMS keys: {e}"))?;
+        let unsealable = keys.unsealable_keys();
+        if unsealable > 0 {
+            tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");
+        }
+        // Keys past their deletion date are deleted, and keys due for
+        // automatic rotation rotated, within a minute.
+        let maintainer = keys.clone();
+        tokio::spawn(async move {
+            let mut every_minute = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                every_minute.tick().await;
+                if let Err(error) = maintainer.maintain().await {
+                    tracing::warn!("cannot delete or rotate due KMS keys: {error}");
+                }
+            }
+        });
         let auth_mode = match args.auth.auth {
             AuthArg::Sigv4 => AuthMode::SigV4,
             AuthArg::Off => AuthMode::Off,
         };
         announce_credentials(auth_mode, &root, &root_source, &data_dir, temporary.is_some());
+        let audit = halyard_audit::Audit::open(
+            storage.clone(),
+            engine.clone(),
+            args.audit.config(&data_dir, &args.auth.account_id, &args.region),
+        )
+        .await
+        .map_err(|e| format!("cannot open the audit trail: {e}"))?;
+        audit.start();
         let security = Security::new(auth_mode, directory);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -369,18 +468,64 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                 data_dir.display()
             ),
         };
-        tracing::info!(
-            "Halyard listening on {scheme}://{} with data in {mode}",
-            listener.local_addr().map_err(|e| e.to_string())?
-        );
-        halyard_server::listener::serve(
+        let address = listener.local_addr().map_err(|e| e.to_string())?;
+        tracing::info!("Halyard listening on {scheme}://{address} with data in {mode}");
+        if args.console == Switch::On {
+            tracing::info!("web console at {scheme}://{address}/console/");
+        }
+        let scrape = metrics_access.map(|access| {
+            Arc::new(halyard_server::metrics::Scrape {
+                engine: engine.clone(),
+                access,
+            })
+        });
+        let metrics_listener = match (&scrape, args.metrics.metrics_listen) {
+            (Some(scrape), Some(address)) => {
+                let listener = tokio::net::TcpListener::bind(address)
+                    .await
+                    .map_err(|e| format!("cannot listen on {address} for metrics: {e}"))?;
+                tracing::info!(
+                    "metrics on {scheme}://{}/metrics",
+                    listener.local_addr().map_err(|e| e.to_string())?
+                );
+                Some((listener, halyard_server::metrics::metrics_router(scrape.clone())))
+            }
+            _ => None,
+        };
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let stopping = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let main = halyard_server::listener::serve(
             listener,
-            halyard_server::router(engine.clone(), security, args.cors_origins.clone()),
+            halyard_server::router(
+                engine.clone(),
+                security,
+                keys,
+                args.cors_origins.clone(),
+                audit.clone(),
+                scrape,
+                (args.console == Switch::On).then(Default::default),
+            ),
             args.connections.limits(),
-            tls,
-            shutdown_signal(),
-        )
-        .await;
+            tls.clone(),
+            stopping(stopped.clone()),
+        );
+        let metrics = async {
+            if let Some((listener, router)) = metrics_listener {
+                halyard_server::listener::serve(listener, router, args.connections.limits(), tls, stopping(stopped))
+                    .await;
+            }
+        };
+        tokio::join!(main, metrics);
+        // The last reads' and failures' records, before the writer stops.
+        if let Err(error) = audit.flush().await {
+            tracing::error!("cannot commit the last audit records: {error}");
+        }
         Ok::<(), String>(())
     })?;
     // Every acknowledged write is already committed; this drains the queue.

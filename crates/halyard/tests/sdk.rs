@@ -33,7 +33,9 @@ fn start_server() -> Server {
     let data = tempfile::tempdir().unwrap();
     let child = Command::new(env!("CARGO_BIN_EXE_halyard"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(data.path())
+        // A directory inside the temporary one: the generated root key lands
+        // beside it, and goes with it.
+        .arg(data.path().join("data"))
         .env("HALYARD_ROOT_ACCESS_KEY_ID", "AKIDHALYARDTEST")
         .env("HALYARD_ROOT_SECRET_ACCESS_KEY", "halyard-test-secret")
         .stdout(Stdio::null())

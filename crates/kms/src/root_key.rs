@@ -27,6 +27,16 @@ impl RootKey {
         let bytes: Zeroizing<Vec<u8>> = envelope::open(&self.0, context, wrapped)?;
         SecretKey::from_bytes(&bytes)
     }
+
+    /// A check value: nothing, sealed under the root key with `context`.
+    /// [`RootKey::open_check`] tells whether a key is the one that made it.
+    pub fn seal_check(&self, context: &[u8]) -> Result<Vec<u8>, KeyError> {
+        envelope::seal(&self.0, context, b"")
+    }
+
+    pub fn open_check(&self, context: &[u8], check: &[u8]) -> Result<(), KeyError> {
+        envelope::open(&self.0, context, check).map(|_| ())
+    }
 }
 
 #[cfg(test)]

@@ -18,7 +18,11 @@
 //! | CreateTable, DescribeTable, UpdateTable, DeleteTable, DescribeTimeToLive, UpdateTimeToLive, DescribeContinuousBackups | `dynamodb:<Operation>` | `ARN table/T` | — |
 //! | TagResource, UntagResource, ListTagsOfResource | `dynamodb:<Operation>` | the ResourceArn given | — |
 //! | PutResourcePolicy, GetResourcePolicy, DeleteResourcePolicy | `dynamodb:<Operation>` | the ResourceArn given (table or stream) | — |
-//! | ListTables, DescribeLimits, DescribeEndpoints | `dynamodb:<Operation>` | `*` | — |
+//! | ListTables, DescribeLimits, DescribeEndpoints, ListBackups | `dynamodb:<Operation>` | `*` | — |
+//! | CreateBackup, UpdateContinuousBackups | `dynamodb:<Operation>` | `ARN table/T` | — |
+//! | DescribeBackup, DeleteBackup | `dynamodb:<Operation>` | the BackupArn given (`ARN table/T/backup/ID`) | — |
+//! | RestoreTableFromBackup | `dynamodb:RestoreTableFromBackup`, twice | the BackupArn given, then `ARN table/TARGET` | — |
+//! | RestoreTableToPointInTime | `dynamodb:RestoreTableToPointInTime`, twice | `ARN table/SOURCE`, then `ARN table/TARGET` | — |
 //! | GetItem | `dynamodb:GetItem` | `ARN table/T` | LeadingKeys, Attributes, Select, ReturnConsumedCapacity |
 //! | PutItem, UpdateItem, DeleteItem | `dynamodb:<Operation>` | `ARN table/T` | LeadingKeys, Attributes, ReturnValues, ReturnConsumedCapacity |
 //! | Query | `dynamodb:Query` | `ARN table/T`, or `ARN table/T/index/I` with IndexName | LeadingKeys, Attributes, Select, ReturnConsumedCapacity |
@@ -27,6 +31,8 @@
 //! | BatchWriteItem | `dynamodb:BatchWriteItem`, one check per table | `ARN table/T` | LeadingKeys (all the table's requests), Attributes, ReturnConsumedCapacity |
 //! | TransactGetItems | `dynamodb:GetItem`, one check per Get | `ARN table/T` | LeadingKeys, Attributes, Select, ReturnConsumedCapacity, EnclosingOperation |
 //! | TransactWriteItems | `dynamodb:PutItem` / `UpdateItem` / `DeleteItem` / `ConditionCheckItem`, one check per action | `ARN table/T` | LeadingKeys, Attributes, ReturnConsumedCapacity, EnclosingOperation |
+//! | ExecuteStatement | `dynamodb:PartiQLSelect` / `PartiQLInsert` / `PartiQLUpdate` / `PartiQLDelete` by statement kind | `ARN table/T`, or `ARN table/T/index/I` for a SELECT from an index | — |
+//! | BatchExecuteStatement, ExecuteTransaction | as ExecuteStatement, one check per statement (`EXISTS` asks for `PartiQLSelect`); a batch answers a denied statement with its AccessDenied error | as ExecuteStatement | — |
 //! | ListStreams (Streams) | `dynamodb:ListStreams` | `*` | — |
 //! | DescribeStream, GetShardIterator (Streams) | `dynamodb:<Operation>` | the StreamArn given (`ARN table/T/stream/L`) | — |
 //! | GetRecords (Streams) | `dynamodb:GetRecords` | the stream ARN the ShardIterator names | — |
@@ -175,14 +181,14 @@ pub(crate) fn account_check(action: &'static str) -> AccessCheck {
     AccessCheck::new(action, "*", None)
 }
 
-/// A check on a resource named by its ARN (a table or stream ARN); the
+/// A check on a resource named by its ARN (a table, stream or backup ARN); the
 /// table is the one the ARN names, if it names one.
 pub(crate) fn arn_check(action: &'static str, arn: &str) -> AccessCheck {
     AccessCheck::new(action, arn, table_in_arn(arn).map(str::to_string))
 }
 
 /// The table an ARN names: `...:table/T`, `...:table/T/index/I`,
-/// `...:table/T/stream/L`.
+/// `...:table/T/stream/L`, `...:table/T/backup/ID`.
 fn table_in_arn(arn: &str) -> Option<&str> {
     let resource = arn.splitn(6, ':').nth(5)?;
     let name = resource.strip_prefix("table/")?;

@@ -60,9 +60,14 @@ const CORAL_SERVICE: &str = "com.amazon.coral.service#";
 const CORAL_AVAILABILITY: &str = "com.amazon.coral.availability#";
 
 impl ProtocolError {
-    /// The one place errors become DynamoDB's wire format.
-    pub fn to_wire(&self) -> WireError {
-        let (status, namespace, type_name) = match self {
+    /// The HTTP status and the `__type` name (without its namespace).
+    pub fn status_and_type(&self) -> (u16, &'static str) {
+        let (status, _, type_name) = self.classify();
+        (status, type_name)
+    }
+
+    fn classify(&self) -> (u16, &'static str, &'static str) {
+        match self {
             ProtocolError::Engine(error) => match error {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
                 EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
@@ -84,7 +89,12 @@ impl ProtocolError {
             ProtocolError::RequestTimeout(_) => (400, CORAL_SERVICE, "RequestTimeoutException"),
             ProtocolError::Throttled => (400, CORAL_AVAILABILITY, "ThrottlingException"),
             ProtocolError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
-        };
+        }
+    }
+
+    /// The one place errors become DynamoDB's wire format.
+    pub fn to_wire(&self) -> WireError {
+        let (status, namespace, type_name) = self.classify();
         let message = match self {
             // Internal details go to the log, not to the caller.
             ProtocolError::Engine(EngineError::Internal(_)) => "Internal server error".to_string(),

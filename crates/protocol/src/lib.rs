@@ -10,6 +10,7 @@ mod attribute_value;
 mod constraints;
 mod error;
 mod fields;
+pub mod observe;
 mod operations;
 mod streams;
 
@@ -52,15 +53,32 @@ pub async fn handle(
     operation: &str,
     body: &[u8],
 ) -> Result<Value, ProtocolError> {
+    // With metrics off, not even the clock is read.
+    let started = engine.metrics().enabled().then(std::time::Instant::now);
+    let request = match parse(body) {
+        Ok(request) => request,
+        Err(error) => {
+            observe::rejected(engine, Some(operation), &error);
+            return Err(error);
+        }
+    };
+    let fields = fields::Fields::new(&request);
+    let result = match service {
+        Service::DynamoDb => operations::dispatch(engine, authorizer, operation, fields).await,
+        Service::Streams => streams::dispatch(engine, authorizer, operation, fields).await,
+    };
+    if let Some(started) = started {
+        observe::request(engine, operation, &request, &result, started);
+    }
+    result
+}
+
+fn parse(body: &[u8]) -> Result<serde_json::Map<String, Value>, ProtocolError> {
     let request: Value = serde_json::from_slice(body).map_err(|e| ProtocolError::Serialization(e.to_string()))?;
     let Value::Object(request) = request else {
         return Err(ProtocolError::Serialization(
             "Request body must be a JSON object".into(),
         ));
     };
-    let request = fields::Fields::new(&request);
-    match service {
-        Service::DynamoDb => operations::dispatch(engine, authorizer, operation, request).await,
-        Service::Streams => streams::dispatch(engine, authorizer, operation, request).await,
-    }
+    Ok(request)
 }

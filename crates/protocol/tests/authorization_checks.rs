@@ -494,3 +494,178 @@ async fn streams_operations_ask_for_the_stream_they_read() {
         .await;
     assert_eq!(checks, vec![on_stream("dynamodb:GetRecords")]);
 }
+
+#[tokio::test]
+async fn partiql_statements_ask_for_the_partiql_action_of_their_kind() {
+    let fixture = Fixture::new().await;
+    let statement = |text: &str| json!({"Statement": text});
+    let cases = [
+        (
+            "INSERT INTO Orders VALUE {'pk': 'p1', 'sk': 1}",
+            check("dynamodb:PartiQLInsert", "Orders"),
+        ),
+        (
+            "SELECT * FROM Orders WHERE pk = 'p1'",
+            check("dynamodb:PartiQLSelect", "Orders"),
+        ),
+        (
+            "SELECT pk FROM \"Orders\".\"byStatus\" WHERE status = 'new'",
+            check("dynamodb:PartiQLSelect", "Orders/index/byStatus"),
+        ),
+        (
+            "UPDATE Orders SET a = 1 WHERE pk = 'p1' AND sk = 1",
+            check("dynamodb:PartiQLUpdate", "Orders"),
+        ),
+        (
+            "DELETE FROM Orders WHERE pk = 'p1' AND sk = 1",
+            check("dynamodb:PartiQLDelete", "Orders"),
+        ),
+    ];
+    for (text, expected) in cases {
+        assert_eq!(
+            fixture.checks("ExecuteStatement", statement(text)).await,
+            vec![expected],
+            "{text}"
+        );
+    }
+
+    // A batch and a transaction: one check per statement, in order.
+    let checks = fixture
+        .checks(
+            "BatchExecuteStatement",
+            json!({"Statements": [
+                statement("INSERT INTO Numbers VALUE {'n': 1}"),
+                statement("DELETE FROM Blobs WHERE id = ?"),
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            check("dynamodb:PartiQLInsert", "Numbers"),
+            check("dynamodb:PartiQLDelete", "Blobs")
+        ]
+    );
+    let checks = fixture
+        .checks(
+            "ExecuteTransaction",
+            json!({"TransactStatements": [
+                statement("EXISTS(SELECT * FROM Numbers WHERE n = 1 AND x IS MISSING)"),
+                statement("DELETE FROM Orders WHERE pk = 'p9' AND sk = 1"),
+            ]}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            check("dynamodb:PartiQLSelect", "Numbers"),
+            check("dynamodb:PartiQLDelete", "Orders")
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_denied_partiql_statement_writes_nothing_and_a_batch_answers_it_on_its_own() {
+    let fixture = Fixture::new().await;
+    let denying = common::Recorder::denying("dynamodb:PartiQLInsert", format!("{TABLE_ARN}Numbers"));
+    let error = fixture
+        .call(
+            &denying,
+            Service::DynamoDb,
+            "ExecuteStatement",
+            json!({"Statement": "INSERT INTO Numbers VALUE {'n': 1}"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(error.body["__type"], "com.amazon.coral.service#AccessDeniedException");
+    assert_eq!(fixture.item("Numbers", json!({"n": {"N": "1"}})).await, None);
+
+    let response = fixture
+        .call(
+            &denying,
+            Service::DynamoDb,
+            "BatchExecuteStatement",
+            json!({"Statements": [
+                {"Statement": "INSERT INTO Numbers VALUE {'n': 2}"},
+                {"Statement": "INSERT INTO Orders VALUE {'pk': 'p', 'sk': 2}"},
+            ]}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response["Responses"][0]["Error"]["Code"], "AccessDenied");
+    assert_eq!(response["Responses"][1], json!({"TableName": "Orders"}));
+    assert_eq!(fixture.item("Numbers", json!({"n": {"N": "2"}})).await, None);
+}
+
+#[tokio::test]
+async fn backup_operations_ask_for_their_action_on_the_table_or_the_backup() {
+    let fixture = Fixture::new().await;
+    let checks = fixture
+        .checks("CreateBackup", json!({"TableName": "Orders", "BackupName": "nightly"}))
+        .await;
+    assert_eq!(checks, vec![check("dynamodb:CreateBackup", "Orders")]);
+    let created = fixture
+        .ok("CreateBackup", json!({"TableName": "Orders", "BackupName": "second"}))
+        .await;
+    let backup = created["BackupDetails"]["BackupArn"].as_str().unwrap().to_string();
+    let id = backup.rsplit('/').next().unwrap();
+    let on_backup = |action| check(action, &format!("Orders/backup/{id}"));
+    assert_eq!(backup, format!("{TABLE_ARN}Orders/backup/{id}"));
+
+    let checks = fixture.checks("DescribeBackup", json!({"BackupArn": backup})).await;
+    assert_eq!(checks, vec![on_backup("dynamodb:DescribeBackup")]);
+    let checks = fixture.checks("ListBackups", json!({"TableName": "Orders"})).await;
+    assert_eq!(checks, vec![AccessCheck::new("dynamodb:ListBackups", "*", None)]);
+
+    // The backup must be complete before it is restored.
+    while fixture.ok("DescribeBackup", json!({"BackupArn": backup})).await["BackupDescription"]["BackupDetails"]
+        ["BackupStatus"]
+        != "AVAILABLE"
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let checks = fixture
+        .checks(
+            "RestoreTableFromBackup",
+            json!({"BackupArn": backup, "TargetTableName": "Restored"}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            on_backup("dynamodb:RestoreTableFromBackup"),
+            check("dynamodb:RestoreTableFromBackup", "Restored"),
+        ]
+    );
+    let checks = fixture
+        .checks(
+            "UpdateContinuousBackups",
+            json!({"TableName": "Orders", "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": true}}),
+        )
+        .await;
+    assert_eq!(checks, vec![check("dynamodb:UpdateContinuousBackups", "Orders")]);
+    // Wait for the first point-in-time snapshot, then restore from it.
+    while fixture
+        .ok("DescribeContinuousBackups", json!({"TableName": "Orders"}))
+        .await["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
+        .get("LatestRestorableDateTime")
+        .is_none()
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let checks = fixture
+        .checks(
+            "RestoreTableToPointInTime",
+            json!({"SourceTableName": "Orders", "TargetTableName": "AsOfNow", "UseLatestRestorableTime": true}),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        vec![
+            check("dynamodb:RestoreTableToPointInTime", "Orders"),
+            check("dynamodb:RestoreTableToPointInTime", "AsOfNow"),
+        ]
+    );
+    let checks = fixture.checks("DeleteBackup", json!({"BackupArn": backup})).await;
+    assert_eq!(checks, vec![on_backup("dynamodb:DeleteBackup")]);
+}

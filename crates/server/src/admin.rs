@@ -92,3 +92,70 @@ fn lower_this_threads_priority() {
         tracing::debug!(error = %std::io::Error::last_os_error(), "could not lower the check's priority");
     }
 }
+
+/// The most a `POST /halyard/backup` body may hold.
+const BACKUP_REQUEST_LIMIT: usize = 64 * 1024;
+
+/// `POST /halyard/backup` with `{"directory": PATH}`: `halyard backup` of
+/// the live store into PATH on this host, from one snapshot (writes go
+/// on), on a thread of its own. Only the account's root may ask (with
+/// SigV4 on): a backup holds everything. Answers the manifest's summary.
+pub(crate) async fn backup(State(app): State<Arc<crate::App>>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let reply = |status: StatusCode, message: String| {
+        let body = json!({ "message": message }).to_string();
+        (status, [("content-type", "application/json")], body).into_response()
+    };
+    let Ok(body) = axum::body::to_bytes(body, BACKUP_REQUEST_LIMIT).await else {
+        return reply(StatusCode::BAD_REQUEST, "the request body is too large".into());
+    };
+    if app.security.mode() == AuthMode::SigV4 {
+        match app
+            .security
+            .authenticate(&parts, &body, None, crate::request_facts(&parts))
+        {
+            Ok(authenticated) if authenticated.caller.grants.root => {}
+            Ok(_) => {
+                return reply(
+                    StatusCode::FORBIDDEN,
+                    "only the account's root credentials may back up".into(),
+                )
+            }
+            Err(error) => return reply(StatusCode::BAD_REQUEST, error.to_string()),
+        }
+    }
+    let directory = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|request| request.get("directory")?.as_str().map(std::path::PathBuf::from));
+    let Some(directory) = directory.filter(|path| path.is_absolute()) else {
+        return reply(
+            StatusCode::BAD_REQUEST,
+            "expected {\"directory\": ABSOLUTE_PATH}".into(),
+        );
+    };
+    let engine = app.engine.clone();
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    let spawned = std::thread::Builder::new()
+        .name("halyard-store-backup".into())
+        .spawn(move || {
+            lower_this_threads_priority();
+            let _ = done.send(engine.back_up_store(&directory));
+        });
+    if let Err(error) = spawned {
+        return reply(StatusCode::INTERNAL_SERVER_ERROR, error.to_string());
+    }
+    match outcome.await {
+        Ok(Ok(manifest)) => {
+            let bytes: u64 = manifest.files.iter().map(|file| file.bytes).sum();
+            reply(
+                StatusCode::OK,
+                format!("{} file(s), {bytes} bytes", manifest.files.len()),
+            )
+        }
+        Ok(Err(error)) => {
+            tracing::error!(%error, "store backup failed");
+            reply(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+        }
+        Err(error) => reply(StatusCode::INTERNAL_SERVER_ERROR, error.to_string()),
+    }
+}

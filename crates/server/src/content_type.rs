@@ -10,7 +10,7 @@
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 
-const JSON_1_0: &str = "application/x-amz-json-1.0";
+pub(crate) const JSON_1_0: &str = "application/x-amz-json-1.0";
 const JSON: &str = "application/json";
 
 /// The body of the 404 answer; it goes out without a Content-Type.

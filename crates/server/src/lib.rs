@@ -2,7 +2,8 @@
 //!
 //! `POST /` with `X-Amz-Target: DynamoDB_20120810.<Operation>` runs an
 //! operation; `GET /` answers a readiness check and `GET /health` reports
-//! whether writes are accepted (see [`health_report`]); any other request is
+//! whether writes are accepted (see [`health_report`]); `/console/...` is the
+//! web console when enabled ([`console`]); any other request is
 //! taken for a DynamoDB one. Every response carries an `x-amzn-RequestId`
 //! and, with an allowed `Origin`, CORS headers ([`cors`]); DynamoDB's carry
 //! `x-amz-crc32` (the CRC32 of the body as sent, which SDKs verify). Request
@@ -10,15 +11,20 @@
 //! ([`encoding`]).
 
 mod admin;
+mod audit;
 mod authorizer;
 mod body;
+mod cloudtrail_api;
 mod connection_info;
+mod console;
 mod content_type;
 pub mod cors;
 mod decoding;
 mod encoding;
+mod kms_api;
 mod leftover;
 pub mod listener;
+pub mod metrics;
 mod query_api;
 pub mod security;
 pub mod tls;
@@ -32,38 +38,70 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Extension, Router};
 pub use body::BodyLimits;
 pub use connection_info::ConnectionInfo;
 pub use cors::CorsOrigins;
 use encoding::ResponseCoding;
+use halyard_audit::{Audit, EventSource};
+use halyard_console::Console;
 use halyard_engine::Engine;
-use halyard_iam::access::RequestFacts;
+use halyard_iam::access::{Caller, RequestFacts};
 use halyard_iam::error::AuthError;
+use halyard_kms::key_store::KeyStore;
 use halyard_protocol::{AllowAll, ProtocolError};
 use security::{AuthMode, Security};
 
-/// What every request is served with: the engine, and who may use it.
+/// What every request is served with: the engine, who may use it, and
+/// the audit trail that records what they do.
 pub struct App {
     engine: Arc<Engine>,
     security: Security,
+    keys: Arc<KeyStore>,
     resource_policies: authorizer::ResourcePolicyCache,
+    audit: Arc<Audit>,
+    /// `/metrics`, unless metrics are off.
+    scrape: Option<Arc<metrics::Scrape>>,
 }
 
-/// The router serving one engine; [`listener::serve`] serves it.
-pub fn router(engine: Arc<Engine>, security: Security, cors: CorsOrigins) -> Router {
-    Router::new()
+/// The router serving one engine; [`listener::serve`] serves it. With
+/// `scrape`, `GET /metrics` answers the metrics ([`metrics`]); with
+/// `console`, the web console is served under `/console/`.
+pub fn router(
+    engine: Arc<Engine>,
+    security: Security,
+    keys: Arc<KeyStore>,
+    cors: CorsOrigins,
+    audit: Arc<Audit>,
+    scrape: Option<Arc<metrics::Scrape>>,
+    console: Option<Arc<Console>>,
+) -> Router {
+    let routes = Router::new();
+    let routes = match scrape {
+        Some(_) => routes.route("/metrics", get(serve_metrics).fallback(serve_request)),
+        None => routes,
+    };
+    let router = routes
         .route("/", get(health).post(serve_request).fallback(serve_request))
         // Other methods on these paths are DynamoDB requests too, rather
         // than axum's bare 405.
         .route("/health", get(health_report).fallback(serve_request))
         .route("/halyard/check", get(admin::check).fallback(serve_request))
+        .route("/halyard/backup", post(admin::backup).fallback(serve_request));
+    let router = match console {
+        Some(console) => router.merge(console::routes(console)),
+        None => router,
+    };
+    router
         .fallback(serve_request)
         .with_state(Arc::new(App {
             engine,
             security,
+            keys,
             resource_policies: Default::default(),
+            audit,
+            scrape,
         }))
         .layer(middleware::from_fn_with_state(Arc::new(cors), common_headers))
 }
@@ -123,6 +161,13 @@ fn header_bytes(headers: &HeaderMap) -> usize {
         .sum()
 }
 
+async fn serve_metrics(State(app): State<Arc<App>>, headers: HeaderMap) -> Response {
+    match &app.scrape {
+        Some(scrape) => metrics::answer(scrape, &headers).await,
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 async fn health() -> &'static str {
     "healthy: halyard\n"
 }
@@ -151,7 +196,8 @@ async fn health_report(State(app): State<Arc<App>>) -> Response {
 }
 
 /// Every request that is not a health check: DynamoDB and DynamoDB
-/// Streams (JSON, `X-Amz-Target`), or IAM and STS (query protocol).
+/// Streams (JSON, `X-Amz-Target`), KMS (JSON 1.1, `TrentService.*`),
+/// CloudTrail (JSON 1.1), or IAM and STS (query protocol).
 async fn serve_request(
     State(app): State<Arc<App>>,
     Extension(limits): Extension<BodyLimits>,
@@ -162,12 +208,20 @@ async fn serve_request(
     if query_api::is_query(&parts.headers) {
         return query_api::serve(&app, &limits, id.as_str(), parts, body).await;
     }
+    if kms_api::is_kms(&parts.headers) {
+        return kms_api::serve(&app, &limits, id.as_str(), parts, body).await;
+    }
+    if cloudtrail_api::is_cloudtrail(&parts.headers) {
+        return cloudtrail_api::serve(&app, &limits, id.as_str(), parts, body).await;
+    }
     let coding = encoding::negotiate(&parts.headers);
     let Some(content_type) = content_type::response_type(&parts.headers, !body.is_end_stream()) else {
         return respond(StatusCode::NOT_FOUND, content_type::NOT_FOUND_BODY.to_vec(), None, None).await;
     };
-    match run(&app, &limits, &parts, body).await {
+    let mut call = audit::Call::start(&app.audit, &parts, id.as_str(), EventSource::DynamoDb);
+    match run(&app, &limits, &parts, body, &mut call).await {
         Ok(value) => {
+            call.finish(None);
             let body = serde_json::to_vec(&value).expect("JSON values serialise");
             respond(StatusCode::OK, body, Some(content_type), coding).await
         }
@@ -175,6 +229,7 @@ async fn serve_request(
             if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
                 tracing::error!(%detail, "internal error");
             }
+            call.finish(audit::wire_error(&error.to_wire().body));
             error_response(&error, Some(content_type)).await
         }
     }
@@ -189,35 +244,85 @@ async fn error_response(error: &ProtocolError, content_type: Option<&'static str
 }
 
 /// The pipeline of a DynamoDB request: parse, authenticate, authorise,
-/// execute.
-async fn run(app: &App, limits: &BodyLimits, parts: &Parts, body: Body) -> Result<serde_json::Value, ProtocolError> {
+/// execute; `call` (the audit step) learns what each step finds.
+async fn run(
+    app: &App,
+    limits: &BodyLimits,
+    parts: &Parts,
+    body: Body,
+    call: &mut audit::Call,
+) -> Result<serde_json::Value, ProtocolError> {
     let headers = &parts.headers;
-    if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
-        return Err(AuthError::MissingAuthenticationToken.into());
+    let target = headers.get("x-amz-target").and_then(|target| target.to_str().ok());
+    if let Some(operation) = target.and_then(|t| t.rsplit_once('.')).map(|(_, operation)| operation) {
+        call.named(EventSource::DynamoDb, operation);
     }
-    let (service, operation) = headers
-        .get("x-amz-target")
-        .and_then(|target| target.to_str().ok())
+    // Requests refused before the protocol layer count in the metrics here.
+    let rejected = |operation: Option<&str>, error: ProtocolError| {
+        halyard_protocol::observe::rejected(&app.engine, operation, &error);
+        error
+    };
+    if !headers.contains_key("authorization") && !parts.uri.query().is_some_and(|q| q.contains("X-Amz-Signature=")) {
+        return Err(rejected(None, AuthError::MissingAuthenticationToken.into()));
+    }
+    let (service, operation) = target
         .and_then(halyard_protocol::route)
-        .ok_or(ProtocolError::UnknownOperation)?;
-    let codings = decoding::request_codings(headers)?;
+        .ok_or_else(|| rejected(None, ProtocolError::UnknownOperation))?;
+    let codings = decoding::request_codings(headers).map_err(|e| rejected(Some(operation), e))?;
     let declared_length = body.size_hint().exact().and_then(|length| usize::try_from(length).ok());
-    let body = body::read_body(body, declared_length, &codings, limits).await?;
-    let authenticated = app.security.authenticate(
-        parts,
-        &body.bytes,
-        body.received_sha256.as_deref(),
-        request_facts(parts),
-    )?;
+    let body = body::read_body(body, declared_length, &codings, limits)
+        .await
+        .map_err(|e| rejected(Some(operation), e))?;
+    let authenticated = app
+        .security
+        .authenticate(
+            parts,
+            &body.bytes,
+            body.received_sha256.as_deref(),
+            request_facts(parts),
+        )
+        .map_err(|e| rejected(Some(operation), e.into()))?;
+    call.authenticated(&authenticated, app.security.directory());
+    call.describe_dynamodb(&app.engine, operation, &body.bytes);
+    execute(app, &authenticated.caller, service, operation, &body.bytes, call).await
+}
+
+/// The pipeline's last steps, for SDK and console calls alike: authorise
+/// `caller`'s request, execute it, and audit it (a mutation's record rides
+/// its write).
+async fn execute(
+    app: &App,
+    caller: &Caller,
+    service: halyard_protocol::Service,
+    operation: &str,
+    body: &[u8],
+    call: &mut audit::Call,
+) -> Result<serde_json::Value, ProtocolError> {
     match app.security.mode() {
-        AuthMode::Off => halyard_protocol::handle(&app.engine, &AllowAll, service, operation, &body.bytes).await,
+        AuthMode::Off => {
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &AllowAll,
+                service,
+                operation,
+                body,
+            ))
+            .await
+        }
         AuthMode::SigV4 => {
             let authorizer = authorizer::RequestAuthorizer {
-                caller: &authenticated.caller,
+                caller,
                 engine: &app.engine,
                 policies: &app.resource_policies,
             };
-            halyard_protocol::handle(&app.engine, &authorizer, service, operation, &body.bytes).await
+            call.run(halyard_protocol::handle(
+                &app.engine,
+                &authorizer,
+                service,
+                operation,
+                body,
+            ))
+            .await
         }
     }
 }

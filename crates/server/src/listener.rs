@@ -468,6 +468,7 @@ impl Registry {
         connection.enter(Phase::New);
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         self.lock().insert(id, connection.clone());
+        halyard_metrics::process::OPEN_CONNECTIONS.inc();
         Registered {
             registry: self.clone(),
             id,
@@ -515,6 +516,7 @@ struct Registered {
 impl Drop for Registered {
     fn drop(&mut self) {
         self.registry.lock().remove(&self.id);
+        halyard_metrics::process::OPEN_CONNECTIONS.dec();
         self.registry.ended.notify_one();
     }
 }

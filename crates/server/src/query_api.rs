@@ -9,10 +9,13 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use halyard_audit::parameters;
+use halyard_audit::EventSource;
 use halyard_iam::directory::IamError;
 use halyard_iam::error::AuthError;
 use halyard_iam::query::{failure, QueryRequest, QueryResponse, QueryService};
 
+use crate::audit::{self, Call};
 use crate::body::{self, BodyLimits};
 use crate::{decoding, App};
 
@@ -29,7 +32,11 @@ pub(crate) fn is_query(headers: &HeaderMap) -> bool {
 }
 
 pub(crate) async fn serve(app: &App, limits: &BodyLimits, request_id: &str, parts: Parts, body: Body) -> Response {
-    let answer = run(app, limits, request_id, &parts, body).await;
+    let mut call = Call::start(&app.audit, &parts, request_id, EventSource::Iam);
+    let answer = run(app, limits, request_id, &parts, body, &mut call).await;
+    // IAM and STS changes are recorded when the call ends, not with their
+    // write: the directory's commands decide their own verdicts.
+    call.finish(audit::query_error(answer.status, &answer.body));
     let mut response = (
         StatusCode::from_u16(answer.status).unwrap_or(StatusCode::BAD_REQUEST),
         answer.body,
@@ -41,7 +48,14 @@ pub(crate) async fn serve(app: &App, limits: &BodyLimits, request_id: &str, part
     response
 }
 
-async fn run(app: &App, limits: &BodyLimits, request_id: &str, parts: &Parts, body: Body) -> QueryResponse {
+async fn run(
+    app: &App,
+    limits: &BodyLimits,
+    request_id: &str,
+    parts: &Parts,
+    body: Body,
+    call: &mut Call,
+) -> QueryResponse {
     // Until authenticated, errors are IAM's (the service cannot be known).
     let mut service = QueryService::Iam;
     let received = async {
@@ -56,6 +70,10 @@ async fn run(app: &App, limits: &BodyLimits, request_id: &str, parts: &Parts, bo
         Ok(received) => received,
         Err(error) => return failure(service, &error, request_id),
     };
+    let request = QueryRequest::parse(&received.bytes);
+    let action = request.action().unwrap_or("Unknown");
+    call.named(EventSource::Iam, action);
+    call.describe(parameters::query(action, &|name| request.get(name).map(str::to_string)));
     let authenticated = app.security.authenticate(
         parts,
         &received.bytes,
@@ -66,6 +84,7 @@ async fn run(app: &App, limits: &BodyLimits, request_id: &str, parts: &Parts, bo
         Ok(authenticated) => authenticated,
         Err(error) => return auth_failure(service, &error, request_id),
     };
+    call.authenticated(&authenticated, app.security.directory());
     service = match QueryService::from_signing_name(&authenticated.service) {
         Some(service) => service,
         None => {
@@ -76,7 +95,6 @@ async fn run(app: &App, limits: &BodyLimits, request_id: &str, parts: &Parts, bo
             return failure(service, &error, request_id);
         }
     };
-    let request = QueryRequest::parse(&received.bytes);
     let directory: &Arc<_> = app.security.directory();
     match service {
         QueryService::Iam => halyard_iam::iam_api::handle(directory, &authenticated.caller, &request, request_id).await,

@@ -21,7 +21,7 @@ pub enum AuthMode {
 }
 
 /// The SigV4 service names served on this endpoint.
-const SERVICES: [&str; 3] = ["dynamodb", "iam", "sts"];
+const SERVICES: [&str; 5] = ["dynamodb", "iam", "sts", "kms", "cloudtrail"];
 
 pub struct Security {
     mode: AuthMode,
@@ -32,8 +32,10 @@ pub struct Security {
 /// A request that passed authentication.
 pub struct Authenticated {
     pub caller: Caller,
-    /// The credential scope's service name (`dynamodb`, `iam`, `sts`).
+    /// The credential scope's service name (`dynamodb`, `iam`, `sts`, `kms`).
     pub service: String,
+    /// The key the request was signed with (unverified with `--auth off`).
+    pub access_key_id: String,
 }
 
 impl Security {
@@ -94,6 +96,7 @@ impl Security {
                 Ok(Authenticated {
                     caller: Caller { grants, facts },
                     service: verified.service,
+                    access_key_id: verified.access_key_id,
                 })
             }
             AuthMode::Off => {
@@ -106,10 +109,17 @@ impl Security {
                         facts,
                     },
                     service: unverified_service(header).unwrap_or_else(|| "dynamodb".to_string()),
+                    access_key_id: unverified_access_key(header).unwrap_or_default(),
                 })
             }
         }
     }
+}
+
+/// The access key id of an Authorization header, unverified.
+fn unverified_access_key(header: &str) -> Option<String> {
+    let credential = header.split("Credential=").nth(1)?;
+    credential.split('/').next().map(str::to_string)
 }
 
 /// The service named by an Authorization header's credential scope,

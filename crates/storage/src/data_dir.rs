@@ -21,16 +21,20 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::private_files;
+use crate::sqlite_cipher::CIPHER_PAGE_SIZE;
 use crate::{Result, StorageError};
 
 pub(crate) const DATABASE_FILE: &str = "halyard.db";
 pub(crate) const LOCK_FILE: &str = "LOCK";
+/// Beside the database: its keys, wrapped (kept by the binary, which may
+/// write it before the database exists).
+pub const KEYRING_FILE: &str = "keyring";
 /// A new database is built under this name, then renamed to
 /// [`DATABASE_FILE`].
 const NEW_DATABASE_FILE: &str = "halyard.db.new";
 /// SQLite's companions of a database file: write-ahead log, rollback
 /// journal, shared-memory WAL index.
-const COMPANION_SUFFIXES: [&str; 3] = ["-wal", "-journal", "-shm"];
+pub(crate) const COMPANION_SUFFIXES: [&str; 3] = ["-wal", "-journal", "-shm"];
 /// Created by mkfs at the root of a file system: a volume mounted as the
 /// data directory holds it from the start.
 const LOST_AND_FOUND: &str = "lost+found";
@@ -53,11 +57,13 @@ pub(crate) enum Contents {
 
 /// Checks `dir` (already locked): a database whose file looks whole, or a
 /// directory that is new. Everything else is refused.
-pub(crate) fn inspect(dir: &Path) -> Result<Contents> {
+/// `encrypted`: whether the database is SQLCipher's (whose header is
+/// encrypted, so only its length can be checked here).
+pub(crate) fn inspect(dir: &Path, encrypted: bool) -> Result<Contents> {
     let database = dir.join(DATABASE_FILE);
     match std::fs::metadata(&database) {
         Ok(_) => {
-            check_database_file(&database)?;
+            check_database_file(&database, encrypted)?;
             Ok(Contents::Existing)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => check_new(dir, &database),
@@ -82,7 +88,10 @@ fn check_new(dir: &Path, database: &Path) -> Result<Contents> {
                 ),
             ));
         }
-        let ours = name == LOCK_FILE || name == LOST_AND_FOUND || name.starts_with(NEW_DATABASE_FILE);
+        let ours = name == LOCK_FILE
+            || name.starts_with(KEYRING_FILE)
+            || name == LOST_AND_FOUND
+            || name.starts_with(NEW_DATABASE_FILE);
         if !ours {
             others.push(name);
         }
@@ -129,7 +138,7 @@ pub(crate) fn create(dir: &Path, build: impl FnOnce(&Path) -> Result<()>) -> Res
     Ok(database)
 }
 
-fn companion(database: &Path, suffix: &str) -> PathBuf {
+pub(crate) fn companion(database: &Path, suffix: &str) -> PathBuf {
     let mut name = database.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
@@ -148,7 +157,7 @@ fn be_u32(bytes: &[u8]) -> u32 {
 
 /// Refuses a file that is not a SQLite database, or is empty or cut short,
 /// before SQLite touches it.
-fn check_database_file(path: &Path) -> Result<()> {
+fn check_database_file(path: &Path, encrypted: bool) -> Result<()> {
     let mut file = File::open(path)?;
     let length = file.metadata()?.len();
     if length == 0 {
@@ -165,11 +174,31 @@ fn check_database_file(path: &Path) -> Result<()> {
             n => read += n,
         }
     }
-    if read < SQLITE_MAGIC.len() || &header[..SQLITE_MAGIC.len()] != SQLITE_MAGIC {
-        return Err(StorageError::Foreign {
-            path: path.display().to_string(),
-            reason: "the file is not a SQLite database or is corrupt".into(),
-        });
+    let plaintext = read >= SQLITE_MAGIC.len() && &header[..SQLITE_MAGIC.len()] == SQLITE_MAGIC;
+    match (plaintext, encrypted) {
+        (true, true) => {
+            return Err(StorageError::PlaintextDatabase {
+                path: path.display().to_string(),
+            })
+        }
+        (false, true) if length % CIPHER_PAGE_SIZE != 0 => {
+            return Err(damaged(
+                path,
+                format!(
+                "the database file is cut short: {length} bytes is not a whole number of {CIPHER_PAGE_SIZE}-byte pages"
+            ),
+            ))
+        }
+        (false, true) => return Ok(()),
+        (false, false) => {
+            return Err(StorageError::Foreign {
+                path: path.display().to_string(),
+                reason:
+                    "the file is not a plaintext SQLite database: it is encrypted (start with encryption on) or corrupt"
+                        .into(),
+            })
+        }
+        (true, false) => {}
     }
     if read < HEADER_BYTES {
         return Err(damaged(path, format!("the database file is cut short: {length} bytes")));
@@ -229,7 +258,7 @@ mod tests {
     use super::*;
 
     fn refusal(dir: &Path) -> String {
-        match inspect(dir) {
+        match inspect(dir, false) {
             Err(error) => error.to_string(),
             Ok(contents) => panic!("{} accepted as {contents:?}", dir.display()),
         }
@@ -238,10 +267,10 @@ mod tests {
     #[test]
     fn an_empty_directory_or_one_with_only_the_lock_is_new() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(inspect(dir.path()).unwrap(), Contents::New);
+        assert_eq!(inspect(dir.path(), false).unwrap(), Contents::New);
         std::fs::write(dir.path().join(LOCK_FILE), b"").unwrap();
         std::fs::write(dir.path().join(NEW_DATABASE_FILE), b"half-built").unwrap();
-        assert_eq!(inspect(dir.path()).unwrap(), Contents::New);
+        assert_eq!(inspect(dir.path(), false).unwrap(), Contents::New);
     }
 
     #[test]
@@ -277,11 +306,11 @@ mod tests {
         assert!(refusal(dir.path()).contains("counts 3 pages"));
         // A WAL with room for the two missing pages may still hold them.
         std::fs::write(dir.path().join("halyard.db-wal"), vec![0u8; 32 + 2 * (4096 + 24)]).unwrap();
-        assert_eq!(inspect(dir.path()).unwrap(), Contents::Existing);
+        assert_eq!(inspect(dir.path(), false).unwrap(), Contents::Existing);
         // The page count is not trusted once the counters disagree.
         std::fs::remove_file(dir.path().join("halyard.db-wal")).unwrap();
         header[92..96].copy_from_slice(&6u32.to_be_bytes());
         std::fs::write(&database, &header).unwrap();
-        assert_eq!(inspect(dir.path()).unwrap(), Contents::Existing);
+        assert_eq!(inspect(dir.path(), false).unwrap(), Contents::Existing);
     }
 }

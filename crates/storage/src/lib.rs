@@ -8,6 +8,7 @@
 //! that an ordered, transactional distributed store (TiKV, FoundationDB)
 //! can take their place.
 
+pub mod backup_dir;
 mod checksum;
 #[cfg(test)]
 mod conformance;
@@ -17,6 +18,7 @@ pub mod keycodec;
 pub mod postgres;
 pub mod private_files;
 pub mod sqlite;
+pub mod sqlite_cipher;
 mod sqlite_faults;
 
 use std::ops::Bound;
@@ -36,6 +38,12 @@ pub enum StorageError {
     /// start rather than run on what is left.
     #[error("{path} is damaged: {reason}. Refusing to start on it: restore the data directory from a backup, or move it aside to start afresh")]
     Damaged { path: String, reason: String },
+    /// The database file is plaintext, but a key was given.
+    #[error("{path} is not encrypted (a plaintext database), but encryption is on")]
+    PlaintextDatabase { path: String },
+    /// SQLCipher could not decrypt the database with the key given.
+    #[error("the database key does not open {path}: it is not this database's key, or the file is damaged")]
+    WrongKey { path: String },
     #[error("{path} holds no Halyard database")]
     NoDatabase { path: String },
     /// SQLite met a malformed page (or one whose checksum does not match)
@@ -58,6 +66,10 @@ pub enum StorageError {
     /// writable primary: a retryable failure (nothing was committed).
     #[error("the database is unavailable ({0})")]
     Unavailable(String),
+    /// The adapter does not offer this operation (the reason says what
+    /// does the job instead).
+    #[error("not supported by this storage: {0}")]
+    Unsupported(&'static str),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("storage engine error: {0}")]
@@ -143,6 +155,10 @@ pub trait Storage: Send + Sync {
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;
     /// Whether the store accepts writes, and why not.
     fn health(&self) -> &health::StorageHealth;
+    /// Writes a copy of the whole store, as one consistent snapshot sees
+    /// it, into the new file `file` (for SQLite, a database file), without
+    /// blocking writes.
+    fn copy_into(&self, file: &std::path::Path) -> Result<()>;
 }
 
 /// A change to system state kept beside the tables (identities, access keys,

@@ -16,14 +16,16 @@ use rusqlite::wal::CheckpointMode;
 use rusqlite::{params_from_iter, Connection, OpenFlags, OptionalExtension};
 
 use crate::checksum;
+pub use crate::data_dir::KEYRING_FILE;
 use crate::data_dir::{self, Contents, DATABASE_FILE, LOCK_FILE};
 use crate::health::{StorageHealth, WriteState};
 use crate::private_files;
+use crate::sqlite_cipher::{self, DatabaseKey, StoredFormat};
 use crate::sqlite_faults::{keep_wal_if_stopped, switch_to_wal, write_error};
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Storage, StorageError, Visit, WriteTransaction};
 
 /// Marks a SQLite file as Halyard's (`PRAGMA application_id`): "HALY".
-const APPLICATION_ID: i64 = 0x4841_4C59;
+pub(crate) const APPLICATION_ID: i64 = 0x4841_4C59;
 /// The on-disk format this build writes (`PRAGMA user_version`). Format 1
 /// stored values without checksums; opening it adds them.
 pub const FORMAT_VERSION: i64 = 2;
@@ -59,10 +61,20 @@ pub enum Durability {
     None,
 }
 
+/// SQLite's own default page cache (2000 KiB), per connection.
+pub const SQLITE_DEFAULT_PAGE_CACHE_BYTES: u64 = 2000 * 1024;
+
 /// Options for [`SqliteStorage::open`].
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
     pub durability: Durability,
+    /// The SQLCipher key that encrypts the database and its WAL; `None`
+    /// for a plaintext database.
+    pub key: Option<DatabaseKey>,
+    /// Most bytes of decoded pages each connection keeps. An encrypted page
+    /// read from the file costs a decryption and an HMAC; a cached one
+    /// costs nothing.
+    pub page_cache_bytes: u64,
     /// Read connections kept open for reuse.
     pub read_pool_size: usize,
     /// Whether a new (empty) data directory gets a new database; if not,
@@ -74,6 +86,8 @@ impl Default for SqliteOptions {
     fn default() -> Self {
         SqliteOptions {
             durability: Durability::Full,
+            key: None,
+            page_cache_bytes: SQLITE_DEFAULT_PAGE_CACHE_BYTES,
             read_pool_size: 8,
             create_if_new: true,
         }
@@ -192,33 +206,24 @@ impl SqliteStorage {
     /// Opens (creating if needed) the store in `dir`, locking the directory.
     pub fn open(dir: &Path, options: SqliteOptions) -> Result<SqliteStorage> {
         let dir_display = dir.display().to_string();
-        if options.create_if_new {
-            private_files::create_dir_all(dir)?;
-        } else if !dir.is_dir() {
-            return Err(StorageError::NoDatabase { path: dir_display });
-        }
-        let lock = private_files::open_options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(dir.join(LOCK_FILE))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StorageError::Locked { path: dir_display }),
-            Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
-        }
-        let path = match data_dir::inspect(dir)? {
-            Contents::Existing => dir.join(DATABASE_FILE),
-            Contents::New if options.create_if_new => data_dir::create(dir, initialise)?,
+        let lock = lock_dir(dir, options.create_if_new)?;
+        let path = match data_dir::inspect(dir, options.key.is_some())? {
+            Contents::Existing => {
+                sqlite_cipher::remove_reencryption_leftovers(dir)?;
+                dir.join(DATABASE_FILE)
+            }
+            Contents::New if options.create_if_new => {
+                data_dir::create(dir, |path| initialise(path, options.key.as_ref()))?
+            }
             Contents::New => return Err(StorageError::NoDatabase { path: dir_display }),
         };
-        let mut writer = open_connection(&path, options.durability)?;
+        let mut writer = open_connection(&path, &options)?;
         check_format(&writer, &path)?;
         // Only once the directory is known to be a data directory: a wrong
         // --data-dir (a home directory) is refused above, untouched.
         private_files::tighten_data_dir(dir);
         let health = Arc::new(StorageHealth::default());
-        let checkpointer = Checkpointer::start(open_connection(&path, options.durability)?, health.clone())?;
+        let checkpointer = Checkpointer::start(open_connection(&path, &options)?, health.clone())?;
         checkpointer.attach(&mut writer, health.clone())?;
         Ok(SqliteStorage {
             path,
@@ -235,7 +240,7 @@ impl SqliteStorage {
         if let Some(connection) = lock(&self.readers).pop() {
             return Ok(connection);
         }
-        open_connection(&self.path, self.options.durability)
+        open_connection(&self.path, &self.options)
     }
 
     fn return_reader(&self, connection: Connection) {
@@ -255,6 +260,45 @@ impl Drop for SqliteStorage {
     }
 }
 
+/// Takes `dir`'s lock (creating the directory first if `create`): one
+/// process per data directory.
+pub(crate) fn lock_dir(dir: &Path, create: bool) -> Result<File> {
+    let dir_display = dir.display().to_string();
+    if create {
+        private_files::create_dir_all(dir)?;
+    } else if !dir.is_dir() {
+        return Err(StorageError::NoDatabase { path: dir_display });
+    }
+    let lock = private_files::open_options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(LOCK_FILE))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StorageError::Locked { path: dir_display }),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// What the database file in `dir` is, from its first bytes (without
+/// opening or locking it): so that a caller can tell, before choosing a
+/// key, whether there is a database and whether it is encrypted.
+pub fn stored_format(dir: &Path) -> std::io::Result<StoredFormat> {
+    sqlite_cipher::format_of(&dir.join(DATABASE_FILE))
+}
+
+/// Whether `dir` would get a new database (it is missing, empty, or holds
+/// only what Halyard leaves in a new directory), without locking it:
+/// refused, like [`SqliteStorage::open`] refuses it, if it holds files that
+/// say a database was lost or that it is not a data directory.
+pub fn is_new_data_dir(dir: &Path) -> Result<bool> {
+    if !dir.exists() {
+        return Ok(true);
+    }
+    Ok(data_dir::inspect(dir, true)? == Contents::New)
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a connection leaves no half-done state behind
     // (transactions roll back on drop), so a poisoned lock is still usable.
@@ -262,9 +306,12 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Builds a new, empty Halyard database at `path` (see [`data_dir::create`]).
-fn initialise(path: &Path) -> Result<()> {
+fn initialise(path: &Path, key: Option<&DatabaseKey>) -> Result<()> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags).map_err(engine_error)?;
+    if let Some(key) = key {
+        sqlite_cipher::apply_key(&connection, key)?;
+    }
     connection
         .execute_batch(&format!(
             "PRAGMA application_id = {APPLICATION_ID};
@@ -276,12 +323,32 @@ fn initialise(path: &Path) -> Result<()> {
     connection.close().map_err(|(_, error)| engine_error(error))
 }
 
-fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
+pub(crate) fn open_connection(path: &Path, options: &SqliteOptions) -> Result<Connection> {
     // Never SQLITE_OPEN_CREATE: a database file that is missing here was
     // lost, and must not come back empty.
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags_and_vfs(path, flags, EXCLUSIVE_VFS).map_err(engine_error)?;
-    let synchronous = match durability {
+    if let Some(key) = &options.key {
+        sqlite_cipher::apply_key(&connection, key)?;
+        // The first read of page 1 tells whether the key decrypts it.
+        connection
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+            .map_err(|error| {
+                if sqlite_cipher::is_wrong_key(&error) {
+                    StorageError::WrongKey {
+                        path: path.display().to_string(),
+                    }
+                } else {
+                    engine_error(error)
+                }
+            })?;
+        // Sorts and temporary tables stay in memory: SQLite's temporary
+        // files would hold row data outside the encrypted database.
+        connection
+            .execute_batch("PRAGMA temp_store = MEMORY;")
+            .map_err(engine_error)?;
+    }
+    let synchronous = match options.durability {
         Durability::Full => "FULL",
         Durability::Relaxed => "NORMAL",
         Durability::None => "OFF",
@@ -298,7 +365,9 @@ fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
             "PRAGMA synchronous = {synchronous};
              PRAGMA busy_timeout = 10000;
              PRAGMA mmap_size = {MMAP_BYTES};
-             PRAGMA cell_size_check = ON;"
+             PRAGMA cache_size = -{cache_kib};
+             PRAGMA cell_size_check = ON;",
+            cache_kib = (options.page_cache_bytes / 1024).max(1)
         ))
         .map_err(|e| foreign_or_engine(path, e))?;
     connection.set_prepared_statement_cache_capacity(64);
@@ -316,7 +385,7 @@ fn foreign_or_engine(path: &Path, error: rusqlite::Error) -> StorageError {
 }
 
 /// Refuses someone else's database or a newer format.
-fn check_format(connection: &Connection, path: &Path) -> Result<()> {
+pub(crate) fn check_format(connection: &Connection, path: &Path) -> Result<()> {
     let pragma = |name: &str| -> Result<i64> {
         connection
             .query_row(&format!("PRAGMA {name}"), [], |row| row.get(0))
@@ -628,6 +697,18 @@ impl Storage for SqliteStorage {
 
     fn health(&self) -> &StorageHealth {
         &self.health
+    }
+
+    fn copy_into(&self, file: &Path) -> Result<()> {
+        let target = file
+            .to_str()
+            .ok_or_else(|| StorageError::Engine(format!("{} is not a UTF-8 path", file.display())))?;
+        // VACUUM INTO reads one snapshot (a read transaction, which does
+        // not block the writer in WAL mode) and writes a compact copy.
+        let connection = self.take_reader()?;
+        let copied = connection.execute("VACUUM INTO ?1", [target]).map_err(engine_error);
+        self.return_reader(connection);
+        copied.map(|_| ())
     }
 }
 

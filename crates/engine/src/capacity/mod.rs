@@ -19,6 +19,8 @@ pub(crate) use demands::{read_demand, write_consumed, write_estimate};
 
 use bucket::{Rate, TokenBucket, PROVISIONED_BURST_SECONDS};
 
+use halyard_metrics::Metrics;
+
 use crate::error::{Error, ThrottlingReason};
 use crate::model::{BillingMode, IndexKind, TableDefinition};
 
@@ -173,11 +175,17 @@ pub(crate) struct Throttle {
     enabled: bool,
     clock: Arc<dyn Clock>,
     buckets: Mutex<HashMap<Resource, TokenBucket>>,
+    /// Where consumed capacity and throttle events are counted: here, where
+    /// both are known per table and global index.
+    metrics: Arc<Metrics>,
 }
 
 impl Throttle {
-    pub fn new(enabled: bool) -> Throttle {
-        Throttle::with_clock(enabled, Arc::new(MonotonicClock(Instant::now())))
+    pub fn new(enabled: bool, metrics: Arc<Metrics>) -> Throttle {
+        Throttle {
+            metrics,
+            ..Throttle::with_clock(enabled, Arc::new(MonotonicClock(Instant::now())))
+        }
     }
 
     pub(crate) fn with_clock(enabled: bool, clock: Arc<dyn Clock>) -> Throttle {
@@ -185,6 +193,36 @@ impl Throttle {
             enabled,
             clock,
             buckets: Mutex::new(HashMap::new()),
+            metrics: Arc::new(Metrics::new(false)),
+        }
+    }
+
+    /// Counts a throttle event (a request refused) on the resource.
+    fn record_throttled(&self, table: &str, demand: &Demand) {
+        if !self.metrics.enabled() {
+            return;
+        }
+        let series = self.metrics.table_or_register(table);
+        let write = demand.access == Access::Write;
+        match &demand.index {
+            None => series.capacity.throttled(write),
+            Some(index) => series.index(index).capacity.throttled(write),
+        }
+    }
+
+    /// Counts what a request consumed, per table and global index, as
+    /// ReturnConsumedCapacity reports it.
+    fn record_consumed(&self, table: &str, consumed: &[Demand]) {
+        if !self.metrics.enabled() {
+            return;
+        }
+        let series = self.metrics.table_or_register(table);
+        for demand in consumed {
+            let write = demand.access == Access::Write;
+            match &demand.index {
+                None => series.capacity.consumed(write, demand.estimate),
+                Some(index) => series.index(index).capacity.consumed(write, demand.estimate),
+            }
         }
     }
 
@@ -218,6 +256,7 @@ impl Throttle {
             if bucket.can_take(demand.estimate, now) {
                 admission.charged.push((resource, demand.estimate));
             } else {
+                self.record_throttled(&definition.name, demand);
                 let reason = reason(definition, demand.index.as_deref(), demand.access, *kind);
                 if !reasons.contains(&reason) {
                     reasons.push(reason);
@@ -240,7 +279,8 @@ impl Throttle {
 
     /// Charges what a request really consumed: `actual` units per demand
     /// (index, access), less what admitting it charged already.
-    pub fn settle(&self, admission: Admission, actual: &[Demand]) {
+    pub fn settle(&self, table: &str, admission: Admission, actual: &[Demand]) {
+        self.record_consumed(table, actual);
         if admission.charged.is_empty() {
             return;
         }

@@ -83,6 +83,8 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         resource_policy: None,
         stream_policy: None,
         policy_changes: Default::default(),
+        point_in_time_recovery: None,
+        restore: None,
     }
 }
 
@@ -107,7 +109,7 @@ fn a_spent_table_is_throttled_until_capacity_accrues() {
     let (throttle, clock) = throttle();
     let definition = table(BillingMode::Provisioned, 1, 1);
     let admission = throttle.admit(&definition, &[write(1.0)]).unwrap();
-    throttle.settle(admission, &[write(300.0)]);
+    throttle.settle("t", admission, &[write(300.0)]);
     let error = throttle.admit(&definition, &[write(1.0)]).unwrap_err();
     assert_eq!(reasons(error), ["TableWriteProvisionedThroughputExceeded"]);
     // Reads have a bucket of their own.
@@ -127,7 +129,11 @@ fn a_spent_index_throttles_the_table_write_and_names_the_index() {
     let admission = throttle
         .admit(&definition, &[write(1.0), Demand::index("g", Access::Write, 300.0)])
         .unwrap();
-    throttle.settle(admission, &[write(300.0), Demand::index("g", Access::Write, 300.0)]);
+    throttle.settle(
+        "t",
+        admission,
+        &[write(300.0), Demand::index("g", Access::Write, 300.0)],
+    );
     let error = throttle
         .admit(&definition, &[write(1.0), Demand::index("g", Access::Write, 1.0)])
         .unwrap_err();
@@ -167,7 +173,11 @@ fn on_demand_tables_are_limited_only_by_their_maximums() {
     let (throttle, clock) = throttle();
     let mut definition = table(BillingMode::PayPerRequest, 0, 0);
     for _ in 0..100 {
-        throttle.settle(throttle.admit(&definition, &[write(1000.0)]).unwrap(), &[write(1000.0)]);
+        throttle.settle(
+            "t",
+            throttle.admit(&definition, &[write(1000.0)]).unwrap(),
+            &[write(1000.0)],
+        );
     }
     definition.on_demand_throughput.max_write_request_units = 5;
     drop(throttle.admit(&definition, &[write(12.0)]).unwrap());
@@ -185,7 +195,11 @@ fn disabled_throttle_admits_everything() {
     let throttle = Throttle::with_clock(false, Arc::new(ManualClock::default()));
     let definition = table(BillingMode::Provisioned, 1, 1);
     for _ in 0..10 {
-        throttle.settle(throttle.admit(&definition, &[write(400.0)]).unwrap(), &[write(400.0)]);
+        throttle.settle(
+            "t",
+            throttle.admit(&definition, &[write(400.0)]).unwrap(),
+            &[write(400.0)],
+        );
     }
 }
 

@@ -159,6 +159,12 @@ pub struct TableDefinition {
     pub stream_policy: Option<super::StreamPolicy>,
     #[serde(default)]
     pub policy_changes: super::PolicyChanges,
+    /// Point-in-time recovery, while enabled.
+    #[serde(default)]
+    pub point_in_time_recovery: Option<super::PointInTimeRecovery>,
+    /// A restored table's origin (and, while it restores, its progress).
+    #[serde(default)]
+    pub restore: Option<super::RestoreSummary>,
 }
 
 /// A table's Time to Live setting.
@@ -181,6 +187,12 @@ impl TableDefinition {
     /// The stream that records this table's changes now, if any.
     pub fn enabled_stream(&self) -> Option<&super::TableStream> {
         self.stream.as_ref().filter(|stream| stream.enabled)
+    }
+
+    /// Whether the table is still being filled by a restore: only the
+    /// restore writes to it until then.
+    pub fn restoring(&self) -> bool {
+        self.restore.as_ref().is_some_and(|restore| restore.in_progress)
     }
 
     pub fn has_local_indexes(&self) -> bool {
@@ -278,6 +290,7 @@ pub struct TableStats {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableStatus {
+    Creating,
     Active,
     Deleting,
 }
@@ -285,6 +298,7 @@ pub enum TableStatus {
 impl TableStatus {
     pub fn name(self) -> &'static str {
         match self {
+            TableStatus::Creating => "CREATING",
             TableStatus::Active => "ACTIVE",
             TableStatus::Deleting => "DELETING",
         }

@@ -135,8 +135,11 @@ impl Engine {
             .await?;
         for ((table, admission), result) in accounts.into_iter().zip(&results) {
             let units = result.consumed_capacity.as_ref().map_or(0.0, |c| c.read_units);
-            self.throttle
-                .settle(admission, &[read_demand(&table.definition, None, units)]);
+            self.throttle.settle(
+                &table.definition.name,
+                admission,
+                &[read_demand(&table.definition, None, units)],
+            );
         }
         Ok(results)
     }

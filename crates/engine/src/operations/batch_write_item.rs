@@ -115,8 +115,11 @@ impl Engine {
                 return Err(Error::Internal("unexpected writer outcome for a batch write".into()));
             };
             let table_units = write_units(old.as_ref(), new.as_ref());
-            self.throttle
-                .settle(admission, &write_consumed(table_units, &index_units, 1.0));
+            self.throttle.settle(
+                &table.definition.name,
+                admission,
+                &write_consumed(table_units, &index_units, 1.0),
+            );
             *units.entry(table.definition.name.clone()).or_default() += table_units;
         }
         Ok(BatchWriteItemOutput {

@@ -210,6 +210,8 @@ impl Engine {
             }),
             stream_policy: None,
             policy_changes: Default::default(),
+            point_in_time_recovery: None,
+            restore: None,
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
@@ -227,6 +229,11 @@ pub(crate) fn expect_table(outcome: Outcome) -> Result<std::sync::Arc<Table>> {
 }
 
 pub(crate) fn describe(table: &Table, status: TableStatus) -> TableDescription {
+    // A table being restored is CREATING until its items are all in.
+    let status = match status {
+        TableStatus::Active if table.definition.restoring() => TableStatus::Creating,
+        other => other,
+    };
     TableDescription {
         definition: table.definition.clone(),
         stats: table.stats(),

@@ -49,6 +49,7 @@ impl Engine {
             read_units(item.as_ref().map_or(0, item_size), input.consistent_read),
         );
         self.throttle.settle(
+            &table.definition.name,
             admission,
             &[read_demand(&table.definition, None, consumed_capacity.read_units)],
         );

@@ -229,10 +229,16 @@ impl Engine {
         let admission = self
             .throttle
             .admit(definition, &[read_demand(definition, index_name, estimate)])?;
-        let page = self.read(move |view| read_page(view, request)).await?;
+        let mut page = self.read(move |view| read_page(view, request)).await?;
         let units = page.consumed_capacity.as_ref().map_or(0.0, |c| c.read_units);
-        self.throttle
-            .settle(admission, &[read_demand(definition, index_name, units)]);
+        let consumed = read_demand(definition, index_name, units);
+        // A global index's read is its own, not the table's (as DynamoDB
+        // reports it with ReturnConsumedCapacity INDEXES).
+        if let (Some(index), Some(reported)) = (&consumed.index, page.consumed_capacity.as_mut()) {
+            reported.read_units = 0.0;
+            reported.global_indexes.push((index.clone(), units));
+        }
+        self.throttle.settle(&definition.name, admission, &[consumed]);
         Ok(page)
     }
 }

@@ -97,8 +97,11 @@ impl Engine {
             })
             .await?;
         for ((table, admission), units) in tables.iter().zip(admissions).zip(&output.item_units) {
-            self.throttle
-                .settle(admission, &[read_demand(&table.definition, None, *units)]);
+            self.throttle.settle(
+                &table.definition.name,
+                admission,
+                &[read_demand(&table.definition, None, *units)],
+            );
         }
         Ok(output)
     }

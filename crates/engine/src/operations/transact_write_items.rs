@@ -161,7 +161,7 @@ impl Engine {
             {
                 let table_units = write_units(old.as_ref(), new.as_ref());
                 self.throttle
-                    .settle(admission, &write_consumed(table_units, &index_units, 2.0));
+                    .settle(&table, admission, &write_consumed(table_units, &index_units, 2.0));
                 *units.entry(table).or_default() += 2.0 * table_units;
             }
         }

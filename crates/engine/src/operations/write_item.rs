@@ -78,8 +78,11 @@ impl Engine {
             return Err(Error::Internal("unexpected writer outcome for an item write".into()));
         };
         let table_units = write_units(old.as_ref(), new.as_ref());
-        self.throttle
-            .settle(admission, &write_consumed(table_units, &index_units, 1.0));
+        self.throttle.settle(
+            &table.definition.name,
+            admission,
+            &write_consumed(table_units, &index_units, 1.0),
+        );
         let mut consumed_capacity = ConsumedCapacity::write(&table.definition.name, table_units);
         consumed_capacity.add_index_units(&index_units);
         let updated = |item: Option<Item>| match (&request.updated_paths, item) {

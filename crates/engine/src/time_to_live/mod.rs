@@ -116,6 +116,26 @@ pub(crate) fn has_due(view: &dyn ReadView, ttl: &TimeToLive, now: u64) -> Result
     Ok(found)
 }
 
+/// How many items are due at `now`, counting up to `cap` (a metric: an
+/// index range read that stops at the cap).
+pub(crate) fn count_due(view: &dyn ReadView, ttl: &TimeToLive, now: u64, cap: u64) -> Result<u64> {
+    let (start, end) = due_range(now);
+    let range = KeyRange {
+        start: Bound::Included(&start),
+        end: Bound::Excluded(&end),
+    };
+    let mut due = 0;
+    view.scan(&ttl.keyspace, range, Direction::Forward, &mut |_, _| {
+        due += 1;
+        if due >= cap {
+            Visit::Stop
+        } else {
+            Visit::Continue
+        }
+    })?;
+    Ok(due)
+}
+
 /// The deletes of up to `limit` items due at `now`, earliest expiry first.
 /// Each item is read and checked again here, in the writer, so that only
 /// an item that is still expired is deleted; an index entry whose item

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use halyard_storage::{ReadView, WriteTransaction};
 
 use super::{add_delta, ItemAction, ItemWrite, Outcome, StatsDeltas, WriteOrigin, WriterLoop};
+use crate::backups::change_log;
 use crate::catalog::{Table, COLLECTIONS_KEYSPACE};
 use crate::error::{Error, Result};
 use crate::model::item_codec::{decode_item, encode_item};
@@ -27,6 +28,10 @@ impl WriterLoop {
     ) -> Result<PreparedWrite> {
         let table = self.live_table(&write.table, &write.table_id)?;
         let definition = &table.definition;
+        // A table being restored takes only the restore's writes.
+        if definition.restoring() != (write.origin == WriteOrigin::Restore) {
+            return Err(keys::table_not_found());
+        }
         let storage_key = keys::storage_key(&definition.primary_key, &write.key)?;
         let old = tx
             .get(&definition.keyspace, &storage_key)?
@@ -152,6 +157,9 @@ impl WriterLoop {
                 crate::now_seconds(),
             )?;
             time_to_live::index_item_write(tx, definition, &storage_key, old.as_ref(), new.as_ref())?;
+            if definition.point_in_time_recovery.is_some() {
+                change_log::append(tx, definition, old.as_ref(), new.as_ref())?;
+            }
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
                 indexes::apply(tx, index, change)?;

@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
+use std::time::Instant;
+
+use halyard_metrics::Metrics;
 
 use halyard_storage::{Storage, SystemCommand, WriteTransaction};
 use tokio::sync::oneshot;
@@ -27,10 +30,12 @@ use crate::model::{IndexDefinition, IndexStatus, Item, TableDefinition, TableSta
 use crate::streams::log::StreamLog;
 use crate::streams::Streams;
 
+mod backup_write;
 mod item_write;
 
 use crate::table_settings::{self, TableChange};
 use crate::time_to_live::{self, Backfilled};
+pub(crate) use backup_write::BackupCommand;
 pub(crate) use item_write::{collection_record, IndexUnits};
 
 /// Most commands committed in one transaction.
@@ -91,6 +96,8 @@ pub(crate) enum Command {
     },
     /// A service's change to system state (identities, keys, policies).
     System(Arc<dyn SystemCommand>),
+    /// A step of a backup, a restore or point-in-time recovery.
+    Backup(BackupCommand),
 }
 
 /// Who asked for an item write.
@@ -99,6 +106,8 @@ pub(crate) enum WriteOrigin {
     Client,
     /// The Time to Live expirer, deleting an expired item.
     TimeToLive,
+    /// A restore filling its table (the only writer of a table while it restores).
+    Restore,
 }
 
 /// A write to one item, applied only if its condition holds on the item
@@ -141,6 +150,7 @@ impl Command {
                 | Command::AlterTable { .. }
                 | Command::BackfillExpiry { .. }
                 | Command::System(_)
+                | Command::Backup(_)
         )
     }
 }
@@ -161,6 +171,8 @@ pub(crate) enum Outcome {
     },
     /// A system command applied (its verdict is its own).
     System,
+    /// A backup as a backup command left it.
+    Backup(Box<crate::model::BackupRecord>),
     /// Where the next backfill chunk starts; `None` when the index is done.
     Backfill { next: Option<Vec<u8>> },
     /// Stream records a trim removed.
@@ -174,11 +186,16 @@ pub(crate) enum Outcome {
 
 struct Job {
     command: Command,
+    /// The audit record of the request that submitted the command
+    /// ([`crate::with_audit`]): applied in the command's transaction once
+    /// the command has succeeded.
+    audit: Option<Arc<dyn SystemCommand>>,
     reply: oneshot::Sender<Result<Outcome>>,
 }
 
 pub(crate) struct Writer {
     queue: Mutex<Option<mpsc::Sender<Job>>>,
+    metrics: Arc<Metrics>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -192,6 +209,7 @@ impl Writer {
         let (sender, receiver) = mpsc::channel();
         let collection_size_limit = settings.item_collection_size_limit;
         let stream_log = RefCell::new(StreamLog::new(streams, settings.streams));
+        let metrics = settings.metrics.clone();
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
             .spawn(move || {
@@ -202,12 +220,14 @@ impl Writer {
                     receiver,
                     held: None,
                     stream_log,
+                    metrics,
                 }
                 .run()
             })
             .expect("spawn writer thread");
         Writer {
             queue: Mutex::new(Some(sender)),
+            metrics: settings.metrics.clone(),
             thread: Mutex::new(Some(thread)),
         }
     }
@@ -236,8 +256,15 @@ impl Writer {
                 .as_ref()
                 .ok_or_else(|| Error::Internal("the server is shutting down".into()))?;
             sender
-                .send(Job { command, reply })
+                .send(Job {
+                    command,
+                    audit: crate::audit_scope::current(),
+                    reply,
+                })
                 .map_err(|_| Error::Internal("the writer has stopped".into()))?;
+        }
+        if self.metrics.enabled() {
+            self.metrics.writer.queue_depth.inc();
         }
         Ok(answer)
     }
@@ -262,6 +289,7 @@ struct WriterLoop {
     held: Option<Job>,
     /// The streams' state as this batch leaves it.
     stream_log: RefCell<StreamLog>,
+    metrics: Arc<Metrics>,
 }
 
 /// Counter changes of one batch, per stats record (a table's id, or an
@@ -299,7 +327,11 @@ impl WriterLoop {
     fn next_batch(&mut self) -> Option<Vec<Job>> {
         let first = match self.held.take() {
             Some(job) => job,
-            None => self.receiver.recv().ok()?,
+            None => {
+                let job = self.receiver.recv().ok()?;
+                self.dequeued();
+                job
+            }
         };
         let mut batch = vec![first];
         if batch[0].command.changes_catalog() {
@@ -308,20 +340,41 @@ impl WriterLoop {
         while batch.len() < MAX_BATCH {
             match self.receiver.try_recv() {
                 Ok(job) if job.command.changes_catalog() => {
+                    self.dequeued();
                     self.held = Some(job);
                     break;
                 }
-                Ok(job) => batch.push(job),
+                Ok(job) => {
+                    self.dequeued();
+                    batch.push(job);
+                }
                 Err(_) => break,
             }
         }
         Some(batch)
     }
 
+    /// A job left the queue (a held one counts as taken).
+    fn dequeued(&self) {
+        if self.metrics.enabled() {
+            self.metrics.writer.queue_depth.dec();
+        }
+    }
+
     fn run_batch(&self, batch: Vec<Job>) {
         let size = batch.len();
-        let (jobs, commands): (Vec<_>, Vec<_>) = batch.into_iter().map(|job| (job.reply, job.command)).unzip();
-        match self.apply_and_commit(&commands) {
+        if self.metrics.enabled() {
+            self.metrics.writer.batch_size.observe(size as u64);
+        }
+        let mut jobs = Vec::with_capacity(size);
+        let mut commands = Vec::with_capacity(size);
+        let mut audits = Vec::with_capacity(size);
+        for job in batch {
+            jobs.push(job.reply);
+            commands.push(job.command);
+            audits.push(job.audit);
+        }
+        match self.apply_and_commit(&commands, &audits) {
             Ok(outcomes) => {
                 for (reply, outcome) in jobs.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -331,9 +384,9 @@ impl WriterLoop {
                 // The whole batch rolled back. Retry each command alone, so
                 // that one command's storage fault fails only that command.
                 tracing::warn!(%error, size, "batch failed; retrying its commands one by one");
-                for (reply, command) in jobs.into_iter().zip(commands) {
+                for ((reply, command), audit) in jobs.into_iter().zip(commands).zip(audits) {
                     let outcome = self
-                        .apply_and_commit(std::slice::from_ref(&command))
+                        .apply_and_commit(std::slice::from_ref(&command), std::slice::from_ref(&audit))
                         .and_then(|mut outcomes| outcomes.pop().expect("one outcome per command"));
                     let _ = reply.send(outcome);
                 }
@@ -353,8 +406,12 @@ impl WriterLoop {
     /// Applies the commands in one transaction and commits it. The outer
     /// error means nothing was committed; inner errors are per command
     /// (a failed check: that command wrote nothing).
-    fn apply_and_commit(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
-        let result = self.apply_and_commit_batch(commands);
+    fn apply_and_commit(
+        &self,
+        commands: &[Command],
+        audits: &[Option<Arc<dyn SystemCommand>>],
+    ) -> Result<Vec<Result<Outcome>>> {
+        let result = self.apply_and_commit_batch(commands, audits);
         let mut stream_log = self.stream_log.borrow_mut();
         match &result {
             Ok(_) => stream_log.publish(),
@@ -363,15 +420,31 @@ impl WriterLoop {
         result
     }
 
-    fn apply_and_commit_batch(&self, commands: &[Command]) -> Result<Vec<Result<Outcome>>> {
+    fn apply_and_commit_batch(
+        &self,
+        commands: &[Command],
+        audits: &[Option<Arc<dyn SystemCommand>>],
+    ) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
         let mut outcomes = Vec::with_capacity(commands.len());
-        for command in commands {
+        let mut audited: Vec<&Arc<dyn SystemCommand>> = Vec::new();
+        for (command, audit) in commands.iter().zip(audits) {
             match self.apply(&mut *tx, command, &mut deltas, &mut published) {
                 Err(error) if error.is_server_fault() => return Err(error),
-                outcome => outcomes.push(outcome),
+                outcome => {
+                    // A system command's verdict is its own (it may have
+                    // refused): its service records the call instead.
+                    let succeeded = outcome.is_ok() && !matches!(command, Command::System(_));
+                    if let Some(audit) = audit.as_ref().filter(|_| succeeded) {
+                        if !audited.iter().any(|done| Arc::ptr_eq(done, audit)) {
+                            audit.apply(&mut *tx)?;
+                            audited.push(audit);
+                        }
+                    }
+                    outcomes.push(outcome);
+                }
             }
         }
         let mut new_stats = Vec::with_capacity(deltas.len());
@@ -384,12 +457,22 @@ impl WriterLoop {
             catalog::write_stats(&mut *tx, record, &stats)?;
             new_stats.push((change.table.clone(), change.index.clone(), stats));
         }
+        let committing = self.metrics.enabled().then(Instant::now);
         tx.commit()?;
+        if let Some(committing) = committing {
+            self.metrics
+                .writer
+                .commit_seconds
+                .observe_duration(committing.elapsed());
+        }
         // Committed: now readers may see the changes.
         for command in commands {
             if let Command::System(command) = command {
                 command.committed();
             }
+        }
+        for audit in audited {
+            audit.committed();
         }
         for (table, index, stats) in new_stats {
             table.set_counters(index.as_deref(), stats);
@@ -515,6 +598,7 @@ impl WriterLoop {
                 command.apply(tx)?;
                 Ok(Outcome::System)
             }
+            Command::Backup(command) => self.apply_backup(tx, command, deltas, published),
         }
     }
 

@@ -1,7 +1,7 @@
 use halyard_engine::Engine;
-use serde_json::{json, Value};
+use serde_json::Value;
 
-use super::{authorize_table, table_name};
+use super::{authorize_table, continuous_backups_description, table_name};
 use crate::access::Authorizer;
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
@@ -17,12 +17,6 @@ pub(super) fn handle(
     violations.into_result()?;
     let name = engine.resolve_table_name(name, "DescribeContinuousBackups")?;
     authorize_table(engine, authorizer, "dynamodb:DescribeContinuousBackups", name)?;
-    engine.describe_continuous_backups(name)?;
-    // What DynamoDB reports for a table without point-in-time recovery.
-    Ok(json!({
-        "ContinuousBackupsDescription": {
-            "ContinuousBackupsStatus": "ENABLED",
-            "PointInTimeRecoveryDescription": { "PointInTimeRecoveryStatus": "DISABLED" },
-        }
-    }))
+    let pitr = engine.describe_continuous_backups(name)?;
+    Ok(continuous_backups_description::to_json(pitr.as_ref()))
 }

@@ -1,19 +1,28 @@
 //! One file per DynamoDB operation.
 
+mod backup_description;
+mod batch_execute_statement;
 mod batch_get_item;
 mod batch_write_item;
+mod continuous_backups_description;
+mod create_backup;
 mod create_table;
+mod delete_backup;
 mod delete_item;
 mod delete_resource_policy;
 mod delete_table;
+mod describe_backup;
 mod describe_continuous_backups;
 mod describe_endpoints;
 mod describe_limits;
 mod describe_table;
 mod describe_time_to_live;
+mod execute_statement;
+mod execute_transaction;
 mod expressions;
 mod get_item;
 mod get_resource_policy;
+mod list_backups;
 mod list_tables;
 mod list_tags_of_resource;
 mod page_request;
@@ -21,13 +30,18 @@ mod put_item;
 mod put_resource_policy;
 mod query;
 mod resource_policy;
+mod restore_overrides;
+mod restore_table_from_backup;
+mod restore_table_to_point_in_time;
 mod scan;
+mod statements;
 mod table_description;
 mod tag_resource;
 mod throughput;
 mod transact_get_items;
 mod transact_write_items;
 mod untag_resource;
+mod update_continuous_backups;
 mod update_item;
 mod update_table;
 mod update_time_to_live;
@@ -70,6 +84,9 @@ pub(crate) async fn dispatch(
         "BatchWriteItem" => batch_write_item::handle(engine, authorizer, request).await,
         "TransactGetItems" => transact_get_items::handle(engine, authorizer, request).await,
         "TransactWriteItems" => transact_write_items::handle(engine, authorizer, request).await,
+        "ExecuteStatement" => execute_statement::handle(engine, authorizer, request).await,
+        "BatchExecuteStatement" => batch_execute_statement::handle(engine, authorizer, request).await,
+        "ExecuteTransaction" => execute_transaction::handle(engine, authorizer, request).await,
         "UpdateTimeToLive" => update_time_to_live::handle(engine, authorizer, request).await,
         "DescribeTimeToLive" => describe_time_to_live::handle(engine, authorizer, request),
         "TagResource" => tag_resource::handle(engine, authorizer, request).await,
@@ -79,6 +96,13 @@ pub(crate) async fn dispatch(
         "GetResourcePolicy" => get_resource_policy::handle(engine, authorizer, request),
         "DeleteResourcePolicy" => delete_resource_policy::handle(engine, authorizer, request).await,
         "DescribeContinuousBackups" => describe_continuous_backups::handle(engine, authorizer, request),
+        "UpdateContinuousBackups" => update_continuous_backups::handle(engine, authorizer, request).await,
+        "CreateBackup" => create_backup::handle(engine, authorizer, request).await,
+        "DescribeBackup" => describe_backup::handle(engine, authorizer, request),
+        "ListBackups" => list_backups::handle(engine, authorizer, request),
+        "DeleteBackup" => delete_backup::handle(engine, authorizer, request).await,
+        "RestoreTableFromBackup" => restore_table_from_backup::handle(engine, authorizer, request).await,
+        "RestoreTableToPointInTime" => restore_table_to_point_in_time::handle(engine, authorizer, request).await,
         _ => Err(ProtocolError::UnknownOperation),
     }
 }

@@ -53,6 +53,17 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         table["LatestStreamArn"] = json!(stream.arn);
         table["LatestStreamLabel"] = json!(stream.label);
     }
+    if let Some(restore) = &definition.restore {
+        let mut summary = json!({
+            "SourceTableArn": restore.source_table_arn,
+            "RestoreDateTime": restore.restore_time,
+            "RestoreInProgress": restore.in_progress,
+        });
+        if let Some(arn) = &restore.source_backup_arn {
+            summary["SourceBackupArn"] = json!(arn);
+        }
+        table["RestoreSummary"] = summary;
+    }
     let (mut global, mut local) = (Vec::new(), Vec::new());
     for index in &definition.indexes {
         let stats = description.index_stats.get(&index.name).copied().unwrap_or_default();
@@ -99,7 +110,7 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
     table
 }
 
-fn key_schema_json(key_schema: &[halyard_engine::model::KeySchemaElement]) -> Vec<Value> {
+pub(crate) fn key_schema_json(key_schema: &[halyard_engine::model::KeySchemaElement]) -> Vec<Value> {
     key_schema
         .iter()
         .map(|k| {

@@ -68,8 +68,18 @@ pub(super) async fn handle(
     access::authorize(authorizer, &checks)?;
     let mut output = engine.transact_get_items(gets).await?;
     super::rename_tables(&mut output.consumed_capacity, &given_names);
-    let responses: Vec<Value> = output
-        .items
+    Ok(read_responses(&output.items, &output.consumed_capacity, capacity))
+}
+
+/// A transaction's reads as answered (TransactGetItems, and a read
+/// ExecuteTransaction): one `Item` (or nothing) per read, in order, and the
+/// capacity when asked for.
+pub(super) fn read_responses(
+    items: &[Option<halyard_engine::model::Item>],
+    consumed: &[halyard_engine::ConsumedCapacity],
+    capacity: ReturnConsumedCapacity,
+) -> Value {
+    let responses: Vec<Value> = items
         .iter()
         .map(|item| match item {
             Some(item) => json!({ "Item": item_to_json(item) }),
@@ -81,8 +91,8 @@ pub(super) async fn handle(
     if capacity != ReturnConsumedCapacity::None {
         response.insert(
             "ConsumedCapacity".into(),
-            super::expressions::transaction_capacity_list(&output.consumed_capacity, capacity),
+            super::expressions::transaction_capacity_list(consumed, capacity),
         );
     }
-    Ok(Value::Object(response))
+    Value::Object(response)
 }

@@ -173,6 +173,13 @@ impl Storage for PostgresStorage {
     fn health(&self) -> &StorageHealth {
         &self.health
     }
+
+    fn copy_into(&self, _file: &std::path::Path) -> Result<()> {
+        Err(StorageError::Unsupported(
+            "`halyard backup` copies a SQLite store; back up PostgreSQL with its own tools \
+             (pg_basebackup with WAL archiving, or pg_dump of the halyard_kv table)",
+        ))
+    }
 }
 
 /// Asks the server, on a connection of its own, whether it takes writes

@@ -1,0 +1,211 @@
+//! The audit trail's keyspaces and the system commands that write them.
+//!
+//! `sys_audit` holds the queue of committed records not yet in a log file
+//! (`q` + sequence number, in commit order; a value is one record or, for a
+//! flush of the buffer, several, one per line) and the trail's own state
+//! (`m/...`). `sys_audit_index` holds the records kept for lookups.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use halyard_storage::{Direction, KeyRange, ReadView, SystemCommand, Visit, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+pub const KEYSPACE: &str = "sys_audit";
+pub const INDEX_KEYSPACE: &str = "sys_audit_index";
+
+const QUEUE: u8 = b'q';
+pub(crate) const STATE_KEY: &[u8] = b"m/state";
+pub(crate) const SIGNING_KEY: &[u8] = b"m/signing_key";
+pub(crate) const SELECTORS_KEY: &[u8] = b"m/selectors";
+
+pub(crate) fn queue_key(sequence: u64) -> [u8; 9] {
+    let mut key = [QUEUE; 9];
+    key[1..].copy_from_slice(&sequence.to_be_bytes());
+    key
+}
+
+pub(crate) fn queue_sequence(key: &[u8]) -> Option<u64> {
+    match key {
+        [QUEUE, rest @ ..] => Some(u64::from_be_bytes(rest.try_into().ok()?)),
+        _ => None,
+    }
+}
+
+/// Queued entries with sequence numbers in `from..`, in order, until
+/// `visit` stops.
+pub(crate) fn scan_queue(
+    view: &dyn ReadView,
+    from: u64,
+    visit: &mut dyn FnMut(u64, &[u8]) -> Visit,
+) -> halyard_storage::Result<()> {
+    let start = queue_key(from);
+    let end = [QUEUE + 1];
+    view.scan(
+        KEYSPACE,
+        KeyRange {
+            start: std::ops::Bound::Included(&start),
+            end: std::ops::Bound::Excluded(&end),
+        },
+        Direction::Forward,
+        &mut |key, value| match queue_sequence(key) {
+            Some(sequence) => visit(sequence, value),
+            None => Visit::Stop,
+        },
+    )
+}
+
+/// What the trail has done with its queue, and the head of its digest chain.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TrailState {
+    /// Every queued entry up to this sequence number is in a log file.
+    pub moved_through: u64,
+    /// Every queued entry up to this sequence number is in the index.
+    pub indexed_through: u64,
+    pub chain: Option<ChainHead>,
+}
+
+/// The newest digest: the chain is checked from it backwards.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ChainHead {
+    pub sequence: u64,
+    /// Relative to the audit directory.
+    pub digest_path: String,
+    pub digest_hash: String,
+    pub digest_signature: String,
+}
+
+pub(crate) fn read_state(view: &dyn ReadView) -> halyard_storage::Result<TrailState> {
+    match view.get(KEYSPACE, STATE_KEY)? {
+        Some(bytes) => serde_json::from_slice(&bytes)
+            .map_err(|e| halyard_storage::StorageError::Corrupt(format!("audit trail state: {e}"))),
+        None => Ok(TrailState::default()),
+    }
+}
+
+/// Sequence numbers, given out by the writer as it applies records (so in
+/// commit order), and the count of queued records not yet in files.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub(crate) next_sequence: AtomicU64,
+    /// Records committed to the queue and not yet in a log file.
+    pub(crate) backlog: AtomicU64,
+    /// Records refused because the buffer was full (the writer failing).
+    pub(crate) dropped: AtomicU64,
+}
+
+/// A request's record, attached to its mutation
+/// (`halyard_engine::with_audit`): written in the mutation's transaction.
+#[derive(Debug)]
+pub struct RecordAttachment {
+    record: Vec<u8>,
+    counters: Arc<Counters>,
+    committed: AtomicBool,
+}
+
+impl RecordAttachment {
+    pub(crate) fn new(record: Vec<u8>, counters: Arc<Counters>) -> RecordAttachment {
+        RecordAttachment {
+            record,
+            counters,
+            committed: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether the record committed with the request's write.
+    pub fn is_committed(&self) -> bool {
+        self.committed.load(Ordering::Acquire)
+    }
+}
+
+impl SystemCommand for RecordAttachment {
+    fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
+        // A request's second write, after its first committed, adds nothing.
+        if self.is_committed() {
+            return Ok(());
+        }
+        let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
+        tx.put(KEYSPACE, &queue_key(sequence), &self.record)
+    }
+
+    fn committed(&self) {
+        if !self.committed.swap(true, Ordering::AcqRel) {
+            self.counters.backlog.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Buffered records (reads, failures, denials), one per line, queued as
+/// one entry.
+#[derive(Debug)]
+pub(crate) struct FlushCommand {
+    pub lines: Vec<u8>,
+    pub count: u64,
+    pub counters: Arc<Counters>,
+}
+
+impl SystemCommand for FlushCommand {
+    fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
+        let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
+        tx.put(KEYSPACE, &queue_key(sequence), &self.lines)
+    }
+
+    fn committed(&self) {
+        self.counters.backlog.fetch_add(self.count, Ordering::Relaxed);
+    }
+}
+
+/// Plain writes of the trail's own (index entries, state, deletions),
+/// applied together.
+#[derive(Debug, Default)]
+pub(crate) struct Writes {
+    pub puts: Vec<(&'static str, Vec<u8>, Vec<u8>)>,
+    pub deletes: Vec<(&'static str, Vec<u8>)>,
+    pub create_keyspaces: bool,
+}
+
+impl Writes {
+    pub fn put(&mut self, keyspace: &'static str, key: impl Into<Vec<u8>>, value: impl Into<Vec<u8>>) {
+        self.puts.push((keyspace, key.into(), value.into()));
+    }
+
+    pub fn delete(&mut self, keyspace: &'static str, key: impl Into<Vec<u8>>) {
+        self.deletes.push((keyspace, key.into()));
+    }
+
+    pub fn put_state(&mut self, state: &TrailState) {
+        let state = serde_json::to_vec(state).expect("the state serialises");
+        self.put(KEYSPACE, STATE_KEY.to_vec(), state);
+    }
+}
+
+impl SystemCommand for Writes {
+    fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
+        if self.create_keyspaces {
+            tx.create_keyspace(KEYSPACE)?;
+            tx.create_keyspace(INDEX_KEYSPACE)?;
+        }
+        for (keyspace, key) in &self.deletes {
+            tx.delete(keyspace, key)?;
+        }
+        for (keyspace, key, value) in &self.puts {
+            tx.put(keyspace, key, value)?;
+        }
+        Ok(())
+    }
+
+    fn committed(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queue_keys_sort_by_sequence() {
+        assert!(queue_key(1) < queue_key(2));
+        assert!(queue_key(255) < queue_key(256));
+        assert_eq!(queue_sequence(&queue_key(77)), Some(77));
+        assert_eq!(queue_sequence(STATE_KEY), None);
+    }
+}
