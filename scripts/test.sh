@@ -4,9 +4,18 @@
 # (nightly, cargo-fuzz), the Python end-to-end tests (boto3, the AWS CLI and
 # Playwright, installed into ./.venv; the console's drive Debian's chromium)
 # and the JavaScript ones (AWS SDK v3 and electrodb, installed into
-# tests/js/node_modules by npm ci).
+# tests/js/node_modules by npm ci); then the end-to-end suites again over
+# the PostgreSQL adapter, on a throw-away PostgreSQL 15 cluster (Debian's
+# postgresql, installed when missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+# The PostgreSQL server for the storage crate's adapter tests (run by
+# cargo test below) and the PostgreSQL end-to-end run.
+PG_CLUSTER=$(mktemp -u /tmp/halyard-pg.XXXXXX)
+trap 'scripts/postgres-cluster.sh stop "$PG_CLUSTER"' EXIT
+HALYARD_TEST_POSTGRES_URL=$(scripts/postgres-cluster.sh start "$PG_CLUSTER")
+export HALYARD_TEST_POSTGRES_URL
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
@@ -34,6 +43,14 @@ HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python -m pytest tests/e2e -
 echo "== JavaScript end-to-end tests (AWS SDK for JavaScript v3, electrodb)"
 (cd tests/js && npm ci --no-audit --no-fund --loglevel=error \
   && HALYARD_BIN="$PWD/../../target/release/halyard" node --test --test-concurrency=1)
+
+echo "== Python end-to-end tests over PostgreSQL storage"
+HALYARD_TEST_STORAGE=postgres HALYARD_BIN="$PWD/target/release/halyard" \
+  .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider "$@"
+
+echo "== JavaScript end-to-end tests over PostgreSQL storage"
+(cd tests/js && HALYARD_TEST_STORAGE=postgres HALYARD_BIN="$PWD/../../target/release/halyard" \
+  node --test --test-concurrency=1)
 
 echo "== Storage-fault campaign, brief (one trial of each fault kind)"
 HALYARD_BIN="$PWD/target/release/halyard" .venv/bin/python tests/campaign/storage_faults.py --trials 7 --seed 1

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 # Re-exported: the tests import the process and table helpers from here.
-from harness import BINARY, Server, create_table  # noqa: F401
+from harness import BINARY, ON_POSTGRES, Server, create_table  # noqa: F401
+
+
+def sqlite_only(reason):
+    """Skips a test (or, as `pytestmark`, a module) of the SQLite adapter's
+    files when the suite runs over PostgreSQL (HALYARD_TEST_STORAGE)."""
+    return pytest.mark.skipif(ON_POSTGRES, reason=f"SQLite only: {reason}")
 
 
 @pytest.fixture(scope="session")

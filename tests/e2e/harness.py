@@ -3,6 +3,7 @@
 with boto3 clients for it. Imports nothing from pytest, so that scripts run
 outside pytest can use it."""
 
+import hashlib
 import json
 import os
 import signal
@@ -27,6 +28,37 @@ BINARY = Path(os.environ.get("HALYARD_BIN", ROOT / "target" / "release" / "halya
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "AKIDHALYARDTEST", "aws_secret_access_key": "halyard-test-secret"}
 SINGLE_ATTEMPT = {"total_max_attempts": 1}
+# HALYARD_TEST_STORAGE=postgres: every server keeps its data in PostgreSQL
+# (the server at HALYARD_TEST_POSTGRES_URL, e.g. one that
+# scripts/postgres-cluster.sh started), in a schema of its own per data
+# directory; SQLite otherwise.
+STORAGE = os.environ.get("HALYARD_TEST_STORAGE", "sqlite")
+POSTGRES_URL = os.environ.get("HALYARD_TEST_POSTGRES_URL")
+PSQL = Path(os.environ.get("HALYARD_PG_BIN", "/usr/lib/postgresql/15/bin")) / "psql"
+ON_POSTGRES = STORAGE == "postgres"
+
+
+def postgres_storage(data_dir):
+    """The --storage URL of the PostgreSQL schema that stands for
+    `data_dir` (created when new): a server restarted on the same directory
+    finds its data again, a new directory starts empty."""
+    if not POSTGRES_URL:
+        raise RuntimeError("HALYARD_TEST_STORAGE=postgres needs HALYARD_TEST_POSTGRES_URL")
+    schema = "h_" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:24]
+    subprocess.run(
+        [str(PSQL), POSTGRES_URL, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", f"CREATE SCHEMA IF NOT EXISTS {schema}"],
+        check=True, capture_output=True,
+    )
+    separator = "&" if "?" in POSTGRES_URL else "?"
+    return f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
+
+
+def storage_args(data_dir, extra_args=()):
+    """The server's storage flags beside --data-dir (none for an in-memory
+    server: that one is SQLite in a temporary directory)."""
+    if not ON_POSTGRES or "--in-memory" in extra_args:
+        return []
+    return ["--storage", postgres_storage(data_dir)]
 
 
 def free_port():
@@ -67,8 +99,12 @@ class Server:
         else:
             env.pop("HALYARD_ROOT_ACCESS_KEY_ID", None)
             env.pop("HALYARD_ROOT_SECRET_ACCESS_KEY", None)
+        if ON_POSTGRES:
+            # Halyard encrypts only its SQLite store (docs/postgres.md).
+            env.setdefault("HALYARD_ENCRYPTION", "off")
         self.process = subprocess.Popen(
-            [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir), *self.extra_args],
+            [str(BINARY), "serve", "--listen", f"127.0.0.1:{self.port}", "--data-dir", str(self.data_dir),
+             *storage_args(self.data_dir, self.extra_args), *self.extra_args],
             stdout=self.log,
             stderr=subprocess.STDOUT,
             preexec_fn=self.preexec_fn,

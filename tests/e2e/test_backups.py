@@ -15,7 +15,7 @@ import uuid
 
 import pytest
 
-from conftest import Server, create_table
+from conftest import Server, create_table, sqlite_only
 from harness import BINARY, CREDENTIALS, aws, scan_all
 from helpers import expect_error
 
@@ -371,6 +371,7 @@ PLAINTEXT = ("--encryption", "off")
 SECRET = "kestrel-SECRET-7731"
 
 
+@sqlite_only("`halyard backup` copies the SQLite store (PostgreSQL is backed up with its own tools)")
 @pytest.mark.parametrize("encrypted", [True, False], ids=["encrypted", "plaintext"])
 def test_halyard_backup_and_restore_round_trip(workdir, encrypted):
     base = workdir / f"store-{uuid.uuid4().hex[:8]}"

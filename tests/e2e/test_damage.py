@@ -11,14 +11,17 @@ import zlib
 
 import pytest
 
-from conftest import BINARY, Server
+from conftest import BINARY, Server, sqlite_only
 from harness import CREDENTIALS
 from helpers import expect_error
 from test_durability import run_binary_expecting_failure
 
 INDEX = "by_group"
 # These tests read and damage the SQLite file itself: plaintext.
-pytestmark = pytest.mark.usefixtures("plaintext")
+pytestmark = [
+    sqlite_only("damages halyard.db and runs `halyard check --data-dir` on it"),
+    pytest.mark.usefixtures("plaintext"),
+]
 
 
 def populate(server, items=300):

@@ -8,7 +8,7 @@ import time
 import botocore.exceptions
 import pytest
 
-from conftest import BINARY, Server, create_table
+from conftest import BINARY, Server, create_table, sqlite_only
 
 
 def test_data_survives_restart(fresh_server):
@@ -100,6 +100,7 @@ def run_binary_expecting_failure(data_dir, port):
     return result.stderr
 
 
+@sqlite_only("the data directory's lock; PostgreSQL is shared by design")
 def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.start()
     second = Server(fresh_server.data_dir)
@@ -108,6 +109,7 @@ def test_second_server_on_same_directory_is_refused(fresh_server):
     fresh_server.client().list_tables()  # the first one is unaffected
 
 
+@sqlite_only("opens halyard.db with sqlite3")
 @pytest.mark.usefixtures("plaintext")
 def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
     """The server holds SQLite's exclusive lock (the unix-excl VFS), so another
@@ -138,6 +140,7 @@ def test_database_file_is_closed_to_other_processes_while_serving(fresh_server):
         after.close()
 
 
+@sqlite_only("writes foreign halyard.db files (the storage crate's tests cover foreign PostgreSQL schemas)")
 @pytest.mark.usefixtures("plaintext")
 def test_foreign_or_corrupt_database_is_refused(workdir):
     corrupt = workdir / "corrupt"
@@ -158,6 +161,7 @@ def test_foreign_or_corrupt_database_is_refused(workdir):
     connection.close()
 
 
+@sqlite_only("edits halyard.db's user_version (the storage crate's tests cover a newer PostgreSQL schema)")
 @pytest.mark.usefixtures("plaintext")
 def test_newer_format_is_refused(fresh_server):
     fresh_server.start()

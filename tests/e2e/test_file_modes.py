@@ -10,9 +10,12 @@ import uuid
 
 import pytest
 
-from conftest import create_table
+from conftest import create_table, sqlite_only
 from harness import Server, TlsServer
 from helpers import hkey
+
+pytestmark = sqlite_only("checks the modes of halyard.db, its WAL and LOCK")
+
 
 
 def modes(root):

@@ -8,10 +8,13 @@ import shutil
 import botocore.exceptions
 import pytest
 
-from conftest import Server
+from conftest import Server, sqlite_only
 from faultfs import (OUT_OF_SPACE_MESSAGE, STOPPED_MESSAGE, Shim, build_shim, create_indexed_table, fill, free,
                      mount_small_disk, unmount)
 from helpers import expect_error, hkey
+
+pytestmark = sqlite_only("faults are injected into halyard.db and its WAL (PostgreSQL's disk is its server's)")
+
 
 TABLE = "faults"
 # The libc calls the shim may report for a rule's kind of call.

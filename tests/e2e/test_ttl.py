@@ -19,7 +19,7 @@ import pytest
 from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.models import Model
 
-from conftest import BINARY, Server, create_table
+from conftest import BINARY, ON_POSTGRES, Server, create_table
 from helpers import expect_error, hkey
 from test_cli import aws
 
@@ -291,6 +291,8 @@ def test_ttl_and_its_index_survive_a_restart(fresh_server, table_name):
         assert lsi_keys(client, table_name) == kept
     finally:
         quick.stop()
+    if ON_POSTGRES:
+        return  # `halyard check --data-dir` reads a SQLite data directory.
     # `halyard check` finds the expiry index consistent with the items.
     checked = subprocess.run([str(BINARY), "check", "--data-dir", str(fresh_server.data_dir)],
                              capture_output=True, text=True, timeout=120)

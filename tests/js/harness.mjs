@@ -1,6 +1,7 @@
 // The real `halyard` binary as a process the JS tests start on a free port
 // and a data directory of their own, with AWS SDK v3 clients for it.
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, rmSync, openSync, closeSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -16,6 +17,21 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const BINARY = process.env.HALYARD_BIN ?? join(ROOT, "target", "release", "halyard");
 export const REGION = "us-east-1";
 export const CREDENTIALS = { accessKeyId: "AKIDHALYARDTEST", secretAccessKey: "halyard-test-secret" };
+
+// HALYARD_TEST_STORAGE=postgres: each server keeps its data in a schema of
+// its own in the PostgreSQL server at HALYARD_TEST_POSTGRES_URL (as in
+// tests/e2e/harness.py); SQLite otherwise.
+function storageArgs(dataDir) {
+  if (process.env.HALYARD_TEST_STORAGE !== "postgres") return [];
+  const url = process.env.HALYARD_TEST_POSTGRES_URL;
+  if (!url) throw new Error("HALYARD_TEST_STORAGE=postgres needs HALYARD_TEST_POSTGRES_URL");
+  const schema = "h_" + createHash("sha256").update(resolve(dataDir)).digest("hex").slice(0, 24);
+  const psql = join(process.env.HALYARD_PG_BIN ?? "/usr/lib/postgresql/15/bin", "psql");
+  execFileSync(psql, [url, "-qAtX", "-v", "ON_ERROR_STOP=1", "-c", `CREATE SCHEMA IF NOT EXISTS ${schema}`]);
+  const separator = url.includes("?") ? "&" : "?";
+  // Halyard encrypts only its SQLite store (docs/postgres.md).
+  return ["--storage", `${url}${separator}options=-csearch_path%3D${schema}`, "--encryption", "off"];
+}
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -47,7 +63,15 @@ export class Server {
     const log = openSync(this.logPath, "a");
     this.process = spawn(
       BINARY,
-      ["serve", "--listen", `127.0.0.1:${this.port}`, "--data-dir", join(this.dir, "data"), ...this.extraArgs],
+      [
+        "serve",
+        "--listen",
+        `127.0.0.1:${this.port}`,
+        "--data-dir",
+        join(this.dir, "data"),
+        ...storageArgs(join(this.dir, "data")),
+        ...this.extraArgs,
+      ],
       {
         stdio: ["ignore", log, log],
         // The clients' credentials are the server's root credentials.

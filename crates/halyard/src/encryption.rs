@@ -56,6 +56,21 @@ impl EncryptionArgs {
     }
 }
 
+/// With PostgreSQL storage Halyard does not encrypt what it stores (the
+/// keys must stay ordered as bytes for range scans, and the database is
+/// shared by every node), so the default `--encryption on` is refused rather
+/// than silently meaning nothing.
+pub(crate) const POSTGRES_REFUSAL: &str =
+    "encryption at rest is on (the default), but Halyard encrypts only its own SQLite database: with PostgreSQL \
+     storage, items are stored as PostgreSQL holds them (PostgreSQL has no built-in encryption of its data files). \
+     Encrypt the PostgreSQL volume (LUKS, an encrypted cloud disk or a managed service's encryption), use TLS to \
+     it (`?sslmode=verify-full`), and start with --encryption off to say so";
+
+/// The start-up line that says where encryption at rest is left.
+pub(crate) const POSTGRES_AT_REST: &str =
+    "--encryption off with PostgreSQL storage: Halyard does not encrypt items; their protection at rest is \
+     PostgreSQL's volume encryption. KMS key material is still sealed by the root key, which every node must share";
+
 /// How a store was opened.
 pub(crate) enum Encryption {
     Off,

@@ -22,6 +22,7 @@ use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::security::{AuthMode, Security};
 use halyard_server::{BodyLimits, CorsOrigins};
+use halyard_storage::postgres::{PostgresOptions, PostgresStorage};
 use halyard_storage::sqlite::{Durability, SqliteOptions};
 
 /// Every request allocates and frees many small blocks (JSON values,
@@ -68,9 +69,15 @@ struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "HALYARD_LISTEN", default_value = "127.0.0.1:8000")]
     listen: SocketAddr,
-    /// Directory holding the data (created if missing).
+    /// Directory holding the data (created if missing). With PostgreSQL
+    /// storage, it holds only the node's own files (root credentials, TLS).
     #[arg(long, env = "HALYARD_DATA_DIR", default_value = "./halyard-data")]
     data_dir: PathBuf,
+    /// Where tables live: `sqlite` (a database file in the data directory)
+    /// or a PostgreSQL connection URL, `postgres://USER[:PASSWORD]@HOST[:PORT][,HOST...]/DATABASE`
+    /// (libpq's parameters apply, e.g. `?target_session_attrs=read-write`).
+    #[arg(long, env = "HALYARD_STORAGE", default_value = "sqlite", hide_env_values = true)]
+    storage: StorageArg,
     /// Keep data in a temporary directory that is deleted on exit.
     #[arg(long, env = "HALYARD_IN_MEMORY", conflicts_with = "data_dir")]
     in_memory: bool,
@@ -233,6 +240,26 @@ fn seconds(text: &str) -> Result<Duration, String> {
     }
 }
 
+/// The `--storage` choice.
+#[derive(Clone)]
+enum StorageArg {
+    Sqlite,
+    Postgres(String),
+}
+
+impl std::str::FromStr for StorageArg {
+    type Err = String;
+    fn from_str(value: &str) -> Result<Self, String> {
+        if value == "sqlite" {
+            Ok(StorageArg::Sqlite)
+        } else if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+            Ok(StorageArg::Postgres(value.to_string()))
+        } else {
+            Err("must be `sqlite` or a postgres:// URL".to_string())
+        }
+    }
+}
+
 #[derive(ValueEnum, Clone, Copy)]
 enum DurabilityArg {
     Full,
@@ -296,19 +323,33 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             },
         ),
     };
-    let (storage, encryption) = encryption::open_store(
-        &args.encryption,
-        &data_dir,
-        SqliteOptions {
-            durability,
-            page_cache_bytes: args.page_cache_mib * 1024 * 1024,
-            ..Default::default()
-        },
-        temporary.is_some(),
-    )
-    .map_err(|e| e.to_string())?;
-    encryption::announce(&encryption);
-    let storage: Arc<dyn halyard_storage::Storage> = Arc::new(storage);
+    let (storage, encryption): (Arc<dyn halyard_storage::Storage>, _) = match &args.storage {
+        StorageArg::Sqlite => {
+            let (storage, encryption) = encryption::open_store(
+                &args.encryption,
+                &data_dir,
+                SqliteOptions {
+                    durability,
+                    page_cache_bytes: args.page_cache_mib * 1024 * 1024,
+                    ..Default::default()
+                },
+                temporary.is_some(),
+            )
+            .map_err(|e| e.to_string())?;
+            encryption::announce(&encryption);
+            (Arc::new(storage), encryption)
+        }
+        StorageArg::Postgres(_) if temporary.is_some() => {
+            return Err("--in-memory keeps tables in SQLite: it cannot be combined with PostgreSQL storage".into())
+        }
+        StorageArg::Postgres(_) if args.encryption.is_on() => return Err(encryption::POSTGRES_REFUSAL.into()),
+        StorageArg::Postgres(url) => {
+            halyard_storage::private_files::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
+            let storage = PostgresStorage::open(url, PostgresOptions::default()).map_err(|e| e.to_string())?;
+            tracing::warn!("{}", encryption::POSTGRES_AT_REST);
+            (Arc::new(storage), encryption::Encryption::Off)
+        }
+    };
     // After the storage has accepted the directory as Halyard's own.
     let (root, root_source) = root_credentials::load(
         &data_dir,
@@ -428,6 +469,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
             .await
             .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
         let mode = match (&temporary, durability) {
+            _ if matches!(args.storage, StorageArg::Postgres(_)) => "PostgreSQL".to_string(),
             (Some(_), _) => "in-memory (temporary directory)".to_string(),
             (None, Durability::Full) => format!("{} (durability: full)", data_dir.display()),
             (None, _) => format!(

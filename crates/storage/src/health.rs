@@ -24,6 +24,9 @@ pub enum WriteState {
     OutOfSpace,
     /// A write-back or sync failed: writes are refused until a restart.
     Stopped,
+    /// A database server (PostgreSQL) that accepts writes cannot be
+    /// reached: requests fail with a retryable error until it can again.
+    Unreachable,
 }
 
 impl WriteState {
@@ -33,6 +36,7 @@ impl WriteState {
             WriteState::Accepting => "healthy",
             WriteState::OutOfSpace => "out_of_space",
             WriteState::Stopped => "writes_stopped",
+            WriteState::Unreachable => "database_unreachable",
         }
     }
 }
@@ -58,6 +62,7 @@ impl HealthReport {
 const ACCEPTING: u8 = 0;
 const OUT_OF_SPACE: u8 = 1;
 const STOPPED: u8 = 2;
+const UNREACHABLE: u8 = 3;
 
 /// The store's write health, shared by the writer, the checkpointer and
 /// whoever reports it. Reads of the state are one atomic load (every
@@ -75,6 +80,7 @@ impl StorageHealth {
         match self.state.load(Ordering::Acquire) {
             ACCEPTING => WriteState::Accepting,
             OUT_OF_SPACE => WriteState::OutOfSpace,
+            UNREACHABLE => WriteState::Unreachable,
             _ => WriteState::Stopped,
         }
     }
@@ -110,7 +116,8 @@ impl StorageHealth {
         }
     }
 
-    /// A commit succeeded: space, if it was short, is back.
+    /// A commit succeeded: space, if it was short, is back, and the
+    /// database, if it was unreachable, is reachable.
     pub(crate) fn write_succeeded(&self) {
         if self.state.load(Ordering::Acquire) == OUT_OF_SPACE
             && self
@@ -119,6 +126,29 @@ impl StorageHealth {
                 .is_ok()
         {
             tracing::info!("storage has space again: writes succeed");
+        }
+        self.reachable();
+    }
+
+    /// No writable database server answers (a lost connection, a primary
+    /// that became a standby).
+    pub(crate) fn unreachable(&self, reason: &str) {
+        let changed =
+            self.transition(ACCEPTING, UNREACHABLE, reason) || self.transition(OUT_OF_SPACE, UNREACHABLE, reason);
+        if changed {
+            tracing::warn!(%reason, "no writable database server is reachable: requests fail until one is");
+        }
+    }
+
+    /// A writable database server answered again.
+    pub(crate) fn reachable(&self) {
+        if self.state.load(Ordering::Acquire) == UNREACHABLE
+            && self
+                .state
+                .compare_exchange(UNREACHABLE, ACCEPTING, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            tracing::info!("a writable database server is reachable again");
         }
     }
 
@@ -183,5 +213,24 @@ mod tests {
         assert!(
             matches!(health.check_writable(), Err(StorageError::WritesStopped(reason)) if reason == "fsync failed")
         );
+    }
+
+    #[test]
+    fn an_unreachable_database_is_reported_until_it_answers_again() {
+        let health = StorageHealth::default();
+        health.unreachable("connection refused");
+        let report = health.report();
+        assert_eq!(report.state, WriteState::Unreachable);
+        assert_eq!(report.state.name(), "database_unreachable");
+        assert_eq!(report.reason.as_deref(), Some("connection refused"));
+        assert!(!report.writes_accepted());
+        health.reachable();
+        assert!(health.report().writes_accepted());
+        health.unreachable("connection refused");
+        health.write_succeeded();
+        assert!(health.report().writes_accepted());
+        health.stop("fsync failed");
+        health.unreachable("connection refused");
+        assert_eq!(health.state(), WriteState::Stopped, "a stop is not undone");
     }
 }

@@ -3,14 +3,19 @@
 //! Everything above this crate sees keyspaces of byte keys kept in byte order,
 //! point reads, forward and backward range scans and atomic multi-key write
 //! transactions — never SQL. The embedded adapter is SQLite (built with
-//! SQLCipher) in [`sqlite`]; the trait is narrow enough that an ordered,
-//! transactional distributed store (TiKV, FoundationDB) can take its place.
+//! SQLCipher) in [`sqlite`]; the shared one is PostgreSQL (and the engines
+//! that speak its protocol) in [`postgres`]. The trait is narrow enough
+//! that an ordered, transactional distributed store (TiKV, FoundationDB)
+//! can take their place.
 
 pub mod backup_dir;
 mod checksum;
+#[cfg(test)]
+mod conformance;
 mod data_dir;
 pub mod health;
 pub mod keycodec;
+pub mod postgres;
 pub mod private_files;
 pub mod sqlite;
 pub mod sqlite_cipher;
@@ -57,6 +62,14 @@ pub enum StorageError {
     /// until a restart. The reason is the first failure's.
     #[error("writes are stopped after a storage failure ({0}); the server must be restarted")]
     WritesStopped(String),
+    /// The database server cannot be reached, or is no longer the
+    /// writable primary: a retryable failure (nothing was committed).
+    #[error("the database is unavailable ({0})")]
+    Unavailable(String),
+    /// The adapter does not offer this operation (the reason says what
+    /// does the job instead).
+    #[error("not supported by this storage: {0}")]
+    Unsupported(&'static str),
     #[error("storage I/O error: {0}")]
     Io(#[from] std::io::Error),
     #[error("storage engine error: {0}")]

@@ -751,71 +751,28 @@ mod tests {
         SqliteStorage::open(dir, SqliteOptions::default()).unwrap()
     }
 
-    fn collect(view: &dyn ReadView, range: KeyRange<'_>, direction: Direction) -> Vec<Vec<u8>> {
-        let mut keys = Vec::new();
-        view.scan("items", range, direction, &mut |k, _| {
-            keys.push(k.to_vec());
-            Visit::Continue
-        })
-        .unwrap();
-        keys
+    /// A store in a directory of its own, removed after it.
+    struct Fresh {
+        store: SqliteStorage,
+        _dir: tempfile::TempDir,
     }
 
-    #[test]
-    fn writes_are_atomic_and_scans_are_ordered() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
-        let mut tx = store.begin_write().unwrap();
-        tx.create_keyspace("items").unwrap();
-        for key in [&b"b"[..], b"a", b"c", b"ab"] {
-            tx.put("items", key, b"v").unwrap();
+    impl std::ops::Deref for Fresh {
+        type Target = SqliteStorage;
+        fn deref(&self) -> &SqliteStorage {
+            &self.store
         }
-        // Not visible before commit.
-        assert!(
-            store.get("items", b"a").is_err(),
-            "the keyspace itself is not visible yet"
-        );
-        tx.commit().unwrap();
-
-        let view = store.snapshot().unwrap();
-        let forward = collect(&*view, KeyRange::ALL, Direction::Forward);
-        assert_eq!(
-            forward,
-            vec![b"a".to_vec(), b"ab".to_vec(), b"b".to_vec(), b"c".to_vec()]
-        );
-        let range = KeyRange {
-            start: Bound::Excluded(b"a"),
-            end: Bound::Included(b"b"),
-        };
-        assert_eq!(
-            collect(&*view, range, Direction::Backward),
-            vec![b"b".to_vec(), b"ab".to_vec()]
-        );
-        let upper = crate::keycodec::prefix_end(b"a").unwrap();
-        let prefix = KeyRange {
-            start: Bound::Included(b"a"),
-            end: Bound::Excluded(&upper),
-        };
-        assert_eq!(
-            collect(&*view, prefix, Direction::Forward),
-            vec![b"a".to_vec(), b"ab".to_vec()]
-        );
-        assert_eq!(view.get("items", b"c").unwrap(), Some(b"v".to_vec()));
-        assert_eq!(view.get("items", b"d").unwrap(), None);
     }
 
-    #[test]
-    fn dropped_transaction_rolls_back() {
+    fn fresh() -> Option<Fresh> {
         let dir = tempfile::tempdir().unwrap();
-        let store = open(dir.path());
-        let mut tx = store.begin_write().unwrap();
-        tx.create_keyspace("items").unwrap();
-        tx.commit().unwrap();
-        let mut tx = store.begin_write().unwrap();
-        tx.put("items", b"k", b"v").unwrap();
-        drop(tx);
-        assert_eq!(store.snapshot().unwrap().get("items", b"k").unwrap(), None);
+        Some(Fresh {
+            store: open(dir.path()),
+            _dir: dir,
+        })
     }
+
+    crate::conformance::all_conformance_tests!(fresh());
 
     #[test]
     fn second_open_of_a_directory_is_refused() {
@@ -1058,29 +1015,8 @@ mod tests {
     }
 
     #[test]
-    fn a_sound_store_passes_the_integrity_check() {
-        let dir = tempfile::tempdir().unwrap();
-        let (store, _) = store_after_page_commits(dir.path(), 10);
-        assert_eq!(
-            store.snapshot().unwrap().check_integrity().unwrap(),
-            Vec::<String>::new()
-        );
-    }
-
-    #[test]
     fn data_survives_reopen() {
         let dir = tempfile::tempdir().unwrap();
-        {
-            let store = open(dir.path());
-            let mut tx = store.begin_write().unwrap();
-            tx.create_keyspace("items").unwrap();
-            tx.put("items", b"k", b"v").unwrap();
-            tx.commit().unwrap();
-        }
-        let store = open(dir.path());
-        assert_eq!(
-            store.snapshot().unwrap().get("items", b"k").unwrap(),
-            Some(b"v".to_vec())
-        );
+        crate::conformance::data_survives_reopen(&|| Box::new(open(dir.path())));
     }
 }

@@ -1,0 +1,236 @@
+//! The shared storage adapter: PostgreSQL, and the engines that speak its
+//! protocol and SQL (CockroachDB, YugabyteDB).
+//!
+//! Only SQL all three support: no advisory locks, no LISTEN/NOTIFY, no
+//! extensions, no DDL after the schema is created. A read view is a
+//! REPEATABLE READ, READ ONLY transaction (a snapshot as of its first
+//! read); the writer's batch is one SERIALIZABLE transaction. A lost
+//! connection is replaced from the pool on the next request; until a
+//! writable server answers, requests fail with
+//! [`StorageError::Unavailable`] and the health report says so.
+
+mod pool;
+mod schema;
+#[cfg(test)]
+mod tests;
+mod transaction;
+
+use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use pool::{database_error, pool_error, Connector, PgConnection};
+pub use schema::FORMAT_VERSION;
+use transaction::{PgReadView, PgWriteTransaction, Session};
+
+use crate::health::StorageHealth;
+use crate::{ReadView, Result, Storage, StorageError, WriteTransaction};
+
+/// Options for [`PostgresStorage::open`].
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections kept open at most (reads run concurrently, one
+    /// connection each; the writer takes one).
+    pub pool_size: u32,
+    /// How long a request waits for a connection (a new one included)
+    /// before failing as unavailable.
+    pub connect_timeout: Duration,
+    /// How often the health probe asks whether a writable server answers.
+    pub probe_interval: Duration,
+    /// Whether an empty database gets Halyard's schema; if not, opening it
+    /// fails with [`StorageError::NoDatabase`].
+    pub create_if_new: bool,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions {
+            pool_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            probe_interval: Duration::from_secs(1),
+            create_if_new: true,
+        }
+    }
+}
+
+pub struct PostgresStorage {
+    pool: r2d2::Pool<Connector>,
+    /// Held by the write transaction: one at a time, as the trait promises.
+    writer_turn: Mutex<()>,
+    health: Arc<StorageHealth>,
+    /// Stopped (after the pool, whose connections it drives) on drop.
+    _probe: Probe,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl PostgresStorage {
+    /// Connects to the database named by `url` (a libpq connection string
+    /// or `postgres://` URL, multi-host allowed) and checks, creating it if
+    /// the database is empty, Halyard's schema.
+    pub fn open(url: &str, options: PostgresOptions) -> Result<PostgresStorage> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StorageError::Engine(format!("invalid PostgreSQL connection string: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(options.connect_timeout);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("halyard");
+        }
+        let database = describe(&config);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("halyard-postgres")
+            .enable_all()
+            .build()?;
+        let health = Arc::new(StorageHealth::default());
+        let connector = Connector::new(config.clone(), runtime.handle().clone());
+        let mut first = connector
+            .connect()
+            .map_err(|e| StorageError::Unavailable(format!("{database}: {e}")))?;
+        let error = |e| database_error(&health, e);
+        schema::prepare(&mut first, &database, options.create_if_new, &error)?;
+        drop(first);
+        let pool = r2d2::Pool::builder()
+            .max_size(options.pool_size)
+            .min_idle(Some(1))
+            .connection_timeout(options.connect_timeout)
+            // A checkout costs no round trip: a dead connection fails its
+            // statement (a retryable error) and is not returned.
+            .test_on_check_out(false)
+            .build_unchecked(connector);
+        let probe = Probe::start(
+            Connector::new(config, runtime.handle().clone()),
+            health.clone(),
+            options.probe_interval,
+        )?;
+        Ok(PostgresStorage {
+            pool,
+            writer_turn: Mutex::new(()),
+            health,
+            _probe: probe,
+            runtime: Some(runtime),
+        })
+    }
+
+    fn session(&self) -> Result<Session<'_>> {
+        let connection = self.pool.get().map_err(|e| pool_error(&self.health, e))?;
+        Ok(Session::new(connection, &self.health))
+    }
+}
+
+impl Drop for PostgresStorage {
+    fn drop(&mut self) {
+        // Dropping a runtime blocks, which is refused inside async code
+        // (a test's): the connections' tasks are just abandoned.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// "PostgreSQL database NAME on HOSTS", for messages (no credentials).
+fn describe(config: &tokio_postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    format!(
+        "PostgreSQL database {} on {}",
+        config.get_dbname().or(config.get_user()).unwrap_or("(default)"),
+        hosts.join(",")
+    )
+}
+
+impl Storage for PostgresStorage {
+    fn snapshot(&self) -> Result<Box<dyn ReadView + '_>> {
+        let session = self.session()?;
+        session.batch("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")?;
+        Ok(Box::new(PgReadView { session }))
+    }
+
+    fn get(&self, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        // One statement is its own transaction.
+        transaction::get(&self.session()?, keyspace, key)
+    }
+
+    fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
+        let turn = self.writer_turn.lock().unwrap_or_else(|p| p.into_inner());
+        let session = self.session()?;
+        session.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        Ok(Box::new(PgWriteTransaction {
+            session,
+            _turn: turn,
+            committed: false,
+        }))
+    }
+
+    fn health(&self) -> &StorageHealth {
+        &self.health
+    }
+
+    fn copy_into(&self, _file: &std::path::Path) -> Result<()> {
+        Err(StorageError::Unsupported(
+            "`halyard backup` copies a SQLite store; back up PostgreSQL with its own tools \
+             (pg_basebackup with WAL archiving, or pg_dump of the halyard_kv table)",
+        ))
+    }
+}
+
+/// Asks the server, on a connection of its own, whether it takes writes
+/// (`transaction_read_only` is on for a standby), so that the health
+/// report is true while no request arrives.
+struct Probe {
+    stop: Option<Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Probe {
+    fn start(connector: Connector, health: Arc<StorageHealth>, interval: Duration) -> std::io::Result<Probe> {
+        let (stop, stopped) = channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("halyard-postgres-probe".into())
+            .spawn(move || {
+                let mut connection: Option<PgConnection> = None;
+                while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
+                    probe(&connector, &mut connection, &health);
+                }
+            })?;
+        Ok(Probe {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+fn probe(connector: &Connector, connection: &mut Option<PgConnection>, health: &StorageHealth) {
+    if connection.is_none() {
+        match connector.connect() {
+            Ok(new) => *connection = Some(new),
+            Err(error) => return health.unreachable(&format!("cannot connect: {error}")),
+        }
+    }
+    let session = connection.as_mut().expect("connected above");
+    match session.query("SHOW transaction_read_only", &[]) {
+        Ok(rows) if rows.first().map(|row| row.get::<_, &str>(0)) == Some("off") => health.reachable(),
+        Ok(_) => health.unreachable("the database server is a read-only standby"),
+        Err(error) => {
+            *connection = None;
+            health.unreachable(&format!("the database server does not answer: {error}"));
+        }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
