@@ -24,6 +24,8 @@ whose clients own their keys, so most workloads only say what one write is
 streams (`stream_history`): exactly one record per applied write, in
 order, or with trimming a gapless suffix of each item's history.
 
+The `backup`, `restore` and `rekey` workloads are in `crash_backups.py`.
+
     tests/campaign/crash_matrix.py --trials 100 --seed 1
 
 The same seed gives the same schedule (workload, durability mode, kill delay,
