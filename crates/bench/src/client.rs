@@ -88,6 +88,12 @@ impl Response {
     }
 }
 
+/// A signed request, kept to be sent as it is.
+pub struct Presigned {
+    headers: http::HeaderMap,
+    body: Bytes,
+}
+
 /// One connection; reconnects after a transport error.
 pub struct Connection {
     target: Target,
@@ -126,6 +132,33 @@ impl Connection {
     /// and reads the whole response.
     pub async fn call(&mut self, operation: &str, body: Bytes) -> Result<Response, String> {
         let request = self.signed_request(operation, body)?;
+        self.send(request).await
+    }
+
+    /// Signs a request for `operation` now, to be sent later, as often as
+    /// wanted, with [`Connection::replay`] (the signature stays valid for 15
+    /// minutes: a server accepts a replayed signed request, as DynamoDB does).
+    pub fn presign(&self, operation: &str, body: Bytes) -> Result<Presigned, String> {
+        let (parts, _) = self.signed_request(operation, body.clone())?.into_parts();
+        Ok(Presigned {
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    /// Sends a request signed by [`Connection::presign`]: no signing, no
+    /// JSON, a copy of its headers.
+    pub async fn replay(&mut self, presigned: &Presigned) -> Result<Response, String> {
+        let mut request = http::Request::builder()
+            .method("POST")
+            .uri(&self.target.uri)
+            .body(Full::new(presigned.body.clone()))
+            .map_err(|e| e.to_string())?;
+        *request.headers_mut() = presigned.headers.clone();
+        self.send(request).await
+    }
+
+    async fn send(&mut self, request: http::Request<Full<Bytes>>) -> Result<Response, String> {
         // A connection the server has closed (no keep-alive, idle timeout)
         // is replaced; the request has not been sent yet, so this is safe.
         let mut attempts = 0;

@@ -94,6 +94,12 @@ struct Args {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Sign this many requests per connection before each measurement and
+    /// replay them in turn, so that the client neither signs nor builds
+    /// JSON while it measures (0: sign each request as it is sent, as an
+    /// SDK does). Writes repeat once the pool is used up.
+    #[arg(long, default_value_t = 0)]
+    presigned: usize,
 }
 
 struct Endpoint {
@@ -523,15 +529,21 @@ async fn measure(
     for _ in 0..args.concurrency {
         connections.push(Connection::open(endpoint.target.clone()).await?);
     }
+    let mut workers = Vec::new();
+    for (w, connection) in connections.into_iter().enumerate() {
+        let seed = args.seed ^ ((round as u64) << 32) ^ (w as u64).wrapping_mul(0x9E37_79B9) ^ warmup as u64;
+        let mut rng = Rng::new(seed);
+        let pool = presign(&connection, requests, &mut rng, args.presigned)?;
+        workers.push((connection, rng, pool));
+    }
     let cpu_before = process_cpu();
     let started = Instant::now();
     let deadline = started + duration;
     let mut tasks = Vec::new();
-    for (w, connection) in connections.into_iter().enumerate() {
+    for (connection, rng, pool) in workers {
         let requests = requests.clone();
-        let seed = args.seed ^ ((round as u64) << 32) ^ (w as u64).wrapping_mul(0x9E37_79B9) ^ warmup as u64;
         let check = endpoint.dynamo;
-        tasks.push(tokio::spawn(worker(connection, requests, seed, deadline, check)));
+        tasks.push(tokio::spawn(worker(connection, requests, rng, deadline, check, pool)));
     }
     let mut stats = Stats::new();
     for task in tasks {
@@ -542,98 +554,57 @@ async fn measure(
     Ok(stats)
 }
 
+/// Requests drawn and signed before a measurement, replayed in turn.
+type Pool = Vec<(Op, Vec<(&'static str, client::Presigned)>)>;
+
+/// `count` operations of the workload, signed now on `connection`.
+fn presign(connection: &Connection, requests: &Requests, rng: &mut Rng, count: usize) -> Result<Pool, String> {
+    (0..count)
+        .map(|_| {
+            let (op, calls) = next_op(requests, rng);
+            let signed = calls
+                .into_iter()
+                .map(|(operation, body)| Ok((operation, connection.presign(operation, body)?)))
+                .collect::<Result<_, String>>()?;
+            Ok((op, signed))
+        })
+        .collect()
+}
+
 async fn worker(
     mut connection: Connection,
     requests: Arc<Requests>,
-    seed: u64,
+    mut rng: Rng,
     deadline: Instant,
     check: bool,
+    pool: Pool,
 ) -> Stats {
-    let mut rng = Rng::new(seed);
     let mut stats = Stats::new();
-    let count_missing_item = move |s: &mut Stats, body: &[u8]| {
-        if check && !workload::contains(body, br#""Item""#) {
-            s.missing += 1;
-        }
-    };
+    let mut next = 0;
     while Instant::now() < deadline {
         let started = Instant::now();
-        let op = match requests.workload {
-            Workload::Put => Op::Put,
-            Workload::Get | Workload::YcsbC => Op::Get,
-            Workload::Update => Op::Update,
-            Workload::Query => Op::Query,
-            Workload::BatchWrite => Op::BatchWrite,
-            Workload::Mixed => either(&mut rng, 50, Op::Get, Op::Put),
-            Workload::YcsbA => either(&mut rng, 50, Op::Get, Op::Update),
-            Workload::YcsbB => either(&mut rng, 95, Op::Get, Op::Update),
-            Workload::YcsbF => either(&mut rng, 50, Op::Get, Op::ReadModifyWrite),
-        };
-        let key = requests.next_key(&mut rng);
-        let ok = match op {
-            Op::Get => {
-                call(
-                    &mut connection,
-                    &mut stats,
-                    "GetItem",
-                    requests.get(key),
-                    count_missing_item,
-                )
-                .await
+        let mut ok = true;
+        let op = if pool.is_empty() {
+            let (op, calls) = next_op(&requests, &mut rng);
+            for (operation, body) in calls {
+                let response = connection.call(operation, body).await;
+                if !outcome(&mut stats, operation, response, check) {
+                    ok = false;
+                    break;
+                }
             }
-            Op::Put => {
-                call(
-                    &mut connection,
-                    &mut stats,
-                    "PutItem",
-                    requests.put(key, &mut rng),
-                    |_, _| {},
-                )
-                .await
+            op
+        } else {
+            let (op, calls) = &pool[next];
+            next = (next + 1) % pool.len();
+            for (operation, presigned) in calls {
+                let response = connection.replay(presigned).await;
+                if !outcome(&mut stats, operation, response, check) {
+                    ok = false;
+                    break;
+                }
             }
-            Op::Update => {
-                let body = if requests.workload == Workload::Update {
-                    requests.increment(key)
-                } else {
-                    requests.update_field(key, &mut rng)
-                };
-                call(&mut connection, &mut stats, "UpdateItem", body, |_, _| {}).await
-            }
-            Op::Query => {
-                call(&mut connection, &mut stats, "Query", requests.query(key), |s, body| {
-                    if check && workload::query_count(body) != Some(workload::QUERY_ITEMS) {
-                        s.missing += 1;
-                    }
-                })
-                .await
-            }
-            Op::BatchWrite => {
-                let body = requests.batch_write(&mut rng);
-                call(&mut connection, &mut stats, "BatchWriteItem", body, |s, body| {
-                    if check && workload::has_unprocessed(body) {
-                        s.unprocessed += 1;
-                    }
-                })
-                .await
-            }
-            Op::ReadModifyWrite => {
-                call(
-                    &mut connection,
-                    &mut stats,
-                    "GetItem",
-                    requests.get(key),
-                    count_missing_item,
-                )
-                .await
-                    && call(
-                        &mut connection,
-                        &mut stats,
-                        "UpdateItem",
-                        requests.update_field(key, &mut rng),
-                        |_, _| {},
-                    )
-                    .await
-            }
+            *op
         };
         if ok {
             stats.ok += 1;
@@ -644,17 +615,53 @@ async fn worker(
     stats
 }
 
-/// Sends one request; counts a failure and returns false if it failed.
-async fn call(
-    connection: &mut Connection,
-    stats: &mut Stats,
-    operation: &str,
-    body: bytes::Bytes,
-    inspect: impl FnOnce(&mut Stats, &[u8]),
-) -> bool {
-    match connection.call(operation, body).await {
+/// The next operation of the workload and the requests it makes (two for a
+/// read-modify-write, one otherwise).
+fn next_op(requests: &Requests, rng: &mut Rng) -> (Op, Vec<(&'static str, bytes::Bytes)>) {
+    let op = match requests.workload {
+        Workload::Put => Op::Put,
+        Workload::Get | Workload::YcsbC => Op::Get,
+        Workload::Update => Op::Update,
+        Workload::Query => Op::Query,
+        Workload::BatchWrite => Op::BatchWrite,
+        Workload::Mixed => either(rng, 50, Op::Get, Op::Put),
+        Workload::YcsbA => either(rng, 50, Op::Get, Op::Update),
+        Workload::YcsbB => either(rng, 95, Op::Get, Op::Update),
+        Workload::YcsbF => either(rng, 50, Op::Get, Op::ReadModifyWrite),
+    };
+    let key = requests.next_key(rng);
+    let calls = match op {
+        Op::Get => vec![("GetItem", requests.get(key))],
+        Op::Put => vec![("PutItem", requests.put(key, rng))],
+        Op::Update if requests.workload == Workload::Update => vec![("UpdateItem", requests.increment(key))],
+        Op::Update => vec![("UpdateItem", requests.update_field(key, rng))],
+        Op::Query => vec![("Query", requests.query(key))],
+        Op::BatchWrite => vec![("BatchWriteItem", requests.batch_write(rng))],
+        Op::ReadModifyWrite => vec![
+            ("GetItem", requests.get(key)),
+            ("UpdateItem", requests.update_field(key, rng)),
+        ],
+    };
+    (op, calls)
+}
+
+/// Counts one response: a failure, or what its body shows is missing
+/// (with `check`). Returns whether the request succeeded.
+fn outcome(stats: &mut Stats, operation: &str, response: Result<client::Response, String>, check: bool) -> bool {
+    match response {
         Ok(response) if response.ok() => {
-            inspect(stats, &response.body);
+            let body = &response.body[..];
+            let missing = match operation {
+                "GetItem" => !workload::contains(body, br#""Item""#),
+                "Query" => workload::query_count(body) != Some(workload::QUERY_ITEMS),
+                _ => false,
+            };
+            if check && missing {
+                stats.missing += 1;
+            }
+            if check && operation == "BatchWriteItem" && workload::has_unprocessed(body) {
+                stats.unprocessed += 1;
+            }
             true
         }
         Ok(response) => {

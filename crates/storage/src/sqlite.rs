@@ -5,6 +5,8 @@
 //! B-tree seek. A single write connection serves the (single) writer; reads
 //! come from a pool of connections, each read view one read transaction.
 
+use std::cell::Cell;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -473,13 +475,38 @@ fn table_name(keyspace: &str) -> Result<String> {
     Ok(format!("{TABLE_PREFIX}{keyspace}"))
 }
 
+thread_local! {
+    /// The text of the statement about to run, kept per thread: rusqlite
+    /// finds the prepared statement by this text, so that building it for
+    /// each get, scan, put and delete need not allocate.
+    static SQL_TEXT: Cell<String> = const { Cell::new(String::new()) };
+}
+
+/// Runs `run` with the SQL that `write` puts into the thread's buffer. (A
+/// read nested in `run`, if any, finds the buffer taken and uses a new one.)
+fn with_sql<T>(write: impl FnOnce(&mut String), run: impl FnOnce(&str) -> Result<T>) -> Result<T> {
+    let mut sql = SQL_TEXT.take();
+    sql.clear();
+    write(&mut sql);
+    let result = run(&sql);
+    SQL_TEXT.set(sql);
+    result
+}
+
 fn get(connection: &Connection, keyspace: &str, key: &[u8]) -> Result<Option<Vec<u8>>> {
-    let sql = format!("SELECT v FROM {} WHERE k = ?1", table_name(keyspace)?);
-    let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
-    let stored: Option<Vec<u8>> = statement
-        .query_row([key], |row| row.get(0))
-        .optional()
-        .map_err(engine_error)?;
+    validate_keyspace(keyspace)?;
+    let stored: Option<Vec<u8>> = with_sql(
+        |sql| {
+            let _ = write!(sql, "SELECT v FROM {TABLE_PREFIX}{keyspace} WHERE k = ?1");
+        },
+        |sql| {
+            let mut statement = connection.prepare_cached(sql).map_err(engine_error)?;
+            statement
+                .query_row([key], |row| row.get(0))
+                .optional()
+                .map_err(engine_error)
+        },
+    )?;
     let Some(mut stored) = stored else {
         return Ok(None);
     };
@@ -495,41 +522,45 @@ fn scan(
     direction: Direction,
     visit: &mut dyn FnMut(&[u8], &[u8]) -> Visit,
 ) -> Result<()> {
-    let mut sql = format!("SELECT k, v FROM {}", table_name(keyspace)?);
-    let mut bounds: Vec<&[u8]> = Vec::with_capacity(2);
-    let mut conditions = Vec::with_capacity(2);
+    validate_keyspace(keyspace)?;
+    let mut bounds: [(&[u8], &str); 2] = [(&[], ""); 2];
+    let mut bound_count = 0;
     for (bound, inclusive, exclusive) in [(range.start, ">=", ">"), (range.end, "<=", "<")] {
-        match bound {
-            Bound::Included(key) => {
-                bounds.push(key);
-                conditions.push(format!("k {inclusive} ?{}", bounds.len()));
-            }
-            Bound::Excluded(key) => {
-                bounds.push(key);
-                conditions.push(format!("k {exclusive} ?{}", bounds.len()));
-            }
-            Bound::Unbounded => {}
+        let (key, operator) = match bound {
+            Bound::Included(key) => (key, inclusive),
+            Bound::Excluded(key) => (key, exclusive),
+            Bound::Unbounded => continue,
+        };
+        bounds[bound_count] = (key, operator);
+        bound_count += 1;
+    }
+    let bounds = &bounds[..bound_count];
+    let write = |sql: &mut String| {
+        let _ = write!(sql, "SELECT k, v FROM {TABLE_PREFIX}{keyspace}");
+        for (number, (_, operator)) in bounds.iter().enumerate() {
+            sql.push_str(if number == 0 { " WHERE " } else { " AND " });
+            let _ = write!(sql, "k {operator} ?{}", number + 1);
         }
-    }
-    if !conditions.is_empty() {
-        sql.push_str(" WHERE ");
-        sql.push_str(&conditions.join(" AND "));
-    }
-    sql.push_str(match direction {
-        Direction::Forward => " ORDER BY k ASC",
-        Direction::Backward => " ORDER BY k DESC",
-    });
-    let mut statement = connection.prepare_cached(&sql).map_err(engine_error)?;
-    let mut rows = statement.query(params_from_iter(bounds)).map_err(engine_error)?;
-    while let Some(row) = rows.next().map_err(engine_error)? {
-        let key = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
-        let value = row.get_ref(1).and_then(|v| v.as_blob().map_err(Into::into));
-        let (key, stored) = (key.map_err(engine_error)?, value.map_err(engine_error)?);
-        if visit(key, checksum::unseal(keyspace, key, stored)?) == Visit::Stop {
-            break;
+        sql.push_str(match direction {
+            Direction::Forward => " ORDER BY k ASC",
+            Direction::Backward => " ORDER BY k DESC",
+        });
+    };
+    with_sql(write, |sql| {
+        let mut statement = connection.prepare_cached(sql).map_err(engine_error)?;
+        let mut rows = statement
+            .query(params_from_iter(bounds.iter().map(|(key, _)| key)))
+            .map_err(engine_error)?;
+        while let Some(row) = rows.next().map_err(engine_error)? {
+            let key = row.get_ref(0).and_then(|v| v.as_blob().map_err(Into::into));
+            let value = row.get_ref(1).and_then(|v| v.as_blob().map_err(Into::into));
+            let (key, stored) = (key.map_err(engine_error)?, value.map_err(engine_error)?);
+            if visit(key, checksum::unseal(keyspace, key, stored)?) == Visit::Stop {
+                break;
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn check_integrity(connection: &Connection) -> Result<Vec<String>> {
@@ -608,22 +639,32 @@ impl ReadView for SqliteWriteTransaction<'_> {
 
 impl WriteTransaction for SqliteWriteTransaction<'_> {
     fn put(&mut self, keyspace: &str, key: &[u8], value: &[u8]) -> Result<()> {
-        let sql = format!(
-            "INSERT INTO {} (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v",
-            table_name(keyspace)?
-        );
-        let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
-        statement
-            .execute([key, &checksum::seal(key, value)[..]])
-            .map_err(|e| write_error(self.health, e))?;
-        Ok(())
+        validate_keyspace(keyspace)?;
+        let sql = |sql: &mut String| {
+            let _ = write!(
+                sql,
+                "INSERT INTO {TABLE_PREFIX}{keyspace} (k, v) VALUES (?1, ?2) ON CONFLICT (k) DO UPDATE SET v = excluded.v"
+            );
+        };
+        with_sql(sql, |sql| {
+            let mut statement = self.connection.prepare_cached(sql).map_err(engine_error)?;
+            statement
+                .execute([key, &checksum::seal(key, value)[..]])
+                .map_err(|e| write_error(self.health, e))?;
+            Ok(())
+        })
     }
 
     fn delete(&mut self, keyspace: &str, key: &[u8]) -> Result<()> {
-        let sql = format!("DELETE FROM {} WHERE k = ?1", table_name(keyspace)?);
-        let mut statement = self.connection.prepare_cached(&sql).map_err(engine_error)?;
-        statement.execute([key]).map_err(|e| write_error(self.health, e))?;
-        Ok(())
+        validate_keyspace(keyspace)?;
+        let sql = |sql: &mut String| {
+            let _ = write!(sql, "DELETE FROM {TABLE_PREFIX}{keyspace} WHERE k = ?1");
+        };
+        with_sql(sql, |sql| {
+            let mut statement = self.connection.prepare_cached(sql).map_err(engine_error)?;
+            statement.execute([key]).map_err(|e| write_error(self.health, e))?;
+            Ok(())
+        })
     }
 
     fn create_keyspace(&mut self, keyspace: &str) -> Result<()> {

@@ -80,6 +80,11 @@ fn reencode(component: &str) -> String {
 /// (and so fails to match what the client signed).
 pub fn canonical_headers(headers: &[(&str, &str)], signed: &[String]) -> String {
     let mut out = String::new();
+    push_canonical_headers(&mut out, headers, signed);
+    out
+}
+
+fn push_canonical_headers(out: &mut String, headers: &[(&str, &str)], signed: &[String]) {
     for name in signed {
         out.push_str(name);
         out.push(':');
@@ -89,11 +94,10 @@ pub fn canonical_headers(headers: &[(&str, &str)], signed: &[String]) -> String 
                 out.push(',');
             }
             first = false;
-            push_trimmed(&mut out, value);
+            push_trimmed(out, value);
         }
         out.push('\n');
     }
-    out
 }
 
 /// Python's `' '.join(value.split())`: whitespace runs become one space.
@@ -117,16 +121,46 @@ pub struct CanonicalParts<'a> {
     pub payload_hash: &'a str,
 }
 
+/// Written into one string: every request builds it, and the usual one
+/// (path `/`, no query) needs no other.
 pub fn canonical_request(parts: &CanonicalParts<'_>) -> String {
-    format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        parts.method.to_ascii_uppercase(),
-        canonical_uri(parts.raw_path),
-        canonical_query(parts.raw_query, parts.exclude_query_key),
-        canonical_headers(parts.headers, parts.signed_headers),
-        parts.signed_headers.join(";"),
-        parts.payload_hash
-    )
+    let header_bytes: usize = parts
+        .headers
+        .iter()
+        .map(|(name, value)| name.len() + value.len() + 2)
+        .sum();
+    let mut out = String::with_capacity(
+        parts.method.len()
+            + parts.raw_path.len()
+            + parts.raw_query.len()
+            + 2 * header_bytes
+            + parts.payload_hash.len()
+            + 8,
+    );
+    out.extend(parts.method.chars().map(|c| c.to_ascii_uppercase()));
+    out.push('\n');
+    if parts.raw_path == "/" {
+        // What canonical_uri makes of it.
+        out.push('/');
+    } else {
+        out.push_str(&canonical_uri(parts.raw_path));
+    }
+    out.push('\n');
+    if !parts.raw_query.is_empty() {
+        out.push_str(&canonical_query(parts.raw_query, parts.exclude_query_key));
+    }
+    out.push('\n');
+    push_canonical_headers(&mut out, parts.headers, parts.signed_headers);
+    out.push('\n');
+    for (i, name) in parts.signed_headers.iter().enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
+    out.push('\n');
+    out.push_str(parts.payload_hash);
+    out
 }
 
 pub fn string_to_sign(amz_date: &str, scope: &CredentialScope, canonical_request: &str) -> String {
