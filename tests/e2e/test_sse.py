@@ -201,6 +201,7 @@ def test_a_disabled_or_deleted_key_makes_the_table_inaccessible_until_it_is_usab
     described = client.describe_table(TableName=name)["Table"]
     assert described["TableStatus"] == "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
     assert described["SSEDescription"]["KMSMasterKeyArn"] == key["Arn"]
+    detected = described["SSEDescription"]["InaccessibleEncryptionDateTime"]
     for status, code, message in refusals(client, name):
         assert (status, code) == (400, "AccessDeniedException")
         assert message.startswith(
@@ -212,9 +213,14 @@ def test_a_disabled_or_deleted_key_makes_the_table_inaccessible_until_it_is_usab
     assert status_of(client, other) == "ACTIVE"
     cli = json.loads(aws(server, "describe-table", "--table-name", name).stdout)
     assert cli["Table"]["TableStatus"] == "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+    # The time it was first found inaccessible stays until it is accessible.
+    again = client.describe_table(TableName=name)["Table"]["SSEDescription"]
+    assert again["InaccessibleEncryptionDateTime"] == detected
 
     kms.enable_key(KeyId=key["KeyId"])
-    assert status_of(client, name) == "ACTIVE"
+    described = client.describe_table(TableName=name)["Table"]
+    assert described["TableStatus"] == "ACTIVE"
+    assert "InaccessibleEncryptionDateTime" not in described["SSEDescription"]
     read_all(client, name, 30)
 
     # Pending deletion too; cancelling leaves the key disabled, as KMS does.

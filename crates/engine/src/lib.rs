@@ -113,6 +113,7 @@ pub struct Engine {
     config: EngineConfig,
     /// The key service of tables under KMS keys, once installed.
     table_keys: std::sync::OnceLock<Arc<dyn TableKeys>>,
+    inaccessible: table_keys::Inaccessible,
 }
 
 impl Engine {
@@ -137,6 +138,7 @@ impl Engine {
             throttle: capacity::Throttle::new(config.throttling, config.metrics.clone()),
             config,
             table_keys: std::sync::OnceLock::new(),
+            inaccessible: Default::default(),
         };
         engine.start_stream_trimmer();
         backups::pitr::start(

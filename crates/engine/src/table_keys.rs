@@ -7,14 +7,16 @@
 //! DynamoDB makes it: DescribeTable says INACCESSIBLE_ENCRYPTION_CREDENTIALS
 //! and data-plane requests are refused, until the key is usable again.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Table;
-use crate::{Engine, Error, Result};
+use crate::{now_seconds, Engine, Error, Result};
 
 /// A table's KMS key (customer managed, or the AWS managed
 /// `alias/aws/dynamodb`) and the table's data key wrapped by it.
@@ -93,12 +95,20 @@ impl Engine {
         Ok(Some(encryption))
     }
 
-    /// Why `table`'s KMS key makes it inaccessible now, if it does.
-    pub(crate) fn encryption_refusal(&self, table: &Table) -> Option<String> {
+    /// Why `table`'s KMS key makes it inaccessible now, if it does, and
+    /// since when that has been found.
+    pub(crate) fn encryption_refusal(&self, table: &Table) -> Option<(String, f64)> {
         let encryption = table.definition.sse.as_ref()?;
-        match self.table_keys.get() {
+        let refusal = match self.table_keys.get() {
             Some(keys) => keys.refusal(&encryption.key_id),
             None => Some(format!("KMS key {} is not available", encryption.key_arn)),
+        };
+        match refusal {
+            Some(refusal) => Some((refusal, self.inaccessible.found(&table.definition.id))),
+            None => {
+                self.inaccessible.cleared(&table.definition.id);
+                None
+            }
         }
     }
 
@@ -107,8 +117,37 @@ impl Engine {
     pub(crate) fn data_table(&self, name: &str, missing: impl FnOnce() -> Error) -> Result<Arc<Table>> {
         let table = self.catalog.get(name).ok_or_else(missing)?;
         match self.encryption_refusal(&table) {
-            Some(refusal) => Err(Error::AccessDenied(refusal)),
+            Some((refusal, _)) => Err(Error::AccessDenied(refusal)),
             None => Ok(table),
+        }
+    }
+}
+
+/// When each inaccessible table was first found so (SSEDescription's
+/// InaccessibleEncryptionDateTime), by table id, until it is accessible
+/// again. The flag spares accessible requests the lock while none is.
+#[derive(Debug, Default)]
+pub(crate) struct Inaccessible {
+    any: AtomicBool,
+    since: Mutex<HashMap<String, f64>>,
+}
+
+impl Inaccessible {
+    fn found(&self, table_id: &str) -> f64 {
+        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        let time = *since.entry(table_id.to_string()).or_insert_with(now_seconds);
+        self.any.store(true, Ordering::Release);
+        time
+    }
+
+    fn cleared(&self, table_id: &str) {
+        if !self.any.load(Ordering::Acquire) {
+            return;
+        }
+        let mut since = self.since.lock().unwrap_or_else(|p| p.into_inner());
+        since.remove(table_id);
+        if since.is_empty() {
+            self.any.store(false, Ordering::Release);
         }
     }
 }

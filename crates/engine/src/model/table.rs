@@ -320,4 +320,7 @@ pub struct TableDescription {
     /// Per index name.
     pub index_stats: std::collections::BTreeMap<String, TableStats>,
     pub status: TableStatus,
+    /// While the table's KMS key is unusable: since when that has been
+    /// found (seconds since the epoch).
+    pub inaccessible_since: Option<f64>,
 }

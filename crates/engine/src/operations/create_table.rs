@@ -243,5 +243,6 @@ pub(crate) fn describe(table: &Table, status: TableStatus) -> TableDescription {
         stats: table.stats(),
         index_stats: table.index_stats(),
         status,
+        inaccessible_since: None,
     }
 }

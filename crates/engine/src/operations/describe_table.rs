@@ -9,11 +9,13 @@ impl Engine {
             .catalog
             .get(table_name)
             .ok_or_else(|| table_not_found_named(table_name))?;
-        let status = match self.encryption_refusal(&table) {
-            Some(_) => TableStatus::InaccessibleEncryptionCredentials,
-            None => TableStatus::Active,
-        };
-        Ok(describe(&table, status))
+        Ok(match self.encryption_refusal(&table) {
+            Some((_, since)) => TableDescription {
+                inaccessible_since: Some(since),
+                ..describe(&table, TableStatus::InaccessibleEncryptionCredentials)
+            },
+            None => describe(&table, TableStatus::Active),
+        })
     }
 
     /// The (first) partition key attribute of a table, or of its index

@@ -1,7 +1,7 @@
 //! SSESpecification (CreateTable, UpdateTable) and SSESpecificationOverride
 //! (the restores), and SSEDescription.
 
-use halyard_engine::model::TableDefinition;
+use halyard_engine::model::TableDescription;
 use halyard_engine::SseRequest;
 use serde_json::{json, Value};
 
@@ -65,7 +65,11 @@ pub(super) fn check(spec: Option<Specification>) -> Result<Option<SseRequest>, P
 
 /// SSEDescription: only for a table under a KMS key (a table under the
 /// service's own key has none, as DynamoDB reports it).
-pub(super) fn description(definition: &TableDefinition, status: &str) -> Option<Value> {
-    let sse = definition.sse.as_ref()?;
-    Some(json!({"Status": status, "SSEType": "KMS", "KMSMasterKeyArn": sse.key_arn}))
+pub(super) fn description(table: &TableDescription, status: &str) -> Option<Value> {
+    let sse = table.definition.sse.as_ref()?;
+    let mut description = json!({"Status": status, "SSEType": "KMS", "KMSMasterKeyArn": sse.key_arn});
+    if let Some(since) = table.inaccessible_since {
+        description["InaccessibleEncryptionDateTime"] = json!(since);
+    }
+    Some(description)
 }

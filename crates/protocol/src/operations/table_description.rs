@@ -46,7 +46,7 @@ pub(crate) fn to_json(description: &TableDescription) -> Value {
         "BillingModeSummary": billing,
         "DeletionProtectionEnabled": definition.deletion_protection,
     });
-    if let Some(sse) = super::sse_specification::description(definition, "ENABLED") {
+    if let Some(sse) = super::sse_specification::description(description, "ENABLED") {
         table["SSEDescription"] = sse;
     }
     if let Some(stream) = &definition.stream {

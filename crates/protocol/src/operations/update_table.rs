@@ -92,7 +92,7 @@ pub(super) async fn handle(
     // A change of key is UPDATING until its data key is re-wrapped, as
     // DynamoDB reports it (here that is done before the answer).
     if sse.is_some() {
-        if let Some(sse) = sse_specification::description(&description.definition, "UPDATING") {
+        if let Some(sse) = sse_specification::description(&description, "UPDATING") {
             table["SSEDescription"] = sse;
         }
     }
