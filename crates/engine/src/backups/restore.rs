@@ -163,6 +163,7 @@ pub(crate) fn restored_definition(
         policy_changes: Default::default(),
         point_in_time_recovery: None,
         restore: Some(summary),
+        importing: false,
     })
 }
 

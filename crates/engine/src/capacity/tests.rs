@@ -85,6 +85,7 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         policy_changes: Default::default(),
         point_in_time_recovery: None,
         restore: None,
+        importing: false,
     }
 }
 

@@ -31,6 +31,8 @@ pub struct CreateTableInput {
     /// ResourcePolicy: a document already validated (and made canonical)
     /// by the protocol layer.
     pub resource_policy: Option<String>,
+    /// ImportTable's table: CREATING, written only by the import, until it is done.
+    pub importing: bool,
 }
 
 fn invalid(message: &str) -> Error {
@@ -212,6 +214,7 @@ impl Engine {
             policy_changes: Default::default(),
             point_in_time_recovery: None,
             restore: None,
+            importing: input.importing,
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;
