@@ -115,7 +115,7 @@ def varied_item(i):
         "nothing": {"NULL": True},
         "ss": {"SS": [f"a{i}", f"b{i}"]},
         "ns": {"NS": [str(i), str(i + 0.25)]},
-        "bs": {"BS": [b"\x00", bytes([i % 256])]},
+        "bs": {"BS": [b"\x00", bytes([i % 255 + 1])]},
         "m": {"M": {"inner": {"L": [N(i), S("x"), {"M": {}}]}}},
     }
 

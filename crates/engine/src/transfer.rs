@@ -97,10 +97,21 @@ impl Engine {
     /// since. Reads one storage snapshot and never blocks the writer; holds
     /// in memory the final state of each item written between the base
     /// snapshot and `time` (at most one snapshot interval of changes).
-    pub fn items_at(&self, definition: &TableDefinition, time: f64, visit: &mut dyn FnMut(Item) -> Result<()>) -> Result<()> {
+    pub fn items_at(
+        &self,
+        definition: &TableDefinition,
+        time: f64,
+        visit: &mut dyn FnMut(Item) -> Result<()>,
+    ) -> Result<()> {
         let view = self.storage.snapshot()?;
         let base = base_before(&*view, definition, change_log::stamp_after(time), time)?;
-        let mut changed = replay(&*view, definition, base.log_position, change_log::stamp_after(time), None)?;
+        let mut changed = replay(
+            &*view,
+            definition,
+            base.log_position,
+            change_log::stamp_after(time),
+            None,
+        )?;
         let mut after: Option<Vec<u8>> = None;
         loop {
             let pairs = keys::read_chunk(&*view, &base.keyspace, after.as_deref(), CHUNK)?;
@@ -215,7 +226,9 @@ impl Engine {
             .get(table)
             .is_some_and(|live| live.definition.id == table_id && live.definition.importing);
         if importing {
-            self.writer.submit_blocking(Command::DeleteTable { name: table.to_string() })?;
+            self.writer.submit_blocking(Command::DeleteTable {
+                name: table.to_string(),
+            })?;
         }
         Ok(())
     }
