@@ -61,6 +61,20 @@ pub enum Error {
     /// A point-in-time restore's time is outside the restorable window.
     #[error("{0}")]
     InvalidRestoreTime(String),
+    /// An export's time (or incremental period) is outside the
+    /// point-in-time recovery window, or its period is too short or long.
+    #[error("{0}")]
+    InvalidExportTime(String),
+    #[error("{0}")]
+    ExportNotFound(String),
+    #[error("{0}")]
+    ImportNotFound(String),
+    /// An export's ClientToken was used before with other parameters.
+    #[error("{0}")]
+    ExportConflict(String),
+    /// An import's ClientToken was used before for another table.
+    #[error("{0}")]
+    ImportConflict(String),
     /// A resource has no resource-based policy, or not the expected revision.
     #[error("{0}")]
     PolicyNotFound(String),
@@ -109,6 +123,11 @@ impl Error {
             Error::TableInUse(_) => "TableInUseException",
             Error::PointInTimeRecoveryUnavailable(_) => "PointInTimeRecoveryUnavailableException",
             Error::InvalidRestoreTime(_) => "InvalidRestoreTimeException",
+            Error::InvalidExportTime(_) => "InvalidExportTimeException",
+            Error::ExportNotFound(_) => "ExportNotFoundException",
+            Error::ImportNotFound(_) => "ImportNotFoundException",
+            Error::ExportConflict(_) => "ExportConflictException",
+            Error::ImportConflict(_) => "ImportConflictException",
             Error::Throttling(_) => "ThrottlingException",
             Error::AccessDenied(_) => "AccessDeniedException",
             Error::Throttled { reasons, .. } if reasons.iter().any(ThrottlingReason::is_on_demand_maximum) => {

@@ -27,6 +27,7 @@ mod table_arn;
 mod table_keys;
 mod table_settings;
 mod time_to_live;
+mod transfer;
 
 mod store_backup;
 mod system_writer;
@@ -47,6 +48,7 @@ pub use halyard_storage::health::{HealthReport, WriteState};
 pub use operations::*;
 pub use table_arn::{is_arn, MAX_TABLE_ARN_LENGTH};
 pub use table_keys::{KeyFuture, SseRequest, TableEncryption, TableKeys};
+pub use transfer::{ItemChange, PointInTimeTable};
 
 use catalog::Catalog;
 use model::IndexStatus;
@@ -80,6 +82,12 @@ pub struct EngineConfig {
     pub metrics: Arc<Metrics>,
     /// Point-in-time recovery's snapshots and retention.
     pub pitr: PitrSettings,
+    /// Where exports write and imports read: each S3 bucket name is a
+    /// directory below it.
+    pub bucket_root: std::path::PathBuf,
+    /// A pause after each export data file and each import object (none;
+    /// set only by tests that stop a server mid-job).
+    pub transfer_pause: Duration,
 }
 
 impl Default for EngineConfig {
@@ -98,6 +106,8 @@ impl Default for EngineConfig {
             policy_cooldown: Duration::from_secs(15),
             metrics: Arc::new(Metrics::default()),
             pitr: PitrSettings::default(),
+            bucket_root: std::path::PathBuf::from("halyard-data/buckets"),
+            transfer_pause: Duration::ZERO,
         }
     }
 }
@@ -122,6 +132,7 @@ impl Engine {
         let catalog = Arc::new(Catalog::load(&*storage)?);
         let streams = Arc::new(Streams::load(&*storage)?);
         backups::prepare(&*storage)?;
+        transfer::prepare(&*storage)?;
         let writer = Arc::new(Writer::start(
             storage.clone(),
             catalog.clone(),
@@ -190,6 +201,22 @@ impl Engine {
     /// The account named in ARNs.
     pub fn account_id(&self) -> &str {
         &self.config.account_id
+    }
+
+    /// The directory that S3 bucket names map into (exports and imports).
+    pub fn bucket_root(&self) -> &std::path::Path {
+        &self.config.bucket_root
+    }
+
+    /// How long export and import jobs pause between files.
+    pub fn transfer_pause(&self) -> Duration {
+        self.config.transfer_pause
+    }
+
+    /// The length of a day of point-in-time recovery's clock, in seconds
+    /// (86400; less in tests): incremental exports' period limits follow it.
+    pub fn pitr_day_seconds(&self) -> f64 {
+        self.config.pitr.day_seconds
     }
 
     /// The series the engine records into (shared with the server).

@@ -33,6 +33,8 @@ pub(crate) enum TableChange {
     /// UpdateContinuousBackups: enables (with a recovery period in days)
     /// or disables point-in-time recovery.
     PointInTimeRecovery { enabled: bool, days: Option<i64>, now: f64 },
+    /// ImportTable has written every item: the table becomes ACTIVE.
+    ImportDone,
 }
 
 /// Settings that only their own operations change: an UpdateTable keeps
@@ -46,6 +48,7 @@ pub(crate) fn keep_owned(current: &TableDefinition, updated: &mut TableDefinitio
     updated.policy_changes = current.policy_changes.clone();
     updated.point_in_time_recovery = current.point_in_time_recovery.clone();
     updated.restore = current.restore.clone();
+    updated.importing = current.importing;
 }
 
 /// The table's definition after `change`, creating or dropping the expiry
@@ -120,6 +123,7 @@ pub(crate) fn apply(tx: &mut dyn WriteTransaction, table: &Table, change: &Table
                 }),
             };
         }
+        TableChange::ImportDone => definition.importing = false,
     }
     Ok(definition)
 }

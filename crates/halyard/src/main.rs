@@ -117,6 +117,16 @@ struct ServeArgs {
     /// only to test retention).
     #[arg(long, env = "HALYARD_PITR_DAY", default_value = "86400", value_parser = seconds, hide = true)]
     pitr_day: Duration,
+    /// Directory that exports write to and imports read from: the S3
+    /// bucket named in a request is the subdirectory of that name (created
+    /// by the operator; a missing one fails the job with S3NoSuchBucket).
+    /// Default: `<data-dir>/buckets`.
+    #[arg(long, env = "HALYARD_BUCKET_ROOT")]
+    bucket_root: Option<PathBuf>,
+    /// Seconds export and import jobs pause after each file (for tests
+    /// that stop a server while a job runs).
+    #[arg(long, env = "HALYARD_TRANSFER_PAUSE", value_parser = seconds, hide = true)]
+    transfer_pause: Option<Duration>,
     /// Seconds after which a stream's open shard is closed and a child
     /// shard opened (DynamoDB's roll over about every 4 hours).
     #[arg(long, env = "HALYARD_STREAM_SHARD_INTERVAL", default_value = "14400", value_parser = seconds)]
@@ -389,10 +399,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                         .clamp(Duration::from_secs(1), Duration::from_secs(10)),
                     day_seconds: args.pitr_day.as_secs_f64(),
                 },
+                bucket_root: args.bucket_root.clone().unwrap_or_else(|| data_dir.join("buckets")),
+                transfer_pause: args.transfer_pause.unwrap_or_default(),
             },
         )
         .map_err(|e| e.to_string())?,
     );
+    // Exports and imports a restart interrupted start again.
+    halyard_protocol::transfer::resume(&engine);
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

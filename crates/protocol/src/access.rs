@@ -23,6 +23,9 @@
 //! | DescribeBackup, DeleteBackup | `dynamodb:<Operation>` | the BackupArn given (`ARN table/T/backup/ID`) | — |
 //! | RestoreTableFromBackup | `dynamodb:RestoreTableFromBackup`, twice | the BackupArn given, then `ARN table/TARGET` | — |
 //! | RestoreTableToPointInTime | `dynamodb:RestoreTableToPointInTime`, twice | `ARN table/SOURCE`, then `ARN table/TARGET` | — |
+//! | ExportTableToPointInTime, ImportTable | `dynamodb:<Operation>` | `ARN table/T` | — |
+//! | DescribeExport, DescribeImport | `dynamodb:<Operation>` | the ExportArn / ImportArn given (`ARN table/T/export/ID`, `ARN table/T/import/ID`) | — |
+//! | ListExports, ListImports | `dynamodb:<Operation>` | `*` | — |
 //! | GetItem | `dynamodb:GetItem` | `ARN table/T` | LeadingKeys, Attributes, Select, ReturnConsumedCapacity |
 //! | PutItem, UpdateItem, DeleteItem | `dynamodb:<Operation>` | `ARN table/T` | LeadingKeys, Attributes, ReturnValues, ReturnConsumedCapacity |
 //! | Query | `dynamodb:Query` | `ARN table/T`, or `ARN table/T/index/I` with IndexName | LeadingKeys, Attributes, Select, ReturnConsumedCapacity |

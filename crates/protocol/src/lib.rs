@@ -13,6 +13,7 @@ mod fields;
 pub mod observe;
 mod operations;
 mod streams;
+pub mod transfer;
 
 pub use access::{AccessCheck, AccessDenied, AllowAll, Authorizer};
 pub use error::{ProtocolError, WireError};
@@ -47,7 +48,7 @@ pub enum Service {
 /// for what it is about to do once the request is valid, before it
 /// reaches the engine. Returns the response body.
 pub async fn handle(
-    engine: &Engine,
+    engine: &std::sync::Arc<Engine>,
     authorizer: &dyn Authorizer,
     service: Service,
     operation: &str,

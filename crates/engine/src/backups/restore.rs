@@ -166,6 +166,7 @@ pub(crate) fn restored_definition(
         point_in_time_recovery: None,
         restore: Some(summary),
         sse: None,
+        importing: false,
     })
 }
 

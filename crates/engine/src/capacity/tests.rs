@@ -86,6 +86,7 @@ fn table(billing_mode: BillingMode, read: i64, write: i64) -> TableDefinition {
         point_in_time_recovery: None,
         restore: None,
         sse: None,
+        importing: false,
     }
 }
 

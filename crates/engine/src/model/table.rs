@@ -169,6 +169,9 @@ pub struct TableDefinition {
     /// `None`: the service's own key.
     #[serde(default)]
     pub sse: Option<crate::TableEncryption>,
+    /// While ImportTable fills the table: only the import writes to it.
+    #[serde(default)]
+    pub importing: bool,
 }
 
 /// A table's Time to Live setting.
@@ -193,10 +196,10 @@ impl TableDefinition {
         self.stream.as_ref().filter(|stream| stream.enabled)
     }
 
-    /// Whether the table is still being filled by a restore: only the
-    /// restore writes to it until then.
+    /// Whether the table is still being filled by a restore or an import:
+    /// only that filling writes to it until then.
     pub fn restoring(&self) -> bool {
-        self.restore.as_ref().is_some_and(|restore| restore.in_progress)
+        self.importing || self.restore.as_ref().is_some_and(|restore| restore.in_progress)
     }
 
     pub fn has_local_indexes(&self) -> bool {

@@ -33,6 +33,8 @@ pub struct CreateTableInput {
     pub resource_policy: Option<String>,
     /// SSESpecification.
     pub sse: crate::SseRequest,
+    /// ImportTable's table: CREATING, written only by the import, until it is done.
+    pub importing: bool,
 }
 
 fn invalid(message: &str) -> Error {
@@ -216,6 +218,7 @@ impl Engine {
             point_in_time_recovery: None,
             restore: None,
             sse,
+            importing: input.importing,
         };
         apply_throughput_settings(&mut definition, &input.throughput_settings, None)?;
         let table = expect_table(self.writer.submit(Command::CreateTable(definition)).await?)?;

@@ -30,7 +30,7 @@ mod list_streams;
 mod list_tables;
 mod list_tags_of_resource;
 mod page;
-mod put_item;
+pub(crate) mod put_item;
 mod put_resource_policy;
 mod query;
 mod read_target;

@@ -109,7 +109,7 @@ pub(super) fn attribute_definitions(
 
 /// A KeySchema member (of the table, at `path`, or of an index), of at
 /// most `max_elements` elements.
-fn key_schema(
+pub(super) fn key_schema(
     request: Fields<'_>,
     path: &str,
     max_elements: usize,
@@ -203,7 +203,7 @@ pub(super) fn index(
     })
 }
 
-fn indexes(
+pub(super) fn indexes(
     request: Fields<'_>,
     member: &str,
     path: &str,
@@ -312,6 +312,7 @@ pub(super) async fn handle(
             stream_specification,
             resource_policy,
             sse,
+            importing: false,
         })
         .await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))

@@ -14,15 +14,21 @@ mod delete_table;
 mod describe_backup;
 mod describe_continuous_backups;
 mod describe_endpoints;
+mod describe_export;
+mod describe_import;
 mod describe_limits;
 mod describe_table;
 mod describe_time_to_live;
 mod execute_statement;
 mod execute_transaction;
+mod export_table_to_point_in_time;
 mod expressions;
 mod get_item;
 mod get_resource_policy;
+mod import_table;
 mod list_backups;
+mod list_exports;
+mod list_imports;
 mod list_tables;
 mod list_tags_of_resource;
 mod page_request;
@@ -62,7 +68,7 @@ use crate::error::ProtocolError;
 use crate::fields::Fields;
 
 pub(crate) async fn dispatch(
-    engine: &Engine,
+    engine: &std::sync::Arc<Engine>,
     authorizer: &dyn Authorizer,
     operation: &str,
     request: Fields<'_>,
@@ -104,6 +110,12 @@ pub(crate) async fn dispatch(
         "DeleteBackup" => delete_backup::handle(engine, authorizer, request).await,
         "RestoreTableFromBackup" => restore_table_from_backup::handle(engine, authorizer, request).await,
         "RestoreTableToPointInTime" => restore_table_to_point_in_time::handle(engine, authorizer, request).await,
+        "ExportTableToPointInTime" => export_table_to_point_in_time::handle(engine, authorizer, request).await,
+        "DescribeExport" => describe_export::handle(engine, authorizer, request),
+        "ListExports" => list_exports::handle(engine, authorizer, request),
+        "ImportTable" => import_table::handle(engine, authorizer, request).await,
+        "DescribeImport" => describe_import::handle(engine, authorizer, request),
+        "ListImports" => list_imports::handle(engine, authorizer, request),
         _ => Err(ProtocolError::UnknownOperation),
     }
 }

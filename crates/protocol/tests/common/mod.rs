@@ -73,7 +73,7 @@ pub fn text(value: &str) -> Option<String> {
 }
 
 pub struct Fixture {
-    pub engine: Engine,
+    pub engine: std::sync::Arc<Engine>,
     _dir: tempfile::TempDir,
 }
 
@@ -84,7 +84,7 @@ impl Fixture {
     pub async fn new() -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let storage = SqliteStorage::open(dir.path(), SqliteOptions::default()).unwrap();
-        let engine = Engine::open(std::sync::Arc::new(storage), EngineConfig::default()).unwrap();
+        let engine = std::sync::Arc::new(Engine::open(std::sync::Arc::new(storage), EngineConfig::default()).unwrap());
         let fixture = Fixture { engine, _dir: dir };
         fixture
             .ok(

@@ -1,0 +1,137 @@
+//! Exports to and imports from S3 buckets (ExportTableToPointInTime,
+//! ImportTable): the jobs' records, kept in the store through the engine's
+//! writer, and the jobs themselves, each on a thread of its own. A bucket
+//! is a directory below the server's bucket root (`bucket.rs`); the files
+//! are laid out as DynamoDB lays out its exports, so tools written for
+//! those read Halyard's and Halyard imports theirs.
+//!
+//! A job interrupted by a restart runs again from the start when the
+//! server starts ([`resume`]): an export rewrites its files from the same
+//! point in time, an import writes its items again into the same table
+//! (puts of the same items leave the same table).
+
+pub(crate) mod bucket;
+mod csv;
+pub(crate) mod export_job;
+pub(crate) mod import_job;
+pub(crate) mod records;
+
+use std::sync::Arc;
+
+use halyard_engine::Engine;
+
+use records::{ExportRecord, ImportRecord, JobStatus};
+
+/// Starts again the exports and imports a restart interrupted.
+pub fn resume(engine: &Arc<Engine>) {
+    match records::all::<ExportRecord>(engine, records::EXPORT) {
+        Ok(exports) => {
+            for record in exports.into_iter().filter(|r| r.status == JobStatus::InProgress) {
+                tracing::warn!(export = %record.arn, "resuming an export interrupted by a restart");
+                export_job::spawn(engine.clone(), record);
+            }
+        }
+        Err(error) => tracing::error!(%error, "cannot read the export records"),
+    }
+    match records::all::<ImportRecord>(engine, records::IMPORT) {
+        Ok(imports) => {
+            for record in imports.into_iter().filter(|r| r.status == JobStatus::InProgress) {
+                tracing::warn!(import = %record.arn, "resuming an import interrupted by a restart");
+                import_job::spawn(engine.clone(), record.restarted());
+            }
+        }
+        Err(error) => tracing::error!(%error, "cannot read the import records"),
+    }
+}
+
+/// A job id as DynamoDB shapes them: the start time in milliseconds (14
+/// digits), a dash and 8 hex digits; ids sort in order of creation.
+pub(crate) fn new_id(now: f64) -> String {
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{:014}-{}", (now * 1000.0) as u64, &random[..8])
+}
+
+fn valid_id(id: &str) -> bool {
+    id.len() == 23
+        && id.as_bytes()[14] == b'-'
+        && id[..14].bytes().all(|b| b.is_ascii_digit())
+        && id[15..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// The job id in `<table ARN>/<kind>/<id>`, and the table ARN before it.
+pub(crate) fn parse_job_arn<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'a str)> {
+    let (table_arn, id) = arn.rsplit_once(&format!("/{kind}/"))?;
+    let name = table_arn.split_once(":table/")?.1;
+    let valid_name =
+        (3..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+    (table_arn.starts_with("arn:") && valid_name && valid_id(id)).then_some((table_arn, id))
+}
+
+/// A list's paging token: the last id listed, in hex, padded to the
+/// 112-character minimum of DynamoDB's tokens.
+pub(crate) fn next_token(id: &str) -> String {
+    let mut token: String = id.bytes().map(|b| format!("{b:02x}")).collect();
+    while token.len() < 112 {
+        token.push('0');
+    }
+    token
+}
+
+/// The id a paging token names, if it is one of ours.
+pub(crate) fn token_id(token: &str) -> Option<String> {
+    let bytes: Vec<u8> = (0..token.len() / 2)
+        .map(|i| {
+            token
+                .get(2 * i..2 * i + 2)
+                .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+        })
+        .collect::<Option<_>>()?;
+    let id: String = String::from_utf8(bytes).ok()?.trim_end_matches('\0').to_string();
+    valid_id(&id).then_some(id)
+}
+
+/// Seconds since the epoch as DynamoDB's manifests write times.
+pub(crate) fn iso_time(seconds: f64) -> String {
+    let millis = (seconds * 1000.0).round() as i64;
+    let (secs, ms) = (millis.div_euclid(1000), millis.rem_euclid(1000));
+    let (days, rest) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_tokens_and_times() {
+        let id = new_id(1_700_000_000.123);
+        assert!(valid_id(&id), "{id}");
+        assert_eq!(token_id(&next_token(&id)).as_deref(), Some(id.as_str()));
+        assert_eq!(token_id(&"0123456789abcdef".repeat(16)), None);
+        let arn = format!("arn:aws:dynamodb:us-east-1:000000000000:table/abc/export/{id}");
+        assert_eq!(
+            parse_job_arn(&arn, "export"),
+            Some(("arn:aws:dynamodb:us-east-1:000000000000:table/abc", id.as_str()))
+        );
+        assert_eq!(
+            parse_job_arn("arn:aws:dynamodb:us-east-1:000000000000:table/abc", "export"),
+            None
+        );
+        assert_eq!(iso_time(1_604_474_914.028), "2020-11-04T07:28:34.028Z");
+    }
+}
