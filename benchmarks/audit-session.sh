@@ -45,6 +45,13 @@ for c in $CONCURRENCIES; do
       --json "$OUT/$w-c$c.json" --allow-errors 2>&1 | tee -a "$OUT/$w-c$c.txt"
   done
 done
+# CPU seconds each server used (user + system, warm-up included): divided
+# by the requests it served, a measure that the machine's load moves less
+# than throughput.
+for i in 0 1; do
+  name=$([ $i = 0 ] && echo on || echo off)
+  echo "$name: $(awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/${PIDS[$i]}/stat") CPU s" | tee -a "$OUT/trail.txt"
+done
 # What the trail holds afterwards: records moved into files, and left to move.
 for name in on off; do
   echo "$name: $(find "$DATA/$name/audit/logs" -name '*.json.gz' 2>/dev/null | wc -l) log files," \
