@@ -209,6 +209,8 @@ def test_a_table_with_a_local_secondary_index_from_the_form(console_server, dyna
     page.goto(url(console_server, f"/console/#/table/{table}/items"))
     page.wait_for_selector("#items")
     run_query(page, "ann", index="by_total")
+    expect(page.locator("#result-count")).to_contain_text("3")
+    expect(page.locator("#items tbody tr").first).to_contain_text("o2")
     assert [r["order_id"] for r in shown_rows(page)] == ["o2", "o3", "o1"]
     screenshot(page, "query-local-index")
 

@@ -71,7 +71,7 @@ impl Totals {
                 .enumerate()
                 .filter_map(|(index, now)| {
                     let delta = now.saturating_sub(before_requests(index));
-                    (delta > 0).then(|| (index as u8, delta))
+                    (delta > 0).then_some((index as u8, delta))
                 })
                 .collect(),
             errors: self.errors.saturating_sub(before.errors),
