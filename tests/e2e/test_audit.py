@@ -18,6 +18,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from conftest import sqlite_only
 from harness import BINARY, CREDENTIALS, REGION, Server, aws, create_table
 
 pytestmark = pytest.mark.skipif(os.environ.get("HALYARD_TEST_ENDPOINT") is not None,
@@ -269,6 +270,7 @@ def halyard_audit(*args):
     return subprocess.run([str(BINARY), "audit", *args], capture_output=True, text=True, timeout=60)
 
 
+@sqlite_only("`halyard audit` opens the data directory's SQLite store")
 def test_verify_passes_on_an_untouched_chain_and_reports_tampering(tmp_path):
     server = Server(tmp_path / "data", *FAST).start()
     client = server.client()
@@ -417,6 +419,7 @@ def test_data_events_switch_off_server_wide(tmp_path):
         server.stop()
 
 
+@sqlite_only("`halyard audit` opens the data directory's SQLite store")
 def test_halyard_audit_query_filters_records(tmp_path):
     server = Server(tmp_path / "data", *FAST).start()
     client = server.client()

@@ -16,6 +16,7 @@ sys.path.insert(0, str(CAMPAIGN))
 import crash_matrix  # noqa: E402
 import stream_history  # noqa: E402
 from list_append import Op, check  # noqa: E402
+from conftest import sqlite_only  # noqa: E402
 
 
 def run_script(name, *args):
@@ -25,6 +26,7 @@ def run_script(name, *args):
     return result
 
 
+@sqlite_only("each trial starts on a new SQLite data directory and ends with `halyard check --data-dir`")
 def test_crash_matrix_brief():
     result = run_script("crash_matrix.py", "--trials", "8", "--seed", "7")
     assert result.returncode == 0
