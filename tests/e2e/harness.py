@@ -55,8 +55,9 @@ def postgres_storage(data_dir):
 
 def storage_args(data_dir, extra_args=()):
     """The server's storage flags beside --data-dir (none for an in-memory
-    server: that one is SQLite in a temporary directory)."""
-    if not ON_POSTGRES or "--in-memory" in extra_args:
+    server: that one is SQLite in a temporary directory; none when the test
+    names its storage itself)."""
+    if not ON_POSTGRES or "--in-memory" in extra_args or "--storage" in extra_args:
         return []
     return ["--storage", postgres_storage(data_dir)]
 

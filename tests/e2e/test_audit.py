@@ -22,6 +22,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import sqlite_only
 from harness import BINARY, CREDENTIALS, REGION, Server, aws, create_table
 
 pytestmark = pytest.mark.skipif(os.environ.get("HALYARD_TEST_ENDPOINT") is not None,
@@ -278,6 +279,7 @@ def halyard_audit(command, *args):
                           capture_output=True, text=True, timeout=60)
 
 
+@sqlite_only("`halyard audit` opens the data directory's SQLite store")
 def test_verify_passes_on_an_untouched_chain_and_reports_tampering(tmp_path):
     server = Server(tmp_path / "data", *FAST).start()
     client = server.client()
@@ -426,6 +428,7 @@ def test_data_events_switch_off_server_wide(tmp_path):
         server.stop()
 
 
+@sqlite_only("`halyard audit` opens the data directory's SQLite store")
 def test_halyard_audit_query_filters_records(tmp_path):
     server = Server(tmp_path / "data", *FAST).start()
     client = server.client()

@@ -17,6 +17,7 @@ import crash_matrix  # noqa: E402
 import crash_backups  # noqa: E402
 import stream_history  # noqa: E402
 from list_append import Op, check  # noqa: E402
+from conftest import sqlite_only  # noqa: E402
 
 
 def run_script(name, *args):
@@ -26,6 +27,7 @@ def run_script(name, *args):
     return result
 
 
+@sqlite_only("each trial starts on a new SQLite data directory and ends with `halyard check --data-dir`")
 def test_crash_matrix_brief():
     # One trial of each workload (backup, restore and rekey among them).
     trials = len(crash_matrix.WORKLOADS)

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -370,7 +371,13 @@ def test_the_typed_editor_with_nested_values(console_server, dynamodb, browser):
     screenshot(page, "item-form")
     page.click("#item-save")
     flash_says(page, "Item created.")
-    built = dynamodb.get_item(TableName=table, Key={"pk": {"S": "from-form"}})["Item"]
+    # The flash may still be the earlier item's "Item created.": wait for
+    # this save (slower storage, PostgreSQL's, shows the race).
+    deadline = time.time() + 20
+    while "Item" not in (found := dynamodb.get_item(TableName=table, Key={"pk": {"S": "from-form"}},
+                                                    ConsistentRead=True)) and time.time() < deadline:
+        time.sleep(0.1)
+    built = found["Item"]
     assert built["address"] == {"M": {"zip": {"N": "12345"}, "lines": {"L": [{"S": "1 Main St"}, {"BOOL": True}]}}}
     assert sorted(built["colors"]["SS"]) == ["blue", "red"]
 

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BINARY, Server, create_table
+from conftest import BINARY, Server, create_table, sqlite_only
 from harness import CREDENTIALS, free_port
+
+pytestmark = sqlite_only("SQLCipher encrypts the SQLite store; PostgreSQL storage refuses --encryption on (docs/postgres.md)")
 
 TABLE = "ZebraLedgerTbl"
 CARD = "4111-1111-1111-1111-QUOKKA"

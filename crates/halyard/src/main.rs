@@ -22,7 +22,7 @@ use halyard_iam::directory::{Directory, RootCredentials};
 use halyard_server::listener::ConnectionLimits;
 use halyard_server::security::{AuthMode, Security};
 use halyard_server::{BodyLimits, CorsOrigins};
-use halyard_storage::postgres::{PostgresOptions, PostgresStorage};
+use halyard_storage::postgres::{NodeOptions, PostgresOptions, PostgresStorage};
 use halyard_storage::sqlite::{Durability, SqliteOptions};
 
 /// Every request allocates and frees many small blocks (JSON values,
@@ -78,6 +78,11 @@ struct ServeArgs {
     /// (libpq's parameters apply, e.g. `?target_session_attrs=read-write`).
     #[arg(long, env = "HALYARD_STORAGE", default_value = "sqlite", hide_env_values = true)]
     storage: StorageArg,
+    /// With PostgreSQL storage, one node at a time serves a database: the
+    /// one holding its lease, renewed every second; another node waits as a
+    /// standby and takes over this many seconds after the holder died.
+    #[arg(long, env = "HALYARD_NODE_LEASE", default_value = "10", value_parser = seconds)]
+    node_lease: Duration,
     /// Keep data in a temporary directory that is deleted on exit.
     #[arg(long, env = "HALYARD_IN_MEMORY", conflicts_with = "data_dir")]
     in_memory: bool,
@@ -355,7 +360,14 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         StorageArg::Postgres(_) if args.encryption.is_on() => return Err(encryption::POSTGRES_REFUSAL.into()),
         StorageArg::Postgres(url) => {
             halyard_storage::private_files::create_dir_all(&data_dir).map_err(|e| e.to_string())?;
-            let storage = PostgresStorage::open(url, PostgresOptions::default()).map_err(|e| e.to_string())?;
+            let options = PostgresOptions {
+                node: Some(NodeOptions {
+                    dir: data_dir.clone(),
+                    lease: args.node_lease,
+                }),
+                ..Default::default()
+            };
+            let storage = PostgresStorage::open(url, options).map_err(|e| e.to_string())?;
             tracing::warn!("{}", encryption::POSTGRES_AT_REST);
             (Arc::new(storage), encryption::Encryption::Off)
         }

@@ -9,17 +9,21 @@
 //! writable server answers, requests fail with
 //! [`StorageError::Unavailable`] and the health report says so.
 
+mod lease;
 mod pool;
 mod schema;
 #[cfg(test)]
 mod tests;
 mod transaction;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+pub use lease::NodeOptions;
+use lease::{Claim, Node};
 use pool::{database_error, pool_error, Connector, PgConnection};
 pub use schema::FORMAT_VERSION;
 use transaction::{PgReadView, PgWriteTransaction, Session};
@@ -41,6 +45,10 @@ pub struct PostgresOptions {
     /// Whether an empty database gets Halyard's schema; if not, opening it
     /// fails with [`StorageError::NoDatabase`].
     pub create_if_new: bool,
+    /// The node this process is: it serves only while it holds the
+    /// database's serving lease (`lease.rs`), waiting for it at open.
+    /// `None` (the adapter's tests): no lease is taken or checked.
+    pub node: Option<NodeOptions>,
 }
 
 impl Default for PostgresOptions {
@@ -50,6 +58,7 @@ impl Default for PostgresOptions {
             connect_timeout: Duration::from_secs(5),
             probe_interval: Duration::from_secs(1),
             create_if_new: true,
+            node: None,
         }
     }
 }
@@ -59,8 +68,11 @@ pub struct PostgresStorage {
     /// Held by the write transaction: one at a time, as the trait promises.
     writer_turn: Mutex<()>,
     health: Arc<StorageHealth>,
-    /// Stopped (after the pool, whose connections it drives) on drop.
-    _probe: Probe,
+    /// The serving lease this node holds, and whether it has lost it.
+    node: Option<Arc<Node>>,
+    lease_lost: Arc<AtomicBool>,
+    /// Stopped first on drop (it renews the lease).
+    probe: Probe,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -91,7 +103,16 @@ impl PostgresStorage {
             .map_err(|e| StorageError::Unavailable(format!("{database}: {e}")))?;
         let error = |e| database_error(&health, e);
         schema::prepare(&mut first, &database, options.create_if_new, &error)?;
+        let node = match &options.node {
+            Some(node_options) => {
+                let node = Node::open(node_options)?;
+                lease::acquire(&node, &mut first, &error)?;
+                Some(Arc::new(node))
+            }
+            None => None,
+        };
         drop(first);
+        let lease_lost = Arc::new(AtomicBool::new(false));
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(1))
@@ -103,15 +124,27 @@ impl PostgresStorage {
         let probe = Probe::start(
             Connector::new(config, runtime.handle().clone()),
             health.clone(),
+            node.clone().map(|node| (node, lease_lost.clone())),
             options.probe_interval,
         )?;
         Ok(PostgresStorage {
             pool,
             writer_turn: Mutex::new(()),
             health,
-            _probe: probe,
+            node,
+            lease_lost,
+            probe,
             runtime: Some(runtime),
         })
+    }
+
+    /// Refuses writes for good: another node serves the database now.
+    fn lost_lease(&self) -> StorageError {
+        self.lease_lost.store(true, Ordering::Release);
+        let reason = "this node no longer holds the database's serving lease (another node took over): restart it \
+                      to wait as a standby";
+        self.health.unreachable(reason);
+        StorageError::Unavailable(reason.to_string())
     }
 
     fn session(&self) -> Result<Session<'_>> {
@@ -122,6 +155,14 @@ impl PostgresStorage {
 
 impl Drop for PostgresStorage {
     fn drop(&mut self) {
+        // A clean stop hands the lease on at once (a crash lets it expire),
+        // after the probe, which would renew it, has stopped.
+        self.probe.stop();
+        if let (Some(node), false) = (&self.node, self.lease_lost.load(Ordering::Acquire)) {
+            if let Ok(mut connection) = self.pool.get() {
+                node.release(&mut connection);
+            }
+        }
         // Dropping a runtime blocks, which is refused inside async code
         // (a test's): the connections' tasks are just abandoned.
         if let Some(runtime) = self.runtime.take() {
@@ -162,7 +203,15 @@ impl Storage for PostgresStorage {
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
         let turn = self.writer_turn.lock().unwrap_or_else(|p| p.into_inner());
         let session = self.session()?;
-        session.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
+        match &self.node {
+            None => session.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?,
+            Some(node) => {
+                if session.batch_rows(&node.fenced_begin())? == 0 {
+                    session.abandon();
+                    return Err(self.lost_lease());
+                }
+            }
+        }
         Ok(Box::new(PgWriteTransaction {
             session,
             _turn: turn,
@@ -191,14 +240,19 @@ struct Probe {
 }
 
 impl Probe {
-    fn start(connector: Connector, health: Arc<StorageHealth>, interval: Duration) -> std::io::Result<Probe> {
+    fn start(
+        connector: Connector,
+        health: Arc<StorageHealth>,
+        lease: Option<(Arc<Node>, Arc<AtomicBool>)>,
+        interval: Duration,
+    ) -> std::io::Result<Probe> {
         let (stop, stopped) = channel::<()>();
         let thread = std::thread::Builder::new()
             .name("halyard-postgres-probe".into())
             .spawn(move || {
                 let mut connection: Option<PgConnection> = None;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    probe(&connector, &mut connection, &health);
+                    probe(&connector, &mut connection, &health, lease.as_ref());
                 }
             })?;
         Ok(Probe {
@@ -208,7 +262,13 @@ impl Probe {
     }
 }
 
-fn probe(connector: &Connector, connection: &mut Option<PgConnection>, health: &StorageHealth) {
+/// One look at the database; renews the lease too when the node holds one.
+fn probe(
+    connector: &Connector,
+    connection: &mut Option<PgConnection>,
+    health: &StorageHealth,
+    lease: Option<&(Arc<Node>, Arc<AtomicBool>)>,
+) {
     if connection.is_none() {
         match connector.connect() {
             Ok(new) => *connection = Some(new),
@@ -217,7 +277,25 @@ fn probe(connector: &Connector, connection: &mut Option<PgConnection>, health: &
     }
     let session = connection.as_mut().expect("connected above");
     match session.query("SHOW transaction_read_only", &[]) {
-        Ok(rows) if rows.first().map(|row| row.get::<_, &str>(0)) == Some("off") => health.reachable(),
+        Ok(rows) if rows.first().map(|row| row.get::<_, &str>(0)) == Some("off") => match lease {
+            None => health.reachable(),
+            Some((_, lost)) if lost.load(Ordering::Acquire) => {}
+            Some((node, lost)) => match node.claim(session) {
+                Ok(Claim::Held) => health.reachable(),
+                Ok(Claim::HeldBy { node: holder, .. }) => {
+                    lost.store(true, Ordering::Release);
+                    tracing::error!(
+                        "node {holder} took over the serving lease (this node could not renew it in time): \
+                         writes are refused; restart this node to wait as a standby"
+                    );
+                    health.unreachable("another node took over the database's serving lease");
+                }
+                Err(error) => {
+                    *connection = None;
+                    health.unreachable(&format!("cannot renew the serving lease: {error}"));
+                }
+            },
+        },
         Ok(_) => health.unreachable("the database server is a read-only standby"),
         Err(error) => {
             *connection = None;
@@ -226,11 +304,17 @@ fn probe(connector: &Connector, connection: &mut Option<PgConnection>, health: &
     }
 }
 
-impl Drop for Probe {
-    fn drop(&mut self) {
+impl Probe {
+    fn stop(&mut self) {
         self.stop.take();
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+impl Drop for Probe {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -73,6 +73,16 @@ impl PgConnection {
     pub(super) fn batch(&mut self, sql: &str) -> Result<(), tokio_postgres::Error> {
         wait(self.client.batch_execute(sql))
     }
+
+    /// Like [`PgConnection::batch`], and counts the rows the statements
+    /// returned.
+    pub(super) fn batch_rows(&mut self, sql: &str) -> Result<usize, tokio_postgres::Error> {
+        let messages = wait(self.client.simple_query(sql))?;
+        Ok(messages
+            .iter()
+            .filter(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_)))
+            .count())
+    }
 }
 
 /// Opens connections for the pool.

@@ -19,7 +19,11 @@ use crate::{Result, StorageError};
 /// Marks a schema as Halyard's (the SQLite adapter's application id).
 const APPLICATION_ID: i64 = 0x4841_4C59;
 /// The format this build writes.
-pub const FORMAT_VERSION: i64 = 1;
+pub const FORMAT_VERSION: i64 = 2;
+
+/// The serving lease (format 2; `lease.rs`).
+const CREATE_LEASE: &str =
+    "CREATE TABLE halyard_lease (name text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);";
 
 const CREATE: &str = "
     CREATE TABLE halyard_meta (name text PRIMARY KEY, value bigint NOT NULL);
@@ -29,6 +33,9 @@ const CREATE: &str = "
         value bytea NOT NULL,
         PRIMARY KEY (keyspace, key)
     );";
+
+/// Each step takes a store from the format before it to its own.
+const MIGRATIONS: [(i64, &str); 1] = [(2, CREATE_LEASE)];
 
 /// What a schema turned out to hold.
 enum Found {
@@ -52,7 +59,10 @@ pub(super) fn prepare(
     // creation fails, and its second look finds the winner's schema.
     for attempt in 0..2 {
         match inspect(connection, error)? {
-            Found::Halyard { application, format } => return check(database, application, format),
+            Found::Halyard { application, format } => {
+                let found = check(database, application, format)?;
+                return migrate(connection, found).map_err(error);
+            }
             Found::Foreign(tables) => {
                 return Err(StorageError::Foreign {
                     path: database.to_string(),
@@ -107,6 +117,7 @@ fn create(connection: &mut PgConnection) -> std::result::Result<(), tokio_postgr
     connection.batch(&format!(
         "BEGIN;
          {CREATE}
+         {CREATE_LEASE}
          INSERT INTO halyard_meta (name, value) VALUES ('application_id', {APPLICATION_ID}), ('format_version', {FORMAT_VERSION});
          COMMIT;"
     ))
@@ -115,7 +126,28 @@ fn create(connection: &mut PgConnection) -> std::result::Result<(), tokio_postgr
     })
 }
 
-fn check(database: &str, application: Option<i64>, format: Option<i64>) -> Result<()> {
+/// Brings a store of format `found` to [`FORMAT_VERSION`], one step per
+/// transaction. Two nodes migrating at once: the loser's step fails on the
+/// winner's table, and it starts again on what the winner left.
+fn migrate(connection: &mut PgConnection, found: i64) -> std::result::Result<(), tokio_postgres::Error> {
+    for (version, step) in MIGRATIONS.iter().filter(|(version, _)| *version > found) {
+        tracing::info!("migrating the PostgreSQL store to format {version}");
+        connection
+            .batch(&format!(
+                "BEGIN;
+                 {step}
+                 UPDATE halyard_meta SET value = {version} WHERE name = 'format_version';
+                 COMMIT;"
+            ))
+            .inspect_err(|_| {
+                let _ = connection.batch("ROLLBACK");
+            })?;
+    }
+    Ok(())
+}
+
+/// The store's format, if this build can use it.
+fn check(database: &str, application: Option<i64>, format: Option<i64>) -> Result<i64> {
     if application != Some(APPLICATION_ID) {
         return Err(StorageError::Foreign {
             path: database.to_string(),
@@ -128,7 +160,7 @@ fn check(database: &str, application: Option<i64>, format: Option<i64>) -> Resul
             found,
             supported: FORMAT_VERSION,
         }),
-        Some(found) if found >= 1 => Ok(()),
+        Some(found) if found >= 1 => Ok(found),
         other => Err(StorageError::Damaged {
             path: database.to_string(),
             reason: format!("halyard_meta's format_version is {other:?}"),

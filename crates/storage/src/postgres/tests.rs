@@ -254,3 +254,89 @@ fn an_unreachable_server_is_reported_by_health_and_fails_requests() {
     }
     store.begin_write().unwrap().commit().unwrap();
 }
+
+#[test]
+fn a_format_1_store_is_migrated() {
+    let Some(database) = TestDatabase::create() else { return };
+    drop(database.open());
+    database.sql("DROP TABLE halyard_lease; UPDATE halyard_meta SET value = 1 WHERE name = 'format_version'");
+    let store = node(&database, &tempfile::tempdir().unwrap());
+    let mut tx = store.begin_write().unwrap();
+    tx.put("t", b"k", b"v").unwrap();
+    tx.commit().unwrap();
+}
+
+/// A store that serves as the node whose directory is `dir`.
+fn node(database: &TestDatabase, dir: &tempfile::TempDir) -> PostgresStorage {
+    let options = PostgresOptions {
+        node: Some(NodeOptions {
+            dir: dir.path().to_path_buf(),
+            lease: Duration::from_secs(30),
+        }),
+        ..Default::default()
+    };
+    PostgresStorage::open(&database.url, options).unwrap()
+}
+
+#[test]
+fn a_standby_serves_once_the_holder_stops() {
+    let Some(database) = TestDatabase::create() else { return };
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let first = node(&database, &first_dir);
+    let mut tx = first.begin_write().unwrap();
+    tx.put("t", b"k", b"from the first node").unwrap();
+    tx.commit().unwrap();
+    std::thread::scope(|scope| {
+        let (opened, standby) = std::sync::mpsc::channel();
+        let (database, second_dir) = (&database, &second_dir);
+        scope.spawn(move || {
+            let second = node(database, second_dir);
+            opened.send(()).unwrap();
+            assert_eq!(
+                second.get("t", b"k").unwrap().as_deref(),
+                Some(&b"from the first node"[..])
+            );
+            let mut tx = second.begin_write().unwrap();
+            tx.put("t", b"k", b"from the second node").unwrap();
+            tx.commit().unwrap();
+        });
+        // The lease (30 s) is the first node's while it runs.
+        assert!(standby.recv_timeout(Duration::from_millis(1500)).is_err());
+        drop(first);
+        standby.recv().unwrap();
+    });
+}
+
+#[test]
+fn a_node_that_lost_the_lease_cannot_write() {
+    let Some(database) = TestDatabase::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let store = node(&database, &dir);
+    database.sql("UPDATE halyard_lease SET holder = 'another', expires_at = now() + interval '1 hour'");
+    let refused = store.begin_write().err();
+    assert!(
+        matches!(&refused, Some(StorageError::Unavailable(reason)) if reason.contains("lease")),
+        "{refused:?}"
+    );
+    assert_eq!(store.health().report().state, crate::health::WriteState::Unreachable);
+    // Nor does its stop release the other node's lease.
+    drop(store);
+    database.sql("SELECT 1/count(*) FROM halyard_lease WHERE holder = 'another'");
+}
+
+#[test]
+fn the_same_node_restarted_takes_its_lease_back_at_once() {
+    let Some(database) = TestDatabase::create() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    drop(node(&database, &dir));
+    // As a kill -9 leaves it: the lease is still the node's, unexpired.
+    let id = std::fs::read_to_string(dir.path().join("node-id")).unwrap();
+    database.sql(&format!(
+        "INSERT INTO halyard_lease VALUES ('serving', '{}', now() + interval '1 hour')",
+        id.trim()
+    ));
+    let store = node(&database, &dir);
+    let mut tx = store.begin_write().unwrap();
+    tx.put("t", b"k", b"v").unwrap();
+    tx.commit().unwrap();
+}

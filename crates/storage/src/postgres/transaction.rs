@@ -50,6 +50,16 @@ impl<'a> Session<'a> {
         self.run(|c| c.batch(sql))
     }
 
+    pub(super) fn batch_rows(&self, sql: &str) -> Result<usize> {
+        self.run(|c| c.batch_rows(sql))
+    }
+
+    /// Ends the transaction without keeping anything (public to the
+    /// adapter for a write refused at its start).
+    pub(super) fn abandon(&self) {
+        self.roll_back();
+    }
+
     /// Ends the transaction without keeping anything; a session whose
     /// rollback failed is not reused.
     fn roll_back(&self) {
