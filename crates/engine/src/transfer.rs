@@ -287,16 +287,19 @@ fn base_before(view: &dyn ReadView, definition: &TableDefinition, until: u64, ti
         .ok_or_else(|| Error::Internal(format!("no snapshot of {} before {time}", definition.name)))
 }
 
-/// Final states (with the stamp of the last write) by storage key, of the
-/// table's changes after `after` and before `until`; only of the keys in
-/// `only` when given.
+/// Items' final states by storage key, each with the stamp of its last
+/// write (`None`: deleted).
+type FinalStates = BTreeMap<Vec<u8>, (u64, Option<Item>)>;
+
+/// Final states of the table's changes after `after` and before `until`;
+/// only of the keys in `only` when given.
 fn replay(
     view: &dyn ReadView,
     definition: &TableDefinition,
     mut after: Option<u64>,
     until: u64,
     only: Option<&[Vec<u8>]>,
-) -> Result<BTreeMap<Vec<u8>, (u64, Option<Item>)>> {
+) -> Result<FinalStates> {
     let mut states = BTreeMap::new();
     loop {
         let changes = change_log::read(view, &definition.id, after, until, CHUNK)?;
