@@ -105,7 +105,8 @@ const MAX_TABLES: usize = 16;
 
 struct Fixture {
     runtime: tokio::runtime::Runtime,
-    engine: Engine,
+    // Shared, as the server holds it: background jobs hold it too.
+    engine: Arc<Engine>,
     inputs: AtomicU64,
     _directory: tempfile::TempDir,
 }
@@ -173,7 +174,7 @@ impl Fixture {
             ttl_cooldown: Duration::ZERO,
             ..Default::default()
         };
-        let engine = Engine::open(Arc::new(storage), config).expect("open engine");
+        let engine = Arc::new(Engine::open(Arc::new(storage), config).expect("open engine"));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
