@@ -1,6 +1,6 @@
 """The web console's metrics graphs, KMS keys, IAM groups, roles and
-managed policies, local secondary indexes in the create form, and a table's
-backups (issue 19), in a real headless browser as in test_console.py.
+managed policies, local secondary indexes and encryption keys in the create
+form, and a table's backups (issue 19), in a real headless browser as in test_console.py.
 Screenshots of each page go to tests/e2e/output/console/."""
 
 import json
@@ -229,3 +229,35 @@ def test_a_tables_backups_are_shown_on_its_page(console_server, dynamodb, browse
     names = sorted(b["BackupName"] for b in dynamodb.list_backups(TableName=table)["BackupSummaries"])
     assert names == ["before-change", "from-console"]
     screenshot(page, "table-backups")
+
+
+def test_a_table_under_a_customer_managed_key_from_the_form(console_server, dynamodb, kms, browser):
+    key_arn = kms.create_key(Description="console table key")["KeyMetadata"]["Arn"]
+    alias = f"alias/console-{uuid.uuid4().hex[:8]}"
+    kms.create_alias(AliasName=alias, TargetKeyId=key_arn)
+    table = f"sealed-{uuid.uuid4().hex[:8]}"
+    page = browser()
+    sign_in(page, console_server)
+    page.goto(url(console_server, "/console/#/create"))
+    page.fill("#ct-name", table)
+    page.fill("#ct-pk-name", "pk")
+    # The key field is offered only for a customer managed key.
+    expect(page.locator("#ct-kms-key")).to_be_hidden()
+    page.select_option("#ct-encryption", "CUSTOMER")
+    page.fill("#ct-kms-key", alias)
+    screenshot(page, "create-table-encryption")
+    page.click("#ct-submit")
+    page.wait_for_selector("#table-encryption")
+    described = dynamodb.describe_table(TableName=table)["Table"]["SSEDescription"]
+    assert described["SSEType"] == "KMS" and described["KMSMasterKeyArn"] == key_arn
+    expect(page.locator("#table-encryption")).to_contain_text(key_arn)
+
+    # The default is the service's own key: no SSEDescription, as DynamoDB.
+    plain = f"plain-{uuid.uuid4().hex[:8]}"
+    page.goto(url(console_server, "/console/#/create"))
+    page.fill("#ct-name", plain)
+    page.fill("#ct-pk-name", "pk")
+    page.click("#ct-submit")
+    page.wait_for_selector("#table-encryption")
+    assert "SSEDescription" not in dynamodb.describe_table(TableName=plain)["Table"]
+    expect(page.locator("#table-encryption")).to_contain_text("owned by DynamoDB")

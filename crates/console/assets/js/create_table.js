@@ -1,6 +1,7 @@
 // Creating a table, with DynamoDB's defaults filled in as the AWS console
 // does: on-demand billing (provisioned: 5 read and 5 write units), no
-// sort key, no indexes, stream off, TTL off, deletion protection off.
+// sort key, no indexes, stream off, TTL off, deletion protection off, the
+// table encrypted under the key the service owns.
 // Local secondary indexes share the table's partition key and need its
 // sort key; they can only be made here, with the table.
 
@@ -9,6 +10,9 @@ import { h, field, select, replace, flash } from "./dom.js";
 
 const KEY_TYPES = [["S", "String"], ["N", "Number"], ["B", "Binary"]];
 const STREAMS = [["", "Off"], ["NEW_AND_OLD_IMAGES", "New and old images"], ["NEW_IMAGE", "New image"], ["OLD_IMAGE", "Old image"], ["KEYS_ONLY", "Keys only"]];
+// SSESpecification: the service's own key (no SSEDescription), the AWS
+// managed key alias/aws/dynamodb, or a customer managed key.
+const ENCRYPTION = [["OWNED", "Owned by DynamoDB (default)"], ["MANAGED", "AWS managed key (aws/dynamodb)"], ["CUSTOMER", "Customer managed key"]];
 // Polls while a new table is CREATING, before setting its TTL.
 const ACTIVE_POLLS = 60;
 
@@ -58,6 +62,10 @@ export async function createTableForm(main) {
   const ttl = h("input", { id: "ct-ttl", autocomplete: "off" });
   const tags = h("textarea", { id: "ct-tags", rows: 3 });
   const protection = h("input", { id: "ct-deletion-protection", type: "checkbox" });
+  const encryption = select("ct-encryption", ENCRYPTION, "OWNED");
+  const kmsKey = h("input", { id: "ct-kms-key", autocomplete: "off", placeholder: "key id, key ARN or alias/NAME" });
+  const customerKey = h("div", { hidden: true }, field("KMS key", kmsKey));
+  encryption.addEventListener("change", () => { customerKey.hidden = encryption.value !== "CUSTOMER"; });
   const indexes = h("div", { id: "ct-indexes" });
   const rows = [];
   let numbered = 0;
@@ -115,6 +123,10 @@ export async function createTableForm(main) {
     });
     if (tagList.length) request.Tags = tagList;
     if (protection.checked) request.DeletionProtectionEnabled = true;
+    if (encryption.value !== "OWNED") {
+      request.SSESpecification = { Enabled: true, SSEType: "KMS",
+        ...(encryption.value === "CUSTOMER" ? { KMSMasterKeyId: kmsKey.value.trim() } : {}) };
+    }
     try {
       await api.call("CreateTable", request);
       if (ttl.value.trim()) await enableTtl(request.TableName, ttl.value.trim());
@@ -133,6 +145,7 @@ export async function createTableForm(main) {
     h("fieldset", {}, h("legend", {}, "Secondary indexes"), indexes, h("div", { class: "actions" }, addIndex, addLocalIndex)),
     h("fieldset", {}, h("legend", {}, "Other settings"), field("Stream", stream), field("Time to live attribute (optional)", ttl),
       field("Tags (key=value, one a line)", tags), field("Deletion protection", protection, "inline")),
+    h("fieldset", {}, h("legend", {}, "Encryption at rest"), field("Key", encryption), customerKey),
     problem,
     h("button", { type: "submit", class: "primary", id: "ct-submit" }, "Create table")));
   name.focus();

@@ -95,6 +95,8 @@ export async function tableDetails(main, name) {
       ["Billing mode", billing], ["Capacity", capacity],
       ["Stream", stream], ["Time to live", h("span", { id: "table-ttl" }, ttlText)], ["Tags", h("span", { id: "table-tags" }, tagText)],
       ["Deletion protection", table.DeletionProtectionEnabled ? "on" : "off"],
+      ["Encryption", h("span", { id: "table-encryption" }, table.SSEDescription
+        ? `${table.SSEDescription.SSEType} key ${table.SSEDescription.KMSMasterKeyArn} (${table.SSEDescription.Status})` : "owned by DynamoDB")],
       ["ARN", table.TableArn], ["Created", new Date(table.CreationDateTime * 1000).toISOString()],
     ]),
     h("h2", {}, "Indexes"),
