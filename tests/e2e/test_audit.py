@@ -33,7 +33,8 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/"
 # Short intervals so that records reach files while the test waits. These
 # tests read and edit the files' gzip JSON, so the store is plaintext: with
 # encryption on the files are sealed (test_encryption_at_rest.py checks them).
-FAST = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2", "--encryption", "off")
+PLAINTEXT = ("--encryption", "off")
+FAST = ("--audit-file-interval", "1", "--audit-flush-interval", "0.2", *PLAINTEXT)
 METRICS_TOKEN = "audit-metrics-token-0123456789abcdef"
 
 
@@ -458,7 +459,7 @@ def test_halyard_audit_query_filters_records(tmp_path):
 def test_iam_and_sts_changes_are_recorded_with_the_change_across_kill_9(tmp_path):
     # The default flush interval (1 s): a buffered record would be lost by a
     # kill right after its call was answered; a change's record is not.
-    server = Server(tmp_path / "data", "--audit-file-interval", "1").start()
+    server = Server(tmp_path / "data", "--audit-file-interval", "1", *PLAINTEXT).start()
     try:
         iam = service(server, "iam")
         name = unique("crash-user")
@@ -509,7 +510,7 @@ def scrape_audit_backlog(server):
 def test_the_audit_backlog_gauge_counts_records_not_yet_in_files(tmp_path):
     env = {**os.environ, "HALYARD_METRICS_TOKEN": METRICS_TOKEN}
     # Files close only after 300 s: every record committed waits in the queue.
-    server = Server(tmp_path / "data", "--audit-file-interval", "300", env=env).start()
+    server = Server(tmp_path / "data", "--audit-file-interval", "300", *PLAINTEXT, env=env).start()
     try:
         client = server.client()
         table = unique("audit-backlog")
