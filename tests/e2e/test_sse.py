@@ -22,7 +22,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import BINARY, Server, create_table
+from conftest import BINARY, Server, create_table, sqlite_only
 from harness import CREDENTIALS, REGION, aws
 
 ACCOUNT = "000000000000"
@@ -303,6 +303,7 @@ def markers_on_disk(directory, markers):
     return found
 
 
+@sqlite_only("`halyard rekey` re-keys the SQLite store (PostgreSQL storage runs with --encryption off)")
 def test_restart_and_new_root_key_keep_kms_tables_readable(tmp_path):
     data = tmp_path / "data"
     old_key = tmp_path / "old.key"

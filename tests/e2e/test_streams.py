@@ -446,7 +446,11 @@ def test_time_to_live_deletes_are_recorded_as_the_service(fresh_server):
     while len(read_stream(streams, arn)) < 4 and time.time() < deadline:
         time.sleep(0.2)
     records = read_stream(streams, arn)
-    assert summary(records) == [("INSERT", "gone"), ("INSERT", "kept"), ("REMOVE", "kept"), ("REMOVE", "gone")]
+    # DynamoDB orders a stream per item; when the sweep deletes "gone"
+    # against the writes of "kept" depends on the machine's speed.
+    assert len(records) == 4
+    assert [r for r in summary(records) if r[1] == "gone"] == [("INSERT", "gone"), ("REMOVE", "gone")]
+    assert [r for r in summary(records) if r[1] == "kept"] == [("INSERT", "kept"), ("REMOVE", "kept")]
     by_service = [r for r in records if "userIdentity" in r]
     assert [r["dynamodb"]["Keys"]["pk"]["S"] for r in by_service] == ["gone"]
     assert by_service[0]["userIdentity"] == {"Type": "Service", "PrincipalId": "dynamodb.amazonaws.com"}
