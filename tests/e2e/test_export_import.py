@@ -610,3 +610,15 @@ def test_bad_requests_get_dynamodbs_errors(exporter, buckets):
         TableCreationParameters=import_parameters(empty))["ImportTableDescription"]["ImportArn"])
     assert done["ImportStatus"] == "COMPLETED" and done["ProcessedItemCount"] == 0
     assert wait_table_active(client, empty)["ItemCount"] == 0
+    expect_error(client.list_imports, "ValidationException", contains="ListImports", NextToken="0123456789abcdef" * 8)
+    paged, token = [], None
+    while True:
+        page = client.list_imports(PageSize=1, **({"NextToken": token} if token else {}))
+        paged += [s["ImportArn"] for s in page["ImportSummaryList"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    # Newest first: by the import's id (its ARN starts with its table's).
+    assert paged == sorted(paged, key=lambda arn: arn.rsplit("/", 1)[1], reverse=True)
+    assert len(set(paged)) == len(paged)
+    assert {failed["ImportArn"], done["ImportArn"]} <= set(paged)

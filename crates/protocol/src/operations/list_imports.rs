@@ -1,4 +1,4 @@
-use halyard_engine::{Engine, Error as EngineError};
+use halyard_engine::Engine;
 use serde_json::{json, Map, Value};
 
 use crate::access::{self, Authorizer};
@@ -6,7 +6,7 @@ use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
 use crate::transfer::records::{self, ImportRecord};
-use crate::transfer::{next_token, token_id};
+use crate::transfer::{list_page, listed_after};
 
 /// Imports listed per page when PageSize is not given.
 const PAGE: usize = 25;
@@ -29,27 +29,18 @@ pub(super) fn handle(
         violations.length(token, "nextToken", 112, 1024);
     }
     violations.into_result()?;
-    let after = token
-        .map(|token| {
-            token_id(token).ok_or_else(|| EngineError::validation("Invalid NextToken provided for ListImports"))
-        })
-        .transpose()?;
+    let after = listed_after(token, "ListImports")?;
     access::authorize(authorizer, &[access::account_check("dynamodb:ListImports")])?;
     let limit = size.map_or(PAGE, |size| size as usize);
-    let mut imports: Vec<ImportRecord> = records::all(engine, records::IMPORT)?;
-    imports.reverse();
-    let mut listed = imports
-        .into_iter()
-        .filter(|record| table_arn.is_none_or(|arn| record.table_arn == arn))
-        .filter(|record| after.as_ref().is_none_or(|after| record.id < *after));
-    let page: Vec<ImportRecord> = listed.by_ref().take(limit).collect();
+    let imports: Vec<ImportRecord> = records::all(engine, records::IMPORT)?;
+    let (page, next) = list_page(imports, table_arn, after, limit);
     let mut response = Map::new();
     response.insert(
         "ImportSummaryList".into(),
         Value::Array(page.iter().map(records::import_summary).collect()),
     );
-    if let (Some(last), Some(_)) = (page.last(), listed.next()) {
-        response.insert("NextToken".into(), json!(next_token(&last.id)));
+    if let Some(next) = next {
+        response.insert("NextToken".into(), json!(next));
     }
     Ok(Value::Object(response))
 }

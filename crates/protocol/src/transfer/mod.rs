@@ -67,9 +67,66 @@ pub(crate) fn parse_job_arn<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'
     (table_arn.starts_with("arn:") && valid_name && valid_id(id)).then_some((table_arn, id))
 }
 
+/// An export's or an import's record, as ListExports and ListImports page them.
+pub(crate) trait Job {
+    fn id(&self) -> &str;
+    fn table_arn(&self) -> &str;
+}
+
+impl Job for ExportRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table_arn(&self) -> &str {
+        &self.table_arn
+    }
+}
+
+impl Job for ImportRecord {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn table_arn(&self) -> &str {
+        &self.table_arn
+    }
+}
+
+/// The job a list's NextToken names (the list goes on after it);
+/// `operation` names the list in a bad token's error.
+pub(crate) fn listed_after(token: Option<&str>, operation: &str) -> Result<Option<String>, halyard_engine::Error> {
+    token
+        .map(|token| {
+            token_id(token)
+                .ok_or_else(|| halyard_engine::Error::validation(format!("Invalid NextToken provided for {operation}")))
+        })
+        .transpose()
+}
+
+/// One page of a job list, newest first: the jobs of `table_arn` (or all)
+/// older than `after`, at most `limit`, and the next page's token when
+/// more follow.
+pub(crate) fn list_page<R: Job>(
+    mut jobs: Vec<R>,
+    table_arn: Option<&str>,
+    after: Option<String>,
+    limit: usize,
+) -> (Vec<R>, Option<String>) {
+    jobs.reverse();
+    let mut listed = jobs
+        .into_iter()
+        .filter(|job| table_arn.is_none_or(|arn| job.table_arn() == arn))
+        .filter(|job| after.as_deref().is_none_or(|after| job.id() < after));
+    let page: Vec<R> = listed.by_ref().take(limit).collect();
+    let next = match (page.last(), listed.next()) {
+        (Some(last), Some(_)) => Some(next_token(last.id())),
+        _ => None,
+    };
+    (page, next)
+}
+
 /// A list's paging token: the last id listed, in hex, padded to the
 /// 112-character minimum of DynamoDB's tokens.
-pub(crate) fn next_token(id: &str) -> String {
+fn next_token(id: &str) -> String {
     let mut token: String = id.bytes().map(|b| format!("{b:02x}")).collect();
     while token.len() < 112 {
         token.push('0');
@@ -78,7 +135,7 @@ pub(crate) fn next_token(id: &str) -> String {
 }
 
 /// The id a paging token names, if it is one of ours.
-pub(crate) fn token_id(token: &str) -> Option<String> {
+fn token_id(token: &str) -> Option<String> {
     let bytes: Vec<u8> = (0..token.len() / 2)
         .map(|i| {
             token
