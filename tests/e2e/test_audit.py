@@ -5,7 +5,8 @@ or file; a record for every acknowledged write across a kill -9; `halyard
 audit verify` on an untouched and a tampered chain; `aws cloudtrail
 lookup-events`; data events switched per table and server-wide; IAM and
 STS changes' records committed with the change; console IAM calls; the
-audit backlog gauge in /metrics."""
+audit backlog gauge in /metrics; reads' records made durable without a
+commit into the database."""
 
 import gzip
 import json
@@ -498,13 +499,22 @@ def test_a_refused_iam_change_is_recorded_with_its_error(trail):
     assert record["eventName"] == "CreateUser" and record["errorCode"] == "EntityAlreadyExists"
 
 
-def scrape_audit_backlog(server):
+def scrape(server, family_name, sample_name=None):
+    """The sum of a metric family's samples named `sample_name` (the family's own name by default)."""
     request = urllib.request.Request(server.endpoint + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     with urllib.request.urlopen(request, timeout=30) as response:
         text = response.read().decode()
-    [family] = [f for f in text_string_to_metric_families(text) if f.name == "halyard_audit_backlog_records"]
-    [sample] = family.samples
-    return sample.value
+    [family] = [f for f in text_string_to_metric_families(text) if f.name == family_name]
+    return sum(sample.value for sample in family.samples if sample.name == (sample_name or family_name))
+
+
+def scrape_audit_backlog(server):
+    return scrape(server, "halyard_audit_backlog_records")
+
+
+def scrape_commits(server):
+    """Transactions the writer has committed (every batch, the trail's own too)."""
+    return scrape(server, "halyard_writer_commit_duration_seconds", "halyard_writer_commit_duration_seconds_count")
 
 
 def test_the_audit_backlog_gauge_counts_records_not_yet_in_files(tmp_path):
@@ -531,6 +541,49 @@ def test_the_audit_backlog_gauge_counts_records_not_yet_in_files(tmp_path):
         deadline = time.time() + 30
         while scrape_audit_backlog(server) > 0:
             assert time.time() < deadline, "the audit backlog did not drain"
+            time.sleep(0.2)
+    finally:
+        server.stop()
+
+
+def test_read_records_are_durable_without_a_commit_into_the_database(tmp_path):
+    """Reads' records spill into files of their own (a commit would empty every
+    SQLite reader's page cache), and survive a kill -9 once made durable."""
+    env = {**os.environ, "HALYARD_METRICS_TOKEN": METRICS_TOKEN}
+    server = Server(tmp_path / "data", "--audit-file-interval", "300", "--audit-flush-interval", "0.2",
+                    *PLAINTEXT, env=env).start()
+    client = server.client()
+    table = unique("audit-reads")
+    create_table(client, table)
+    client.put_item(TableName=table, Item={"pk": {"S": "k"}})
+    # A failed write's record spills too (the attempt itself is a writer batch).
+    with pytest.raises(ClientError) as failed:
+        client.put_item(TableName=table, Item={"pk": {"S": "k"}}, ConditionExpression="attribute_not_exists(pk)")
+    # Until the mover has indexed the set-up's records: no commit for two seconds.
+    commits = scrape_commits(server)
+    while True:
+        time.sleep(2)
+        if scrape_commits(server) == commits:
+            break
+        commits = scrape_commits(server)
+    backlog = scrape_audit_backlog(server)
+    reads = [request_id(client.get_item(TableName=table, Key={"pk": {"S": "k"}})) for _ in range(20)]
+    deadline = time.time() + 30
+    while scrape_audit_backlog(server) < backlog + len(reads):
+        assert time.time() < deadline, "the reads' records were not made durable"
+        time.sleep(0.2)
+    assert scrape_commits(server) == commits
+    assert list((server.data_dir / "audit" / "buffer").glob("*.json.gz"))
+    server.kill()
+    # Restarted with files closing each second: the spilled records reach the log files.
+    server = Server(tmp_path / "data", *FAST, env=env).start()
+    try:
+        records = wait_for_records(server, [failed_request_id(failed), *reads])
+        assert [r["eventName"] for r in records] == ["PutItem"] + ["GetItem"] * 20
+        assert records[0]["errorCode"] == "ConditionalCheckFailedException"
+        deadline = time.time() + 30
+        while list((server.data_dir / "audit" / "buffer").glob("*.json.gz")):
+            assert time.time() < deadline, "folded spill files were not removed"
             time.sleep(0.2)
     finally:
         server.stop()

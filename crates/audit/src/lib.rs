@@ -5,13 +5,16 @@
 //! ([`Audit::attach`], run through `halyard_engine::with_audit`) and
 //! committed by the writer in the mutation's own transaction; every other
 //! record (reads, failures, denials) is buffered ([`Audit::record`]) and
-//! flushed through the writer at a short interval. Committed records wait
+//! at a short interval: management events committed through the writer,
+//! data events into spill files of their own ([`spill`]), so that reads
+//! commit nothing into the item database. Committed records wait
 //! in `sys_audit` in commit order until the mover ([`mover`]) writes them
 //! into rotating gzip log files with a signed, chained digest each
 //! ([`digest`]) and indexes them for LookupEvents ([`api`], [`index`]).
 
 pub mod api;
 pub mod digest;
+mod entry;
 pub mod error;
 pub mod files;
 pub mod identity;
@@ -21,6 +24,7 @@ pub mod parameters;
 pub mod query;
 pub mod record;
 pub mod selectors;
+pub mod spill;
 pub mod store;
 
 use std::path::PathBuf;
@@ -69,15 +73,45 @@ pub struct Audit {
     config: AuditConfig,
     counters: Arc<Counters>,
     buffer: Mutex<Buffer>,
+    /// The spill files written and not yet folded; held while one is
+    /// written or folded, so that they stay in order.
+    spill: tokio::sync::Mutex<spill::Spill>,
     wake_flusher: tokio::sync::Notify,
     selectors: RwLock<Arc<Selectors>>,
     key: digest::SigningKey,
 }
 
+/// Records waiting for the next flush: management events, committed
+/// into the queue, and data events, spilled into a file.
 #[derive(Default)]
 struct Buffer {
+    management: Lines,
+    data: Lines,
+}
+
+#[derive(Default)]
+struct Lines {
     lines: Vec<u8>,
     count: u64,
+}
+
+impl Lines {
+    /// Puts records that could not be flushed back in front of the newer.
+    fn restore(&mut self, older: Lines, counters: &Counters, room: usize) {
+        if older.lines.len() < room {
+            let newer = std::mem::replace(&mut self.lines, older.lines);
+            self.lines.extend_from_slice(&newer);
+            self.count += older.count;
+        } else {
+            counters.dropped.fetch_add(older.count, Ordering::Relaxed);
+        }
+    }
+}
+
+impl Buffer {
+    fn bytes(&self) -> usize {
+        self.management.lines.len() + self.data.lines.len()
+    }
 }
 
 impl Audit {
@@ -123,15 +157,24 @@ impl Audit {
             backlog += entry.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() as u64;
             Visit::Continue
         })?;
+        drop(snapshot);
+        let spilled = {
+            let (dir, sealing, through) = (config.dir.clone(), config.sealing.clone(), state.spilled_through);
+            tokio::task::spawn_blocking(move || spill::recover(&dir, sealing.as_ref(), through))
+                .await
+                .map_err(|e| StorageError::Io(std::io::Error::other(e)))?
+                .map_err(|e| StorageError::Io(std::io::Error::new(e.kind(), format!("audit spill files: {e}"))))?
+        };
+        backlog += spilled.summary().records;
         counters.next_sequence.store(last + 1, Ordering::Relaxed);
         counters.backlog.store(backlog, Ordering::Relaxed);
-        drop(snapshot);
         Ok(Arc::new(Audit {
             storage,
             writer,
             config,
             counters,
             buffer: Mutex::default(),
+            spill: tokio::sync::Mutex::new(spilled),
             wake_flusher: tokio::sync::Notify::new(),
             selectors: RwLock::new(Arc::new(selectors)),
             key,
@@ -180,7 +223,7 @@ impl Audit {
     pub fn record(&self, event: &Event) {
         let line = event.to_json();
         let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-        if buffer.lines.len() + line.len() >= MAX_BUFFER {
+        if buffer.bytes() + line.len() >= MAX_BUFFER {
             drop(buffer);
             if self
                 .counters
@@ -194,43 +237,84 @@ impl Audit {
             }
             return;
         }
-        buffer.lines.extend_from_slice(&line);
-        buffer.lines.push(b'\n');
-        buffer.count += 1;
-        if buffer.lines.len() >= FLUSH_AT {
+        let lines = if event.management {
+            &mut buffer.management
+        } else {
+            &mut buffer.data
+        };
+        lines.lines.extend_from_slice(&line);
+        lines.lines.push(b'\n');
+        lines.count += 1;
+        if buffer.bytes() >= FLUSH_AT {
             self.wake_flusher.notify_one();
         }
     }
 
-    /// Commits the buffered records now (also at shutdown).
+    /// Makes the buffered records durable now (also at shutdown): commits
+    /// the management events, spills the data events.
     pub async fn flush(&self) -> Result<(), StorageError> {
         let taken = std::mem::take(&mut *self.buffer.lock().unwrap_or_else(|p| p.into_inner()));
+        let committed = self.commit_buffered(taken.management).await;
+        let spilled = self.spill_buffered(taken.data).await;
+        committed.and(spilled)
+    }
+
+    async fn commit_buffered(&self, taken: Lines) -> Result<(), StorageError> {
         if taken.count == 0 {
             return Ok(());
         }
         let command = Arc::new(FlushCommand {
-            lines: taken.lines,
+            entry: entry::encode(&taken.lines),
             count: taken.count,
+            state: None,
             counters: self.counters.clone(),
         });
-        let result = self.writer.submit(command.clone()).await;
+        let result = self.writer.submit(command).await;
         if result.is_err() {
             // Put them back in front of what came since, for the next try.
             let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
-            if buffer.lines.len() + command.lines.len() < MAX_BUFFER {
-                let newer = std::mem::take(&mut buffer.lines);
-                buffer.lines = command.lines.clone();
-                buffer.lines.extend_from_slice(&newer);
-                buffer.count += command.count;
-            } else {
-                self.counters.dropped.fetch_add(command.count, Ordering::Relaxed);
-            }
+            let room = MAX_BUFFER.saturating_sub(buffer.bytes());
+            buffer.management.restore(taken, &self.counters, room);
         }
         result
     }
 
-    /// Records committed but not yet in a log file (buffered ones not
-    /// counted): cheap, for metrics.
+    async fn spill_buffered(&self, taken: Lines) -> Result<(), StorageError> {
+        if taken.count == 0 {
+            return Ok(());
+        }
+        let mut spill = self.spill.lock().await;
+        let number = spill.next;
+        let (dir, sealing) = (self.config.dir.clone(), self.config.sealing.clone());
+        let written = tokio::task::spawn_blocking(move || {
+            let summary = spill::Summary::of(&taken.lines);
+            let written = spill::write(&dir, sealing.as_ref(), number, &taken.lines);
+            (taken, summary, written)
+        })
+        .await;
+        let (taken, summary, written) = written.map_err(|e| StorageError::Io(std::io::Error::other(e)))?;
+        match written {
+            Ok(()) => {
+                spill.next = number + 1;
+                spill.files.push(spill::SpillFile { number, summary });
+                self.counters.backlog.fetch_add(taken.count, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(error) => {
+                drop(spill);
+                let mut buffer = self.buffer.lock().unwrap_or_else(|p| p.into_inner());
+                let room = MAX_BUFFER.saturating_sub(buffer.bytes());
+                buffer.data.restore(taken, &self.counters, room);
+                Err(StorageError::Io(std::io::Error::new(
+                    error.kind(),
+                    format!("cannot write an audit spill file: {error}"),
+                )))
+            }
+        }
+    }
+
+    /// Records committed or spilled but not yet in a log file (buffered
+    /// ones not counted): cheap, for metrics.
     pub fn backlog(&self) -> u64 {
         self.counters.backlog.load(Ordering::Relaxed)
     }

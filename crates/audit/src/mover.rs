@@ -1,5 +1,6 @@
-//! The mover: indexes committed management records, writes them into log files with
-//! their digests in commit order, deletes what it moved, and trims the
+//! The mover: indexes committed management records, folds the spill files
+//! into the queue when a log file is due, writes the queue into log files
+//! with their digests in commit order, deletes what it moved, and trims the
 //! index past the retention period. One task; every change of its state
 //! goes through the writer, so a crash at any point leaves either the old
 //! state (and the step is redone: a log file is re-written under the same
@@ -15,22 +16,17 @@ use serde_json::Value;
 use crate::digest::{self, ClosedFile};
 use crate::index::{self, Position};
 use crate::record::{iso8601, now_ms};
-use crate::store::{self, TrailState, Writes, INDEX_KEYSPACE, KEYSPACE};
-use crate::Audit;
+use crate::spill::{self, Summary};
+use crate::store::{self, FlushCommand, TrailState, Writes, INDEX_KEYSPACE, KEYSPACE};
+use crate::{entry, Audit};
 
 /// Most queued entries indexed by one command.
 const INDEX_CHUNK: usize = 1000;
 /// Most expired records removed by one command.
 const TRIM_CHUNK: usize = 1000;
 
-/// Records waiting for the current log file to close.
-#[derive(Debug, Default)]
-struct Pending {
-    bytes: usize,
-    records: u64,
-    /// Unix seconds of the oldest record waiting.
-    oldest: Option<u64>,
-}
+/// Indexed records waiting for the current log file to close.
+type Pending = Summary;
 
 pub(crate) async fn run(audit: Arc<Audit>) {
     let mut state = None;
@@ -50,34 +46,101 @@ async fn step(audit: &Arc<Audit>, state: &mut Option<TrailState>, pending: &mut 
     let current = match state.take() {
         Some(current) => current,
         None => {
-            let snapshot = audit.storage.snapshot().map_err(|e| e.to_string())?;
-            let current = store::read_state(&*snapshot).map_err(|e| e.to_string())?;
-            *pending = Pending::default();
-            scan_pending(&*snapshot, current.moved_through + 1, current.indexed_through, pending)
-                .map_err(|e| e.to_string())?;
+            let current = {
+                let snapshot = audit.storage.snapshot().map_err(|e| e.to_string())?;
+                let current = store::read_state(&*snapshot).map_err(|e| e.to_string())?;
+                *pending = Pending::default();
+                scan_pending(&*snapshot, current.moved_through + 1, current.indexed_through, pending)
+                    .map_err(|e| e.to_string())?;
+                current
+            };
+            // A fold that failed may have committed: its files are queued.
+            let spilled_through = current.spilled_through;
+            audit
+                .spill
+                .lock()
+                .await
+                .files
+                .retain(|file| file.number > spilled_through);
             current
         }
     };
-    let mut current = current;
-    loop {
-        let (next, full) = index_chunk(audit, &current, pending).await?;
-        current = next;
-        if !full {
-            break;
-        }
-    }
+    let mut current = index_all(audit, current, pending).await?;
+    let mut waiting = *pending;
+    waiting.merge(&audit.spill.lock().await.summary());
     let age_limit = audit.config.file_max_age.as_secs();
     let now = u64::try_from(now_ms() / 1000).unwrap_or(0);
-    let due = pending.bytes >= audit.config.file_max_bytes
-        || pending
+    let due = waiting.bytes >= audit.config.file_max_bytes
+        || waiting
             .oldest
             .is_some_and(|oldest| now.saturating_sub(oldest) >= age_limit);
-    if pending.records > 0 && due {
+    if waiting.records > 0 && due {
+        current = fold_spill(audit, current).await?;
+        current = index_all(audit, current, pending).await?;
         current = close_file(audit, current, pending).await?;
     }
     trim(audit, now).await?;
     *state = Some(current);
     Ok(())
+}
+
+/// Indexes every queued entry not yet indexed.
+async fn index_all(audit: &Arc<Audit>, mut state: TrailState, pending: &mut Pending) -> Result<TrailState, String> {
+    loop {
+        let (next, full) = index_chunk(audit, &state, pending).await?;
+        state = next;
+        if !full {
+            return Ok(state);
+        }
+    }
+}
+
+/// Queues the records of every spill file as one entry, with the state
+/// saying they are queued, then removes the files.
+async fn fold_spill(audit: &Arc<Audit>, state: TrailState) -> Result<TrailState, String> {
+    let mut spill = audit.spill.lock().await;
+    let Some(last) = spill.files.last().map(|file| file.number) else {
+        return Ok(state);
+    };
+    let numbers: Vec<u64> = spill.files.iter().map(|file| file.number).collect();
+    let (dir, sealing) = (audit.config.dir.clone(), audit.config.sealing.clone());
+    let encoded = tokio::task::spawn_blocking(move || -> std::io::Result<Vec<u8>> {
+        let mut lines = Vec::new();
+        for number in numbers {
+            lines.extend_from_slice(&spill::read(&dir, sealing.as_ref(), number)?);
+        }
+        Ok(entry::encode(&lines))
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| format!("cannot read audit spill files: {e}"))?;
+    let mut next = state;
+    next.spilled_through = last;
+    let command = FlushCommand {
+        entry: encoded,
+        // Counted in the backlog when they were spilled.
+        count: 0,
+        state: Some(next.clone()),
+        counters: audit.counters.clone(),
+    };
+    audit
+        .writer
+        .submit(Arc::new(command))
+        .await
+        .map_err(|e| e.to_string())?;
+    let folded = std::mem::take(&mut spill.files);
+    let dir = audit.config.dir.clone();
+    // Queued now: a file left by a failure here is removed at the next start.
+    tokio::task::spawn_blocking(move || {
+        for file in folded {
+            if let Err(error) = spill::remove(&dir, file.number) {
+                tracing::warn!("cannot remove a folded audit spill file: {error}");
+            }
+        }
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(next)
 }
 
 /// Counts the records in `from..=through` into `pending`.
@@ -96,15 +159,6 @@ fn scan_pending(
         }
         Visit::Continue
     })
-}
-
-impl Pending {
-    fn add(&mut self, line: &[u8]) {
-        self.bytes += line.len() + 1;
-        self.records += 1;
-        let time = index::line_time(line);
-        self.oldest = Some(self.oldest.map_or(time, |oldest| oldest.min(time)));
-    }
 }
 
 fn lines(entry: &[u8]) -> impl Iterator<Item = &[u8]> {

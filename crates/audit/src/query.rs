@@ -1,8 +1,8 @@
 //! What `halyard audit` does on a stopped server's data directory: query
 //! the records (management events from the index; data events from the log
 //! files whose digests say they cover the time asked for, and from the
-//! queue of records not yet in a file), and verify the log files against
-//! the digest chain.
+//! queue and the spill files of records not yet in a file), and verify the
+//! log files against the digest chain.
 
 use std::path::Path;
 
@@ -114,6 +114,12 @@ pub fn query(
         Visit::Continue
     })
     .map_err(|e| e.to_string())?;
+    for number in crate::spill::waiting(dir, state.spilled_through).map_err(|e| e.to_string())? {
+        let lines = crate::spill::read(dir, sealing, number).map_err(|e| format!("audit spill file {number}: {e}"))?;
+        for line in lines.split(|b| *b == b'\n').filter(|line| !line.is_empty()) {
+            data(line);
+        }
+    }
     // Newest first; records of one second keep their commit order, reversed.
     found.reverse();
     found.sort_by_key(|(time, _)| std::cmp::Reverse(*time));

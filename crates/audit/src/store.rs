@@ -2,8 +2,9 @@
 //!
 //! `sys_audit` holds the queue of committed records not yet in a log file
 //! (`q` + sequence number, in commit order; a value is the records of one
-//! writer batch, or of one flush of the buffer, one per line) and the trail's own state
-//! (`m/...`). `sys_audit_index` holds the records kept for lookups.
+//! writer batch, or of one flush of the buffer, one per line, deflated:
+//! [`crate::entry`]) and the trail's own state (`m/...`). `sys_audit_index`
+//! holds the records kept for lookups.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -32,8 +33,8 @@ pub(crate) fn queue_sequence(key: &[u8]) -> Option<u64> {
     }
 }
 
-/// Queued entries with sequence numbers in `from..`, in order, until
-/// `visit` stops.
+/// Queued entries with sequence numbers in `from..`, in order, decoded
+/// into their lines, until `visit` stops.
 pub(crate) fn scan_queue(
     view: &dyn ReadView,
     from: u64,
@@ -49,7 +50,7 @@ pub(crate) fn scan_queue(
         },
         Direction::Forward,
         &mut |key, value| match queue_sequence(key) {
-            Some(sequence) => visit(sequence, value),
+            Some(sequence) => visit(sequence, &crate::entry::lines(value)),
             None => Visit::Stop,
         },
     )
@@ -63,6 +64,9 @@ pub struct TrailState {
     /// Every queued entry up to this sequence number is in the index.
     pub indexed_through: u64,
     pub chain: Option<ChainHead>,
+    /// Every spill file up to this number is in the queue ([`crate::spill`]).
+    #[serde(default)]
+    pub spilled_through: u64,
 }
 
 /// The newest digest: the chain is checked from it backwards.
@@ -124,7 +128,7 @@ impl AttachedRecord for RecordAttachment {
 
     fn store_batch(&self, tx: &mut dyn WriteTransaction, lines: &[u8]) -> halyard_storage::Result<()> {
         let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
-        tx.put(KEYSPACE, &queue_key(sequence), lines)
+        tx.put(KEYSPACE, &queue_key(sequence), &crate::entry::encode(lines))
     }
 
     fn committed(&self) {
@@ -134,19 +138,29 @@ impl AttachedRecord for RecordAttachment {
     }
 }
 
-/// Buffered records (reads, failures, denials), one per line, queued as
-/// one entry.
+/// Buffered records (management events: reads, failures, denials), or
+/// the spilled data events the mover folds in, queued as one entry.
 #[derive(Debug)]
 pub(crate) struct FlushCommand {
-    pub lines: Vec<u8>,
+    /// The records, encoded ([`crate::entry::encode`]).
+    pub entry: Vec<u8>,
+    /// Records the backlog gains (spilled ones were counted when spilled).
     pub count: u64,
+    /// The trail's state to commit with the entry (the mover's, saying
+    /// which spill files it holds).
+    pub state: Option<TrailState>,
     pub counters: Arc<Counters>,
 }
 
 impl SystemCommand for FlushCommand {
     fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
         let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
-        tx.put(KEYSPACE, &queue_key(sequence), &self.lines)
+        tx.put(KEYSPACE, &queue_key(sequence), &self.entry)?;
+        if let Some(state) = &self.state {
+            let state = serde_json::to_vec(state).expect("the state serialises");
+            tx.put(KEYSPACE, STATE_KEY, &state)?;
+        }
+        Ok(())
     }
 
     fn committed(&self) {

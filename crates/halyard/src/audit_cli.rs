@@ -24,7 +24,7 @@ pub(crate) struct TrailArgs {
     #[arg(long, env = "HALYARD_AUDIT_DATA_EVENTS", value_enum, default_value = "on")]
     audit_data_events: crate::Switch,
     /// Seconds a buffered record (a read, a failed or denied call) may wait
-    /// before it is committed (at most 1).
+    /// before it is made durable (at most 1).
     #[arg(long, env = "HALYARD_AUDIT_FLUSH_INTERVAL", default_value = "1", value_parser = flush_interval)]
     audit_flush_interval: Duration,
     /// A log file is closed when its records reach this many MiB...
