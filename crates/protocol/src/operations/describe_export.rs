@@ -1,11 +1,10 @@
-use halyard_engine::{Engine, Error as EngineError};
+use halyard_engine::Engine;
 use serde_json::{json, Value};
 
-use crate::access::{self, Authorizer};
-use crate::constraints::ConstraintViolations;
+use crate::access::Authorizer;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
-use crate::transfer::parse_job_arn;
+use crate::transfer::described;
 use crate::transfer::records::{self, ExportRecord};
 
 pub(super) fn handle(
@@ -13,19 +12,6 @@ pub(super) fn handle(
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
 ) -> Result<Value, ProtocolError> {
-    let mut violations = ConstraintViolations::default();
-    let arn = request.string("ExportArn")?;
-    violations.required(arn.as_ref(), "exportArn");
-    if let Some(arn) = arn {
-        violations.length(arn, "exportArn", 37, 1024);
-    }
-    violations.into_result()?;
-    let arn = arn.expect("required checked");
-    let (_, id) =
-        parse_job_arn(arn, "export").ok_or_else(|| EngineError::validation(format!("Invalid Export ARN: {arn}")))?;
-    access::authorize(authorizer, &[access::arn_check("dynamodb:DescribeExport", arn)])?;
-    let record = records::read::<ExportRecord>(engine, records::EXPORT, id)?
-        .filter(|record| record.arn == arn)
-        .ok_or_else(|| EngineError::ExportNotFound(format!("Export not found: {arn}")))?;
+    let record: ExportRecord = described(engine, authorizer, request)?;
     Ok(json!({ "ExportDescription": records::export_description(&record) }))
 }

@@ -99,9 +99,6 @@ pub(super) async fn handle(
     violations.into_result()?;
     refuse_unsupported(request, &["FilterSpecification"])?;
     let invalid = |message: &str| -> ProtocolError { EngineError::validation(message).into() };
-    if format == Some("ION") {
-        return Err(invalid("Halyard does not support the ION export format yet"));
-    }
     let table_arn = table_arn.expect("required checked");
     if !is_arn(table_arn) {
         return Err(invalid(&format!(
@@ -133,6 +130,7 @@ pub(super) async fn handle(
         _ => {}
     }
     let table = engine.point_in_time_table(table_name)?;
+    let requested = (export_time, to);
     let time_error = |message: String| -> ProtocolError { EngineError::InvalidExportTime(message).into() };
     let (export_time, incremental) = if incremental {
         if export_time.is_some() {
@@ -190,13 +188,11 @@ pub(super) async fn handle(
         failure_code: None,
         failure_message: None,
     };
-    if token.is_some() {
+    if let Some(token) = token {
         // A repeated request is answered with the export it started.
-        let earlier = records::all::<ExportRecord>(engine, records::EXPORT)?
-            .into_iter()
-            .find(|earlier| earlier.client_token == record.client_token);
-        if let Some(earlier) = earlier {
-            if same_request(&earlier, &record) {
+        let exports = records::all::<ExportRecord>(engine, records::EXPORT)?;
+        if let Some(earlier) = job_of_token(exports, token, now) {
+            if same_request(&earlier, &record, requested) {
                 return Ok(json!({ "ExportDescription": records::export_description(&earlier) }));
             }
             return Err(
@@ -209,9 +205,28 @@ pub(super) async fn handle(
     Ok(json!({ "ExportDescription": records::export_description(&record) }))
 }
 
-/// Whether `earlier` was started by the same request as `record`.
-fn same_request(earlier: &ExportRecord, record: &ExportRecord) -> bool {
-    earlier.table_arn == record.table_arn
+/// How long after its export ends a ClientToken still names it (DynamoDB's
+/// idempotency window: 8 hours).
+const CLIENT_TOKEN_SECONDS: f64 = 8.0 * 3600.0;
+
+/// The export a repeated request's ClientToken names: one started with the
+/// token that runs still or ended within the idempotency window.
+fn job_of_token(exports: Vec<ExportRecord>, token: &str, now: f64) -> Option<ExportRecord> {
+    exports.into_iter().rev().find(|export| {
+        export.client_token == token
+            && (export.status == JobStatus::InProgress
+                || export.end_time.is_some_and(|end| now - end < CLIENT_TOKEN_SECONDS))
+    })
+}
+
+/// Whether `earlier` was started by the same request as `record`; the
+/// times are compared where the request gave them (`requested`: ExportTime
+/// and ExportToTime), as a default is the latest time, which moves.
+fn same_request(earlier: &ExportRecord, record: &ExportRecord, requested: (Option<f64>, Option<f64>)) -> bool {
+    let (export_time, to) = requested;
+    export_time.is_none_or(|time| earlier.incremental.is_none() && earlier.export_time == time)
+        && to.is_none_or(|to| earlier.incremental.as_ref().is_some_and(|i| i.to == to))
+        && earlier.table_arn == record.table_arn
         && earlier.s3_bucket == record.s3_bucket
         && earlier.s3_bucket_owner == record.s3_bucket_owner
         && earlier.s3_prefix == record.s3_prefix

@@ -80,6 +80,20 @@ pub(super) async fn handle(
                         "have length between 1 and 255",
                     );
                 }
+                // A header is printable ASCII without `"` or `,`, 1 to 65536 long.
+                let valid_header = |header: &String| {
+                    (1..=65536).contains(&header.len())
+                        && header
+                            .bytes()
+                            .all(|b| (0x20..=0x7e).contains(&b) && b != b'"' && b != b',')
+                };
+                if !list.iter().all(valid_header) {
+                    violations.add(
+                        Some(&json!(list).to_string()),
+                        "inputFormatOptions.csv.headerList",
+                        "satisfy constraint: [Member must have length less than or equal to 65536, Member must have length greater than or equal to 1, Member must satisfy regular expression pattern: [\\x20-\\x21\\x23-\\x2B\\x2D-\\x7E]*]",
+                    );
+                }
             }
             Some(CsvOptions {
                 delimiter: delimiter.map(str::to_string),
@@ -102,7 +116,7 @@ pub(super) async fn handle(
         ));
     }
     let compression = compression.unwrap_or("NONE");
-    for (unsupported, given) in [("ION", format), ("ZSTD", compression)] {
+    for (unsupported, given) in [("ZSTD", compression)] {
         if unsupported == given {
             return Err(invalid(&format!("Halyard does not support {unsupported} imports yet")));
         }

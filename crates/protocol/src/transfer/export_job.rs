@@ -1,6 +1,6 @@
 //! An export's job: the table at the export time (or its changes over an
-//! incremental period) written as gzipped DynamoDB JSON lines, with
-//! DynamoDB's manifests, under `<prefix>/AWSDynamoDB/<ExportId>/`.
+//! incremental period) written as gzipped lines of its format (DynamoDB
+//! JSON or Ion), with DynamoDB's manifests, under `<prefix>/AWSDynamoDB/<ExportId>/`.
 
 use std::io::Write;
 use std::sync::Arc;
@@ -8,15 +8,15 @@ use std::sync::Arc;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use flate2::write::GzEncoder;
-use halyard_engine::model::{item_size, Item};
-use halyard_engine::{Engine, Error as EngineError, ItemChange};
+use halyard_engine::model::item_size;
+use halyard_engine::{Engine, Error as EngineError};
 use md5::{Digest, Md5};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::bucket::{Bucket, BucketError};
+use super::export_format::ExportFormat;
 use super::iso_time;
 use super::records::{save_export, ExportRecord, JobStatus};
-use crate::attribute_value::item_to_json;
 
 /// Items per data file.
 const ITEMS_PER_FILE: usize = 1000;
@@ -106,6 +106,7 @@ struct DataFiles<'a> {
     /// Where data files go: `<prefix>AWSDynamoDB/<id>/data/` for a full
     /// export, the shared `<prefix>AWSDynamoDB/data/` for an incremental one.
     dir: String,
+    format: ExportFormat,
     lines: Vec<u8>,
     count: usize,
     /// manifest-files.json's lines.
@@ -113,8 +114,8 @@ struct DataFiles<'a> {
 }
 
 impl DataFiles<'_> {
-    fn add(&mut self, line: &Value, record: &mut ExportRecord) -> Result<(), Failure> {
-        serde_json::to_writer(&mut self.lines, line).expect("JSON serialises");
+    fn add(&mut self, line: Vec<u8>, record: &mut ExportRecord) -> Result<(), Failure> {
+        self.lines.extend(line);
         self.lines.push(b'\n');
         self.count += 1;
         if self.count == ITEMS_PER_FILE {
@@ -135,7 +136,7 @@ impl DataFiles<'_> {
             .and_then(|_| encoder.finish())
             .map_err(|e| BucketError::Io(e.to_string()))?;
         let name = uuid::Uuid::new_v4().simple().to_string();
-        let key = format!("{}{}.json.gz", self.dir, &name[..26]);
+        let key = format!("{}{}.{}", self.dir, &name[..26], self.format.extension());
         self.bucket.put(&key, &compressed)?;
         let entry = json!({
             "itemCount": self.count,
@@ -176,6 +177,7 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
             Some(_) => format!("{prefix}AWSDynamoDB/data/"),
             None => format!("{base}data/"),
         },
+        format: ExportFormat::named(&record.export_format),
         lines: Vec::new(),
         count: 0,
         manifest: Vec::new(),
@@ -186,16 +188,14 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
             let time = record.export_time;
             let read = engine.items_at(&table.definition, time, &mut |item| {
                 record.billed_size_bytes += item_size(&item) as i64;
-                files
-                    .add(&json!({ "Item": item_to_json(&item) }), record)
-                    .map_err(|error| {
-                        let message = match &error {
-                            Failure::Bucket(error) => error.failure().1,
-                            Failure::Engine(error) => error.to_string(),
-                        };
-                        failure = Some(error);
-                        EngineError::Internal(message)
-                    })
+                files.add(files.format.item_line(&item), record).map_err(|error| {
+                    let message = match &error {
+                        Failure::Bucket(error) => error.failure().1,
+                        Failure::Engine(error) => error.to_string(),
+                    };
+                    failure = Some(error);
+                    EngineError::Internal(message)
+                })
             });
             read.map_err(|error| failure.take().unwrap_or(Failure::Engine(error)))?;
         }
@@ -208,7 +208,7 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
                     .flatten()
                     .map(|item| item_size(item) as i64)
                     .sum::<i64>();
-                files.add(&change_line(&change, with_old), record)?;
+                files.add(files.format.change_line(&change, with_old), record)?;
             }
         }
     }
@@ -224,25 +224,6 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
     bucket.put(&format!("{base}manifest-summary.md5"), md5_base64(&summary).as_bytes())?;
     record.manifest = Some(format!("{base}manifest-summary.json"));
     Ok(())
-}
-
-/// An incremental export's line: the item's keys, its new image (absent
-/// when deleted) and, in NEW_AND_OLD_IMAGES, its old one (absent when new).
-fn change_line(change: &ItemChange, with_old: bool) -> Value {
-    let mut line = json!({
-        "Metadata": { "WriteTimestampMicros": { "N": change.written_micros.to_string() } },
-        "Keys": item_to_json(&change.key),
-    });
-    let image = |item: &Option<Item>| item.as_ref().map(item_to_json);
-    if let Some(new) = image(&change.new) {
-        line["NewImage"] = new;
-    }
-    if with_old {
-        if let Some(old) = image(&change.old) {
-            line["OldImage"] = old;
-        }
-    }
-    line
 }
 
 /// manifest-summary.json.

@@ -1,5 +1,5 @@
 //! An import's job: every object under the source prefix, decompressed,
-//! parsed as DynamoDB JSON lines or CSV records, and written into the new
+//! parsed as DynamoDB JSON lines, Ion values or CSV records, and written into the new
 //! table through the engine's one write path, a chunk at a time. Bad
 //! lines are counted and reported (the first of them in the record); the
 //! table is made ACTIVE at the end, and the import is FAILED
@@ -13,8 +13,8 @@ use halyard_engine::Engine;
 use serde_json::Value;
 
 use super::bucket::{Bucket, BucketError};
-use super::csv;
 use super::records::{save_import, ImportRecord, JobStatus};
+use super::{csv, ion};
 use crate::attribute_value::item_from_json;
 
 /// Items written per writer command.
@@ -92,6 +92,7 @@ fn import(engine: &Engine, record: &mut ImportRecord) -> Result<(), Failure> {
         *record.processed_size_bytes.get_or_insert(0) += text.len() as i64;
         let items = match record.input_format.as_str() {
             "CSV" => csv_items(&text, record, &key_types),
+            "ION" => ion::items(&text),
             _ => json_items(&text),
         };
         for (line, item) in items {

@@ -12,14 +12,21 @@
 
 pub(crate) mod bucket;
 mod csv;
+mod export_format;
 pub(crate) mod export_job;
 pub(crate) mod import_job;
+mod ion;
 pub(crate) mod records;
 
 use std::sync::Arc;
 
-use halyard_engine::Engine;
+use halyard_engine::{Engine, Error as EngineError};
+use serde::de::DeserializeOwned;
 
+use crate::access::{self, Authorizer};
+use crate::constraints::ConstraintViolations;
+use crate::error::ProtocolError;
+use crate::fields::Fields;
 use records::{ExportRecord, ImportRecord, JobStatus};
 
 /// Starts again the exports and imports a restart interrupted.
@@ -67,15 +74,34 @@ pub(crate) fn parse_job_arn<'a>(arn: &'a str, kind: &str) -> Option<(&'a str, &'
     (table_arn.starts_with("arn:") && valid_name && valid_id(id)).then_some((table_arn, id))
 }
 
-/// An export's or an import's record, as ListExports and ListImports page them.
-pub(crate) trait Job {
+/// An export's or an import's record, as ListExports and ListImports page
+/// them and DescribeExport and DescribeImport find them.
+pub(crate) trait Job: DeserializeOwned {
+    /// The ARN's kind (`<table ARN>/<KIND>/<id>`) and the records' key prefix.
+    const KIND: &'static str;
+    const RECORDS: &'static str;
+    /// The Describe request's ARN member, and its action.
+    const ARN_MEMBER: &'static str;
+    const DESCRIBE_ACTION: &'static str;
+    fn not_found(message: String) -> EngineError;
     fn id(&self) -> &str;
+    fn arn(&self) -> &str;
     fn table_arn(&self) -> &str;
 }
 
 impl Job for ExportRecord {
+    const KIND: &'static str = "export";
+    const RECORDS: &'static str = records::EXPORT;
+    const ARN_MEMBER: &'static str = "ExportArn";
+    const DESCRIBE_ACTION: &'static str = "dynamodb:DescribeExport";
+    fn not_found(message: String) -> EngineError {
+        EngineError::ExportNotFound(message)
+    }
     fn id(&self) -> &str {
         &self.id
+    }
+    fn arn(&self) -> &str {
+        &self.arn
     }
     fn table_arn(&self) -> &str {
         &self.table_arn
@@ -83,21 +109,58 @@ impl Job for ExportRecord {
 }
 
 impl Job for ImportRecord {
+    const KIND: &'static str = "import";
+    const RECORDS: &'static str = records::IMPORT;
+    const ARN_MEMBER: &'static str = "ImportArn";
+    const DESCRIBE_ACTION: &'static str = "dynamodb:DescribeImport";
+    fn not_found(message: String) -> EngineError {
+        EngineError::ImportNotFound(message)
+    }
     fn id(&self) -> &str {
         &self.id
+    }
+    fn arn(&self) -> &str {
+        &self.arn
     }
     fn table_arn(&self) -> &str {
         &self.table_arn
     }
 }
 
+/// DescribeExport and DescribeImport: the job the request's ARN names.
+pub(crate) fn described<R: Job>(
+    engine: &Engine,
+    authorizer: &dyn Authorizer,
+    request: Fields<'_>,
+) -> Result<R, ProtocolError> {
+    let mut violations = ConstraintViolations::default();
+    let member = R::ARN_MEMBER;
+    // The model's member names start lower-case in validation messages.
+    let path = format!("{}{}", member[..1].to_lowercase(), &member[1..]);
+    let arn = request.string(member)?;
+    violations.required(arn.as_ref(), &path);
+    if let Some(arn) = arn {
+        violations.length(arn, &path, 37, 1024);
+    }
+    violations.into_result()?;
+    let arn = arn.expect("required checked");
+    let label = &member[..member.len() - 3];
+    let (_, id) =
+        parse_job_arn(arn, R::KIND).ok_or_else(|| EngineError::validation(format!("Invalid {} ARN: {arn}", label)))?;
+    access::authorize(authorizer, &[access::arn_check(R::DESCRIBE_ACTION, arn)])?;
+    let record = records::read::<R>(engine, R::RECORDS, id)?
+        .filter(|record| record.arn() == arn)
+        .ok_or_else(|| R::not_found(format!("{label} not found: {arn}")))?;
+    Ok(record)
+}
+
 /// The job a list's NextToken names (the list goes on after it);
 /// `operation` names the list in a bad token's error.
-pub(crate) fn listed_after(token: Option<&str>, operation: &str) -> Result<Option<String>, halyard_engine::Error> {
+pub(crate) fn listed_after(token: Option<&str>, operation: &str) -> Result<Option<String>, EngineError> {
     token
         .map(|token| {
             token_id(token)
-                .ok_or_else(|| halyard_engine::Error::validation(format!("Invalid NextToken provided for {operation}")))
+                .ok_or_else(|| EngineError::validation(format!("Invalid NextToken provided for {operation}")))
         })
         .transpose()
 }
