@@ -173,7 +173,9 @@ async fn health() -> &'static str {
 }
 
 /// The storage's health as JSON: 200 while writes are accepted, 503 while
-/// they fail (out of space, or stopped after a storage failure).
+/// they fail (out of space, stopped after a storage failure, or no
+/// writable database server reachable), for a load balancer. Cheap: it
+/// reads the state the writes and the storage's background probe keep.
 async fn health_report(State(app): State<Arc<App>>) -> Response {
     let report = app.engine.storage_health();
     let status = if report.writes_accepted() {
@@ -187,6 +189,7 @@ async fn health_report(State(app): State<Arc<App>>) -> Response {
         "reason": report.reason,
         "since": report.since,
         "outOfSpaceFailures": report.out_of_space_failures,
+        "lease": report.lease,
     });
     let mut response = (status, body.to_string()).into_response();
     response

@@ -66,6 +66,11 @@ pub enum StorageError {
     /// writable primary: a retryable failure (nothing was committed).
     #[error("the database is unavailable ({0})")]
     Unavailable(String),
+    /// A commit not known to be durable (the connection was lost during
+    /// COMMIT, or the wait for the synchronous standby was cancelled): it
+    /// may or may not be applied, and is not acknowledged. Retryable.
+    #[error("the write's commit is not known to be durable ({0})")]
+    CommitOutcomeUnknown(String),
     /// The adapter does not offer this operation (the reason says what
     /// does the job instead).
     #[error("not supported by this storage: {0}")]

@@ -18,7 +18,7 @@ use std::fs::File;
 use std::io::Read;
 use std::time::Duration;
 
-use super::pool::PgConnection;
+use super::pool::{Connector, PgConnection};
 use crate::{private_files, Result, StorageError};
 
 /// The lease row's name in `halyard_lease`.
@@ -156,15 +156,34 @@ pub(super) enum Claim {
 }
 
 /// Waits until this node holds the lease, saying once which node it waits
-/// for. `connect` gives a fresh connection after a failure.
+/// for. While no writable server answers (a failover of the database), it
+/// reconnects through `connector` and waits on.
 pub(super) fn acquire(
     node: &Node,
     connection: &mut PgConnection,
+    connector: &Connector,
     error: &dyn Fn(tokio_postgres::Error) -> StorageError,
 ) -> Result<()> {
     let mut announced = false;
+    let mut unreachable = false;
     loop {
-        match node.claim(connection).map_err(error)? {
+        let claim = match node.claim(connection).map_err(error) {
+            Ok(claim) => claim,
+            Err(StorageError::Unavailable(reason)) => {
+                if !unreachable {
+                    tracing::warn!(%reason, "no writable database server answers: this standby waits for one");
+                    unreachable = true;
+                }
+                std::thread::sleep(Duration::from_secs(1));
+                if let Ok(new) = connector.connect() {
+                    *connection = new;
+                }
+                continue;
+            }
+            Err(other) => return Err(other),
+        };
+        unreachable = false;
+        match claim {
             Claim::Held => {
                 if announced {
                     tracing::info!(

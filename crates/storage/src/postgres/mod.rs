@@ -14,6 +14,7 @@ mod pool;
 mod schema;
 #[cfg(test)]
 mod tests;
+mod tls;
 mod transaction;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -31,6 +32,11 @@ use transaction::{PgReadView, PgWriteTransaction, Session};
 use crate::health::StorageHealth;
 use crate::{ReadView, Result, Storage, StorageError, WriteTransaction};
 
+/// The serving lease, as the health report names it: this node holds it,
+/// or another node took it over.
+const LEASE_SERVING: &str = "serving";
+const LEASE_LOST: &str = "lost";
+
 /// Options for [`PostgresStorage::open`].
 #[derive(Debug, Clone)]
 pub struct PostgresOptions {
@@ -40,6 +46,10 @@ pub struct PostgresOptions {
     /// How long a request waits for a connection (a new one included)
     /// before failing as unavailable.
     pub connect_timeout: Duration,
+    /// How long one statement may wait for the server's answer before it
+    /// fails as unavailable (its connection then closed): the bound on a
+    /// request against a server that stopped answering.
+    pub call_timeout: Duration,
     /// How often the health probe asks whether a writable server answers.
     pub probe_interval: Duration,
     /// Whether an empty database gets Halyard's schema; if not, opening it
@@ -56,6 +66,9 @@ impl Default for PostgresOptions {
         PostgresOptions {
             pool_size: 16,
             connect_timeout: Duration::from_secs(5),
+            // Below the SDKs' read timeouts (60 s); above any statement's
+            // time (a scan page is at most 256 rows).
+            call_timeout: Duration::from_secs(30),
             probe_interval: Duration::from_secs(1),
             create_if_new: true,
             node: None,
@@ -77,13 +90,20 @@ pub struct PostgresStorage {
 }
 
 impl PostgresStorage {
-    /// Connects to the database named by `url` (a libpq connection string
-    /// or `postgres://` URL, multi-host allowed) and checks, creating it if
-    /// the database is empty, Halyard's schema.
+    /// Connects to the database named by `url` (a `postgres://` URL,
+    /// multi-host allowed; TLS with `sslmode=require`, see `tls.rs`) and
+    /// checks, creating it if the database is empty, Halyard's schema.
     pub fn open(url: &str, options: PostgresOptions) -> Result<PostgresStorage> {
+        let (url, root_cert) = tls::take_root_cert(url);
         let mut config: tokio_postgres::Config = url
             .parse()
             .map_err(|e| StorageError::Engine(format!("invalid PostgreSQL connection string: {e}")))?;
+        let tls = match config.get_ssl_mode() {
+            tokio_postgres::config::SslMode::Require => Some(tls::RustlsConnect {
+                config: tls::client_config(root_cert.as_deref().map(std::path::Path::new))?,
+            }),
+            _ => None,
+        };
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(options.connect_timeout);
         }
@@ -97,7 +117,12 @@ impl PostgresStorage {
             .enable_all()
             .build()?;
         let health = Arc::new(StorageHealth::default());
-        let connector = Connector::new(config.clone(), runtime.handle().clone());
+        let connector = Connector::new(
+            config.clone(),
+            tls.clone(),
+            runtime.handle().clone(),
+            options.call_timeout,
+        );
         let mut first = connector
             .connect()
             .map_err(|e| StorageError::Unavailable(format!("{database}: {e}")))?;
@@ -106,7 +131,8 @@ impl PostgresStorage {
         let node = match &options.node {
             Some(node_options) => {
                 let node = Node::open(node_options)?;
-                lease::acquire(&node, &mut first, &error)?;
+                lease::acquire(&node, &mut first, &connector, &error)?;
+                health.set_lease(LEASE_SERVING);
                 Some(Arc::new(node))
             }
             None => None,
@@ -117,12 +143,13 @@ impl PostgresStorage {
             .max_size(options.pool_size)
             .min_idle(Some(1))
             .connection_timeout(options.connect_timeout)
-            // A checkout costs no round trip: a dead connection fails its
-            // statement (a retryable error) and is not returned.
-            .test_on_check_out(false)
+            // The check costs no round trip (`Connector::is_valid`): a
+            // connection its server closed is replaced at checkout; one
+            // that dies in use fails its statement (a retryable error).
+            .test_on_check_out(true)
             .build_unchecked(connector);
         let probe = Probe::start(
-            Connector::new(config, runtime.handle().clone()),
+            Connector::new(config, tls, runtime.handle().clone(), options.call_timeout),
             health.clone(),
             node.clone().map(|node| (node, lease_lost.clone())),
             options.probe_interval,
@@ -141,6 +168,7 @@ impl PostgresStorage {
     /// Refuses writes for good: another node serves the database now.
     fn lost_lease(&self) -> StorageError {
         self.lease_lost.store(true, Ordering::Release);
+        self.health.set_lease(LEASE_LOST);
         let reason = "this node no longer holds the database's serving lease (another node took over): restart it \
                       to wait as a standby";
         self.health.unreachable(reason);
@@ -284,6 +312,7 @@ fn probe(
                 Ok(Claim::Held) => health.reachable(),
                 Ok(Claim::HeldBy { node: holder, .. }) => {
                     lost.store(true, Ordering::Release);
+                    health.set_lease(LEASE_LOST);
                     tracing::error!(
                         "node {holder} took over the serving lease (this node could not renew it in time): \
                          writes are refused; restart this node to wait as a standby"

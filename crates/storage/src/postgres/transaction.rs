@@ -8,7 +8,7 @@ use std::sync::MutexGuard;
 use r2d2::PooledConnection;
 use tokio_postgres::types::ToSql;
 
-use super::pool::{database_error, Connector, PgConnection};
+use super::pool::{commit_error, database_error, Connector, PgConnection};
 use crate::checksum;
 use crate::health::StorageHealth;
 use crate::{validate_keyspace, Direction, KeyRange, ReadView, Result, Visit, WriteTransaction};
@@ -52,6 +52,11 @@ impl<'a> Session<'a> {
 
     pub(super) fn batch_rows(&self, sql: &str) -> Result<usize> {
         self.run(|c| c.batch_rows(sql))
+    }
+
+    pub(super) fn commit(&self) -> Result<()> {
+        let committed = self.connection.borrow_mut().commit();
+        committed.map_err(|e| commit_error(self.health, e))
     }
 
     /// Ends the transaction without keeping anything (public to the
@@ -283,8 +288,9 @@ impl WriteTransaction for PgWriteTransaction<'_> {
     }
 
     fn commit(mut self: Box<Self>) -> Result<()> {
-        self.session.batch("COMMIT")?;
+        // Whatever the outcome, the transaction is over: nothing to roll back.
         self.committed = true;
+        self.session.commit()?;
         self.session.health.write_succeeded();
         Ok(())
     }
