@@ -193,6 +193,7 @@ impl Fixture {
     fn call(&self, service: Service, operation: &str, body: &[u8]) -> Result<Value, ProtocolError> {
         self.runtime
             .block_on(halyard_protocol::handle(&self.engine, &halyard_protocol::AllowAll, service, operation, body))
+            .map(|response| response.to_value())
     }
 
     fn request(&self, service: Service, operation: &str, body: &Value) -> Result<Value, ProtocolError> {

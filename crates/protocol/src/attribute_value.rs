@@ -4,10 +4,13 @@
 
 use std::collections::HashSet;
 
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::display::Base64Display;
+use base64::engine::general_purpose::{GeneralPurpose, STANDARD as BASE64};
 use base64::Engine as _;
 use halyard_engine::model::{AttributeValue, Item, Number, ITEM_TOO_DEEP, MAX_CONTAINER_DEPTH};
 use halyard_engine::Error as EngineError;
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::error::ProtocolError;
@@ -189,35 +192,80 @@ fn has_duplicates<T: std::hash::Hash + Eq>(set: &[T]) -> bool {
 }
 
 pub fn item_to_json(item: &Item) -> Value {
-    Value::Object(
-        item.iter()
-            .map(|(name, value)| (name.clone(), value_to_json(value)))
-            .collect(),
-    )
+    serde_json::to_value(ItemJson(item)).expect("items serialise")
 }
 
-pub fn value_to_json(value: &AttributeValue) -> Value {
-    let (type_name, content) = match value {
-        AttributeValue::S(s) => ("S", Value::String(s.clone())),
-        AttributeValue::N(n) => ("N", Value::String(n.to_string())),
-        AttributeValue::B(b) => ("B", Value::String(BASE64.encode(b))),
-        AttributeValue::Bool(b) => ("BOOL", Value::Bool(*b)),
-        AttributeValue::Null => ("NULL", Value::Bool(true)),
-        AttributeValue::M(map) => ("M", item_to_json(map)),
-        AttributeValue::L(list) => ("L", Value::Array(list.iter().map(value_to_json).collect())),
-        AttributeValue::Ss(set) => ("SS", Value::Array(set.iter().cloned().map(Value::String).collect())),
-        AttributeValue::Ns(set) => (
-            "NS",
-            Value::Array(set.iter().map(|n| Value::String(n.to_string())).collect()),
-        ),
-        AttributeValue::Bs(set) => (
-            "BS",
-            Value::Array(set.iter().map(|b| Value::String(BASE64.encode(b))).collect()),
-        ),
-    };
-    let mut map = Map::with_capacity(1);
-    map.insert(type_name.to_string(), content);
-    Value::Object(map)
+/// An item in wire form, serialised straight from the engine's values.
+pub struct ItemJson<'a>(pub &'a Item);
+
+/// A list of items in wire form.
+pub struct ItemsJson<'a>(pub &'a [Item]);
+
+struct ValueJson<'a>(&'a AttributeValue);
+
+struct ListJson<'a>(&'a [AttributeValue]);
+
+/// A value written as a JSON string through its `Display` (a number's
+/// text, a binary's base64), with no `String` in between.
+struct Text<T>(T);
+
+impl Serialize for ItemJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(name, value)| (name, ValueJson(value))))
+    }
+}
+
+impl Serialize for ItemsJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(ItemJson))
+    }
+}
+
+impl Serialize for ListJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(ValueJson))
+    }
+}
+
+impl<T: std::fmt::Display> Serialize for Text<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(&self.0)
+    }
+}
+
+fn base64_text(bytes: &[u8]) -> Text<Base64Display<'_, '_, GeneralPurpose>> {
+    Text(Base64Display::new(bytes, &BASE64))
+}
+
+impl Serialize for ValueJson<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        match self.0 {
+            AttributeValue::S(s) => map.serialize_entry("S", s)?,
+            AttributeValue::N(n) => map.serialize_entry("N", &Text(n))?,
+            AttributeValue::B(b) => map.serialize_entry("B", &base64_text(b))?,
+            AttributeValue::Bool(b) => map.serialize_entry("BOOL", b)?,
+            AttributeValue::Null => map.serialize_entry("NULL", &true)?,
+            AttributeValue::M(m) => map.serialize_entry("M", &ItemJson(m))?,
+            AttributeValue::L(list) => map.serialize_entry("L", &ListJson(list))?,
+            AttributeValue::Ss(set) => map.serialize_entry("SS", set)?,
+            AttributeValue::Ns(set) => map.serialize_entry("NS", &Seq(set.iter().map(Text)))?,
+            AttributeValue::Bs(set) => map.serialize_entry("BS", &Seq(set.iter().map(|b| base64_text(b))))?,
+        }
+        map.end()
+    }
+}
+
+/// A sequence serialised from an iterator (cloned, as `Serialize` takes `&self`).
+struct Seq<I>(I);
+
+impl<I: Iterator + Clone> Serialize for Seq<I>
+where
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.clone())
+    }
 }
 
 #[cfg(test)]
@@ -239,6 +287,9 @@ mod tests {
         let mut expected = item.clone();
         expected["n"] = json!({"N": "1.5"});
         assert_eq!(item_to_json(&parsed), expected);
+        // Written straight into bytes, as responses are.
+        let written: Value = serde_json::from_slice(&serde_json::to_vec(&ItemJson(&parsed)).unwrap()).unwrap();
+        assert_eq!(written, expected);
     }
 
     #[test]

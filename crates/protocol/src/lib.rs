@@ -12,11 +12,13 @@ mod error;
 mod fields;
 pub mod observe;
 mod operations;
+mod response;
 mod streams;
 pub mod transfer;
 
 pub use access::{AccessCheck, AccessDenied, AllowAll, Authorizer};
 pub use error::{ProtocolError, WireError};
+pub use response::Response;
 
 use halyard_engine::Engine;
 use serde_json::Value;
@@ -53,7 +55,7 @@ pub async fn handle(
     service: Service,
     operation: &str,
     body: &[u8],
-) -> Result<Value, ProtocolError> {
+) -> Result<Response, ProtocolError> {
     // With metrics off, not even the clock is read.
     let started = engine.metrics().enabled().then(std::time::Instant::now);
     let request = match parse(body) {
@@ -66,7 +68,9 @@ pub async fn handle(
     let fields = fields::Fields::new(&request);
     let result = match service {
         Service::DynamoDb => operations::dispatch(engine, authorizer, operation, fields).await,
-        Service::Streams => streams::dispatch(engine, authorizer, operation, fields).await,
+        Service::Streams => streams::dispatch(engine, authorizer, operation, fields)
+            .await
+            .map(Response::from),
     };
     if let Some(started) = started {
         observe::request(engine, operation, &request, &result, started);

@@ -18,7 +18,7 @@ pub(crate) fn request(
     engine: &Engine,
     operation: &str,
     request: &Map<String, Value>,
-    result: &Result<Value, ProtocolError>,
+    result: &Result<crate::Response, ProtocolError>,
     started: Instant,
 ) {
     let metrics = engine.metrics();
@@ -29,7 +29,7 @@ pub(crate) fn request(
     };
     let operation = Operation::named(operation);
     let returned_items = match result {
-        Ok(response) => response.get("Items").and_then(Value::as_array).map(Vec::len),
+        Ok(response) => response.returned_items(),
         Err(_) => None,
     };
     let mut named_a_table = false;

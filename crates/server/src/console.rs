@@ -361,10 +361,9 @@ async fn call(
     }
     .await;
     match result {
-        Ok(value) => {
+        Ok(response) => {
             audited.finish(None);
-            let body = serde_json::to_vec(&value).expect("JSON values serialise");
-            crate::respond(StatusCode::OK, body, content_type, None).await
+            crate::respond(StatusCode::OK, response.into_body(), content_type, None).await
         }
         Err(error) => {
             let wire = error.to_wire();

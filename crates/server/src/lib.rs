@@ -223,10 +223,9 @@ async fn serve_request(
     };
     let mut call = audit::Call::start(&app.audit, &parts, id.as_str(), EventSource::DynamoDb);
     match run(&app, &limits, &parts, body, &mut call).await {
-        Ok(value) => {
+        Ok(response) => {
             call.finish(None);
-            let body = serde_json::to_vec(&value).expect("JSON values serialise");
-            respond(StatusCode::OK, body, Some(content_type), coding).await
+            respond(StatusCode::OK, response.into_body(), Some(content_type), coding).await
         }
         Err(error) => {
             if let ProtocolError::Engine(halyard_engine::Error::Internal(detail)) = &error {
@@ -254,7 +253,7 @@ async fn run(
     parts: &Parts,
     body: Body,
     call: &mut audit::Call,
-) -> Result<serde_json::Value, ProtocolError> {
+) -> Result<halyard_protocol::Response, ProtocolError> {
     let headers = &parts.headers;
     let target = headers.get("x-amz-target").and_then(|target| target.to_str().ok());
     if let Some(operation) = target.and_then(|t| t.rsplit_once('.')).map(|(_, operation)| operation) {
@@ -300,7 +299,7 @@ async fn execute(
     operation: &str,
     body: &[u8],
     call: &mut audit::Call,
-) -> Result<serde_json::Value, ProtocolError> {
+) -> Result<halyard_protocol::Response, ProtocolError> {
     match app.security.mode() {
         AuthMode::Off => {
             call.run(halyard_protocol::handle(

@@ -1,14 +1,17 @@
+use halyard_engine::model::Item;
 use halyard_engine::{BatchGetTable, Engine, Error as EngineError};
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::expressions::{return_consumed_capacity, RequestPlaceholders, ReturnConsumedCapacity};
 use super::get_item::{implied_select, projection};
 use super::{non_empty_request_items, select_key};
 use crate::access::{self, AccessCheck, AttributeNames, Authorizer, KeySchema};
-use crate::attribute_value::{item_from_json, item_to_json};
+use crate::attribute_value::{item_from_json, item_to_json, ItemsJson};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::{as_object, Fields};
+use crate::response::{Response, ResponseWriter};
 
 /// DynamoDB's limit on the keys of one BatchGetItem.
 const MAX_KEYS: usize = 100;
@@ -17,7 +20,7 @@ pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let request_items = request.map("RequestItems")?;
     violations.required(request_items, "requestItems");
@@ -88,14 +91,10 @@ pub(super) async fn handle(
     access::authorize(authorizer, &checks)?;
     let results = engine.batch_get_item(tables).await?;
 
-    let mut responses = Map::new();
+    let mut responses = Vec::with_capacity(results.len());
     let mut unprocessed = Map::new();
     let mut consumed = Vec::new();
     for ((table_name, entry), result) in request_items.iter().zip(results) {
-        responses.insert(
-            table_name.clone(),
-            Value::Array(result.items.iter().map(item_to_json).collect()),
-        );
         if !result.unprocessed_keys.is_empty() {
             // The table's request as it was, with only the keys not read.
             let mut rest = entry.as_object().cloned().unwrap_or_default();
@@ -110,15 +109,25 @@ pub(super) async fn handle(
             capacity.table_name = table_name.clone();
             capacity
         }));
+        responses.push((table_name.as_str(), result.items));
     }
-    let mut response = Map::new();
-    response.insert("Responses".into(), Value::Object(responses));
-    response.insert("UnprocessedKeys".into(), Value::Object(unprocessed));
+    let mut response = ResponseWriter::new();
+    response.member("Responses", &TableItems(&responses));
+    response.member("UnprocessedKeys", &unprocessed);
     if capacity != ReturnConsumedCapacity::None {
-        response.insert(
-            "ConsumedCapacity".into(),
-            super::expressions::capacity_list(&consumed, capacity),
+        response.member(
+            "ConsumedCapacity",
+            &super::expressions::capacity_list(&consumed, capacity),
         );
     }
-    Ok(Value::Object(response))
+    Ok(response.finish())
+}
+
+/// Responses: each table's items, by the name the request gave.
+struct TableItems<'a>(&'a [(&'a str, Vec<Item>)]);
+
+impl Serialize for TableItems<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(table, items)| (table, ItemsJson(items))))
+    }
 }

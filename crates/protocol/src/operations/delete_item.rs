@@ -1,5 +1,4 @@
 use halyard_engine::{DeleteItemInput, Engine};
-use serde_json::Value;
 
 use super::expressions::RequestPlaceholders;
 use super::write_request::WriteRequest;
@@ -13,7 +12,7 @@ pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<crate::Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut write = WriteRequest::parse(request, "Key", &mut violations)?;
     violations.into_result()?;

@@ -3,21 +3,22 @@ use std::collections::HashSet;
 use halyard_engine::expression::projection::Projection;
 use halyard_engine::expression::Placeholders;
 use halyard_engine::{Engine, Error as EngineError, GetItemInput, Select};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::expressions::{add_consumed_capacity, return_consumed_capacity, RequestPlaceholders};
 use super::{select_key, table_name};
 use crate::access::{self, AttributeNames, Authorizer, KeySchema};
-use crate::attribute_value::{item_from_json, item_to_json};
+use crate::attribute_value::{item_from_json, ItemJson};
 use crate::constraints::ConstraintViolations;
 use crate::error::ProtocolError;
 use crate::fields::Fields;
+use crate::response::{Response, ResponseWriter};
 
 pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let name = table_name(request, &mut violations)?;
     let key = request.map("Key")?;
@@ -54,12 +55,14 @@ pub(super) async fn handle(
     let mut output = output;
     // ConsumedCapacity names the table as the request did.
     output.consumed_capacity.table_name = name.to_string();
-    let mut response = Map::new();
-    if let Some(item) = output.item {
-        response.insert("Item".into(), item_to_json(&item));
+    let mut response = ResponseWriter::new();
+    if let Some(item) = &output.item {
+        response.member("Item", &ItemJson(item));
     }
-    add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
-    Ok(Value::Object(response))
+    let mut rest = Map::new();
+    add_consumed_capacity(&mut rest, capacity, Some(&output.consumed_capacity));
+    response.members(&rest);
+    Ok(response.finish())
 }
 
 /// What a GetItem-like read (no Select member) returns: the projection's

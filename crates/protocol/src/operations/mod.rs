@@ -60,7 +60,8 @@ use halyard_engine::{ConsumedCapacity, Engine, Error as EngineError, ItemPage, R
 use serde_json::{Map, Value};
 
 use self::expressions::{add_consumed_capacity, ReturnConsumedCapacity};
-use crate::attribute_value::item_to_json;
+use crate::attribute_value::ItemJson;
+use crate::response::{Response, ResponseWriter};
 
 use crate::access::{self, Authorizer};
 use crate::constraints::ConstraintViolations;
@@ -68,6 +69,28 @@ use crate::error::ProtocolError;
 use crate::fields::Fields;
 
 pub(crate) async fn dispatch(
+    engine: &std::sync::Arc<Engine>,
+    authorizer: &dyn Authorizer,
+    operation: &str,
+    request: Fields<'_>,
+) -> Result<Response, ProtocolError> {
+    // The item operations write their responses straight into bytes.
+    match operation {
+        "PutItem" => put_item::handle(engine, authorizer, request).await,
+        "GetItem" => get_item::handle(engine, authorizer, request).await,
+        "DeleteItem" => delete_item::handle(engine, authorizer, request).await,
+        "Scan" => scan::handle(engine, authorizer, request).await,
+        "Query" => query::handle(engine, authorizer, request).await,
+        "UpdateItem" => update_item::handle(engine, authorizer, request).await,
+        "BatchGetItem" => batch_get_item::handle(engine, authorizer, request).await,
+        _ => dispatch_value(engine, authorizer, operation, request)
+            .await
+            .map(Response::from),
+    }
+}
+
+/// The operations that build their responses as a `Value`.
+async fn dispatch_value(
     engine: &std::sync::Arc<Engine>,
     authorizer: &dyn Authorizer,
     operation: &str,
@@ -81,13 +104,6 @@ pub(crate) async fn dispatch(
         "ListTables" => list_tables::handle(engine, authorizer, request),
         "DeleteTable" => delete_table::handle(engine, authorizer, request).await,
         "UpdateTable" => update_table::handle(engine, authorizer, request).await,
-        "PutItem" => put_item::handle(engine, authorizer, request).await,
-        "GetItem" => get_item::handle(engine, authorizer, request).await,
-        "DeleteItem" => delete_item::handle(engine, authorizer, request).await,
-        "Scan" => scan::handle(engine, authorizer, request).await,
-        "Query" => query::handle(engine, authorizer, request).await,
-        "UpdateItem" => update_item::handle(engine, authorizer, request).await,
-        "BatchGetItem" => batch_get_item::handle(engine, authorizer, request).await,
         "BatchWriteItem" => batch_write_item::handle(engine, authorizer, request).await,
         "TransactGetItems" => transact_get_items::handle(engine, authorizer, request).await,
         "TransactWriteItems" => transact_write_items::handle(engine, authorizer, request).await,
@@ -233,20 +249,22 @@ fn write_response(
     table_name: &str,
     capacity: ReturnConsumedCapacity,
     collection_metrics: bool,
-) -> Value {
+) -> Response {
     output.consumed_capacity.table_name = table_name.to_string();
-    let mut response = Map::new();
-    if let Some(item) = output.attributes {
-        response.insert("Attributes".into(), item_to_json(&item));
+    let mut response = ResponseWriter::new();
+    if let Some(item) = &output.attributes {
+        response.member("Attributes", &ItemJson(item));
     }
+    let mut rest = Map::new();
     if let (true, Some((key, size))) = (collection_metrics, &output.item_collection) {
-        response.insert(
+        rest.insert(
             "ItemCollectionMetrics".into(),
             expressions::item_collection_metrics(key, *size),
         );
     }
-    add_consumed_capacity(&mut response, capacity, Some(&output.consumed_capacity));
-    Value::Object(response)
+    add_consumed_capacity(&mut rest, capacity, Some(&output.consumed_capacity));
+    response.members(&rest);
+    response.finish()
 }
 
 const SELECT: &[(&str, Select)] = &[
@@ -292,24 +310,23 @@ fn check_select(select: Option<Select>, request: Fields<'_>) -> Result<Select, P
 
 /// A Query or Scan response; ConsumedCapacity names the table as the
 /// request did.
-fn page_response(mut page: ItemPage, table_name: &str, capacity: ReturnConsumedCapacity, count_only: bool) -> Value {
+fn page_response(mut page: ItemPage, table_name: &str, capacity: ReturnConsumedCapacity, count_only: bool) -> Response {
     if let Some(consumed) = &mut page.consumed_capacity {
         consumed.table_name = table_name.to_string();
     }
-    let mut response = Map::new();
+    let mut response = ResponseWriter::new();
     if !count_only {
-        response.insert(
-            "Items".into(),
-            Value::Array(page.items.iter().map(item_to_json).collect()),
-        );
+        response.items(&page.items);
     }
-    response.insert("Count".into(), page.count.into());
-    response.insert("ScannedCount".into(), page.scanned_count.into());
+    response.member("Count", &page.count);
+    response.member("ScannedCount", &page.scanned_count);
     if let Some(key) = &page.last_evaluated_key {
-        response.insert("LastEvaluatedKey".into(), item_to_json(key));
+        response.member("LastEvaluatedKey", &ItemJson(key));
     }
-    add_consumed_capacity(&mut response, capacity, page.consumed_capacity.as_ref());
-    Value::Object(response)
+    let mut rest = Map::new();
+    add_consumed_capacity(&mut rest, capacity, page.consumed_capacity.as_ref());
+    response.members(&rest);
+    response.finish()
 }
 
 /// Parameters of features Halyard does not have yet: refused rather than

@@ -1,6 +1,5 @@
 use halyard_engine::expression::{key_condition, legacy};
 use halyard_engine::{Engine, Error as EngineError, QueryInput, Select};
-use serde_json::Value;
 
 use super::expressions::{legacy_conditions, RequestPlaceholders};
 use super::page_request::PageRequest;
@@ -14,7 +13,7 @@ pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<crate::Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut page = PageRequest::parse(request, "QueryFilter", &mut violations)?;
     let key_conditions = legacy_conditions(request, "KeyConditions", &mut violations)?;

@@ -1,5 +1,4 @@
 use halyard_engine::{Engine, Error as EngineError, ScanInput, Select};
-use serde_json::Value;
 
 use super::expressions::RequestPlaceholders;
 use super::page_request::PageRequest;
@@ -13,7 +12,7 @@ pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<crate::Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut page = PageRequest::parse(request, "ScanFilter", &mut violations)?;
     let segment = request.integer("Segment")?;

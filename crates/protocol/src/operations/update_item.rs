@@ -1,7 +1,6 @@
 use halyard_engine::expression::legacy::{self, AttributeAction, AttributeUpdate};
 use halyard_engine::expression::update::Update;
 use halyard_engine::{Engine, UpdateItemInput};
-use serde_json::Value;
 
 use super::expressions::RequestPlaceholders;
 use super::write_request::WriteRequest;
@@ -22,7 +21,7 @@ pub(super) async fn handle(
     engine: &Engine,
     authorizer: &dyn Authorizer,
     request: Fields<'_>,
-) -> Result<Value, ProtocolError> {
+) -> Result<crate::Response, ProtocolError> {
     let mut violations = ConstraintViolations::default();
     let mut write = WriteRequest::parse(request, "Key", &mut violations)?;
     let attribute_updates = attribute_updates(request, &mut violations)?;

@@ -136,6 +136,7 @@ impl Fixture {
         let body = serde_json::to_vec(&body).unwrap();
         halyard_protocol::handle(&self.engine, authorizer, service, operation, &body)
             .await
+            .map(|response| response.to_value())
             .map_err(|error| error.to_wire())
     }
 
