@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
-"""Per-round ratios of an audit-session.sh run: for each build, `on` ÷ `off`
-in each round (the two ran next to each other, under the same load), and
-their median, quartiles and range.
+"""Per-round ratios of an audit-session.sh run: for each build, `on` ÷ `off`,
+and this build's `on` ÷ the baseline's, in each round (the servers ran next
+to each other, under the same load), with their median, quartiles and range.
 
     benchmarks/audit-rounds.py OUTDIR/put-c32.txt [...]
 """
 import re, statistics, sys
 
-PAIRS = [("on", "off"), ("base-on", "base-off")]
+PAIRS = [("on", "off"), ("base-on", "base-off"), ("on", "base-on")]
 for path in sys.argv[1:]:
     rounds = {}
     for line in open(path):

@@ -552,29 +552,31 @@ def test_read_records_are_durable_without_a_commit_into_the_database(tmp_path):
     env = {**os.environ, "HALYARD_METRICS_TOKEN": METRICS_TOKEN}
     server = Server(tmp_path / "data", "--audit-file-interval", "300", "--audit-flush-interval", "0.2",
                     *PLAINTEXT, env=env).start()
-    client = server.client()
-    table = unique("audit-reads")
-    create_table(client, table)
-    client.put_item(TableName=table, Item={"pk": {"S": "k"}})
-    # A failed write's record spills too (the attempt itself is a writer batch).
-    with pytest.raises(ClientError) as failed:
-        client.put_item(TableName=table, Item={"pk": {"S": "k"}}, ConditionExpression="attribute_not_exists(pk)")
-    # Until the mover has indexed the set-up's records: no commit for two seconds.
-    commits = scrape_commits(server)
-    while True:
-        time.sleep(2)
-        if scrape_commits(server) == commits:
-            break
+    try:
+        client = server.client()
+        table = unique("audit-reads")
+        create_table(client, table)
+        client.put_item(TableName=table, Item={"pk": {"S": "k"}})
+        # A failed write's record spills too (the attempt itself is a writer batch).
+        with pytest.raises(ClientError) as failed:
+            client.put_item(TableName=table, Item={"pk": {"S": "k"}}, ConditionExpression="attribute_not_exists(pk)")
+        # Until the mover has indexed the set-up's records: no commit for two seconds.
         commits = scrape_commits(server)
-    backlog = scrape_audit_backlog(server)
-    reads = [request_id(client.get_item(TableName=table, Key={"pk": {"S": "k"}})) for _ in range(20)]
-    deadline = time.time() + 30
-    while scrape_audit_backlog(server) < backlog + len(reads):
-        assert time.time() < deadline, "the reads' records were not made durable"
-        time.sleep(0.2)
-    assert scrape_commits(server) == commits
-    assert list((server.data_dir / "audit" / "buffer").glob("*.json.gz"))
-    server.kill()
+        while True:
+            time.sleep(2)
+            if scrape_commits(server) == commits:
+                break
+            commits = scrape_commits(server)
+        backlog = scrape_audit_backlog(server)
+        reads = [request_id(client.get_item(TableName=table, Key={"pk": {"S": "k"}})) for _ in range(20)]
+        deadline = time.time() + 30
+        while scrape_audit_backlog(server) < backlog + len(reads):
+            assert time.time() < deadline, "the reads' records were not made durable"
+            time.sleep(0.2)
+        assert scrape_commits(server) == commits
+        assert list((server.data_dir / "audit" / "buffer").glob("*.json.gz"))
+    finally:
+        server.kill()
     # Restarted with files closing each second: the spilled records reach the log files.
     server = Server(tmp_path / "data", *FAST, env=env).start()
     try:

@@ -5,9 +5,10 @@
 //! ([`Audit::attach`], run through `halyard_engine::with_audit`) and
 //! committed by the writer in the mutation's own transaction; every other
 //! record (reads, failures, denials) is buffered ([`Audit::record`]) and
-//! at a short interval: management events committed through the writer,
-//! data events into spill files of their own ([`spill`]), so that reads
-//! commit nothing into the item database. Committed records wait
+//! made durable at a short interval: management events committed through
+//! the writer, data events written into spill files of their own
+//! ([`spill`]), so that reads commit nothing into the item database.
+//! Committed records wait
 //! in `sys_audit` in commit order until the mover ([`mover`]) writes them
 //! into rotating gzip log files with a signed, chained digest each
 //! ([`digest`]) and indexes them for LookupEvents ([`api`], [`index`]).
