@@ -102,10 +102,8 @@ pub(super) async fn handle(
         ));
     }
     let compression = compression.unwrap_or("NONE");
-    for (unsupported, given) in [("ION", format), ("ZSTD", compression)] {
-        if unsupported == given {
-            return Err(invalid(&format!("Halyard does not support {unsupported} imports yet")));
-        }
+    if format == "ION" {
+        return Err(invalid("Halyard does not support ION imports yet"));
     }
     let mut input = parsed.expect("required checked");
     let table_name = input.table_name.clone();
