@@ -127,7 +127,7 @@ def test_full_export_to_s3_reads_back_and_imports_into_an_equal_table(exporter, 
     client, s3 = exporter.client(), moto.s3()
     source = unique("s3-src")
     indexed_table(client, source)
-    put_items(client, source, [varied_item(i) for i in range(1500)])
+    put_items(client, source, [varied_item(i) for i in range(1100)])
     enable_pitr(client, source)
     bucket = new_bucket(moto)
     done = wait_export(client, client.export_table_to_point_in_time(
@@ -157,12 +157,12 @@ def test_full_export_to_s3_reads_back_and_imports_into_an_equal_table(exporter, 
     )["ImportTableDescription"]
     finished = wait_import(client, imported["ImportArn"])
     assert finished["ImportStatus"] == "COMPLETED", finished
-    assert finished["ImportedItemCount"] == 1500 and finished["ErrorCount"] == 0
+    assert finished["ImportedItemCount"] == 1100 and finished["ErrorCount"] == 0
     wait_table_active(client, target)
     assert sorted(scan_all(client, target), key=key_of) == sorted(scan_all(client, source), key=key_of)
     by_colour = client.query(TableName=target, IndexName="by_colour", KeyConditionExpression="colour = :c",
                              ExpressionAttributeValues={":c": S("red")})["Items"]
-    assert len(by_colour) == 500
+    assert len(by_colour) == 367
 
 
 def test_incremental_export_to_s3(exporter, moto):
@@ -198,9 +198,9 @@ def test_a_big_data_file_is_uploaded_in_parts(exporter, moto):
     client, s3 = exporter.client(), moto.s3()
     table = unique("s3-big")
     indexed_table(client, table)
-    # 1,000 items (one data file) of 12 KB that gzip cannot shrink: more
-    # than one 8 MiB part.
-    put_items(client, table, [{"pk": S(f"p{i}"), "sk": N(i), "colour": S("red"), "blob": {"B": os.urandom(12_000)}}
+    # 1,000 items (one data file) of 10 KB that gzip cannot shrink (base64
+    # of random bytes gzips to about 10 KB again): more than one 8 MiB part.
+    put_items(client, table, [{"pk": S(f"p{i}"), "sk": N(i), "colour": S("red"), "blob": {"B": os.urandom(10_000)}}
                               for i in range(1000)])
     enable_pitr(client, table)
     bucket = new_bucket(moto)
