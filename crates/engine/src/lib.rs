@@ -85,6 +85,9 @@ pub struct EngineConfig {
     /// Where exports write and imports read: each S3 bucket name is a
     /// directory below it.
     pub bucket_root: std::path::PathBuf,
+    /// An S3-compatible endpoint that holds the buckets instead (none:
+    /// directories below `bucket_root`).
+    pub s3: Option<S3Settings>,
     /// A pause after each export data file and each import object (none;
     /// set only by tests that stop a server mid-job).
     pub transfer_pause: Duration,
@@ -107,8 +110,36 @@ impl Default for EngineConfig {
             metrics: Arc::new(Metrics::default()),
             pitr: PitrSettings::default(),
             bucket_root: std::path::PathBuf::from("halyard-data/buckets"),
+            s3: None,
             transfer_pause: Duration::ZERO,
         }
+    }
+}
+
+/// An S3-compatible endpoint and the credentials its requests are signed
+/// with (SigV4).
+#[derive(Clone)]
+pub struct S3Settings {
+    /// `http(s)://host:port`.
+    pub endpoint: String,
+    pub region: String,
+    /// Bucket in the path (`endpoint/bucket/key`) rather than in the host
+    /// name (`bucket.endpoint/key`).
+    pub path_style: bool,
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for S3Settings {
+    // The secret stays out of logs.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("path_style", &self.path_style)
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
     }
 }
 
@@ -206,6 +237,11 @@ impl Engine {
     /// The directory that S3 bucket names map into (exports and imports).
     pub fn bucket_root(&self) -> &std::path::Path {
         &self.config.bucket_root
+    }
+
+    /// The S3-compatible endpoint that holds the buckets, if one is set.
+    pub fn s3_settings(&self) -> Option<&S3Settings> {
+        self.config.s3.as_ref()
     }
 
     /// How long export and import jobs pause between files.

@@ -7,6 +7,7 @@ mod encryption;
 mod metrics_args;
 mod rekey;
 mod root_credentials;
+mod s3_args;
 mod tls;
 
 use std::io::IsTerminal;
@@ -154,6 +155,8 @@ struct ServeArgs {
     metrics: metrics_args::MetricsArgs,
     #[command(flatten)]
     encryption: encryption::EncryptionArgs,
+    #[command(flatten)]
+    s3: s3_args::S3Args,
     /// MiB of database pages each connection keeps decoded in memory (a
     /// writer, a checkpointer and up to 8 readers). An encrypted page read
     /// from the file is decrypted and authenticated; a cached one is not.
@@ -412,6 +415,7 @@ fn serve(args: ServeArgs) -> Result<(), String> {
                     day_seconds: args.pitr_day.as_secs_f64(),
                 },
                 bucket_root: args.bucket_root.clone().unwrap_or_else(|| data_dir.join("buckets")),
+                s3: args.s3.settings()?,
                 transfer_pause: args.transfer_pause.unwrap_or_default(),
             },
         )

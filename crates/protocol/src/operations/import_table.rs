@@ -116,11 +116,6 @@ pub(super) async fn handle(
         ));
     }
     let compression = compression.unwrap_or("NONE");
-    for (unsupported, given) in [("ZSTD", compression)] {
-        if unsupported == given {
-            return Err(invalid(&format!("Halyard does not support {unsupported} imports yet")));
-        }
-    }
     let mut input = parsed.expect("required checked");
     let table_name = input.table_name.clone();
     authorize_table(engine, authorizer, "dynamodb:ImportTable", &table_name)?;

@@ -1,106 +1,113 @@
-//! An S3 bucket as a directory: bucket `B` is the directory `B` below the
-//! server's bucket root, and an object key is a path below it (`/`
-//! separating directories). Objects are written whole, under a temporary
-//! name renamed into place, so a reader never sees half an object.
+//! The S3 bucket a job writes to or reads from: a directory below the
+//! server's bucket root (`local.rs`), or a bucket on the S3-compatible
+//! endpoint the server is configured with (`s3.rs`). Both write an object
+//! as a stream that appears whole when finished, never half, and read one
+//! as a stream.
 
-use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+mod local;
+mod s3;
+
+use std::io::{Read, Write};
+
+use halyard_engine::Engine;
 
 /// Why a bucket could not be used; each maps to DynamoDB's FailureCode.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub(crate) enum BucketError {
+    #[error("The specified bucket does not exist (Service: Amazon S3; Status Code: 404; Error Code: NoSuchBucket; Bucket: {0})")]
     NoSuchBucket(String),
-    /// An object could not be read or written.
+    /// The endpoint refused the request (403: access denied, unknown
+    /// key, bad signature, another bucket owner).
+    #[error("{0}")]
+    AccessDenied(String),
+    /// An object could not be read or written locally.
+    #[error("{0}")]
     Io(String),
+    /// The endpoint failed otherwise (unreachable, a server error).
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl BucketError {
     pub fn failure(&self) -> (&'static str, String) {
-        match self {
-            BucketError::NoSuchBucket(bucket) => (
-                "S3NoSuchBucket",
-                format!("The specified bucket does not exist (Service: Amazon S3; Status Code: 404; Error Code: NoSuchBucket; Bucket: {bucket})"),
-            ),
-            BucketError::Io(message) => ("S3AccessDenied", message.clone()),
+        let code = match self {
+            BucketError::NoSuchBucket(_) => "S3NoSuchBucket",
+            BucketError::AccessDenied(_) | BucketError::Io(_) => "S3AccessDenied",
+            BucketError::Unavailable(_) => "UnknownError",
+        };
+        (code, self.to_string())
+    }
+
+    /// The error an object stream failed with: a bucket's own, or an I/O
+    /// error of the stream's other layers (compression).
+    pub fn from_io(error: std::io::Error) -> BucketError {
+        match error.get_ref().is_some_and(|inner| inner.is::<BucketError>()) {
+            true => *error
+                .into_inner()
+                .and_then(|inner| inner.downcast::<BucketError>().ok())
+                .expect("checked above"),
+            false => BucketError::Io(error.to_string()),
         }
+    }
+
+    /// As an I/O error, for a stream's `Read` or `Write`.
+    fn into_io(self) -> std::io::Error {
+        std::io::Error::other(self)
     }
 }
 
-pub(crate) struct Bucket {
-    dir: PathBuf,
+/// Server-side encryption asked of an export's objects.
+#[derive(Debug, Clone)]
+pub(crate) struct Encryption {
+    /// `AES256` or `KMS`.
+    pub algorithm: String,
+    pub kms_key_id: Option<String>,
 }
 
-impl Bucket {
-    /// The bucket named `name` below `root`; it must exist.
-    pub fn open(root: &Path, name: &str) -> Result<Bucket, BucketError> {
-        let dir = root.join(name);
-        if name.contains('/') || name.starts_with('.') || !dir.is_dir() {
-            return Err(BucketError::NoSuchBucket(name.to_string()));
-        }
-        Ok(Bucket { dir })
-    }
+/// Which bucket a job uses, and how.
+#[derive(Debug, Clone)]
+pub(crate) struct BucketAccess<'a> {
+    pub name: &'a str,
+    /// The account that must own the bucket (S3BucketOwner).
+    pub owner: Option<&'a str>,
+    pub encryption: Option<Encryption>,
+}
 
-    /// The path of an object's key, refused if it would leave the bucket.
-    fn path(&self, key: &str) -> Result<PathBuf, BucketError> {
-        let relative = Path::new(key);
-        if key.is_empty() || !relative.components().all(|c| matches!(c, Component::Normal(_))) {
-            return Err(BucketError::Io(format!("Invalid object key: {key}")));
-        }
-        Ok(self.dir.join(relative))
-    }
+/// An object being written; it appears in the bucket once finished.
+pub(crate) trait ObjectWriter: Write {
+    /// Finishes the object; returns the ETag its store gave it, if it
+    /// gives them (S3: the MD5 in hex, or for a multipart upload the MD5
+    /// of its parts' MD5s and their count).
+    fn finish(self: Box<Self>) -> Result<Option<String>, BucketError>;
+}
 
-    pub fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BucketError> {
-        let path = self.path(key)?;
-        let io = |e: std::io::Error| BucketError::Io(format!("cannot write object {key}: {e}"));
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        let temporary = path.with_extension(format!("partial-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]));
-        let mut file = std::fs::File::create(&temporary).map_err(io)?;
-        file.write_all(bytes).and_then(|_| file.sync_all()).map_err(io)?;
-        std::fs::rename(&temporary, &path).map_err(io)
-    }
+pub(crate) trait Bucket {
+    /// Starts writing the object `key`.
+    fn create<'a>(&'a self, key: &str) -> Result<Box<dyn ObjectWriter + 'a>, BucketError>;
 
-    pub fn get(&self, key: &str) -> Result<Vec<u8>, BucketError> {
-        std::fs::read(self.path(key)?).map_err(|e| BucketError::Io(format!("cannot read object {key}: {e}")))
-    }
+    /// The object `key`'s bytes, as they are read.
+    fn open<'a>(&'a self, key: &str) -> Result<Box<dyn Read + 'a>, BucketError>;
+
+    /// The keys of the objects whose key starts with `prefix`, in order.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BucketError>;
 
     /// Deletes the objects whose key starts with `prefix` (what an
     /// interrupted export left, before it runs again).
-    pub fn delete_prefix(&self, prefix: &str) -> Result<(), BucketError> {
-        for key in self.list(prefix)? {
-            std::fs::remove_file(self.path(&key)?)
-                .map_err(|e| BucketError::Io(format!("cannot delete object {key}: {e}")))?;
-        }
-        Ok(())
-    }
+    fn delete_prefix(&self, prefix: &str) -> Result<(), BucketError>;
 
-    /// The keys of the objects whose key starts with `prefix`, in order.
-    pub fn list(&self, prefix: &str) -> Result<Vec<String>, BucketError> {
-        let mut keys = Vec::new();
-        let mut pending = vec![(self.dir.clone(), String::new())];
-        while let Some((dir, key_prefix)) = pending.pop() {
-            let entries =
-                std::fs::read_dir(&dir).map_err(|e| BucketError::Io(format!("cannot list {key_prefix}: {e}")))?;
-            for entry in entries {
-                let entry = entry.map_err(|e| BucketError::Io(e.to_string()))?;
-                let Ok(name) = entry.file_name().into_string() else {
-                    continue;
-                };
-                let key = format!("{key_prefix}{name}");
-                let kind = entry.file_type().map_err(|e| BucketError::Io(e.to_string()))?;
-                if kind.is_dir() {
-                    // Only directories that can hold keys with the prefix.
-                    let directory = format!("{key}/");
-                    if directory.starts_with(prefix) || prefix.starts_with(&directory) {
-                        pending.push((entry.path(), directory));
-                    }
-                } else if kind.is_file() && key.starts_with(prefix) && !name.contains(".partial-") {
-                    keys.push(key);
-                }
-            }
-        }
-        keys.sort();
-        Ok(keys)
+    /// Writes a small object whole.
+    fn put(&self, key: &str, bytes: &[u8]) -> Result<(), BucketError> {
+        let mut object = self.create(key)?;
+        object.write_all(bytes).map_err(BucketError::from_io)?;
+        object.finish().map(drop)
+    }
+}
+
+/// The bucket `access` names, on the server's S3 endpoint if it has one,
+/// else below its bucket root; it must exist.
+pub(crate) fn open(engine: &Engine, access: &BucketAccess) -> Result<Box<dyn Bucket>, BucketError> {
+    match engine.s3_settings() {
+        Some(settings) => Ok(Box::new(s3::S3Bucket::open(settings, access)?)),
+        None => Ok(Box::new(local::LocalBucket::open(engine.bucket_root(), access.name)?)),
     }
 }

@@ -13,7 +13,7 @@ use halyard_engine::{Engine, Error as EngineError};
 use md5::{Digest, Md5};
 use serde_json::json;
 
-use super::bucket::{Bucket, BucketError};
+use super::bucket::{self, Bucket, BucketAccess, BucketError, Encryption, ObjectWriter};
 use super::export_format::ExportFormat;
 use super::iso_time;
 use super::records::{save_export, ExportRecord, JobStatus};
@@ -95,69 +95,119 @@ fn md5_base64(bytes: &[u8]) -> String {
     BASE64.encode(Md5::digest(bytes))
 }
 
-fn md5_hex(bytes: &[u8]) -> String {
-    Md5::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+/// Bytes on their way to an object, and their MD5 so far (the manifest's
+/// checksums).
+struct Checksummed<W> {
+    inner: W,
+    md5: Md5,
+}
+
+impl<W: Write> Write for Checksummed<W> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let written = self.inner.write(bytes)?;
+        self.md5.update(&bytes[..written]);
+        Ok(written)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The data file being written: gzipped as its lines come, and uploaded
+/// as it grows.
+struct OpenFile<'a> {
+    key: String,
+    encoder: GzEncoder<Checksummed<Box<dyn ObjectWriter + 'a>>>,
 }
 
 /// The data files written so far and the one being filled.
 struct DataFiles<'a> {
     engine: &'a Engine,
-    bucket: &'a Bucket,
+    bucket: &'a dyn Bucket,
     /// Where data files go: `<prefix>AWSDynamoDB/<id>/data/` for a full
     /// export, the shared `<prefix>AWSDynamoDB/data/` for an incremental one.
     dir: String,
     format: ExportFormat,
-    lines: Vec<u8>,
+    open: Option<OpenFile<'a>>,
     count: usize,
     /// manifest-files.json's lines.
     manifest: Vec<u8>,
 }
 
-impl DataFiles<'_> {
-    fn add(&mut self, line: Vec<u8>, record: &mut ExportRecord) -> Result<(), Failure> {
-        self.lines.extend(line);
-        self.lines.push(b'\n');
+impl<'a> DataFiles<'a> {
+    fn add(&mut self, mut line: Vec<u8>, record: &mut ExportRecord) -> Result<(), Failure> {
+        line.push(b'\n');
+        if self.open.is_none() {
+            self.open = Some(self.start()?);
+        }
+        let file = self.open.as_mut().expect("opened above");
+        file.encoder.write_all(&line).map_err(BucketError::from_io)?;
         self.count += 1;
         if self.count == ITEMS_PER_FILE {
-            self.flush(record)?;
+            self.close(record)?;
         }
         Ok(())
     }
 
-    /// Writes the file being filled (an empty one when there is no other,
-    /// as DynamoDB writes one per partition, empty ones included).
-    fn flush(&mut self, record: &mut ExportRecord) -> Result<(), Failure> {
-        if self.count == 0 && !self.manifest.is_empty() {
-            return Ok(());
-        }
-        let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
-        let compressed = encoder
-            .write_all(&self.lines)
-            .and_then(|_| encoder.finish())
-            .map_err(|e| BucketError::Io(e.to_string()))?;
+    fn start(&self) -> Result<OpenFile<'a>, BucketError> {
         let name = uuid::Uuid::new_v4().simple().to_string();
         let key = format!("{}{}.{}", self.dir, &name[..26], self.format.extension());
-        self.bucket.put(&key, &compressed)?;
+        let object = Checksummed {
+            inner: self.bucket.create(&key)?,
+            md5: Md5::new(),
+        };
+        Ok(OpenFile {
+            key,
+            encoder: GzEncoder::new(object, flate2::Compression::default()),
+        })
+    }
+
+    /// Finishes the file being filled and lists it in the manifest.
+    fn close(&mut self, record: &mut ExportRecord) -> Result<(), Failure> {
+        let Some(file) = self.open.take() else {
+            return Ok(());
+        };
+        let object = file.encoder.finish().map_err(BucketError::from_io)?;
+        let digest = object.md5.finalize();
+        let etag = object.inner.finish()?;
         let entry = json!({
             "itemCount": self.count,
-            "md5Checksum": md5_base64(&compressed),
-            "etag": md5_hex(&compressed),
-            "dataFileS3Key": key,
+            "md5Checksum": BASE64.encode(digest),
+            // A directory gives no ETag; S3's for a one-part object is its MD5.
+            "etag": etag.unwrap_or_else(|| digest.iter().map(|b| format!("{b:02x}")).collect()),
+            "dataFileS3Key": file.key,
         });
         serde_json::to_writer(&mut self.manifest, &entry).expect("JSON serialises");
         self.manifest.push(b'\n');
         record.item_count += self.count as i64;
-        self.lines.clear();
         self.count = 0;
         // Progress, as DescribeExport reports it while the export runs.
         save_export(self.engine, record)?;
         std::thread::sleep(self.engine.transfer_pause());
         Ok(())
     }
+
+    /// Finishes the last file (an empty one when there is no other, as
+    /// DynamoDB writes one per partition, empty ones included).
+    fn finish(&mut self, record: &mut ExportRecord) -> Result<(), Failure> {
+        if self.open.is_none() && self.manifest.is_empty() {
+            self.open = Some(self.start()?);
+        }
+        self.close(record)
+    }
 }
 
 fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failure> {
-    let bucket = Bucket::open(engine.bucket_root(), &record.s3_bucket)?;
+    let access = BucketAccess {
+        name: &record.s3_bucket,
+        owner: record.s3_bucket_owner.as_deref(),
+        encryption: record.s3_sse_algorithm.clone().map(|algorithm| Encryption {
+            algorithm,
+            kms_key_id: record.s3_sse_kms_key_id.clone(),
+        }),
+    };
+    let bucket = bucket::open(engine, &access)?;
     let prefix = key_prefix(record.s3_prefix.as_deref());
     let base = format!("{prefix}AWSDynamoDB/{}/", record.id);
     // A resumed export starts again: what its first run wrote goes.
@@ -172,13 +222,13 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
     record.billed_size_bytes = 0;
     let mut files = DataFiles {
         engine,
-        bucket: &bucket,
+        bucket: &*bucket,
         dir: match record.incremental {
             Some(_) => format!("{prefix}AWSDynamoDB/data/"),
             None => format!("{base}data/"),
         },
         format: ExportFormat::named(&record.export_format),
-        lines: Vec::new(),
+        open: None,
         count: 0,
         manifest: Vec::new(),
     };
@@ -212,7 +262,7 @@ fn write_export(engine: &Engine, record: &mut ExportRecord) -> Result<(), Failur
             }
         }
     }
-    files.flush(record)?;
+    files.finish(record)?;
     let manifest_files_key = format!("{base}manifest-files.json");
     bucket.put(&manifest_files_key, &files.manifest)?;
     bucket.put(

@@ -5,14 +5,14 @@
 //! table is made ACTIVE at the end, and the import is FAILED
 //! (ItemValidationError) if any item was refused, as DynamoDB does.
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
 use halyard_engine::model::{AttributeValue, Item, Number, ScalarType};
 use halyard_engine::Engine;
 use serde_json::Value;
 
-use super::bucket::{Bucket, BucketError};
+use super::bucket::{self, BucketAccess, BucketError};
 use super::records::{save_import, ImportRecord, JobStatus};
 use super::{csv, ion};
 use crate::attribute_value::item_from_json;
@@ -21,8 +21,9 @@ use crate::attribute_value::item_from_json;
 const CHUNK: usize = 256;
 /// Errors kept in the record as its report.
 const REPORTED_ERRORS: usize = 20;
-/// The largest object read (decompressed); larger ones fail the import.
-const MAX_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
+/// The longest line (DynamoDB JSON) or record (CSV) read; an item is at
+/// most 400 KB, so a longer one is refused without holding it.
+const MAX_LINE_BYTES: u64 = 4 * 1024 * 1024;
 
 pub(crate) fn spawn(engine: Arc<Engine>, record: ImportRecord) {
     let spawned = std::thread::Builder::new()
@@ -83,19 +84,40 @@ fn bucket_failure(error: BucketError) -> Failure {
 }
 
 fn import(engine: &Engine, record: &mut ImportRecord) -> Result<(), Failure> {
-    let bucket = Bucket::open(engine.bucket_root(), &record.source.bucket).map_err(bucket_failure)?;
+    let access = BucketAccess {
+        name: &record.source.bucket,
+        owner: record.source.owner.as_deref(),
+        encryption: None,
+    };
+    let bucket = bucket::open(engine, &access).map_err(bucket_failure)?;
     let prefix = record.source.key_prefix.clone().unwrap_or_default();
     let key_types = key_types(&record.table_creation_parameters);
     let mut pending: Vec<(String, Item)> = Vec::new();
-    for key in bucket.list(&prefix).map_err(bucket_failure)? {
-        let text = read_object(&bucket, &key, &record.compression)?;
-        *record.processed_size_bytes.get_or_insert(0) += text.len() as i64;
-        let items = match record.input_format.as_str() {
-            "CSV" => csv_items(&text, record, &key_types),
-            "ION" => ion::items(&text),
-            _ => json_items(&text),
-        };
-        for (line, item) in items {
+    // Keys ending in `/` are the empty "folders" S3 consoles make.
+    for key in bucket
+        .list(&prefix)
+        .map_err(bucket_failure)?
+        .into_iter()
+        .filter(|k| !k.ends_with('/'))
+    {
+        let unreadable = |what: String| ("InvalidInput", format!("Cannot read object {key}: {what}"));
+        let object = bucket.open(&key).map_err(bucket_failure)?;
+        let stream = decompressed(object, &record.compression).map_err(|e| unreadable(e.to_string()))?;
+        let mut reader = BufReader::new(Counted {
+            inner: stream,
+            bytes: 0,
+        });
+        let mut items = ObjectItems::new(record);
+        loop {
+            let next = items.next(&mut reader, &key_types).map_err(|error| {
+                match error.get_ref().is_some_and(|inner| inner.is::<BucketError>()) {
+                    true => bucket_failure(BucketError::from_io(error)),
+                    false => unreadable(error.to_string()),
+                }
+            })?;
+            let Some((line, item)) = next else {
+                break;
+            };
             record.processed_item_count += 1;
             match item {
                 Ok(item) => pending.push((format!("{key} line {line}"), item)),
@@ -105,6 +127,7 @@ fn import(engine: &Engine, record: &mut ImportRecord) -> Result<(), Failure> {
                 write(engine, record, &mut pending)?;
             }
         }
+        *record.processed_size_bytes.get_or_insert(0) += reader.get_ref().bytes as i64;
         write(engine, record, &mut pending)?;
         std::thread::sleep(engine.transfer_pause());
     }
@@ -146,33 +169,129 @@ fn report(record: &mut ImportRecord, error: &str) {
     }
 }
 
-/// An object's text, decompressed.
-fn read_object(bucket: &Bucket, key: &str, compression: &str) -> Result<String, Failure> {
-    let bytes = bucket.get(key).map_err(bucket_failure)?;
-    let unreadable = |what: String| ("InvalidInput", format!("Cannot read object {key}: {what}"));
-    let mut text = Vec::new();
-    let reader: Box<dyn Read> = match compression {
-        "GZIP" => Box::new(flate2::read::MultiGzDecoder::new(&bytes[..])),
-        _ => Box::new(&bytes[..]),
-    };
-    reader
-        .take(MAX_OBJECT_BYTES + 1)
-        .read_to_end(&mut text)
-        .map_err(|e| unreadable(e.to_string()))?;
-    if text.len() as u64 > MAX_OBJECT_BYTES {
-        return Err(unreadable(format!("larger than {MAX_OBJECT_BYTES} bytes")));
-    }
-    String::from_utf8(text).map_err(|_| unreadable("not UTF-8 text".into()))
+/// An object's bytes, decompressed as they are read.
+fn decompressed<'a>(object: Box<dyn Read + 'a>, compression: &str) -> std::io::Result<Box<dyn Read + 'a>> {
+    Ok(match compression {
+        "GZIP" => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(object))),
+        // Every frame, as zstd's own tool decompresses a file.
+        "ZSTD" => Box::new(zstd::stream::read::Decoder::new(object)?),
+        _ => object,
+    })
 }
 
-/// DynamoDB JSON lines: `{"Item": {...}}` each (blank lines skipped),
-/// with their line numbers.
-fn json_items(text: &str) -> Vec<(usize, Result<Item, String>)> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, line)| !line.trim().is_empty())
-        .map(|(index, line)| (index + 1, json_item(line)))
-        .collect()
+/// A reader that counts the bytes read through it (ProcessedSizeBytes).
+struct Counted<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        let read = self.inner.read(buffer)?;
+        self.bytes += read as u64;
+        Ok(read)
+    }
+}
+
+/// The items of one object, read a line (DynamoDB JSON) or a record (CSV)
+/// at a time, each with its line (record) number.
+enum ObjectItems {
+    Json {
+        line: usize,
+    },
+    Csv {
+        delimiter: char,
+        /// HeaderList, or the object's first record once read.
+        header: Option<Vec<String>>,
+        record: usize,
+    },
+    /// Ion values may span lines, so an Ion object is read whole (up to
+    /// MAX_ION_OBJECT_BYTES) and its items handed out one by one.
+    Ion {
+        items: Option<std::vec::IntoIter<NumberedItem>>,
+    },
+}
+
+/// The largest Ion object an import reads.
+const MAX_ION_OBJECT_BYTES: u64 = 256 * 1024 * 1024;
+
+type NumberedItem = (usize, Result<Item, String>);
+
+impl ObjectItems {
+    fn new(record: &ImportRecord) -> ObjectItems {
+        let options = record.csv.as_ref();
+        match record.input_format.as_str() {
+            "CSV" => ObjectItems::Csv {
+                delimiter: options
+                    .and_then(|o| o.delimiter.as_deref())
+                    .and_then(|d| d.chars().next())
+                    .unwrap_or(','),
+                header: options.and_then(|o| o.header_list.clone()),
+                record: 0,
+            },
+            "ION" => ObjectItems::Ion { items: None },
+            _ => ObjectItems::Json { line: 0 },
+        }
+    }
+
+    /// The next item, or `None` at the object's end.
+    fn next(
+        &mut self,
+        reader: &mut impl BufRead,
+        key_types: &[(String, ScalarType)],
+    ) -> std::io::Result<Option<NumberedItem>> {
+        match self {
+            ObjectItems::Json { line } => loop {
+                let mut bytes = Vec::new();
+                if Read::take(&mut *reader, MAX_LINE_BYTES + 1).read_until(b'\n', &mut bytes)? == 0 {
+                    return Ok(None);
+                }
+                *line += 1;
+                if bytes.len() as u64 > MAX_LINE_BYTES {
+                    return Err(std::io::Error::other(format!(
+                        "line {line} is longer than {MAX_LINE_BYTES} bytes"
+                    )));
+                }
+                let Ok(text) = std::str::from_utf8(&bytes) else {
+                    return Ok(Some((*line, Err("not UTF-8 text".to_string()))));
+                };
+                if !text.trim().is_empty() {
+                    return Ok(Some((*line, json_item(text))));
+                }
+            },
+            ObjectItems::Csv {
+                delimiter,
+                header,
+                record,
+            } => loop {
+                let Some(fields) = csv::next_record(reader, *delimiter, MAX_LINE_BYTES)? else {
+                    return Ok(None);
+                };
+                *record += 1;
+                let fields = match fields {
+                    Ok(fields) => fields,
+                    Err(message) => return Ok(Some((*record, Err(message)))),
+                };
+                match header {
+                    Some(header) => return Ok(Some((*record, csv_item(header, fields, key_types)))),
+                    None => *header = Some(fields),
+                }
+            },
+            ObjectItems::Ion { items } => {
+                if items.is_none() {
+                    let mut text = String::new();
+                    Read::take(&mut *reader, MAX_ION_OBJECT_BYTES + 1).read_to_string(&mut text)?;
+                    if text.len() as u64 > MAX_ION_OBJECT_BYTES {
+                        return Err(std::io::Error::other(format!(
+                            "an Ion object is longer than {MAX_ION_OBJECT_BYTES} bytes"
+                        )));
+                    }
+                    *items = Some(ion::items(&text).into_iter());
+                }
+                Ok(items.as_mut().and_then(Iterator::next))
+            }
+        }
+    }
 }
 
 fn json_item(line: &str) -> Result<Item, String> {
@@ -204,35 +323,9 @@ fn key_types(parameters: &Value) -> Vec<(String, ScalarType)> {
         .collect()
 }
 
-/// CSV records as items: the header (HeaderList, or the first record)
+/// A CSV record as an item: the header (HeaderList, or the first record)
 /// names the attributes; key attributes take their defined type, every
 /// other value is a string, and empty values are left out.
-fn csv_items(
-    text: &str,
-    record: &ImportRecord,
-    key_types: &[(String, ScalarType)],
-) -> Vec<(usize, Result<Item, String>)> {
-    let options = record.csv.as_ref();
-    let delimiter = options
-        .and_then(|o| o.delimiter.as_deref())
-        .and_then(|d| d.chars().next())
-        .unwrap_or(',');
-    let records = match csv::records(text, delimiter) {
-        Ok(records) => records,
-        Err(line) => return vec![(line, Err("a quoted field is not closed".to_string()))],
-    };
-    let mut rows = records.into_iter().enumerate();
-    let header = match options.and_then(|o| o.header_list.clone()) {
-        Some(header) => header,
-        None => match rows.next() {
-            Some((_, header)) => header,
-            None => return Vec::new(),
-        },
-    };
-    rows.map(|(index, fields)| (index + 1, csv_item(&header, fields, key_types)))
-        .collect()
-}
-
 fn csv_item(header: &[String], fields: Vec<String>, key_types: &[(String, ScalarType)]) -> Result<Item, String> {
     if fields.len() > header.len() {
         return Err(format!("{} values for {} header columns", fields.len(), header.len()));

@@ -1,7 +1,8 @@
 //! Exports to and imports from S3 buckets (ExportTableToPointInTime,
 //! ImportTable): the jobs' records, kept in the store through the engine's
 //! writer, and the jobs themselves, each on a thread of its own. A bucket
-//! is a directory below the server's bucket root (`bucket.rs`); the files
+//! is a directory below the server's bucket root or a bucket on its S3
+//! endpoint (`bucket.rs`); the files
 //! are laid out as DynamoDB lays out its exports, so tools written for
 //! those read Halyard's and Halyard imports theirs.
 //!
