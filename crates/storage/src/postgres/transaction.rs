@@ -39,7 +39,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn run<T>(
+    pub(super) fn run<T>(
         &self,
         statement: impl FnOnce(&mut PgConnection) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
@@ -48,16 +48,6 @@ impl<'a> Session<'a> {
 
     pub(super) fn batch(&self, sql: &str) -> Result<()> {
         self.run(|c| c.batch(sql))
-    }
-
-    pub(super) fn batch_rows(&self, sql: &str) -> Result<usize> {
-        self.run(|c| c.batch_rows(sql))
-    }
-
-    /// Ends the transaction without keeping anything (public to the
-    /// adapter for a write refused at its start).
-    pub(super) fn abandon(&self) {
-        self.roll_back();
     }
 
     /// Ends the transaction without keeping anything; a session whose
