@@ -150,7 +150,10 @@ impl Audit {
                 .ok_or_else(|| StorageError::Corrupt("the audit trail's event selectors do not parse".into()))?,
             None => Selectors::default(),
         };
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            shared: storage.node_id().is_some(),
+            ..Counters::default()
+        });
         let mut last = state.moved_through.max(state.indexed_through);
         let mut backlog = 0;
         store::scan_queue(&*snapshot, state.moved_through + 1, &mut |sequence, entry| {

@@ -34,6 +34,13 @@ pub(crate) async fn run(audit: Arc<Audit>) {
     let interval = audit.config.flush_interval.min(Duration::from_secs(1));
     loop {
         tokio::time::sleep(interval).await;
+        // One node at a time moves the queue into its log files (several
+        // nodes over one store); a node that took the lease over starts
+        // from the state as stored.
+        if !audit.storage.hold_lease("audit-mover").unwrap_or(false) {
+            state = None;
+            continue;
+        }
         if let Err(error) = step(&audit, &mut state, &mut pending).await {
             tracing::warn!("audit trail mover: {error} (retrying)");
             // Re-read the state: the failed command may or may not have committed.

@@ -92,10 +92,42 @@ pub(crate) fn read_state(view: &dyn ReadView) -> halyard_storage::Result<TrailSt
 #[derive(Debug, Default)]
 pub struct Counters {
     pub(crate) next_sequence: AtomicU64,
+    /// Whether other nodes queue entries too (several nodes over one
+    /// store): each entry's sequence number then continues after the last
+    /// entry its transaction sees, so that two nodes never take the same
+    /// one (the database lets one of two such batches commit, and the
+    /// other is applied again after it).
+    pub(crate) shared: bool,
     /// Records committed to the queue and not yet in a log file.
     pub(crate) backlog: AtomicU64,
     /// Records refused because the buffer was full (the writer failing).
     pub(crate) dropped: AtomicU64,
+}
+
+impl Counters {
+    /// The sequence number of the next queued entry, written by `tx`.
+    fn allocate(&self, tx: &dyn ReadView) -> halyard_storage::Result<u64> {
+        if self.shared {
+            let (start, end) = (queue_key(0), [QUEUE + 1]);
+            let mut last = None;
+            tx.scan(
+                KEYSPACE,
+                KeyRange {
+                    start: std::ops::Bound::Included(&start),
+                    end: std::ops::Bound::Excluded(&end),
+                },
+                Direction::Backward,
+                &mut |key, _| {
+                    last = queue_sequence(key);
+                    Visit::Stop
+                },
+            )?;
+            if let Some(last) = last {
+                self.next_sequence.fetch_max(last + 1, Ordering::Relaxed);
+            }
+        }
+        Ok(self.next_sequence.fetch_add(1, Ordering::Relaxed))
+    }
 }
 
 /// A request's record, attached to its mutation
@@ -127,7 +159,7 @@ impl AttachedRecord for RecordAttachment {
     }
 
     fn store_batch(&self, tx: &mut dyn WriteTransaction, lines: &[u8]) -> halyard_storage::Result<()> {
-        let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
+        let sequence = self.counters.allocate(&*tx)?;
         tx.put(KEYSPACE, &queue_key(sequence), &crate::entry::encode(lines))
     }
 
@@ -154,7 +186,7 @@ pub(crate) struct FlushCommand {
 
 impl SystemCommand for FlushCommand {
     fn apply(&self, tx: &mut dyn WriteTransaction) -> halyard_storage::Result<()> {
-        let sequence = self.counters.next_sequence.fetch_add(1, Ordering::Relaxed);
+        let sequence = self.counters.allocate(&*tx)?;
         tx.put(KEYSPACE, &queue_key(sequence), &self.entry)?;
         if let Some(state) = &self.state {
             let state = serde_json::to_vec(state).expect("the state serialises");

@@ -6,6 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
 
+use crate::cluster::{self, CatalogSync, Loaded};
 use crate::error::{Error, Result};
 use crate::model::{IndexDefinition, TableDefinition, TableStats};
 use crate::resource_policies::LivePolicies;
@@ -70,12 +71,13 @@ impl Table {
     }
 }
 
-#[derive(Default)]
 pub(crate) struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    /// With several nodes over the store: how this copy is kept current.
+    sync: Option<CatalogSync>,
 }
 
-fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
     serde_json::from_slice(bytes).map_err(|e| Error::Internal(format!("corrupt catalog entry: {e}")))
 }
 
@@ -84,14 +86,31 @@ fn encode<T: serde::Serialize>(value: &T) -> Vec<u8> {
 }
 
 impl Catalog {
-    pub fn load(storage: &dyn Storage) -> Result<Catalog> {
+    /// Loads the catalog; `streams` are reloaded with it when another
+    /// node changed it (several nodes over one store).
+    pub fn load(storage: &Arc<dyn Storage>, streams: &Arc<crate::streams::Streams>) -> Result<Catalog> {
+        let sync = storage
+            .node_id()
+            .map(|node| CatalogSync::new(storage.clone(), streams.clone(), node.to_string()));
         // First start: create the catalog's own keyspaces.
         let mut tx = storage.begin_write()?;
         tx.create_keyspace(CATALOG_KEYSPACE)?;
         tx.create_keyspace(STATS_KEYSPACE)?;
         tx.create_keyspace(COLLECTIONS_KEYSPACE)?;
         tx.create_keyspace(TOKENS_KEYSPACE)?;
+        if sync.is_some() {
+            tx.create_keyspace(cluster::CLUSTER_KEYSPACE)?;
+        }
         tx.commit()?;
+        if let Some(sync) = sync {
+            let view = storage.snapshot()?;
+            let loaded = cluster::load(&*view, cluster::read_version(&*view)?)?;
+            sync.advance(&*view, loaded.version)?;
+            return Ok(Catalog {
+                tables: RwLock::new(loaded.tables),
+                sync: Some(sync),
+            });
+        }
 
         let snapshot = storage.snapshot()?;
         let definitions = read_definitions(&*snapshot)?
@@ -112,9 +131,79 @@ impl Catalog {
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
+            sync: None,
         })
     }
 
+    /// How this node keeps its copy current, when several share the store.
+    pub fn sync(&self) -> Option<&CatalogSync> {
+        self.sync.as_ref()
+    }
+
+    /// Brings this copy up to date with the store when another node has
+    /// changed the catalog: `strict` looks now, otherwise at most every
+    /// [`cluster::READ_CHECK_INTERVAL`]. A store out of reach leaves the
+    /// copy as it is (the request then fails on the store itself).
+    fn refresh(&self, strict: bool) {
+        let Some(sync) = &self.sync else { return };
+        if !sync.due(strict) {
+            return;
+        }
+        let reloaded = (|| {
+            let view = sync.storage().snapshot()?;
+            let version = cluster::read_version(&*view)?;
+            sync.checked();
+            if version <= sync.version() {
+                return Ok(());
+            }
+            self.install(sync, &*view, cluster::load(&*view, version)?)
+        })();
+        if let Err(error) = reloaded {
+            tracing::warn!(%error, "could not check the catalog version");
+        }
+    }
+
+    /// Installs a catalog read in `view`, unless a newer one is installed.
+    pub fn install(&self, sync: &CatalogSync, view: &dyn ReadView, loaded: Loaded) -> Result<()> {
+        let mut tables = self.tables.write().unwrap_or_else(|p| p.into_inner());
+        if sync.advance(view, loaded.version)? {
+            *tables = loaded.tables;
+        }
+        Ok(())
+    }
+
+    /// The table named `name` as the store holds it now, its counters
+    /// summed over the nodes (DescribeTable): the same as [`Catalog::get`]
+    /// on a store of one node's own.
+    pub fn get_current(&self, name: &str) -> Option<Arc<Table>> {
+        let Some(sync) = &self.sync else {
+            return self.lookup(name);
+        };
+        self.refresh(true);
+        let table = self.lookup(name)?;
+        let counted = (|| {
+            let view = sync.storage().snapshot()?;
+            table.set_counters(None, cluster::summed_stats(&*view, &table.definition.id)?);
+            for index in &table.definition.indexes {
+                table.set_counters(Some(&index.name), cluster::summed_stats(&*view, &index.keyspace)?);
+            }
+            Ok::<_, Error>(())
+        })();
+        if let Err(error) = counted {
+            tracing::warn!(%error, "could not read the table's counters");
+        }
+        Some(table)
+    }
+
+    /// Every table, with several nodes as of at most
+    /// [`cluster::READ_CHECK_INTERVAL`] ago (background work).
+    pub fn current_tables(&self) -> Vec<Arc<Table>> {
+        self.refresh(false);
+        self.tables()
+    }
+
+    /// Every table in this node's copy, as it is (the writer, which keeps
+    /// it current itself).
     pub fn tables(&self) -> Vec<Arc<Table>> {
         self.tables
             .read()
@@ -124,12 +213,26 @@ impl Catalog {
             .collect()
     }
 
+    /// The table named `name`; with several nodes, as of at most
+    /// [`cluster::READ_CHECK_INTERVAL`] ago, and as of now when this
+    /// node's copy lacks it.
     pub fn get(&self, name: &str) -> Option<Arc<Table>> {
+        self.refresh(false);
+        self.lookup(name).or_else(|| {
+            self.sync.as_ref()?;
+            self.refresh(true);
+            self.lookup(name)
+        })
+    }
+
+    /// The table in this node's copy, as it is.
+    pub fn lookup(&self, name: &str) -> Option<Arc<Table>> {
         self.tables.read().unwrap_or_else(|p| p.into_inner()).get(name).cloned()
     }
 
     /// Table names in order, starting after `exclusive_start`.
     pub fn names_after(&self, exclusive_start: Option<&str>, limit: usize) -> (Vec<String>, bool) {
+        self.refresh(true);
         let tables = self.tables.read().unwrap_or_else(|p| p.into_inner());
         let mut names = tables
             .keys()
@@ -170,10 +273,20 @@ pub(crate) fn read_definitions(view: &dyn ReadView) -> Result<Vec<(Vec<u8>, Resu
 
 /// A table's (by id) or an index's (by keyspace) counters as stored.
 pub(crate) fn read_stats(view: &dyn ReadView, table_id: &str) -> Result<TableStats> {
-    match view.get(STATS_KEYSPACE, table_id.as_bytes())? {
+    read_stats_row(view, table_id.as_bytes())
+}
+
+/// The counters stored under `key` (a record, or a node's row of one).
+pub(crate) fn read_stats_row(view: &dyn ReadView, key: &[u8]) -> Result<TableStats> {
+    match view.get(STATS_KEYSPACE, key)? {
         Some(bytes) => decode(&bytes),
         None => Ok(TableStats::default()),
     }
+}
+
+pub(crate) fn write_stats_row(tx: &mut dyn WriteTransaction, key: &[u8], stats: &TableStats) -> Result<()> {
+    tx.put(STATS_KEYSPACE, key, &encode(stats))?;
+    Ok(())
 }
 
 pub(crate) fn write_definition(tx: &mut dyn WriteTransaction, definition: &TableDefinition) -> Result<()> {
@@ -182,13 +295,13 @@ pub(crate) fn write_definition(tx: &mut dyn WriteTransaction, definition: &Table
 }
 
 pub(crate) fn write_stats(tx: &mut dyn WriteTransaction, table_id: &str, stats: &TableStats) -> Result<()> {
-    tx.put(STATS_KEYSPACE, table_id.as_bytes(), &encode(stats))?;
-    Ok(())
+    write_stats_row(tx, table_id.as_bytes(), stats)
 }
 
 pub(crate) fn delete_table_records(tx: &mut dyn WriteTransaction, definition: &TableDefinition) -> Result<()> {
     tx.delete(CATALOG_KEYSPACE, definition.name.as_bytes())?;
     tx.delete(STATS_KEYSPACE, definition.id.as_bytes())?;
+    cluster::delete_shards(tx, &definition.id)?;
     tx.drop_keyspace(&definition.keyspace)?;
     if let Some(ttl) = &definition.time_to_live {
         tx.drop_keyspace(&ttl.keyspace)?;
@@ -201,6 +314,7 @@ pub(crate) fn delete_table_records(tx: &mut dyn WriteTransaction, definition: &T
 
 pub(crate) fn drop_index_records(tx: &mut dyn WriteTransaction, index: &IndexDefinition) -> Result<()> {
     tx.delete(STATS_KEYSPACE, index.keyspace.as_bytes())?;
+    cluster::delete_shards(tx, &index.keyspace)?;
     tx.drop_keyspace(&index.keyspace)?;
     Ok(())
 }

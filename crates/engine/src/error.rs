@@ -97,6 +97,11 @@ pub enum Error {
     /// InternalServerError, with this message.
     #[error("Writes are stopped after a storage failure: the server must be restarted (reads still work)")]
     WritesStopped,
+    /// The write met concurrent writes of another node to what it read,
+    /// again after every retry: it was not applied (retrying may succeed).
+    /// DynamoDB's InternalServerError, with this message.
+    #[error("The write conflicted with concurrent writes to the same items and was not applied; retry it")]
+    Conflict,
 }
 
 impl Error {
@@ -137,14 +142,17 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
-            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped => "InternalServerError",
+            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped | Error::Conflict => "InternalServerError",
         }
     }
 
     /// A fault of the server rather than of one command: it fails the whole
     /// storage transaction (nothing of it may be committed).
     pub fn is_server_fault(&self) -> bool {
-        matches!(self, Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped)
+        matches!(
+            self,
+            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped | Error::Conflict
+        )
     }
 }
 
@@ -155,6 +163,7 @@ impl From<halyard_storage::StorageError> for Error {
         match error {
             StorageError::OutOfSpace(_) => Error::OutOfSpace,
             StorageError::WritesStopped(_) => Error::WritesStopped,
+            StorageError::Conflict(_) => Error::Conflict,
             other => Error::Internal(other.to_string()),
         }
     }

@@ -18,6 +18,7 @@ mod backups;
 mod capacity;
 mod catalog;
 mod client_tokens;
+mod cluster;
 mod gauges;
 mod indexes;
 mod keys;
@@ -160,8 +161,8 @@ pub struct Engine {
 impl Engine {
     /// Loads the catalog from `storage` and starts the writer thread.
     pub fn open(storage: Arc<dyn Storage>, config: EngineConfig) -> Result<Engine> {
-        let catalog = Arc::new(Catalog::load(&*storage)?);
         let streams = Arc::new(Streams::load(&*storage)?);
+        let catalog = Arc::new(Catalog::load(&storage, &streams)?);
         backups::prepare(&*storage)?;
         transfer::prepare(&*storage)?;
         let writer = Arc::new(Writer::start(

@@ -79,9 +79,11 @@ struct ServeArgs {
     /// (libpq's parameters apply, e.g. `?target_session_attrs=read-write`).
     #[arg(long, env = "HALYARD_STORAGE", default_value = "sqlite", hide_env_values = true)]
     storage: StorageArg,
-    /// With PostgreSQL storage, one node at a time serves a database: the
-    /// one holding its lease, renewed every second; another node waits as a
-    /// standby and takes over this many seconds after the holder died.
+    /// With PostgreSQL storage, every node serves the database; each
+    /// background task (TTL expiry, stream trimming, point-in-time
+    /// snapshots) runs on one node at a time, the holder of its lease,
+    /// renewed every second: another node takes it over this many seconds
+    /// after the holder died.
     #[arg(long, env = "HALYARD_NODE_LEASE", default_value = "10", value_parser = seconds)]
     node_lease: Duration,
     /// Keep data in a temporary directory that is deleted on exit.

@@ -72,9 +72,10 @@ impl ProtocolError {
                 EngineError::Validation(_) => (400, CORAL_VALIDATE, "ValidationException"),
                 EngineError::AccessDenied(_) => (400, CORAL_SERVICE, "AccessDeniedException"),
                 EngineError::Throttling(_) => (400, CORAL_AVAILABILITY, "ThrottlingException"),
-                EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => {
-                    (500, DYNAMODB, "InternalServerError")
-                }
+                EngineError::Internal(_)
+                | EngineError::OutOfSpace
+                | EngineError::WritesStopped
+                | EngineError::Conflict => (500, DYNAMODB, "InternalServerError"),
                 other => (400, DYNAMODB, other.type_name()),
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),

@@ -189,7 +189,7 @@ async fn health_report(State(app): State<Arc<App>>) -> Response {
         "reason": report.reason,
         "since": report.since,
         "outOfSpaceFailures": report.out_of_space_failures,
-        "lease": report.lease,
+        "leases": report.leases,
     });
     let mut response = (status, body.to_string()).into_response();
     response

@@ -51,9 +51,9 @@ pub struct HealthReport {
     pub since: Option<u64>,
     /// Writes failed for lack of space since the server started.
     pub out_of_space_failures: u64,
-    /// This node's lease on a database several nodes share (PostgreSQL),
-    /// e.g. "serving"; `None` for a store of this process's own.
-    pub lease: Option<&'static str>,
+    /// The background-task leases this node holds on a database several
+    /// nodes share (PostgreSQL); `None` for a store of this process's own.
+    pub leases: Option<Vec<String>>,
 }
 
 impl HealthReport {
@@ -76,7 +76,7 @@ pub struct StorageHealth {
     out_of_space_failures: AtomicU64,
     /// Reason and start time of the current state.
     detail: Mutex<Option<(String, u64)>>,
-    lease: Mutex<Option<&'static str>>,
+    leases: Mutex<Option<Vec<String>>>,
 }
 
 impl StorageHealth {
@@ -101,13 +101,13 @@ impl StorageHealth {
             reason,
             since,
             out_of_space_failures: self.out_of_space_failures.load(Ordering::Relaxed),
-            lease: *self.lease.lock().unwrap_or_else(|p| p.into_inner()),
+            leases: self.leases.lock().unwrap_or_else(|p| p.into_inner()).clone(),
         }
     }
 
-    /// Records this node's lease, as the health report shows it.
-    pub(crate) fn set_lease(&self, lease: &'static str) {
-        *self.lease.lock().unwrap_or_else(|p| p.into_inner()) = Some(lease);
+    /// Records the task leases this node holds, as the health report shows them.
+    pub(crate) fn set_leases(&self, leases: Vec<String>) {
+        *self.leases.lock().unwrap_or_else(|p| p.into_inner()) = Some(leases);
     }
 
     /// Refuses a write once writes are stopped.

@@ -71,6 +71,11 @@ pub enum StorageError {
     /// may or may not be applied, and is not acknowledged. Retryable.
     #[error("the write's commit is not known to be durable ({0})")]
     CommitOutcomeUnknown(String),
+    /// The transaction met a concurrent one (another node's) that changed
+    /// what it read, and was rolled back: applying it again on the new
+    /// state may succeed.
+    #[error("the transaction conflicted with a concurrent one ({0})")]
+    Conflict(String),
     /// The adapter does not offer this operation (the reason says what
     /// does the job instead).
     #[error("not supported by this storage: {0}")]
@@ -160,6 +165,18 @@ pub trait Storage: Send + Sync {
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>>;
     /// Whether the store accepts writes, and why not.
     fn health(&self) -> &health::StorageHealth;
+    /// This node's identity when several nodes share the store (each then
+    /// keeps its own copy of what it caches, and checks it against the
+    /// store); `None` for a store of one process's own (SQLite).
+    fn node_id(&self) -> Option<&str> {
+        None
+    }
+    /// Whether this node may run the background task `task` now: it holds
+    /// (takes, or keeps) the task's lease, so that one node at a time runs
+    /// it. A store of one process's own always may.
+    fn hold_lease(&self, _task: &str) -> Result<bool> {
+        Ok(true)
+    }
     /// Writes a copy of the whole store, as one consistent snapshot sees
     /// it, into the new file `file` (for SQLite, a database file under the
     /// store's own key), without blocking writes, and checks the copy.

@@ -181,6 +181,12 @@ pub(crate) fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, writer: Ar
         .name("halyard-pitr".into())
         .spawn(move || loop {
             let Some(store) = storage.upgrade() else { return };
+            // One node at a time snapshots and trims (several nodes over one store).
+            if !store.hold_lease("point-in-time").unwrap_or(false) {
+                drop(store);
+                std::thread::sleep(settings.tick);
+                continue;
+            }
             if let Err(error) = snapshot_due(&store, &catalog, &writer, &settings) {
                 tracing::warn!(%error, "point-in-time snapshot failed; retrying later");
             }
@@ -211,7 +217,7 @@ pub(crate) fn start(storage: Arc<dyn Storage>, catalog: Arc<Catalog>, writer: Ar
 /// Snapshots the tables whose newest snapshot is missing or too old.
 fn snapshot_due(storage: &Arc<dyn Storage>, catalog: &Catalog, writer: &Writer, settings: &PitrSettings) -> Result<()> {
     let now = crate::now_seconds();
-    for table in catalog.tables() {
+    for table in catalog.current_tables() {
         let definition = &table.definition;
         if definition.point_in_time_recovery.is_none() {
             continue;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use halyard_storage::Storage;
 
 use super::{change_log, keyspace_for, new_id, CHUNK};
-use crate::catalog::{self, CATALOG_KEYSPACE};
+use crate::catalog::CATALOG_KEYSPACE;
 use crate::error::{Error, Result};
 use crate::model::{BackupKind, BackupRecord, BackupStatus, TableDefinition};
 use crate::writer::{BackupCommand, Command, Outcome, Writer};
@@ -80,7 +80,7 @@ fn begin_record(snapshot: &dyn halyard_storage::ReadView, request: &SnapshotRequ
         kind: request.kind,
         status: BackupStatus::Creating,
         created,
-        stats: catalog::read_stats(snapshot, &table.id)?,
+        stats: crate::cluster::summed_stats(snapshot, &table.id)?,
         table,
         log_position,
     })

@@ -295,6 +295,16 @@ pub struct TableStats {
     pub size_bytes: i64,
 }
 
+impl TableStats {
+    /// These counters changed by `delta`.
+    pub fn plus(&self, delta: &TableStats) -> TableStats {
+        TableStats {
+            item_count: self.item_count + delta.item_count,
+            size_bytes: self.size_bytes + delta.size_bytes,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TableStatus {
     Creating,

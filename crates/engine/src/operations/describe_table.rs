@@ -7,7 +7,7 @@ impl Engine {
     pub fn describe_table(&self, table_name: &str) -> Result<TableDescription> {
         let table = self
             .catalog
-            .get(table_name)
+            .get_current(table_name)
             .ok_or_else(|| table_not_found_named(table_name))?;
         Ok(match self.encryption_refusal(&table) {
             Some((_, since)) => TableDescription {

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use halyard_storage::{Direction, KeyRange, Visit, WriteTransaction};
+use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 
 use super::record::{self, StreamRecord};
 use super::{new_shard_id, sequence_key, ShardMeta, StreamMeta, Streams, StreamsState, STREAMS_KEYSPACE};
@@ -43,17 +43,57 @@ pub(crate) struct StreamLog {
     /// Streams whose state changed in the current batch.
     dirty: BTreeSet<String>,
     settings: StreamSettings,
+    /// Whether other nodes append to the same streams: each stream's last
+    /// sequence number is then read in the batch's transaction before its
+    /// first record.
+    shared: bool,
+    /// Streams whose end this batch has read (`shared`).
+    read_ends: BTreeSet<String>,
 }
 
 impl StreamLog {
-    pub fn new(published: Arc<Streams>, settings: StreamSettings) -> StreamLog {
+    pub fn new(published: Arc<Streams>, settings: StreamSettings, shared: bool) -> StreamLog {
         let working = published.read().clone();
         StreamLog {
             published,
             working,
             dirty: BTreeSet::new(),
             settings,
+            shared,
+            read_ends: BTreeSet::new(),
         }
+    }
+
+    /// Takes the published state again (another node's changes were
+    /// loaded into it), keeping the sequence numbers from going back.
+    pub fn reload(&mut self) {
+        let next_sequence = self.working.next_sequence;
+        self.working = self.published.read().clone();
+        self.working.next_sequence = self.working.next_sequence.max(next_sequence);
+    }
+
+    /// With other nodes appending to the stream `arn` too: its records
+    /// continue after the last one the transaction sees, so that sequence
+    /// numbers grow along commit order across nodes (two nodes' batches
+    /// that append to one stream both read its end: the database lets one
+    /// of them commit, and the other is applied again after it).
+    fn read_end(&mut self, tx: &dyn ReadView, arn: &str) -> Result<()> {
+        if !self.shared || self.read_ends.contains(arn) {
+            return Ok(());
+        }
+        let Some(meta) = self.working.streams.get_mut(arn) else {
+            return Ok(());
+        };
+        let mut last = None;
+        tx.scan(&meta.keyspace, KeyRange::ALL, Direction::Backward, &mut |key, _| {
+            last = super::decode_sequence_key(key);
+            Visit::Stop
+        })?;
+        let last = last.unwrap_or(0).max(meta.trimmed_through);
+        meta.last_sequence = meta.last_sequence.max(last);
+        self.working.next_sequence = self.working.next_sequence.max(last + 1);
+        self.read_ends.insert(arn.to_string());
+        Ok(())
     }
 
     /// Appends the record of a change to an item of `table`, if the table
@@ -75,6 +115,7 @@ impl StreamLog {
             // Nothing changed (a put of the same item, a delete of nothing).
             return Ok(());
         }
+        self.read_end(&*tx, &stream.arn)?;
         let sequence = self.working.next_sequence;
         let meta = self
             .working
@@ -212,6 +253,7 @@ impl StreamLog {
 
     /// The batch committed: readers may see what it did.
     pub fn publish(&mut self) {
+        self.read_ends.clear();
         let mut published = self.published.write();
         for arn in std::mem::take(&mut self.dirty) {
             match self.working.streams.get(&arn) {
@@ -226,6 +268,7 @@ impl StreamLog {
     /// The batch rolled back: forget what it did. Sequence numbers it took
     /// are not given out again (gaps are allowed; reuse is not).
     pub fn roll_back(&mut self) {
+        self.read_ends.clear();
         if self.dirty.is_empty() {
             return;
         }

@@ -118,30 +118,24 @@ impl Streams {
         tx.create_keyspace(STREAMS_KEYSPACE)?;
         tx.commit()?;
         let snapshot = storage.snapshot()?;
-        let mut metas = Vec::new();
-        snapshot.scan(STREAMS_KEYSPACE, KeyRange::ALL, Direction::Forward, &mut |_, value| {
-            metas.push(serde_json::from_slice::<StreamMeta>(value));
-            Visit::Continue
-        })?;
-        let mut state = StreamsState::default();
-        let mut highest = 0u64;
-        for meta in metas {
-            let mut meta = meta.map_err(|e| Error::Internal(format!("corrupt stream metadata: {e}")))?;
-            meta.last_sequence = last_sequence(&*snapshot, &meta.keyspace)?.unwrap_or(0);
-            highest = highest.max(meta.last_sequence).max(meta.trimmed_through).max(
-                meta.shards
-                    .iter()
-                    .map(|s| s.start.max(s.end.unwrap_or(0)))
-                    .max()
-                    .unwrap_or(0),
-            );
-            state.streams.insert(meta.arn.clone(), meta);
-        }
-        state.next_sequence = highest + 1;
-        state.committed_sequence = highest;
         Ok(Streams {
-            state: RwLock::new(state),
+            state: RwLock::new(read_state(&*snapshot)?),
         })
+    }
+
+    /// Takes the metadata as `view` holds it (another node changed it),
+    /// keeping this node's sequence numbers from going back.
+    pub fn reload(&self, view: &dyn ReadView) -> Result<()> {
+        let fresh = read_state(view)?;
+        let mut state = self.write();
+        let next_sequence = state.next_sequence.max(fresh.next_sequence);
+        let committed_sequence = state.committed_sequence.max(fresh.committed_sequence);
+        *state = StreamsState {
+            next_sequence,
+            committed_sequence,
+            ..fresh
+        };
+        Ok(())
     }
 
     pub fn read(&self) -> std::sync::RwLockReadGuard<'_, StreamsState> {
@@ -155,6 +149,32 @@ impl Streams {
     pub fn stream(&self, arn: &str) -> Option<StreamMeta> {
         self.read().streams.get(arn).cloned()
     }
+}
+
+/// The streams' metadata as `snapshot` holds it, with where each log ends.
+fn read_state(snapshot: &dyn ReadView) -> Result<StreamsState> {
+    let mut metas = Vec::new();
+    snapshot.scan(STREAMS_KEYSPACE, KeyRange::ALL, Direction::Forward, &mut |_, value| {
+        metas.push(serde_json::from_slice::<StreamMeta>(value));
+        Visit::Continue
+    })?;
+    let mut state = StreamsState::default();
+    let mut highest = 0u64;
+    for meta in metas {
+        let mut meta = meta.map_err(|e| Error::Internal(format!("corrupt stream metadata: {e}")))?;
+        meta.last_sequence = last_sequence(snapshot, &meta.keyspace)?.unwrap_or(0);
+        highest = highest.max(meta.last_sequence).max(meta.trimmed_through).max(
+            meta.shards
+                .iter()
+                .map(|s| s.start.max(s.end.unwrap_or(0)))
+                .max()
+                .unwrap_or(0),
+        );
+        state.streams.insert(meta.arn.clone(), meta);
+    }
+    state.next_sequence = highest + 1;
+    state.committed_sequence = highest;
+    Ok(state)
 }
 
 fn last_sequence(view: &dyn ReadView, keyspace: &str) -> Result<Option<u64>> {

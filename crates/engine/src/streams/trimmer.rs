@@ -11,10 +11,16 @@ impl Engine {
     /// its retention by much, in bounded steps.
     pub(crate) fn start_stream_trimmer(&self) {
         let writer = self.writer.clone();
+        let storage = self.storage.clone();
         let pause = Duration::from_secs_f64((self.config.streams.retention / 24.0).clamp(1.0, 60.0));
         let spawned = std::thread::Builder::new()
             .name("halyard-stream-trim".into())
             .spawn(move || loop {
+                // One node at a time trims (several nodes over one store).
+                if !storage.hold_lease("stream-trim").unwrap_or(false) {
+                    std::thread::sleep(pause);
+                    continue;
+                }
                 match writer.submit_blocking(Command::TrimStreams) {
                     // More is waiting: go on at once.
                     Ok(Outcome::Trimmed(removed)) if removed >= TRIM_LIMIT => continue,

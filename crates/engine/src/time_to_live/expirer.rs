@@ -16,6 +16,9 @@ use super::has_due;
 use crate::catalog::Catalog;
 use crate::writer::{Command, Outcome, Writer};
 
+/// The expirer's lease: one node at a time runs it.
+const LEASE: &str = "ttl-expiry";
+
 /// How the expirer paces itself.
 #[derive(Debug, Clone, Copy)]
 pub struct ExpirerSettings {
@@ -93,9 +96,18 @@ impl Context {
 
     /// One pass over the tables; false when asked to stop.
     fn expire_due(&self) -> bool {
+        // One node at a time sweeps (several nodes over one store).
+        match self.storage.hold_lease(LEASE) {
+            Ok(true) => {}
+            Ok(false) => return true,
+            Err(error) => {
+                tracing::warn!(%error, "TTL expirer could not take its lease");
+                return true;
+            }
+        }
         // Whole seconds: an item expires once its second has passed.
         let now = crate::now_seconds() as u64;
-        for table in self.catalog.tables() {
+        for table in self.catalog.current_tables() {
             let Some(ttl) = &table.definition.time_to_live else {
                 continue;
             };

@@ -7,7 +7,7 @@
 //! checks have passed), commits once, and only then answers each caller:
 //! group commit, so one fsync serves many writes.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -40,6 +40,9 @@ pub(crate) use item_write::{collection_record, IndexUnits};
 
 /// Most commands committed in one transaction.
 const MAX_BATCH: usize = 512;
+/// Times a command that conflicted with another node's writes is applied
+/// again (on the state those writes left) before it fails as retryable.
+const MAX_CONFLICT_RETRIES: u32 = 20;
 
 /// A mutation, with everything it needs decided up front so that applying
 /// it is deterministic.
@@ -137,6 +140,12 @@ pub(crate) enum ItemAction {
 }
 
 impl Command {
+    /// Commands whose change other nodes must take (table definitions,
+    /// stream metadata): their batch bumps the catalog version.
+    fn bumps_catalog(&self) -> bool {
+        self.changes_catalog() && !matches!(self, Command::System(_))
+    }
+
     /// Table-level commands change the catalog: each runs in a batch of
     /// its own so that item commands in one batch see one catalog.
     fn changes_catalog(&self) -> bool {
@@ -208,7 +217,8 @@ impl Writer {
     ) -> Writer {
         let (sender, receiver) = mpsc::channel();
         let collection_size_limit = settings.item_collection_size_limit;
-        let stream_log = RefCell::new(StreamLog::new(streams, settings.streams));
+        let shared = storage.node_id().is_some();
+        let stream_log = RefCell::new(StreamLog::new(streams, settings.streams, shared));
         let metrics = settings.metrics.clone();
         let thread = std::thread::Builder::new()
             .name("halyard-writer".into())
@@ -220,6 +230,7 @@ impl Writer {
                     receiver,
                     held: None,
                     stream_log,
+                    stream_log_version: Cell::new(0),
                     metrics,
                 }
                 .run()
@@ -289,6 +300,9 @@ struct WriterLoop {
     held: Option<Job>,
     /// The streams' state as this batch leaves it.
     stream_log: RefCell<StreamLog>,
+    /// The catalog version the stream log's working state was taken at
+    /// (several nodes over one store).
+    stream_log_version: Cell<u64>,
     metrics: Arc<Metrics>,
 }
 
@@ -374,31 +388,83 @@ impl WriterLoop {
             commands.push(job.command);
             audits.push(job.audit);
         }
-        match self.apply_and_commit(&commands, &audits) {
-            Ok(outcomes) => {
-                for (reply, outcome) in jobs.into_iter().zip(outcomes) {
-                    let _ = reply.send(outcome);
-                }
+        if size == 1 {
+            let outcome = self.commit_alone(&commands[0], &audits[0]);
+            if let Some(reply) = jobs.into_iter().next() {
+                let _ = reply.send(outcome);
             }
-            Err(error) if size > 1 => {
+            return;
+        }
+        let outcomes = match self.apply_and_commit(&commands, &audits) {
+            Ok(outcomes) => outcomes,
+            Err(Error::Conflict) => {
+                // Another node's batch changed what this one read. Halves
+                // are tried again, so that a hot item makes only the part
+                // of the batch that holds it retry.
+                self.commit_halves(&commands, &audits)
+            }
+            Err(error) => {
                 // The whole batch rolled back. Retry each command alone, so
                 // that one command's storage fault fails only that command.
                 tracing::warn!(%error, size, "batch failed; retrying its commands one by one");
-                for ((reply, command), audit) in jobs.into_iter().zip(commands).zip(audits) {
-                    let outcome = self
-                        .apply_and_commit(std::slice::from_ref(&command), std::slice::from_ref(&audit))
-                        .and_then(|mut outcomes| outcomes.pop().expect("one outcome per command"));
-                    let _ = reply.send(outcome);
-                }
+                commands
+                    .iter()
+                    .zip(&audits)
+                    .map(|(command, audit)| self.commit_alone(command, audit))
+                    .collect()
             }
-            Err(error) => {
-                // Storage faults are logged once, by the storage, when they begin.
-                if let Error::Internal(_) = error {
-                    tracing::error!(%error, "write failed");
+        };
+        for (reply, outcome) in jobs.into_iter().zip(outcomes) {
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Commits the two halves of commands that conflicted, in order, each
+    /// as one transaction (halved again while it conflicts).
+    fn commit_halves(&self, commands: &[Command], audits: &[Option<Arc<dyn AttachedRecord>>]) -> Vec<Result<Outcome>> {
+        let middle = commands.len() / 2;
+        let mut outcomes = Vec::with_capacity(commands.len());
+        for (commands, audits) in [
+            (&commands[..middle], &audits[..middle]),
+            (&commands[middle..], &audits[middle..]),
+        ] {
+            if commands.len() == 1 {
+                outcomes.push(self.commit_alone(&commands[0], &audits[0]));
+                continue;
+            }
+            match self.apply_and_commit(commands, audits) {
+                Ok(committed) => outcomes.extend(committed),
+                Err(Error::Conflict) => outcomes.extend(self.commit_halves(commands, audits)),
+                Err(_) => outcomes.extend(
+                    commands
+                        .iter()
+                        .zip(audits)
+                        .map(|(command, audit)| self.commit_alone(command, audit)),
+                ),
+            }
+        }
+        outcomes
+    }
+
+    /// Commits one command in a transaction of its own, applying it again
+    /// (its checks re-evaluated on the new state) while it conflicts with
+    /// other nodes' writes.
+    fn commit_alone(&self, command: &Command, audit: &Option<Arc<dyn AttachedRecord>>) -> Result<Outcome> {
+        let mut retries = 0;
+        loop {
+            match self.apply_and_commit(std::slice::from_ref(command), std::slice::from_ref(audit)) {
+                Err(Error::Conflict) if retries < MAX_CONFLICT_RETRIES => {
+                    retries += 1;
+                    std::thread::sleep(conflict_backoff(retries));
                 }
-                if let Some(reply) = jobs.into_iter().next() {
-                    let _ = reply.send(Err(error));
+                Err(error) => {
+                    // Storage faults are logged once, by the storage, when they begin.
+                    if let Error::Internal(_) = error {
+                        tracing::error!(%error, "write failed");
+                    }
+                    return Err(error);
                 }
+                Ok(mut outcomes) => return outcomes.pop().expect("one outcome per command"),
             }
         }
     }
@@ -426,6 +492,7 @@ impl WriterLoop {
         audits: &[Option<Arc<dyn AttachedRecord>>],
     ) -> Result<Vec<Result<Outcome>>> {
         let mut tx = self.storage.begin_write()?;
+        let version = self.check_catalog(&*tx)?;
         let mut deltas = StatsDeltas::new();
         let mut published: Vec<Publish> = Vec::new();
         let mut outcomes = Vec::with_capacity(commands.len());
@@ -459,13 +526,24 @@ impl WriterLoop {
         let mut new_stats = Vec::with_capacity(deltas.len());
         for (record, change) in &deltas {
             let current = change.table.counters(change.index.as_deref());
-            let stats = TableStats {
-                item_count: current.item_count + change.delta.item_count,
-                size_bytes: current.size_bytes + change.delta.size_bytes,
-            };
-            catalog::write_stats(&mut *tx, record, &stats)?;
+            let stats = current.plus(&change.delta);
+            match self.catalog.sync() {
+                None => catalog::write_stats(&mut *tx, record, &stats)?,
+                Some(sync) => {
+                    // This node's own row: no other node writes it.
+                    let key = sync.own_stats_key(record);
+                    let own = catalog::read_stats_row(&*tx, &key)?.plus(&change.delta);
+                    catalog::write_stats_row(&mut *tx, &key, &own)?;
+                }
+            }
             new_stats.push((change.table.clone(), change.index.clone(), stats));
         }
+        let bumped = match (self.catalog.sync(), version) {
+            (Some(sync), Some(version)) if commands.iter().any(Command::bumps_catalog) => {
+                Some(sync.bump(&mut *tx, version)?)
+            }
+            _ => None,
+        };
         let committing = self.metrics.enabled().then(Instant::now);
         tx.commit()?;
         if let Some(committing) = committing {
@@ -475,6 +553,10 @@ impl WriterLoop {
                 .observe_duration(committing.elapsed());
         }
         // Committed: now readers may see the changes.
+        if let (Some(sync), Some(version)) = (self.catalog.sync(), bumped) {
+            sync.committed(version);
+            self.stream_log_version.set(version);
+        }
         for command in commands {
             if let Command::System(command) = command {
                 command.committed();
@@ -495,8 +577,27 @@ impl WriterLoop {
         Ok(outcomes)
     }
 
+    /// With several nodes over the store: reads the catalog version in the
+    /// batch's transaction and takes another node's catalog changes (as
+    /// that transaction sees them) before any command is applied. Returns
+    /// the version read.
+    fn check_catalog(&self, tx: &dyn halyard_storage::ReadView) -> Result<Option<u64>> {
+        let Some(sync) = self.catalog.sync() else {
+            return Ok(None);
+        };
+        let (version, newer) = sync.check_in(tx)?;
+        if let Some(loaded) = newer {
+            self.catalog.install(sync, tx, loaded)?;
+        }
+        if self.stream_log_version.get() != version {
+            self.stream_log.borrow_mut().reload();
+            self.stream_log_version.set(version);
+        }
+        Ok(Some(version))
+    }
+
     fn live_table(&self, name: &str, id: &str) -> Result<Arc<Table>> {
-        match self.catalog.get(name) {
+        match self.catalog.lookup(name) {
             Some(table) if table.definition.id == id => Ok(table),
             _ => Err(keys::table_not_found()),
         }
@@ -511,7 +612,7 @@ impl WriterLoop {
     ) -> Result<Outcome> {
         match command {
             Command::CreateTable(definition) => {
-                if self.catalog.get(&definition.name).is_some() {
+                if self.catalog.lookup(&definition.name).is_some() {
                     return Err(Error::ResourceInUse(format!(
                         "Table already exists: {}",
                         definition.name
@@ -544,7 +645,7 @@ impl WriterLoop {
             Command::DeleteTable { name } => {
                 let table = self
                     .catalog
-                    .get(name)
+                    .lookup(name)
                     .ok_or_else(|| keys::table_not_found_named(name))?;
                 catalog::delete_table_records(tx, &table.definition)?;
                 self.stream_log
@@ -744,6 +845,16 @@ impl WriterLoop {
         }
         Ok(Outcome::Transaction(outcomes))
     }
+}
+
+/// How long a command that conflicted waits before it is applied again:
+/// a random time, growing with the retries, so that two nodes' retries
+/// spread out.
+fn conflict_backoff(retry: u32) -> std::time::Duration {
+    use std::hash::{BuildHasher, Hasher};
+    let random = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    let ceiling_micros = (500u64 << retry.min(7)).min(50_000);
+    std::time::Duration::from_micros(random % ceiling_micros + 100)
 }
 
 /// A catalog change to publish once its batch has committed.

@@ -104,7 +104,9 @@ pub(super) fn batch_error(error: &EngineError) -> Value {
             _ => "ProvisionedThroughputExceeded",
         },
         EngineError::AccessDenied(_) => "AccessDenied",
-        EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped => "InternalServerError",
+        EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped | EngineError::Conflict => {
+            "InternalServerError"
+        }
         _ => "ValidationError",
     };
     let message = match error {

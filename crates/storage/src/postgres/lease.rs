@@ -1,53 +1,58 @@
-//! The serving lease: one Halyard node at a time serves a database.
+//! Nodes, and the leases that give each background task to one node.
 //!
-//! The engine keeps the catalog and the table counters in memory and has
-//! one writer, so two nodes writing the same database at once would each
-//! overwrite the other's counters and miss the other's catalog changes.
-//! Until the engine re-reads what it caches, a second node is a hot
-//! standby: it waits for the lease row, and serves once the holder has let
-//! it expire (the holder died, or lost the database for longer than the
-//! lease). The holder renews it every probe; each write batch checks, in
-//! its own SERIALIZABLE transaction, that the lease is still its own, so a
-//! node that lost the lease (paused, partitioned) can no longer commit.
+//! Every node serves the database at once (active-active): each write
+//! batch is one SERIALIZABLE transaction, so the database orders the
+//! nodes' batches. Background work (GSI backfill, TTL expiry, stream
+//! trimming, point-in-time snapshots, the audit mover) is another matter:
+//! two nodes running the same sweep would do the work twice. Each task is
+//! a row of `halyard_lease (name, holder, expires_at)`: a node runs a task
+//! only while it holds its row, which it renews every probe (every
+//! second); when the holder dies, its rows expire and the next node to
+//! ask takes them.
 //!
 //! A row with an expiry, compared with the database's clock (`now()`),
 //! never the nodes': plain SQL that CockroachDB and YugabyteDB accept too
-//! (no advisory locks, no LISTEN/NOTIFY).
+//! (no advisory locks, no LISTEN/NOTIFY). A lease only avoids duplicated
+//! work: what a task writes goes through the node's writer in SERIALIZABLE
+//! transactions, so a paused holder overlapping its successor is still
+//! correct.
 
+use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::Read;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use super::pool::{Connector, PgConnection};
 use crate::{private_files, Result, StorageError};
 
-/// The lease row's name in `halyard_lease`.
-const SERVING: &str = "serving";
 /// A node's identity, kept in its own directory.
 const NODE_ID_FILE: &str = "node-id";
 
-/// Who a node is, and how long its lease lasts.
+/// Who a node is, and how long its task leases last.
 #[derive(Debug, Clone)]
 pub struct NodeOptions {
     /// The node's own directory (root credentials, TLS): it keeps the
     /// node's identity, and is locked so that one process is the node.
     pub dir: std::path::PathBuf,
-    /// How long the lease outlives its last renewal: how soon a standby
-    /// takes over from a dead node.
+    /// How long a task lease outlives its last renewal: how soon another
+    /// node takes a dead node's background work over.
     pub lease: Duration,
 }
 
 /// A node's identity, with its directory locked while it lives.
 pub(super) struct Node {
-    /// 32 hex digits (so it can be written into SQL literally).
+    /// 32 hex digits.
     pub(super) id: String,
     pub(super) lease: Duration,
+    /// The task leases this node holds, as of its last claim or renewal.
+    held: Mutex<BTreeSet<String>>,
     _lock: File,
 }
 
 impl Node {
     /// Locks the node's directory and reads its identity, generated at the
-    /// first start. The same node restarted takes its lease back at once.
+    /// first start. The same node restarted keeps its leases.
     pub(super) fn open(options: &NodeOptions) -> Result<Node> {
         let lock = crate::sqlite::lock_dir(&options.dir, true)?;
         let path = options.dir.join(NODE_ID_FILE);
@@ -74,6 +79,7 @@ impl Node {
         Ok(Node {
             id,
             lease: options.lease,
+            held: Mutex::new(BTreeSet::new()),
             _lock: lock,
         })
     }
@@ -82,131 +88,70 @@ impl Node {
         self.lease.as_secs_f64()
     }
 
-    /// Takes or renews the lease, unless another node holds it unexpired:
-    /// then returns that node's identity and how long its lease has left.
-    pub(super) fn claim(&self, connection: &mut PgConnection) -> std::result::Result<Claim, tokio_postgres::Error> {
-        // SERIALIZABLE, like the write batches that read the row: a batch
-        // of the old holder's that overlaps the takeover cannot commit.
-        connection.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
-        let claimed = (|| {
-            let taken = connection.query_opt(
-                "INSERT INTO halyard_lease (name, holder, expires_at)
-                 VALUES ($1, $2, now() + $3::float8 * interval '1 second')
-                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-                 WHERE halyard_lease.holder = excluded.holder OR halyard_lease.expires_at < now()
-                 RETURNING holder",
-                &[&SERVING, &self.id, &self.lease_seconds()],
-            )?;
-            if taken.is_some() {
-                return Ok(Claim::Held);
+    /// Whether the node holds the lease `task` as of its last renewal.
+    pub(super) fn holds(&self, task: &str) -> bool {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).contains(task)
+    }
+
+    /// The task leases the node holds, as of its last renewal.
+    pub(super) fn held_tasks(&self) -> Vec<String> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+    }
+
+    /// Takes (or renews) the lease `task` unless another node holds it
+    /// unexpired; says whether this node holds it now.
+    pub(super) fn claim(
+        &self,
+        connection: &mut PgConnection,
+        task: &str,
+    ) -> std::result::Result<bool, tokio_postgres::Error> {
+        // One statement is its own transaction; the row's lock orders two
+        // nodes' claims.
+        let taken = connection.query_opt(
+            "INSERT INTO halyard_lease (name, holder, expires_at)
+             VALUES ($1, $2, now() + $3::float8 * interval '1 second')
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE halyard_lease.holder = excluded.holder OR halyard_lease.expires_at < now()
+             RETURNING holder",
+            &[&task, &self.id, &self.lease_seconds()],
+        )?;
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if taken.is_some() {
+            if held.insert(task.to_string()) {
+                tracing::info!("this node ({}) took the lease of background task {task}", self.id);
             }
-            let row = connection.query_opt(
-                "SELECT holder, extract(epoch FROM expires_at - now())::float8 FROM halyard_lease WHERE name = $1",
-                &[&SERVING],
-            )?;
-            Ok(match row {
-                Some(row) => Claim::HeldBy {
-                    node: row.get(0),
-                    seconds_left: row.get(1),
-                },
-                // Deleted in between: the next claim takes it.
-                None => Claim::HeldBy {
-                    node: String::new(),
-                    seconds_left: 0.0,
-                },
-            })
-        })();
-        match claimed {
-            Ok(claim) => {
-                connection.batch("COMMIT")?;
-                Ok(claim)
-            }
-            Err(error) => {
-                if connection.batch("ROLLBACK").is_err() {
-                    connection.broken = true;
-                }
-                Err(error)
-            }
+        } else {
+            held.remove(task);
         }
+        Ok(taken.is_some())
     }
 
-    /// The statement a write batch starts with: its transaction, and the
-    /// check (in the same round trip) that the lease is still this node's.
-    pub(super) fn fenced_begin(&self) -> String {
-        format!(
-            "BEGIN ISOLATION LEVEL SERIALIZABLE;
-             SELECT 1 FROM halyard_lease WHERE name = '{SERVING}' AND holder = '{}' AND expires_at > now()",
-            self.id
-        )
+    /// Extends every lease the node holds (the probe, every second); a
+    /// lease it lost (it was paused longer than the lease, and another
+    /// node took it) is no longer counted as held.
+    pub(super) fn renew(&self, connection: &mut PgConnection) -> std::result::Result<(), tokio_postgres::Error> {
+        if self.held.lock().unwrap_or_else(|p| p.into_inner()).is_empty() {
+            return Ok(());
+        }
+        let rows = connection.query(
+            "UPDATE halyard_lease SET expires_at = now() + $2::float8 * interval '1 second'
+             WHERE holder = $1 RETURNING name",
+            &[&self.id, &self.lease_seconds()],
+        )?;
+        let renewed: BTreeSet<String> = rows.iter().map(|row| row.get(0)).collect();
+        *self.held.lock().unwrap_or_else(|p| p.into_inner()) = renewed;
+        Ok(())
     }
 
-    /// Lets the lease go (a clean stop): a standby takes over at once.
+    /// Forgets every lease without waiting for a renewal (the database is
+    /// out of reach: another node may take them once they expire).
+    pub(super) fn forget(&self) {
+        self.held.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Lets the leases go (a clean stop): another node takes the tasks at
+    /// its next look.
     pub(super) fn release(&self, connection: &mut PgConnection) {
-        let _ = connection.execute(
-            "DELETE FROM halyard_lease WHERE name = $1 AND holder = $2",
-            &[&SERVING, &self.id],
-        );
-    }
-}
-
-/// What [`Node::claim`] found.
-pub(super) enum Claim {
-    Held,
-    HeldBy { node: String, seconds_left: f64 },
-}
-
-/// Waits until this node holds the lease, saying once which node it waits
-/// for. While no writable server answers (a failover of the database), it
-/// reconnects through `connector` and waits on.
-pub(super) fn acquire(
-    node: &Node,
-    connection: &mut PgConnection,
-    connector: &Connector,
-    error: &dyn Fn(tokio_postgres::Error) -> StorageError,
-) -> Result<()> {
-    let mut announced = false;
-    let mut unreachable = false;
-    loop {
-        let claim = match node.claim(connection).map_err(error) {
-            Ok(claim) => claim,
-            Err(StorageError::Unavailable(reason)) => {
-                if !unreachable {
-                    tracing::warn!(%reason, "no writable database server answers: this standby waits for one");
-                    unreachable = true;
-                }
-                std::thread::sleep(Duration::from_secs(1));
-                if let Ok(new) = connector.connect() {
-                    *connection = new;
-                }
-                continue;
-            }
-            Err(other) => return Err(other),
-        };
-        unreachable = false;
-        match claim {
-            Claim::Held => {
-                if announced {
-                    tracing::info!(
-                        "took over the serving lease: this node ({}) now serves the database",
-                        node.id
-                    );
-                }
-                return Ok(());
-            }
-            Claim::HeldBy {
-                node: holder,
-                seconds_left,
-            } => {
-                if !announced {
-                    tracing::warn!(
-                        "node {holder} serves this database (its lease has {seconds_left:.1} s left unless renewed): \
-                         this node ({}) waits as a standby and takes over when that lease expires",
-                        node.id
-                    );
-                    announced = true;
-                }
-                std::thread::sleep(Duration::from_secs_f64(seconds_left.clamp(0.05, 1.0)));
-            }
-        }
+        let _ = connection.execute("DELETE FROM halyard_lease WHERE holder = $1", &[&self.id]);
     }
 }

@@ -4,7 +4,10 @@
 //! Only SQL all three support: no advisory locks, no LISTEN/NOTIFY, no
 //! extensions, no DDL after the schema is created. A read view is a
 //! REPEATABLE READ, READ ONLY transaction (a snapshot as of its first
-//! read); the writer's batch is one SERIALIZABLE transaction. A lost
+//! read); the writer's batch is one SERIALIZABLE transaction, so any
+//! number of nodes write the database at once: a batch that met another
+//! node's concurrent change fails with [`StorageError::Conflict`], and
+//! the engine applies it again on the new state. A lost
 //! connection is replaced from the pool on the next request; until a
 //! writable server answers, requests fail with
 //! [`StorageError::Unavailable`] and the health report says so.
@@ -17,25 +20,19 @@ mod tests;
 mod tls;
 mod transaction;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+use lease::Node;
 pub use lease::NodeOptions;
-use lease::{Claim, Node};
 use pool::{database_error, pool_error, Connector, PgConnection};
 pub use schema::FORMAT_VERSION;
 use transaction::{PgReadView, PgWriteTransaction, Session};
 
 use crate::health::StorageHealth;
 use crate::{ReadView, Result, Storage, StorageError, WriteTransaction};
-
-/// The serving lease, as the health report names it: this node holds it,
-/// or another node took it over.
-const LEASE_SERVING: &str = "serving";
-const LEASE_LOST: &str = "lost";
 
 /// Options for [`PostgresStorage::open`].
 #[derive(Debug, Clone)]
@@ -55,9 +52,9 @@ pub struct PostgresOptions {
     /// Whether an empty database gets Halyard's schema; if not, opening it
     /// fails with [`StorageError::NoDatabase`].
     pub create_if_new: bool,
-    /// The node this process is: it serves only while it holds the
-    /// database's serving lease (`lease.rs`), waiting for it at open.
-    /// `None` (the adapter's tests): no lease is taken or checked.
+    /// The node this process is (its identity names the background task
+    /// leases it holds, `lease.rs`). `None` (the adapter's tests): a
+    /// single node, which holds every lease.
     pub node: Option<NodeOptions>,
 }
 
@@ -81,10 +78,9 @@ pub struct PostgresStorage {
     /// Held by the write transaction: one at a time, as the trait promises.
     writer_turn: Mutex<()>,
     health: Arc<StorageHealth>,
-    /// The serving lease this node holds, and whether it has lost it.
+    /// This node, and the task leases it holds.
     node: Option<Arc<Node>>,
-    lease_lost: Arc<AtomicBool>,
-    /// Stopped first on drop (it renews the lease).
+    /// Stopped first on drop (it renews the leases).
     probe: Probe,
     runtime: Option<tokio::runtime::Runtime>,
 }
@@ -128,17 +124,8 @@ impl PostgresStorage {
             .map_err(|e| StorageError::Unavailable(format!("{database}: {e}")))?;
         let error = |e| database_error(&health, e);
         schema::prepare(&mut first, &database, options.create_if_new, &error)?;
-        let node = match &options.node {
-            Some(node_options) => {
-                let node = Node::open(node_options)?;
-                lease::acquire(&node, &mut first, &connector, &error)?;
-                health.set_lease(LEASE_SERVING);
-                Some(Arc::new(node))
-            }
-            None => None,
-        };
+        let node = options.node.as_ref().map(Node::open).transpose()?.map(Arc::new);
         drop(first);
-        let lease_lost = Arc::new(AtomicBool::new(false));
         let pool = r2d2::Pool::builder()
             .max_size(options.pool_size)
             .min_idle(Some(1))
@@ -151,7 +138,7 @@ impl PostgresStorage {
         let probe = Probe::start(
             Connector::new(config, tls, runtime.handle().clone(), options.call_timeout),
             health.clone(),
-            node.clone().map(|node| (node, lease_lost.clone())),
+            node.clone(),
             options.probe_interval,
         )?;
         Ok(PostgresStorage {
@@ -159,20 +146,9 @@ impl PostgresStorage {
             writer_turn: Mutex::new(()),
             health,
             node,
-            lease_lost,
             probe,
             runtime: Some(runtime),
         })
-    }
-
-    /// Refuses writes for good: another node serves the database now.
-    fn lost_lease(&self) -> StorageError {
-        self.lease_lost.store(true, Ordering::Release);
-        self.health.set_lease(LEASE_LOST);
-        let reason = "this node no longer holds the database's serving lease (another node took over): restart it \
-                      to wait as a standby";
-        self.health.unreachable(reason);
-        StorageError::Unavailable(reason.to_string())
     }
 
     fn session(&self) -> Result<Session<'_>> {
@@ -183,10 +159,10 @@ impl PostgresStorage {
 
 impl Drop for PostgresStorage {
     fn drop(&mut self) {
-        // A clean stop hands the lease on at once (a crash lets it expire),
-        // after the probe, which would renew it, has stopped.
+        // A clean stop hands the leases on at once (a crash lets them
+        // expire), after the probe, which would renew them, has stopped.
         self.probe.stop();
-        if let (Some(node), false) = (&self.node, self.lease_lost.load(Ordering::Acquire)) {
+        if let Some(node) = &self.node {
             if let Ok(mut connection) = self.pool.get() {
                 node.release(&mut connection);
             }
@@ -231,15 +207,7 @@ impl Storage for PostgresStorage {
     fn begin_write(&self) -> Result<Box<dyn WriteTransaction + '_>> {
         let turn = self.writer_turn.lock().unwrap_or_else(|p| p.into_inner());
         let session = self.session()?;
-        match &self.node {
-            None => session.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?,
-            Some(node) => {
-                if session.batch_rows(&node.fenced_begin())? == 0 {
-                    session.abandon();
-                    return Err(self.lost_lease());
-                }
-            }
-        }
+        session.batch("BEGIN ISOLATION LEVEL SERIALIZABLE")?;
         Ok(Box::new(PgWriteTransaction {
             session,
             _turn: turn,
@@ -249,6 +217,19 @@ impl Storage for PostgresStorage {
 
     fn health(&self) -> &StorageHealth {
         &self.health
+    }
+
+    fn node_id(&self) -> Option<&str> {
+        self.node.as_ref().map(|node| node.id.as_str())
+    }
+
+    fn hold_lease(&self, task: &str) -> Result<bool> {
+        let Some(node) = &self.node else { return Ok(true) };
+        if node.holds(task) {
+            return Ok(true);
+        }
+        let session = self.session()?;
+        session.run(|c| node.claim(c, task))
     }
 
     fn copy_into(&self, _file: &std::path::Path) -> Result<()> {
@@ -271,7 +252,7 @@ impl Probe {
     fn start(
         connector: Connector,
         health: Arc<StorageHealth>,
-        lease: Option<(Arc<Node>, Arc<AtomicBool>)>,
+        node: Option<Arc<Node>>,
         interval: Duration,
     ) -> std::io::Result<Probe> {
         let (stop, stopped) = channel::<()>();
@@ -280,7 +261,7 @@ impl Probe {
             .spawn(move || {
                 let mut connection: Option<PgConnection> = None;
                 while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(interval) {
-                    probe(&connector, &mut connection, &health, lease.as_ref());
+                    probe(&connector, &mut connection, &health, node.as_deref());
                 }
             })?;
         Ok(Probe {
@@ -290,46 +271,41 @@ impl Probe {
     }
 }
 
-/// One look at the database; renews the lease too when the node holds one.
-fn probe(
-    connector: &Connector,
-    connection: &mut Option<PgConnection>,
-    health: &StorageHealth,
-    lease: Option<&(Arc<Node>, Arc<AtomicBool>)>,
-) {
+/// One look at the database; renews the node's task leases too.
+fn probe(connector: &Connector, connection: &mut Option<PgConnection>, health: &StorageHealth, node: Option<&Node>) {
     if connection.is_none() {
         match connector.connect() {
             Ok(new) => *connection = Some(new),
-            Err(error) => return health.unreachable(&format!("cannot connect: {error}")),
+            Err(error) => {
+                node.inspect(|node| node.forget());
+                return health.unreachable(&format!("cannot connect: {error}"));
+            }
         }
     }
     let session = connection.as_mut().expect("connected above");
     match session.query("SHOW transaction_read_only", &[]) {
-        Ok(rows) if rows.first().map(|row| row.get::<_, &str>(0)) == Some("off") => match lease {
-            None => health.reachable(),
-            Some((_, lost)) if lost.load(Ordering::Acquire) => {}
-            Some((node, lost)) => match node.claim(session) {
-                Ok(Claim::Held) => health.reachable(),
-                Ok(Claim::HeldBy { node: holder, .. }) => {
-                    lost.store(true, Ordering::Release);
-                    health.set_lease(LEASE_LOST);
-                    tracing::error!(
-                        "node {holder} took over the serving lease (this node could not renew it in time): \
-                         writes are refused; restart this node to wait as a standby"
-                    );
-                    health.unreachable("another node took over the database's serving lease");
-                }
+        Ok(rows) if rows.first().map(|row| row.get::<_, &str>(0)) == Some("off") => {
+            match node.map(|node| node.renew(session)).transpose() {
+                Ok(_) => health.reachable(),
                 Err(error) => {
                     *connection = None;
-                    health.unreachable(&format!("cannot renew the serving lease: {error}"));
+                    node.inspect(|node| node.forget());
+                    health.unreachable(&format!("cannot renew the task leases: {error}"));
                 }
-            },
-        },
-        Ok(_) => health.unreachable("the database server is a read-only standby"),
+            }
+        }
+        Ok(_) => {
+            node.inspect(|node| node.forget());
+            health.unreachable("the database server is a read-only standby")
+        }
         Err(error) => {
             *connection = None;
+            node.inspect(|node| node.forget());
             health.unreachable(&format!("the database server does not answer: {error}"));
         }
+    }
+    if let Some(node) = node {
+        health.set_leases(node.held_tasks());
     }
 }
 

@@ -136,16 +136,6 @@ impl PgConnection {
         self.settle(answer)
     }
 
-    /// Like [`PgConnection::batch`], and counts the rows the statements
-    /// returned.
-    pub(super) fn batch_rows(&mut self, sql: &str) -> Result<usize, tokio_postgres::Error> {
-        let answer = bounded(&self.runtime, self.call_timeout, self.client.simple_query(sql));
-        let messages = self.settle(answer)?;
-        Ok(messages
-            .iter()
-            .filter(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_)))
-            .count())
-    }
 
     /// Commits the session's transaction; `Ok` only when the commit is
     /// known to be durable as the server is configured (on the synchronous
@@ -325,6 +315,12 @@ pub(super) fn database_error(health: &StorageHealth, error: tokio_postgres::Erro
         Some(&SqlState::DISK_FULL) => {
             health.out_of_space(&detail);
             StorageError::OutOfSpace(detail)
+        }
+        // Another transaction (another node's batch) changed what this
+        // one read: nothing was committed, and applying it again on the
+        // new state may succeed.
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE) | Some(&SqlState::T_R_DEADLOCK_DETECTED) => {
+            StorageError::Conflict(detail)
         }
         Some(&SqlState::DATA_CORRUPTED) | Some(&SqlState::INDEX_CORRUPTED) => StorageError::Corrupt(detail),
         Some(_) => StorageError::Engine(detail),

@@ -279,64 +279,69 @@ fn node(database: &TestDatabase, dir: &tempfile::TempDir) -> PostgresStorage {
 }
 
 #[test]
-fn a_standby_serves_once_the_holder_stops() {
+fn two_nodes_writing_what_both_read_conflict_and_one_commits() {
+    let Some(database) = TestDatabase::create() else { return };
+    let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (first, second) = (node(&database, &first_dir), node(&database, &second_dir));
+    let mut tx = first.begin_write().unwrap();
+    tx.put("t", b"counter", b"0").unwrap();
+    tx.commit().unwrap();
+    // Both read the counter, then both write it: SERIALIZABLE lets one
+    // commit, and the other fails as a conflict, having written nothing.
+    let mut one = first.begin_write().unwrap();
+    let mut two = second.begin_write().unwrap();
+    assert_eq!(one.get("t", b"counter").unwrap().as_deref(), Some(&b"0"[..]));
+    assert_eq!(two.get("t", b"counter").unwrap().as_deref(), Some(&b"0"[..]));
+    one.put("t", b"counter", b"1 from the first").unwrap();
+    one.commit().unwrap();
+    let second_write = two
+        .put("t", b"counter", b"1 from the second")
+        .and_then(|()| two.commit());
+    assert!(
+        matches!(second_write, Err(StorageError::Conflict(_))),
+        "{second_write:?}"
+    );
+    assert_eq!(
+        second.get("t", b"counter").unwrap().as_deref(),
+        Some(&b"1 from the first"[..])
+    );
+    // Applied again on the new state, it commits.
+    let mut again = second.begin_write().unwrap();
+    assert_eq!(
+        again.get("t", b"counter").unwrap().as_deref(),
+        Some(&b"1 from the first"[..])
+    );
+    again.put("t", b"counter", b"2").unwrap();
+    again.commit().unwrap();
+    // The store stays usable after the conflict.
+    assert_eq!(first.get("t", b"counter").unwrap().as_deref(), Some(&b"2"[..]));
+}
+
+#[test]
+fn a_task_lease_is_one_nodes_and_moves_when_it_stops_or_expires() {
     let Some(database) = TestDatabase::create() else { return };
     let (first_dir, second_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let first = node(&database, &first_dir);
-    let mut tx = first.begin_write().unwrap();
-    tx.put("t", b"k", b"from the first node").unwrap();
-    tx.commit().unwrap();
-    std::thread::scope(|scope| {
-        let (opened, standby) = std::sync::mpsc::channel();
-        let (database, second_dir) = (&database, &second_dir);
-        scope.spawn(move || {
-            let second = node(database, second_dir);
-            opened.send(()).unwrap();
-            assert_eq!(
-                second.get("t", b"k").unwrap().as_deref(),
-                Some(&b"from the first node"[..])
-            );
-            let mut tx = second.begin_write().unwrap();
-            tx.put("t", b"k", b"from the second node").unwrap();
-            tx.commit().unwrap();
-        });
-        // The lease (30 s) is the first node's while it runs.
-        assert!(standby.recv_timeout(Duration::from_millis(1500)).is_err());
-        drop(first);
-        standby.recv().unwrap();
-    });
+    let second = node(&database, &second_dir);
+    assert_ne!(first.node_id(), second.node_id());
+    assert!(first.hold_lease("ttl").unwrap());
+    assert!(!second.hold_lease("ttl").unwrap());
+    // Leases are per task.
+    assert!(second.hold_lease("trim").unwrap());
+    assert!(!first.hold_lease("trim").unwrap());
+    // As a dead node's lease: expired, it goes to the next node that asks.
+    database.sql("UPDATE halyard_lease SET expires_at = now() - interval '1 second' WHERE name = 'trim'");
+    assert!(first.hold_lease("trim").unwrap());
+    // A clean stop lets its leases go at once.
+    drop(first);
+    assert!(second.hold_lease("ttl").unwrap());
+    assert!(second.hold_lease("trim").unwrap());
 }
 
+/// A store with no node (the adapter's own tests) holds every lease.
 #[test]
-fn a_node_that_lost_the_lease_cannot_write() {
-    let Some(database) = TestDatabase::create() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    let store = node(&database, &dir);
-    database.sql("UPDATE halyard_lease SET holder = 'another', expires_at = now() + interval '1 hour'");
-    let refused = store.begin_write().err();
-    assert!(
-        matches!(&refused, Some(StorageError::Unavailable(reason)) if reason.contains("lease")),
-        "{refused:?}"
-    );
-    assert_eq!(store.health().report().state, crate::health::WriteState::Unreachable);
-    // Nor does its stop release the other node's lease.
-    drop(store);
-    database.sql("SELECT 1/count(*) FROM halyard_lease WHERE holder = 'another'");
-}
-
-#[test]
-fn the_same_node_restarted_takes_its_lease_back_at_once() {
-    let Some(database) = TestDatabase::create() else { return };
-    let dir = tempfile::tempdir().unwrap();
-    drop(node(&database, &dir));
-    // As a kill -9 leaves it: the lease is still the node's, unexpired.
-    let id = std::fs::read_to_string(dir.path().join("node-id")).unwrap();
-    database.sql(&format!(
-        "INSERT INTO halyard_lease VALUES ('serving', '{}', now() + interval '1 hour')",
-        id.trim()
-    ));
-    let store = node(&database, &dir);
-    let mut tx = store.begin_write().unwrap();
-    tx.put("t", b"k", b"v").unwrap();
-    tx.commit().unwrap();
+fn a_store_without_a_node_holds_every_lease() {
+    let Some(store) = fresh() else { return };
+    assert!(store.node_id().is_none());
+    assert!(store.hold_lease("anything").unwrap());
 }

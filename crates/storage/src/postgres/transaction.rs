@@ -39,7 +39,7 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn run<T>(
+    pub(super) fn run<T>(
         &self,
         statement: impl FnOnce(&mut PgConnection) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
@@ -50,19 +50,9 @@ impl<'a> Session<'a> {
         self.run(|c| c.batch(sql))
     }
 
-    pub(super) fn batch_rows(&self, sql: &str) -> Result<usize> {
-        self.run(|c| c.batch_rows(sql))
-    }
-
     pub(super) fn commit(&self) -> Result<()> {
         let committed = self.connection.borrow_mut().commit();
         committed.map_err(|e| commit_error(self.health, e))
-    }
-
-    /// Ends the transaction without keeping anything (public to the
-    /// adapter for a write refused at its start).
-    pub(super) fn abandon(&self) {
-        self.roll_back();
     }
 
     /// Ends the transaction without keeping anything; a session whose
