@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
+use crate::item_seal::ItemSeals;
 use crate::model::{IndexDefinition, TableDefinition, TableStats};
 use crate::resource_policies::LivePolicies;
 
@@ -73,6 +74,9 @@ impl Table {
 #[derive(Default)]
 pub(crate) struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
+    /// How each table's items are stored (sealed under a customer managed
+    /// key): shared with everything that reads or writes them.
+    pub seals: ItemSeals,
 }
 
 fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
@@ -112,6 +116,7 @@ impl Catalog {
         }
         Ok(Catalog {
             tables: RwLock::new(tables),
+            seals: ItemSeals::default(),
         })
     }
 

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{Item, TableDefinition};
 
@@ -77,6 +78,7 @@ fn parse_key(key: &[u8]) -> Result<(&str, u64)> {
 /// Records a write of the table (`new` is `None` for a delete of `old`).
 pub(crate) fn append(
     tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     old: Option<&Item>,
     new: Option<&Item>,
@@ -86,7 +88,8 @@ pub(crate) fn append(
         (None, Some(old)) => [&[0u8][..], &encode_item(&definition.primary_key.key_of(old))].concat(),
         (None, None) => return Ok(()),
     };
-    tx.put(KEYSPACE, &key(&definition.id, next_stamp()), &value)?;
+    let key = key(&definition.id, next_stamp());
+    tx.put(KEYSPACE, &key, &seal.seal(SealForm::ChangeRecord, &key, value)?)?;
     Ok(())
 }
 
@@ -101,6 +104,7 @@ pub(crate) enum Change {
 /// below `until`, in order, each with its stamp.
 pub(crate) fn read(
     view: &dyn ReadView,
+    seal: &ItemSeal,
     table_id: &str,
     after: Option<u64>,
     until: u64,
@@ -116,6 +120,7 @@ pub(crate) fn read(
     let mut failure = None;
     view.scan(KEYSPACE, range, Direction::Forward, &mut |key, value| {
         let change = parse_key(key).and_then(|(_, stamp)| {
+            let value = seal.open(SealForm::ChangeRecord, key, value)?;
             let item = value.get(1..).map(decode_item).transpose()?;
             match (value.first(), item) {
                 (Some(1), Some(item)) => Ok((stamp, Change::Put(item))),
