@@ -150,11 +150,14 @@ impl SealSource {
     }
 }
 
+/// An unwrapped data key: the id of the KMS key that wraps it, and its cipher.
+type UnwrappedKey = (String, Arc<dyn ItemCipher>);
+
 /// The key service and the data keys it has unwrapped, by wrapped key.
 #[derive(Default)]
 pub(crate) struct ItemSeals {
     keys: OnceLock<Arc<dyn TableKeys>>,
-    ciphers: RwLock<HashMap<String, (String, Arc<dyn ItemCipher>)>>,
+    ciphers: RwLock<HashMap<String, UnwrappedKey>>,
 }
 
 impl std::fmt::Debug for ItemSeals {

@@ -265,20 +265,20 @@ mod tests {
         tx.create_keyspace(KEYSPACE).unwrap();
         for i in 0..10 {
             let new = item(&format!("k{i}"), "x");
-            append(&mut *tx, &a, None, Some(&new)).unwrap();
-            append(&mut *tx, &b, None, Some(&new)).unwrap();
+            append(&mut *tx, &ItemSeal::PLAIN, &a, None, Some(&new)).unwrap();
+            append(&mut *tx, &ItemSeal::PLAIN, &b, None, Some(&new)).unwrap();
         }
         let old = item("k0", "x");
-        append(&mut *tx, &a, Some(&old), None).unwrap();
+        append(&mut *tx, &ItemSeal::PLAIN, &a, Some(&old), None).unwrap();
         tx.commit().unwrap();
 
         let view = storage.snapshot().unwrap();
-        let changes = read(&*view, "aaaa", None, u64::MAX, 100).unwrap();
+        let changes = read(&*view, &ItemSeal::PLAIN, "aaaa", None, u64::MAX, 100).unwrap();
         assert_eq!(changes.len(), 11);
         assert!(changes.windows(2).all(|pair| pair[0].0 < pair[1].0));
         assert!(matches!(&changes[10].1, Change::Delete(key) if key.len() == 1));
         let fifth = changes[4].0;
-        let after = read(&*view, "aaaa", Some(fifth), u64::MAX, 3).unwrap();
+        let after = read(&*view, &ItemSeal::PLAIN, "aaaa", Some(fifth), u64::MAX, 3).unwrap();
         assert_eq!(after.len(), 3);
         assert_eq!(after[0].0, changes[5].0);
         assert_eq!(last_stamp(&*view, "aaaa").unwrap(), Some(changes[10].0));
@@ -292,7 +292,17 @@ mod tests {
         assert_eq!(trim(&mut *tx, &keep, 100).unwrap(), 0);
         tx.commit().unwrap();
         let view = storage.snapshot().unwrap();
-        assert_eq!(read(&*view, "aaaa", None, u64::MAX, 100).unwrap().len(), 6);
-        assert_eq!(read(&*view, "bbbb", None, u64::MAX, 100).unwrap().len(), 0);
+        assert_eq!(
+            read(&*view, &ItemSeal::PLAIN, "aaaa", None, u64::MAX, 100)
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            read(&*view, &ItemSeal::PLAIN, "bbbb", None, u64::MAX, 100)
+                .unwrap()
+                .len(),
+            0
+        );
     }
 }
