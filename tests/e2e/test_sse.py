@@ -347,3 +347,219 @@ def test_restart_and_new_root_key_keep_kms_tables_readable(tmp_path):
     read_all(client, table, 40)
     server.stop()
     assert markers_on_disk(data, [SECRET_VALUE, KEY_VALUE, table]) == set()
+
+
+SEALED_VALUE = "seal-MARMOSET-cmk"
+PLAIN_VALUE = "seal-QUOKKA-owned"
+
+
+def store_bytes(data):
+    """The raw bytes SQLite holds: the database, its WAL and shared memory."""
+    return b"".join(path.read_bytes() for path in data.glob("halyard.db*") if path.is_file())
+
+
+def sealed_table(client, name, key_id=None):
+    """A table with a GSI and an LSI projecting every attribute, a stream of
+    both images, and point-in-time recovery: every stored form of its items."""
+    spec = {"Enabled": True, "SSEType": "KMS"}
+    if key_id:
+        spec["KMSMasterKeyId"] = key_id
+    extra = {"SSESpecification": spec} if key_id else {}
+    client.create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "colour")],
+        GlobalSecondaryIndexes=[{"IndexName": "byColour", "Projection": {"ProjectionType": "ALL"},
+                                 "KeySchema": [{"AttributeName": "colour", "KeyType": "HASH"}]}],
+        LocalSecondaryIndexes=[{"IndexName": "byPkColour", "Projection": {"ProjectionType": "ALL"},
+                                "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                              {"AttributeName": "colour", "KeyType": "RANGE"}]}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+        **extra,
+    )
+    client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
+        "PointInTimeRecoveryEnabled": True})
+
+
+def put_marked(client, name, marker, count):
+    for i in range(count):
+        client.put_item(TableName=name, Item={"pk": {"S": "p"}, "sk": {"S": f"{i:03}"}, "colour": {"S": "red"},
+                                              "secret": {"S": f"{marker}-{i}"}})
+    # An update: the stream and the change log hold both images.
+    client.update_item(TableName=name, Key={"pk": {"S": "p"}, "sk": {"S": "000"}},
+                       UpdateExpression="SET secret = :s",
+                       ExpressionAttributeValues={":s": {"S": f"{marker}-updated"}})
+
+
+def expected_secrets(marker, count):
+    return sorted([f"{marker}-updated"] + [f"{marker}-{i}" for i in range(1, count)])
+
+
+def secrets_of(items):
+    return sorted(item["secret"]["S"] for item in items)
+
+
+def read_every_way(server, client, name, marker, count):
+    """The items through the table, both indexes and the stream."""
+    expected = expected_secrets(marker, count)
+    assert secrets_of(client.scan(TableName=name, ConsistentRead=True)["Items"]) == expected
+    got = client.get_item(TableName=name, Key={"pk": {"S": "p"}, "sk": {"S": "000"}}, ConsistentRead=True)
+    assert got["Item"]["secret"]["S"] == f"{marker}-updated"
+    by_colour = client.query(TableName=name, IndexName="byColour", KeyConditionExpression="colour = :c",
+                             ExpressionAttributeValues={":c": {"S": "red"}})["Items"]
+    assert secrets_of(by_colour) == expected
+    local = client.query(TableName=name, IndexName="byPkColour", KeyConditionExpression="pk = :p",
+                         ExpressionAttributeValues={":p": {"S": "p"}}, ConsistentRead=True)["Items"]
+    assert secrets_of(local) == expected
+    streams = boto3.client("dynamodbstreams", endpoint_url=server.endpoint, region_name=REGION,
+                           config=Config(retries={"max_attempts": 1}), **CREDENTIALS)
+    arn = client.describe_table(TableName=name)["Table"]["LatestStreamArn"]
+    images = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        for record in streams.get_records(ShardIterator=iterator)["Records"]:
+            images.append(record["dynamodb"]["NewImage"]["secret"]["S"])
+            if "OldImage" in record["dynamodb"]:
+                assert record["dynamodb"]["OldImage"]["secret"]["S"] == f"{marker}-0"
+    assert sorted(images) == sorted([f"{marker}-{i}" for i in range(count)] + [f"{marker}-updated"])
+
+
+@sqlite_only("the raw bytes are SQLite's; PostgreSQL's are the database server's")
+def test_items_of_a_customer_key_table_are_sealed_in_every_stored_form(tmp_path):
+    # Plaintext SQLite: only the table's own seal can keep the values out of the file.
+    data = tmp_path / "data"
+    server = Server(data, "--encryption", "off", "--pitr-snapshot-interval", "1").start()
+    client, kms = server.client(), kms_client(server)
+    key = new_key(kms)
+    sealed, plain, managed = "sealCmkTable", "sealOwnedTable", "sealManagedTable"
+    sealed_table(client, sealed, key["KeyId"])
+    sealed_table(client, plain)
+    kms_table(client, managed)
+    count = 12
+    put_marked(client, sealed, SEALED_VALUE, count)
+    put_marked(client, plain, PLAIN_VALUE, count)
+    client.put_item(TableName=managed, Item={"pk": {"S": "m"}, "secret": {"S": "seal-WALLABY-managed"}})
+    backup = client.create_backup(TableName=sealed, BackupName="sealed")["BackupDetails"]["BackupArn"]
+    wait_for(lambda: client.describe_backup(BackupArn=backup)["BackupDescription"]["BackupDetails"]["BackupStatus"]
+             == "AVAILABLE", "the backup did not become AVAILABLE")
+    time.sleep(2.5)  # a point-in-time snapshot of each table is taken
+    read_every_way(server, client, sealed, SEALED_VALUE, count)
+    # Killed: the newest pages are still in the WAL.
+    server.kill()
+    raw = store_bytes(data)
+    assert SEALED_VALUE.encode() not in raw
+    # The same search finds the owned-key and AWS managed key tables' values: it can fail.
+    assert PLAIN_VALUE.encode() in raw and b"seal-WALLABY-managed" in raw
+
+    server = Server(data, "--encryption", "off", "--pitr-snapshot-interval", "1").start()
+    client, kms = server.client(), kms_client(server)
+    kms.disable_key(KeyId=key["KeyId"])
+    assert status_of(client, sealed) == "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+    assert error_of(client.scan, TableName=sealed)[1] == "AccessDeniedException"
+    kms.enable_key(KeyId=key["KeyId"])
+    read_every_way(server, client, sealed, SEALED_VALUE, count)
+
+    # Restores re-seal under the target's key, or store plainly under the owned key.
+    other = new_key(kms)
+    override = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": other["KeyId"]}
+    client.restore_table_from_backup(TargetTableName="sealFromBackupCmk", BackupArn=backup,
+                                     SSESpecificationOverride=override)
+    client.restore_table_from_backup(TargetTableName="sealFromBackupOwned", BackupArn=backup)
+    client.restore_table_to_point_in_time(SourceTableName=sealed, TargetTableName="sealFromPitrCmk",
+                                          UseLatestRestorableTime=True, SSESpecificationOverride=override)
+    client.restore_table_to_point_in_time(SourceTableName=sealed, TargetTableName="sealFromPitrOwned",
+                                          UseLatestRestorableTime=True)
+    for target in ("sealFromBackupCmk", "sealFromBackupOwned", "sealFromPitrCmk", "sealFromPitrOwned"):
+        wait_active(client, target)
+        assert secrets_of(client.scan(TableName=target, ConsistentRead=True)["Items"]) == \
+            expected_secrets(SEALED_VALUE, count), target
+    # The restored tables answer to their own keys, not the source's.
+    kms.disable_key(KeyId=key["KeyId"])
+    assert status_of(client, "sealFromBackupCmk") == "ACTIVE"
+    assert len(client.scan(TableName="sealFromPitrOwned")["Items"]) == count
+    kms.disable_key(KeyId=other["KeyId"])
+    assert status_of(client, "sealFromPitrCmk") == "INACCESSIBLE_ENCRYPTION_CREDENTIALS"
+    kms.enable_key(KeyId=other["KeyId"])
+    kms.enable_key(KeyId=key["KeyId"])
+    # The AWS CLI reads the sealed table back too.
+    scanned = json.loads(aws(server, "scan", "--table-name", "sealFromPitrCmk").stdout)
+    assert secrets_of(scanned["Items"]) == expected_secrets(SEALED_VALUE, count)
+    server.stop()
+
+
+def user_clients(server, user, policy):
+    """A DynamoDB client of a new IAM user whose only policy is `policy`."""
+    iam = boto3.client("iam", endpoint_url=server.endpoint, region_name=REGION, **CREDENTIALS)
+    iam.create_user(UserName=user)
+    iam.put_user_policy(UserName=user, PolicyName="p", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=user)["AccessKey"]
+    return iam, boto3.client("dynamodb", endpoint_url=server.endpoint, region_name=REGION,
+                             config=Config(retries={"max_attempts": 1}),
+                             aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"])
+
+
+def test_the_caller_needs_the_key_policy_and_dynamodbs_use_is_audited(server, client, kms, name):
+    key = new_key(kms)
+    user_arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
+    dynamodb_only = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"}]}
+    iam, user = user_clients(server, name, dynamodb_only)
+    spec = {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key["KeyId"]}
+    # DynamoDB asks KMS, as the caller, to describe the key first: refused.
+    status, code, message = error_of(create_table, user, name, SSESpecification=spec)
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith(
+        "KMS validation error: com.amazonaws.services.kms.model.AccessDeniedException: "
+        f"User: {user_arn} is not authorized to perform: kms:DescribeKey on resource: {key['Arn']} "
+        "because no identity-based policy allows the kms:DescribeKey action (Service: AWSKMS; Status Code: 400; "
+        "Error Code: AccessDeniedException; Request ID: "), message
+    assert name not in client.list_tables()["TableNames"]
+    # The owned key and the AWS managed key need no KMS permission.
+    create_table(user, name + "o")
+    create_table(user, name + "m", SSESpecification={"Enabled": True})
+
+    # KMS permissions, only through DynamoDB (kms:ViaService), as DynamoDB documents them.
+    via = {"StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com"}}
+    iam.put_user_policy(UserName=name, PolicyName="kms", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Resource": key["Arn"], "Condition": via,
+                                                "Action": ["kms:DescribeKey", "kms:CreateGrant",
+                                                           "kms:GenerateDataKey", "kms:Decrypt"]}]}))
+    kms_table(user, name, key["KeyId"])
+    user.put_item(TableName=name, Item={"pk": {"S": "k"}, "secret": {"S": SECRET_VALUE}})
+    # Moving the table to a key the caller may not use is refused, and so is restoring to it.
+    other = new_key(kms)
+    status, code, message = error_of(user.update_table, TableName=name, SSESpecification={
+        "Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": other["Arn"]})
+    assert code == "ValidationException" and f"kms:DescribeKey on resource: {other['Arn']}" in message
+    backup = client.create_backup(TableName=name, BackupName="bak")["BackupDetails"]["BackupArn"]
+    wait_for(lambda: client.describe_backup(BackupArn=backup)["BackupDescription"]["BackupDetails"]["BackupStatus"]
+             == "AVAILABLE", "the backup did not become AVAILABLE")
+    status, code, message = error_of(user.restore_table_from_backup, TargetTableName=name + "r", BackupArn=backup,
+                                     SSESpecificationOverride={"Enabled": True, "SSEType": "KMS",
+                                                               "KMSMasterKeyId": other["KeyId"]})
+    assert code == "ValidationException" and "AccessDeniedException" in message
+    # A key policy Deny wins over the IAM policy's Allow.
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    policy["Statement"].append({"Effect": "Deny", "Principal": {"AWS": user_arn}, "Action": "kms:CreateGrant",
+                                "Resource": "*"})
+    kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps(policy))
+    status, code, message = error_of(create_table, user, name + "d", SSESpecification=spec)
+    assert code == "ValidationException" and "kms:CreateGrant" in message and "explicit deny" in message
+
+    # DynamoDB's own uses of the key are KMS events, invoked by DynamoDB.
+    cloudtrail = boto3.client("cloudtrail", endpoint_url=server.endpoint, region_name=REGION, **CREDENTIALS)
+
+    def uses():
+        events = cloudtrail.lookup_events(LookupAttributes=[
+            {"AttributeKey": "EventSource", "AttributeValue": "kms.amazonaws.com"}], MaxResults=50)["Events"]
+        records = [json.loads(event["CloudTrailEvent"]) for event in events]
+        return [r for r in records if r["userIdentity"].get("invokedBy") == "dynamodb.amazonaws.com"
+                and r["requestParameters"]["encryptionContext"]["aws:dynamodb:tableName"] == name]
+
+    wait_for(lambda: {"GenerateDataKey", "Decrypt"} <= {r["eventName"] for r in uses()},
+             "DynamoDB's GenerateDataKey and Decrypt of the table key were not recorded")
+    record = next(r for r in uses() if r["eventName"] == "Decrypt")
+    assert record["eventSource"] == "kms.amazonaws.com"
+    assert record["userIdentity"] == {"type": "AWSService", "invokedBy": "dynamodb.amazonaws.com"}
+    assert record["requestParameters"]["keyId"] == key["Arn"]
+    assert record["resources"][0]["ARN"] == key["Arn"]

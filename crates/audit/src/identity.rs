@@ -29,6 +29,9 @@ pub enum Identity {
     },
     /// A call refused before authentication: what it presented.
     Unknown { access_key_id: Option<String> },
+    /// A service acting on its own authority (DynamoDB using a table's KMS
+    /// key), by its principal, such as `dynamodb.amazonaws.com`.
+    AwsService { invoked_by: String },
 }
 
 /// The role an assumed-role session was issued by.
@@ -99,7 +102,7 @@ impl Identity {
             Identity::Root { .. } => Some("root"),
             Identity::IamUser { user_name, .. } => Some(user_name),
             Identity::AssumedRole { arn, .. } => arn.rsplit('/').next(),
-            Identity::Unknown { .. } => None,
+            Identity::Unknown { .. } | Identity::AwsService { .. } => None,
         }
     }
 
@@ -109,6 +112,7 @@ impl Identity {
             Identity::IamUser { access_key_id, .. } | Identity::AssumedRole { access_key_id, .. } => {
                 Some(access_key_id)
             }
+            Identity::AwsService { .. } => None,
         }
     }
 
@@ -168,6 +172,10 @@ impl Identity {
                 if let Some(key) = access_key_id {
                     identity.str("accessKeyId", key);
                 }
+            }
+            Identity::AwsService { invoked_by } => {
+                identity.str("type", "AWSService");
+                identity.str("invokedBy", invoked_by);
             }
         }
         identity.end();

@@ -34,6 +34,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use halyard_storage::{Storage, StorageError, SystemWriter, Visit};
+pub mod service_event;
 pub use identity::Identity;
 pub use record::{Event, EventSource, Resource};
 pub use selectors::{DataEvent, Selectors};

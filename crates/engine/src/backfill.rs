@@ -31,6 +31,11 @@ pub(crate) fn run(writer: &Writer, what: &str, chunk: impl Fn(Option<Vec<u8>>) -
             Ok(_) => return true,
             // Transient: the chunk is tried again until space returns.
             Err(Error::OutOfSpace) => std::thread::sleep(std::time::Duration::from_secs(1)),
+            // Work resumed at start-up, on a table sealing its items, waits
+            // for the key service.
+            Err(Error::Internal(reason)) if reason == crate::item_seal::KEYS_STARTING => {
+                std::thread::sleep(std::time::Duration::from_millis(100))
+            }
             Err(error) => {
                 // The table or index went away, or the server is stopping.
                 tracing::info!(%what, %error, "backfill stopped");

@@ -8,6 +8,7 @@ use halyard_storage::{KeyRange, ReadView, Storage, Visit, WriteTransaction};
 
 use crate::cluster::{self, CatalogSync, Loaded};
 use crate::error::{Error, Result};
+use crate::item_seal::ItemSeals;
 use crate::model::{IndexDefinition, TableDefinition, TableStats};
 use crate::resource_policies::LivePolicies;
 
@@ -75,6 +76,9 @@ pub(crate) struct Catalog {
     tables: RwLock<BTreeMap<String, Arc<Table>>>,
     /// With several nodes over the store: how this copy is kept current.
     sync: Option<CatalogSync>,
+    /// How each table's items are stored (sealed under a customer managed
+    /// key): shared with everything that reads or writes them.
+    pub seals: ItemSeals,
 }
 
 pub(crate) fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T> {
@@ -109,6 +113,7 @@ impl Catalog {
             return Ok(Catalog {
                 tables: RwLock::new(loaded.tables),
                 sync: Some(sync),
+                seals: ItemSeals::default(),
             });
         }
 
@@ -132,6 +137,7 @@ impl Catalog {
         Ok(Catalog {
             tables: RwLock::new(tables),
             sync: None,
+            seals: ItemSeals::default(),
         })
     }
 

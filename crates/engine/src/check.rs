@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::catalog::{self, COLLECTIONS_KEYSPACE};
 use crate::error::Result;
 use crate::indexes::backfill_entry;
+use crate::item_seal::{ItemSeal, ItemSeals, SealForm};
 use crate::keys::{hex, read_chunk, storage_key};
-use crate::model::item_codec::decode_item;
 use crate::model::{
     item_size, AttributeValue, IndexDefinition, IndexKind, IndexStatus, Item, TableDefinition, TableStats, TimeToLive,
 };
@@ -96,7 +96,8 @@ impl Engine {
     /// Runs the check on a snapshot of the live store. Blocking, and as long
     /// as a full read of the store: call it from a blocking thread.
     pub fn check(&self) -> Result<CheckReport> {
-        check_storage(&*self.storage)
+        let snapshot = self.storage.snapshot()?;
+        Ok(check_with(&*snapshot, Some(&self.catalog.seals)))
     }
 }
 
@@ -106,9 +107,16 @@ pub fn check_storage(storage: &dyn Storage) -> Result<CheckReport> {
     Ok(check(&*snapshot))
 }
 
+/// Runs every check on `view`, offline: the items of tables sealed under a
+/// customer managed key are checked only by a running server (which holds
+/// the key service).
+pub fn check(view: &dyn ReadView) -> CheckReport {
+    check_with(view, None)
+}
+
 /// Runs every check on `view`. Storage errors met on the way are reported
 /// as problems, and the check goes on with the next table.
-pub fn check(view: &dyn ReadView) -> CheckReport {
+fn check_with(view: &dyn ReadView, seals: Option<&ItemSeals>) -> CheckReport {
     let mut report = CheckReport::default();
     report
         .checked
@@ -131,7 +139,30 @@ pub fn check(view: &dyn ReadView) -> CheckReport {
     for (key, definition) in definitions {
         match definition {
             Ok(definition) => {
-                let mut table = TableCheck::new(&definition, &mut report);
+                let seal = match seals {
+                    Some(seals) => seals.of(&definition),
+                    None if definition.sse.as_ref().is_some_and(|e| e.seals_items) => {
+                        report.notes.push(format!(
+                            "table {}: its items are sealed under its KMS key; they are checked by a running server only",
+                            definition.name
+                        ));
+                        continue;
+                    }
+                    None => Ok(ItemSeal::PLAIN),
+                };
+                let seal = match seal {
+                    Ok(seal) => seal,
+                    Err(error) => {
+                        report.problem(
+                            Some(definition.name.clone()),
+                            None,
+                            None,
+                            format!("its data key cannot be used: {error}"),
+                        );
+                        continue;
+                    }
+                };
+                let mut table = TableCheck::new(&definition, seal, &mut report);
                 if let Err(error) = table.run(view) {
                     table.problem(None, None, format!("check stopped by a storage error: {error}"));
                 }
@@ -163,12 +194,17 @@ impl CheckReport {
 /// The checks of one table and its indexes.
 struct TableCheck<'a> {
     definition: &'a TableDefinition,
+    seal: ItemSeal,
     report: &'a mut CheckReport,
 }
 
 impl<'a> TableCheck<'a> {
-    fn new(definition: &'a TableDefinition, report: &'a mut CheckReport) -> Self {
-        TableCheck { definition, report }
+    fn new(definition: &'a TableDefinition, seal: ItemSeal, report: &'a mut CheckReport) -> Self {
+        TableCheck {
+            definition,
+            seal,
+            report,
+        }
     }
 
     fn problem(&mut self, index: Option<&IndexDefinition>, key: Option<String>, message: String) {
@@ -234,7 +270,7 @@ impl<'a> TableCheck<'a> {
         let mut stats = TableStats::default();
         let mut collections = BTreeMap::new();
         for_each_chunk(view, &definition.keyspace, |key, value| {
-            let item = match decode_item(value) {
+            let item = match self.seal.decode(SealForm::Item, key, value) {
                 Ok(item) => item,
                 Err(error) => {
                     self.problem(None, Some(raw_key(key)), error.to_string());
@@ -266,7 +302,7 @@ impl<'a> TableCheck<'a> {
                         Some(readable.clone()),
                         "the item has no index entry".into(),
                     ),
-                    Some(stored) => match decode_item(&stored) {
+                    Some(stored) => match self.seal.decode(SealForm::IndexEntry(&index.name), &entry_key, &stored) {
                         Ok(entry) if entry == projected => {}
                         Ok(_) => self.problem(
                             Some(index),
@@ -316,7 +352,7 @@ impl<'a> TableCheck<'a> {
             };
             let item = view
                 .get(&self.definition.keyspace, item_key)?
-                .map(|bytes| decode_item(&bytes))
+                .map(|bytes| self.seal.decode(SealForm::Item, item_key, &bytes))
                 .transpose();
             match item {
                 Ok(Some(item)) if time_to_live::expiry_of(&item, &ttl.attribute_name) == Some(expiry) => {}
@@ -344,7 +380,7 @@ impl<'a> TableCheck<'a> {
         let table_key = &self.definition.primary_key;
         let mut stats = TableStats::default();
         for_each_chunk(view, &index.keyspace, |key, value| {
-            let entry = match decode_item(value) {
+            let entry = match self.seal.decode(SealForm::IndexEntry(&index.name), key, value) {
                 Ok(entry) => entry,
                 Err(error) => {
                     self.problem(Some(index), Some(raw_key(key)), error.to_string());
@@ -355,8 +391,11 @@ impl<'a> TableCheck<'a> {
             stats.size_bytes += item_size(&entry) as i64;
             let item_key = table_key.key_of(&entry);
             let readable = readable_key(&item_key);
-            let item = match storage_key(table_key, &item_key) {
-                Ok(item_storage_key) => view.get(&self.definition.keyspace, &item_storage_key)?,
+            let (item, item_storage_key) = match storage_key(table_key, &item_key) {
+                Ok(item_storage_key) => (
+                    view.get(&self.definition.keyspace, &item_storage_key)?,
+                    item_storage_key,
+                ),
                 Err(_) => {
                     self.problem(
                         Some(index),
@@ -375,7 +414,7 @@ impl<'a> TableCheck<'a> {
                 return Ok(());
             };
             // An item that does not decode is reported by the item check.
-            let Ok(item) = decode_item(&item) else {
+            let Ok(item) = self.seal.decode(SealForm::Item, &item_storage_key, &item) else {
                 return Ok(());
             };
             match backfill_entry(index, table_key, &item) {

@@ -13,8 +13,8 @@ use halyard_storage::keycodec;
 use halyard_storage::{ReadView, WriteTransaction};
 
 use crate::error::{Error, Result};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::keys::key_value;
-use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{
     item_size, AttributeValue, IndexDefinition, IndexKey, IndexStatus, Item, KeyAttribute, PrimaryKey, TableDefinition,
 };
@@ -155,12 +155,21 @@ pub(crate) fn plan(
 }
 
 /// Writes a planned change.
-pub(crate) fn apply(tx: &mut dyn WriteTransaction, index: &IndexDefinition, change: &IndexChange) -> Result<()> {
+pub(crate) fn apply(
+    tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
+    index: &IndexDefinition,
+    change: &IndexChange,
+) -> Result<()> {
     if let Some(key) = &change.remove {
         tx.delete(&index.keyspace, key)?;
     }
     if let Some((key, item)) = &change.put {
-        tx.put(&index.keyspace, key, &encode_item(item))?;
+        tx.put(
+            &index.keyspace,
+            key,
+            &seal.encode(SealForm::IndexEntry(&index.name), key, item)?,
+        )?;
     }
     Ok(())
 }
@@ -187,6 +196,7 @@ pub(crate) struct BackfillChunk {
 /// key) into a new index.
 pub(crate) fn backfill_chunk(
     tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     index: &IndexDefinition,
     after: Option<&[u8]>,
@@ -198,7 +208,7 @@ pub(crate) fn backfill_chunk(
         // One damaged item must not stop the index from ever becoming
         // ACTIVE (the backfill resumes at every start): report it, and
         // leave it out of the index.
-        let item = match decode_item(value) {
+        let item = match seal.decode(SealForm::Item, storage_key, value) {
             Ok(item) => item,
             Err(error) => {
                 tracing::error!(
@@ -218,10 +228,14 @@ pub(crate) fn backfill_chunk(
         // count only what this copy changes.
         let existing = tx
             .get(&index.keyspace, &key)?
-            .map(|bytes| decode_item(&bytes))
+            .map(|bytes| seal.decode(SealForm::IndexEntry(&index.name), &key, &bytes))
             .transpose()?;
         let existing_size = existing.as_ref().map_or(0, |e| item_size(e) as i64);
-        tx.put(&index.keyspace, &key, &encode_item(&projected))?;
+        tx.put(
+            &index.keyspace,
+            &key,
+            &seal.encode(SealForm::IndexEntry(&index.name), &key, &projected)?,
+        )?;
         count_delta += i64::from(existing.is_none());
         size_delta += item_size(&projected) as i64 - existing_size;
     }

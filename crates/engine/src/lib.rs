@@ -21,6 +21,7 @@ mod client_tokens;
 mod cluster;
 mod gauges;
 mod indexes;
+pub mod item_seal;
 mod keys;
 mod resource_policies;
 pub mod streams;
@@ -153,8 +154,6 @@ pub struct Engine {
     expirer: Expirer,
     throttle: capacity::Throttle,
     config: EngineConfig,
-    /// The key service of tables under KMS keys, once installed.
-    table_keys: std::sync::OnceLock<Arc<dyn TableKeys>>,
     inaccessible: table_keys::Inaccessible,
 }
 
@@ -180,7 +179,6 @@ impl Engine {
             expirer,
             throttle: capacity::Throttle::new(config.throttling, config.metrics.clone()),
             config,
-            table_keys: std::sync::OnceLock::new(),
             inaccessible: Default::default(),
         };
         engine.start_stream_trimmer();

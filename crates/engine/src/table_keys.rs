@@ -16,6 +16,7 @@ use std::sync::{Arc, Mutex};
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Table;
+use crate::item_seal::ItemCipher;
 use crate::{now_seconds, Engine, Error, Result};
 
 /// A table's KMS key (customer managed, or the AWS managed
@@ -26,6 +27,23 @@ pub struct TableEncryption {
     pub key_id: String,
     /// The key service's ciphertext blob of the table's data key, base64.
     pub wrapped_data_key: String,
+    /// Whether the table's item data is sealed with the data key
+    /// ([`crate::item_seal`]): set when the table is created under a
+    /// customer managed key, and kept for the table's life.
+    #[serde(default)]
+    pub seals_items: bool,
+    /// A table sealing its items that was moved to the service's own key:
+    /// it keeps its data key (wrapped by the AWS managed key), and reports
+    /// the owned key (no SSEDescription).
+    #[serde(default)]
+    pub under_owned_key: bool,
+}
+
+impl TableEncryption {
+    /// The KMS key DescribeTable reports, if any.
+    pub fn reported(&self) -> Option<&TableEncryption> {
+        (!self.under_owned_key).then_some(self)
+    }
 }
 
 /// What an SSESpecification asks for.
@@ -60,18 +78,22 @@ pub trait TableKeys: Send + Sync {
     /// reports it), or `None`. Asked on every data-plane request of a table
     /// under a KMS key: an in-memory look-up.
     fn refusal(&self, key_id: &str) -> Option<String>;
+
+    /// The data key `encryption` wraps, unwrapped for sealing `table`'s
+    /// items (DynamoDB's own Decrypt of the table key).
+    fn item_cipher(&self, encryption: &TableEncryption, table: &str) -> Result<Arc<dyn ItemCipher>>;
 }
 
 impl Engine {
     /// Installs the key service (once, at start-up).
     pub fn set_table_keys(&self, keys: Arc<dyn TableKeys>) {
-        // A second call keeps the first service: there is one per process.
-        let _ = self.table_keys.set(keys);
+        self.catalog.seals.install(keys);
     }
 
     fn table_keys(&self) -> Result<&Arc<dyn TableKeys>> {
-        self.table_keys
-            .get()
+        self.catalog
+            .seals
+            .keys()
             .ok_or_else(|| Error::validation("Server-side encryption with KMS keys is not available on this server"))
     }
 
@@ -84,22 +106,29 @@ impl Engine {
         table: &str,
         current: Option<&TableEncryption>,
     ) -> Result<Option<TableEncryption>> {
-        let SseRequest::Kms { key_id } = request else {
-            return Ok(None);
+        let (key_id, under_owned_key) = match (request, current) {
+            (SseRequest::Kms { key_id }, _) => (key_id, false),
+            // A table sealing its items keeps its data key for its life:
+            // under the owned key, it is wrapped by the AWS managed key.
+            (SseRequest::OwnedKey, Some(current)) if current.seals_items => (&None, true),
+            (SseRequest::OwnedKey, _) => return Ok(None),
         };
         let keys = self.table_keys()?;
         let encryption = match current {
             Some(current) => keys.rewrap(current, key_id.as_deref(), table).await?,
             None => keys.new_data_key(key_id.as_deref(), table).await?,
         };
-        Ok(Some(encryption))
+        Ok(Some(TableEncryption {
+            under_owned_key,
+            ..encryption
+        }))
     }
 
     /// Why `table`'s KMS key makes it inaccessible now, if it does, and
     /// since when that has been found.
     pub(crate) fn encryption_refusal(&self, table: &Table) -> Option<(String, f64)> {
         let encryption = table.definition.sse.as_ref()?;
-        let refusal = match self.table_keys.get() {
+        let refusal = match self.catalog.seals.keys() {
             Some(keys) => keys.refusal(&encryption.key_id),
             None => Some(format!("KMS key {} is not available", encryption.key_arn)),
         };

@@ -12,8 +12,8 @@ use halyard_storage::{Direction, KeyRange, ReadView, Storage, SystemCommand, Vis
 
 use crate::backups::change_log::{self, Change};
 use crate::backups::{pitr, CHUNK};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::keys;
-use crate::model::item_codec::decode_item;
 use crate::model::{BackupRecord, Item, TableDefinition};
 use crate::operations::put_item::validate_item;
 use crate::table_settings::TableChange;
@@ -103,10 +103,12 @@ impl Engine {
         time: f64,
         visit: &mut dyn FnMut(Item) -> Result<()>,
     ) -> Result<()> {
+        let seal = self.catalog.seals.of(definition)?;
         let view = self.storage.snapshot()?;
         let base = base_before(&*view, definition, change_log::stamp_after(time), time)?;
         let mut changed = replay(
             &*view,
+            &seal,
             definition,
             base.log_position,
             change_log::stamp_after(time),
@@ -120,7 +122,7 @@ impl Engine {
                 match changed.remove(key) {
                     Some((_, Some(item))) => visit(item)?,
                     Some((_, None)) => {}
-                    None => visit(decode_item(value)?)?,
+                    None => visit(seal.decode(SealForm::Item, key, value)?)?,
                 }
             }
             after = pairs.last().map(|(key, _)| key.clone());
@@ -140,20 +142,28 @@ impl Engine {
     /// with its state before `from` and at `to`; items that were absent at
     /// both are left out.
     pub fn changes_between(&self, definition: &TableDefinition, from: f64, to: f64) -> Result<Vec<ItemChange>> {
+        let seal = self.catalog.seals.of(definition)?;
         let view = self.storage.snapshot()?;
         let start = change_log::stamp_at(from);
-        let changed = replay(&*view, definition, start.checked_sub(1), change_log::stamp_at(to), None)?;
+        let changed = replay(
+            &*view,
+            &seal,
+            definition,
+            start.checked_sub(1),
+            change_log::stamp_at(to),
+            None,
+        )?;
         // The state before the period, of the items it changed.
         let base = base_before(&*view, definition, start, from)?;
         let wanted: Vec<Vec<u8>> = changed.keys().cloned().collect();
-        let replayed = replay(&*view, definition, base.log_position, start, Some(&wanted))?;
+        let replayed = replay(&*view, &seal, definition, base.log_position, start, Some(&wanted))?;
         let mut changes = Vec::with_capacity(changed.len());
         for (storage_key, (stamp, new)) in changed {
             let old = match replayed.get(&storage_key) {
                 Some((_, state)) => state.clone(),
                 None => view
                     .get(&base.keyspace, &storage_key)?
-                    .map(|bytes| decode_item(&bytes))
+                    .map(|bytes| seal.decode(SealForm::Item, &storage_key, &bytes))
                     .transpose()?,
             };
             let Some(either) = new.as_ref().or(old.as_ref()) else {
@@ -295,6 +305,7 @@ type FinalStates = BTreeMap<Vec<u8>, (u64, Option<Item>)>;
 /// only of the keys in `only` when given.
 fn replay(
     view: &dyn ReadView,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     mut after: Option<u64>,
     until: u64,
@@ -302,7 +313,7 @@ fn replay(
 ) -> Result<FinalStates> {
     let mut states = BTreeMap::new();
     loop {
-        let changes = change_log::read(view, &definition.id, after, until, CHUNK)?;
+        let changes = change_log::read(view, seal, &definition.id, after, until, CHUNK)?;
         let full = changes.len() == CHUNK;
         for (stamp, change) in changes {
             after = Some(stamp);

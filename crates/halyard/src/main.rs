@@ -458,7 +458,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         )
         .await
         .map_err(|e| format!("cannot load KMS keys: {e}"))?;
-        engine.set_table_keys(Arc::new(halyard_kms::table_keys::DynamoDbKeys::new(&keys)));
+        let table_keys = Arc::new(halyard_kms::table_keys::DynamoDbKeys::new(&keys));
+        engine.set_table_keys(table_keys.clone());
         let unsealable = keys.unsealable_keys();
         if unsealable > 0 {
             tracing::warn!("{unsealable} KMS keys were sealed by another root key and cannot be used");
@@ -491,6 +492,18 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot open the audit trail: {e}"))?;
         audit.start();
+        // DynamoDB's own uses of tables' KMS keys are KMS events of the trail.
+        let trail = Arc::downgrade(&audit);
+        table_keys.record_uses_with(Box::new(move |operation, key_arn, table| {
+            if let Some(audit) = trail.upgrade() {
+                audit.record(&halyard_audit::service_event::dynamodb_key_use(
+                    audit.config(),
+                    operation,
+                    key_arn,
+                    table,
+                ));
+            }
+        }));
         // Weak: the metrics must not keep the trail (and its store) open.
         let backlog = Arc::downgrade(&audit);
         engine

@@ -13,6 +13,7 @@
 pub mod ciphertext;
 pub mod envelope;
 pub mod error;
+pub mod item_cipher;
 pub mod key_store;
 pub mod keyring;
 pub mod kms_api;

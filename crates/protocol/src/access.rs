@@ -89,6 +89,14 @@ use crate::error::ProtocolError;
 /// implementation evaluates the caller's policies in memory.
 pub trait Authorizer: Send + Sync {
     fn authorize(&self, check: &AccessCheck) -> Result<(), AccessDenied>;
+
+    /// Whether the caller may have DynamoDB use the KMS key `key_id` for
+    /// `table` (CreateTable, UpdateTable, a restore): refused with KMS's
+    /// error as DynamoDB relays it. Without identities, anyone may.
+    fn authorize_key_use(&self, key_id: &str, table: &str) -> Result<(), halyard_engine::Error> {
+        let _ = (key_id, table);
+        Ok(())
+    }
 }
 
 /// A refusal; `message` is AccessDeniedException's text, e.g. "User:

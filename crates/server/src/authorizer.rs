@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use halyard_engine::Engine;
 use halyard_iam::access::Caller;
 use halyard_iam::policy::{PolicyDocument, PolicyKind};
+use halyard_kms::key_store::KeyStore;
 use halyard_protocol::{AccessCheck, AccessDenied, Authorizer};
 
 /// Parsed resource policies by (resource, revision): a policy is parsed
@@ -44,6 +45,8 @@ impl ResourcePolicyCache {
 pub struct RequestAuthorizer<'a> {
     pub caller: &'a Caller,
     pub engine: &'a Engine,
+    /// For the caller's use of a table's KMS key.
+    pub keys: &'a KeyStore,
     pub policies: &'a ResourcePolicyCache,
 }
 
@@ -104,5 +107,9 @@ impl Authorizer for RequestAuthorizer<'_> {
             .map_err(|denial| AccessDenied {
                 message: denial.message(),
             })
+    }
+
+    fn authorize_key_use(&self, key_id: &str, table: &str) -> Result<(), halyard_engine::Error> {
+        halyard_kms::table_keys::authorize_caller(self.keys, self.caller, key_id, table)
     }
 }

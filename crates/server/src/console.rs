@@ -304,6 +304,7 @@ async fn allowed(
         let authorizer = authorizer::RequestAuthorizer {
             caller: &caller,
             engine: &app.engine,
+            keys: &app.keys,
             policies: &app.resource_policies,
         };
         let answers: serde_json::Map<String, Value> = PROBED_ACTIONS

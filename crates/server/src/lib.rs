@@ -315,6 +315,7 @@ async fn execute(
             let authorizer = authorizer::RequestAuthorizer {
                 caller,
                 engine: &app.engine,
+                keys: &app.keys,
                 policies: &app.resource_policies,
             };
             call.run(halyard_protocol::handle(

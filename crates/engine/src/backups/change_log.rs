@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::model::item_codec::{decode_item, encode_item};
 use crate::model::{Item, TableDefinition};
 
@@ -77,6 +78,7 @@ fn parse_key(key: &[u8]) -> Result<(&str, u64)> {
 /// Records a write of the table (`new` is `None` for a delete of `old`).
 pub(crate) fn append(
     tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     old: Option<&Item>,
     new: Option<&Item>,
@@ -86,7 +88,8 @@ pub(crate) fn append(
         (None, Some(old)) => [&[0u8][..], &encode_item(&definition.primary_key.key_of(old))].concat(),
         (None, None) => return Ok(()),
     };
-    tx.put(KEYSPACE, &key(&definition.id, next_stamp()), &value)?;
+    let key = key(&definition.id, next_stamp());
+    tx.put(KEYSPACE, &key, &seal.seal(SealForm::ChangeRecord, &key, value)?)?;
     Ok(())
 }
 
@@ -101,6 +104,7 @@ pub(crate) enum Change {
 /// below `until`, in order, each with its stamp.
 pub(crate) fn read(
     view: &dyn ReadView,
+    seal: &ItemSeal,
     table_id: &str,
     after: Option<u64>,
     until: u64,
@@ -116,6 +120,7 @@ pub(crate) fn read(
     let mut failure = None;
     view.scan(KEYSPACE, range, Direction::Forward, &mut |key, value| {
         let change = parse_key(key).and_then(|(_, stamp)| {
+            let value = seal.open(SealForm::ChangeRecord, key, value)?;
             let item = value.get(1..).map(decode_item).transpose()?;
             match (value.first(), item) {
                 (Some(1), Some(item)) => Ok((stamp, Change::Put(item))),
@@ -260,20 +265,20 @@ mod tests {
         tx.create_keyspace(KEYSPACE).unwrap();
         for i in 0..10 {
             let new = item(&format!("k{i}"), "x");
-            append(&mut *tx, &a, None, Some(&new)).unwrap();
-            append(&mut *tx, &b, None, Some(&new)).unwrap();
+            append(&mut *tx, &ItemSeal::PLAIN, &a, None, Some(&new)).unwrap();
+            append(&mut *tx, &ItemSeal::PLAIN, &b, None, Some(&new)).unwrap();
         }
         let old = item("k0", "x");
-        append(&mut *tx, &a, Some(&old), None).unwrap();
+        append(&mut *tx, &ItemSeal::PLAIN, &a, Some(&old), None).unwrap();
         tx.commit().unwrap();
 
         let view = storage.snapshot().unwrap();
-        let changes = read(&*view, "aaaa", None, u64::MAX, 100).unwrap();
+        let changes = read(&*view, &ItemSeal::PLAIN, "aaaa", None, u64::MAX, 100).unwrap();
         assert_eq!(changes.len(), 11);
         assert!(changes.windows(2).all(|pair| pair[0].0 < pair[1].0));
         assert!(matches!(&changes[10].1, Change::Delete(key) if key.len() == 1));
         let fifth = changes[4].0;
-        let after = read(&*view, "aaaa", Some(fifth), u64::MAX, 3).unwrap();
+        let after = read(&*view, &ItemSeal::PLAIN, "aaaa", Some(fifth), u64::MAX, 3).unwrap();
         assert_eq!(after.len(), 3);
         assert_eq!(after[0].0, changes[5].0);
         assert_eq!(last_stamp(&*view, "aaaa").unwrap(), Some(changes[10].0));
@@ -287,7 +292,17 @@ mod tests {
         assert_eq!(trim(&mut *tx, &keep, 100).unwrap(), 0);
         tx.commit().unwrap();
         let view = storage.snapshot().unwrap();
-        assert_eq!(read(&*view, "aaaa", None, u64::MAX, 100).unwrap().len(), 6);
-        assert_eq!(read(&*view, "bbbb", None, u64::MAX, 100).unwrap().len(), 0);
+        assert_eq!(
+            read(&*view, &ItemSeal::PLAIN, "aaaa", None, u64::MAX, 100)
+                .unwrap()
+                .len(),
+            6
+        );
+        assert_eq!(
+            read(&*view, &ItemSeal::PLAIN, "bbbb", None, u64::MAX, 100)
+                .unwrap()
+                .len(),
+            0
+        );
     }
 }

@@ -92,4 +92,8 @@ pub struct RestoreSummary {
     /// The steps, run in order (restarted from the first after a restart:
     /// each step is idempotent, and replaying them again ends in the same state).
     pub steps: Vec<RestoreStep>,
+    /// The source table, when its values are sealed: the steps read them
+    /// with its data key (and the restored table seals them with its own).
+    #[serde(default)]
+    pub sealed_source: Option<crate::item_seal::SealSource>,
 }

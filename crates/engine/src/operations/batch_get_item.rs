@@ -4,8 +4,8 @@ use super::{read_units, ConsumedCapacity};
 use crate::capacity::{read_demand, Admission};
 use crate::expression::key_paths;
 use crate::expression::projection::Projection;
+use crate::item_seal::SealForm;
 use crate::keys::{storage_key, table_not_found, validate_key};
-use crate::model::item_codec::decode_item;
 use crate::model::{item_size, Item};
 use crate::{Engine, Error, Result};
 
@@ -77,6 +77,7 @@ impl Engine {
             request.keys = keys;
             admitted_reads.push((
                 table.definition.keyspace.clone(),
+                self.catalog.seals.of(&table.definition)?,
                 kept_storage_keys,
                 request,
                 throttled_keys,
@@ -93,7 +94,7 @@ impl Engine {
                 let mut response_bytes = 0usize;
                 let mut full = false;
                 let mut results = Vec::with_capacity(admitted_reads.len());
-                for (keyspace, storage_keys, request, throttled_keys) in admitted_reads {
+                for (keyspace, seal, storage_keys, request, throttled_keys) in admitted_reads {
                     let mut result = BatchGetTableResult {
                         unprocessed_keys: throttled_keys,
                         ..Default::default()
@@ -106,7 +107,7 @@ impl Engine {
                         }
                         let item = view
                             .get(&keyspace, &storage_key)?
-                            .map(|bytes| decode_item(&bytes))
+                            .map(|bytes| seal.decode(SealForm::Item, &storage_key, &bytes))
                             .transpose()?;
                         let size = item.as_ref().map_or(0, item_size);
                         if response_bytes + size > MAX_RESPONSE_BYTES {

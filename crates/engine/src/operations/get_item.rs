@@ -2,8 +2,8 @@ use super::{read_units, ConsumedCapacity};
 use crate::capacity::read_demand;
 use crate::expression::key_paths;
 use crate::expression::projection::Projection;
+use crate::item_seal::SealForm;
 use crate::keys::{storage_key, table_not_found, validate_key};
-use crate::model::item_codec::decode_item;
 use crate::model::{item_size, Item};
 use crate::{Engine, Result};
 
@@ -39,10 +39,11 @@ impl Engine {
                 read_units(0, input.consistent_read),
             )],
         )?;
+        let seal = self.catalog.seals.of(&table.definition)?;
         let item = self
             .storage
             .get(&table.definition.keyspace, &key)?
-            .map(|bytes| decode_item(&bytes))
+            .map(|bytes| seal.decode(SealForm::Item, &key, &bytes))
             .transpose()?;
         let consumed_capacity = ConsumedCapacity::read(
             &input.table_name,

@@ -1,9 +1,10 @@
 use halyard_storage::Visit;
 
 use super::get_shard_iterator::{now_millis, trimmed};
+use crate::item_seal::SealForm;
 use crate::streams::iterator::ShardIterator;
 use crate::streams::record::{self, StreamRecord};
-use crate::streams::{decode_sequence_key, scan_shard};
+use crate::streams::{decode_sequence_key, scan_shard, stream_seal};
 use crate::{Engine, Error, Result};
 
 #[derive(Debug, Clone)]
@@ -37,6 +38,7 @@ impl Engine {
         // A shard that is gone had only trimmed records.
         let shard = stream.shard(&iterator.shard_id).ok_or_else(trimmed)?.clone();
         let limit = limit.unwrap_or(MAX_RECORDS);
+        let seal = stream_seal(&self.catalog, &stream)?;
         let (records, full) = self
             .read(|view| {
                 let mut records = Vec::new();
@@ -46,7 +48,11 @@ impl Engine {
                 scan_shard(view, &stream.keyspace, &shard, iterator.position, &mut |key, value| {
                     let decoded = decode_sequence_key(key)
                         .ok_or_else(|| Error::Internal("corrupt stream record key".into()))
-                        .and_then(|sequence| record::decode(sequence, value));
+                        .and_then(|sequence| {
+                            let split = value.len().min(record::HEADER_LEN);
+                            let (header, items) = value.split_at(split);
+                            record::decode_parts(sequence, header, &seal.open(SealForm::StreamRecord, key, items)?)
+                        });
                     match decoded {
                         Ok(record) => {
                             bytes += record.size_bytes();

@@ -12,8 +12,8 @@ use crate::capacity::read_demand;
 use crate::expression::condition::Condition;
 use crate::expression::key_condition::OwnedRange;
 use crate::expression::projection::Projection;
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::keys::{storage_key, KeyLayout};
-use crate::model::item_codec::decode_item;
 use crate::model::TableDefinition;
 use crate::model::{item_size, AttributeValue, Item};
 use crate::{Engine, Error, Result};
@@ -42,6 +42,10 @@ pub(crate) struct PageRequest {
     /// Local index reads that need attributes the index does not hold get
     /// them from the table: its keyspace.
     pub fetch_from_table: Option<String>,
+    /// How the table's values are stored.
+    pub seal: ItemSeal,
+    /// The index read, if not the table.
+    pub index_name: Option<String>,
     pub range: OwnedRange,
     pub direction: Direction,
     pub limit: Option<usize>,
@@ -137,10 +141,16 @@ fn segment_of(layout: &KeyLayout, item: &Item, total: u32) -> u32 {
 }
 
 /// The table's whole item for a local index entry.
-fn fetch_full_item(view: &dyn ReadView, table_keyspace: &str, layout: &KeyLayout, entry: Item) -> Result<Item> {
+fn fetch_full_item(
+    view: &dyn ReadView,
+    seal: &ItemSeal,
+    table_keyspace: &str,
+    layout: &KeyLayout,
+    entry: Item,
+) -> Result<Item> {
     let key = storage_key(&layout.table_key, &entry)?;
     match view.get(table_keyspace, &key)? {
-        Some(bytes) => Ok(decode_item(&bytes)?),
+        Some(bytes) => seal.decode(SealForm::Item, &key, &bytes),
         // The entry and the item are written together: this is damage.
         None => Err(Error::Internal("local index entry without its item".into())),
     }
@@ -168,11 +178,16 @@ pub(crate) fn read_page(view: &dyn ReadView, request: PageRequest) -> Result<Ite
     let mut page = ItemPage::default();
     let mut bytes_read = 0usize;
     let mut failure = None;
-    view.scan(&request.keyspace, range, request.direction, &mut |_, value| {
-        let read = decode_item(value)
-            .map_err(Error::from)
+    let form = match &request.index_name {
+        Some(index) => SealForm::IndexEntry(index),
+        None => SealForm::Item,
+    };
+    view.scan(&request.keyspace, range, request.direction, &mut |key, value| {
+        let read = request
+            .seal
+            .decode(form, key, value)
             .and_then(|entry| match &request.fetch_from_table {
-                Some(table_keyspace) => fetch_full_item(view, table_keyspace, &request.layout, entry),
+                Some(table_keyspace) => fetch_full_item(view, &request.seal, table_keyspace, &request.layout, entry),
                 None => Ok(entry),
             });
         let item = match read {

@@ -61,6 +61,8 @@ impl Engine {
             keyspace: target.keyspace,
             layout: target.layout,
             fetch_from_table: target.fetch_from_table,
+            seal: self.catalog.seals.of(&table.definition)?,
+            index_name: input.index_name.clone(),
             range: condition.storage_range(),
             direction: if input.scan_index_forward {
                 Direction::Forward

@@ -1,5 +1,6 @@
 use super::create_table::{describe, expect_table};
 use crate::backups::restore::{self, restored_definition, RestoreOverrides};
+use crate::item_seal::SealSource;
 use crate::model::{BackupStatus, RestoreSummary, TableDefinition, TableDescription, TableStatus};
 use crate::writer::Command;
 use crate::{now_seconds, Engine, Error, Result};
@@ -23,6 +24,7 @@ impl Engine {
             restore_time: record.created,
             in_progress: true,
             steps: restore::steps(&record.keyspace, None),
+            sealed_source: SealSource::of(&record.table),
         };
         let definition = restored_definition(&record.table, target_name, overrides, summary, now_seconds())?;
         self.start_restore(definition, &overrides.sse).await

@@ -1,6 +1,7 @@
 use crate::backups::change_log;
 use crate::backups::pitr;
 use crate::backups::restore::{self, restored_definition, RestoreOverrides};
+use crate::item_seal::SealSource;
 use crate::model::{RestoreSummary, TableDescription};
 use crate::{now_seconds, Engine, Error, Result};
 
@@ -68,6 +69,9 @@ impl Engine {
             restore_time: time,
             in_progress: true,
             steps: restore::steps(&base.keyspace, Some((&definition.id, base.log_position, until))),
+            // The live table's wrapping of the data key the snapshot and
+            // the log were sealed with.
+            sealed_source: SealSource::of(definition),
         };
         let restored = restored_definition(&base.table, target_name, overrides, summary, now)?;
         self.start_restore(restored, &overrides.sse).await

@@ -59,6 +59,8 @@ impl Engine {
             keyspace: target.keyspace,
             layout: target.layout,
             fetch_from_table: target.fetch_from_table,
+            seal: self.catalog.seals.of(&table.definition)?,
+            index_name: input.index_name.clone(),
             range: (Bound::Unbounded, Bound::Unbounded),
             direction: Direction::Forward,
             limit: input.limit,

@@ -5,8 +5,8 @@ use crate::capacity::read_demand;
 use crate::error::cancel_on_faults;
 use crate::expression::key_paths;
 use crate::expression::projection::Projection;
+use crate::item_seal::SealForm;
 use crate::keys::{key_shape_error, storage_key, table_not_found, validate_key_values};
-use crate::model::item_codec::decode_item;
 use crate::model::{item_size, Item};
 use crate::{Engine, Error, Result};
 
@@ -64,10 +64,17 @@ impl Engine {
             (&table.definition, vec![estimate])
         }))?;
         let tables: Vec<_> = reads.iter().map(|(table, _, _)| table.clone()).collect();
-        let reads: Vec<_> = reads
+        let reads = reads
             .into_iter()
-            .map(|(table, key, get)| (table.definition.keyspace.clone(), key, get))
-            .collect();
+            .map(|(table, key, get)| {
+                Ok((
+                    table.definition.keyspace.clone(),
+                    self.catalog.seals.of(&table.definition)?,
+                    key,
+                    get,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let output = self
             .read(move |view| {
                 let mut output = TransactGetItemsOutput {
@@ -75,10 +82,10 @@ impl Engine {
                     ..Default::default()
                 };
                 let mut units: std::collections::BTreeMap<String, f64> = Default::default();
-                for (keyspace, key, get) in reads {
+                for (keyspace, seal, key, get) in reads {
                     let item = view
                         .get(&keyspace, &key)?
-                        .map(|bytes| decode_item(&bytes))
+                        .map(|bytes| seal.decode(SealForm::Item, &key, &bytes))
                         .transpose()?;
                     // Transactional reads cost twice a strongly consistent read.
                     let item_units = 2.0 * read_units(item.as_ref().map_or(0, item_size), true);

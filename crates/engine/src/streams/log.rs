@@ -12,6 +12,7 @@ use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 use super::record::{self, StreamRecord};
 use super::{new_shard_id, sequence_key, ShardMeta, StreamMeta, Streams, StreamsState, STREAMS_KEYSPACE};
 use crate::error::{Error, Result};
+use crate::item_seal::{ItemSeal, SealForm, SealSource};
 use crate::model::{Item, TableDefinition};
 
 /// How streams age and roll over.
@@ -102,6 +103,7 @@ impl StreamLog {
     pub fn append(
         &mut self,
         tx: &mut dyn WriteTransaction,
+        seal: &ItemSeal,
         table: &TableDefinition,
         old: Option<&Item>,
         new: Option<&Item>,
@@ -141,7 +143,14 @@ impl StreamLog {
             now.max(0.0) as u64,
             by_service,
         );
-        tx.put(&meta.keyspace, &sequence_key(sequence), &record::encode(&record))?;
+        let key = sequence_key(sequence);
+        let mut stored = record::encode(&record);
+        if seal.is_sealed() {
+            // The header stays readable (the trimmer reads its time).
+            let items = stored.split_off(record::HEADER_LEN);
+            stored.extend_from_slice(&seal.seal(SealForm::StreamRecord, &key, items)?);
+        }
+        tx.put(&meta.keyspace, &key, &stored)?;
         meta.last_sequence = sequence;
         self.working.next_sequence += 1;
         self.dirty.insert(stream.arn.clone());
@@ -192,6 +201,7 @@ impl StreamLog {
                     opened: now,
                 }],
                 trimmed_through: 0,
+                sealed_by: SealSource::of(table),
                 last_sequence: 0,
             };
             tx.create_keyspace(&meta.keyspace)?;

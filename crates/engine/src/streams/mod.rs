@@ -63,6 +63,10 @@ pub struct StreamMeta {
     pub shards: Vec<ShardMeta>,
     /// Records up to this sequence number have been trimmed (aged out).
     pub trimmed_through: u64,
+    /// The table's data key, when it seals its items (the records are
+    /// sealed with it): records stay readable after the table is deleted.
+    #[serde(default)]
+    pub sealed_by: Option<crate::item_seal::SealSource>,
     /// The highest sequence number recorded. Not stored: worked out from
     /// the records at start-up, so that appending writes no metadata.
     #[serde(skip)]
@@ -184,6 +188,21 @@ fn last_sequence(view: &dyn ReadView, keyspace: &str) -> Result<Option<u64>> {
         Visit::Stop
     })?;
     Ok(last)
+}
+
+/// How `stream`'s records are stored: read with its table's data key as
+/// the live table wraps it, or as the stream kept it once the table is gone.
+pub(crate) fn stream_seal(
+    catalog: &crate::catalog::Catalog,
+    stream: &StreamMeta,
+) -> Result<crate::item_seal::ItemSeal> {
+    match catalog
+        .get(&stream.table_name)
+        .filter(|t| t.definition.id == stream.table_id)
+    {
+        Some(table) => catalog.seals.of(&table.definition),
+        None => catalog.seals.of_source(stream.sealed_by.as_ref()),
+    }
 }
 
 /// Visits the records of `shard` in `keyspace` from sequence number `from`

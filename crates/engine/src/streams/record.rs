@@ -127,9 +127,22 @@ pub fn encode(record: &StreamRecord) -> Vec<u8> {
     out
 }
 
+/// Bytes of a record's header: what it says of the change, without the
+/// item data (the keys and images after it), which a table under a
+/// customer managed key seals.
+pub const HEADER_LEN: usize = 28;
+
 pub fn decode(sequence: u64, bytes: &[u8]) -> Result<StreamRecord> {
+    let split = bytes.len().min(HEADER_LEN);
+    decode_parts(sequence, &bytes[..split], &bytes[split..])
+}
+
+/// A record from its header and its item data.
+pub fn decode_parts(sequence: u64, header: &[u8], items: &[u8]) -> Result<StreamRecord> {
     let corrupt = || Error::Internal(format!("corrupt stream record {sequence}"));
-    let header = bytes.get(..28).ok_or_else(corrupt)?;
+    if header.len() != HEADER_LEN {
+        return Err(corrupt());
+    }
     if header[0] != FORMAT {
         return Err(corrupt());
     }
@@ -138,7 +151,7 @@ pub fn decode(sequence: u64, bytes: &[u8]) -> Result<StreamRecord> {
     let view_type = view_from_code(header[3]).ok_or_else(corrupt)?;
     let created = u64::from_le_bytes(header[4..12].try_into().expect("8 bytes"));
     let event_id = u128::from_le_bytes(header[12..28].try_into().expect("16 bytes"));
-    let mut rest = &bytes[28..];
+    let mut rest = items;
     let mut next_item = || -> Result<Item> {
         let length = rest.get(..4).ok_or_else(corrupt)?;
         let length = u32::from_le_bytes(length.try_into().expect("4 bytes")) as usize;

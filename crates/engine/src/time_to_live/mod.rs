@@ -18,8 +18,8 @@ use std::ops::Bound;
 use halyard_storage::{Direction, KeyRange, ReadView, Visit, WriteTransaction};
 
 use crate::error::{Error, Result};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::keys;
-use crate::model::item_codec::decode_item;
 use crate::model::{AttributeValue, Item, TableDefinition, TimeToLive};
 use crate::writer::{ItemAction, ItemWrite, WriteOrigin};
 
@@ -142,6 +142,7 @@ pub(crate) fn count_due(view: &dyn ReadView, ttl: &TimeToLive, now: u64, cap: u6
 /// does not match it any more is removed.
 pub(crate) fn due_deletes(
     tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     now: u64,
     limit: usize,
@@ -170,7 +171,7 @@ pub(crate) fn due_deletes(
         };
         let item = tx
             .get(&definition.keyspace, storage_key)?
-            .map(|bytes| decode_item(&bytes))
+            .map(|bytes| seal.decode(SealForm::Item, storage_key, &bytes))
             .transpose()?;
         match item {
             Some(item) if expiry_of(&item, &ttl.attribute_name) == Some(expiry) && is_due(expiry, now) => {
@@ -209,6 +210,7 @@ pub(crate) enum Backfilled {
 /// putting an entry again is harmless.
 pub(crate) fn backfill_chunk(
     tx: &mut dyn WriteTransaction,
+    seal: &ItemSeal,
     definition: &TableDefinition,
     enabled_at: f64,
     after: Option<&[u8]>,
@@ -219,7 +221,7 @@ pub(crate) fn backfill_chunk(
     };
     let chunk = keys::read_chunk(&*tx, &definition.keyspace, after, BACKFILL_CHUNK)?;
     for (storage_key, value) in &chunk {
-        let item = match decode_item(value) {
+        let item = match seal.decode(SealForm::Item, storage_key, value) {
             Ok(item) => item,
             Err(error) => {
                 tracing::error!(

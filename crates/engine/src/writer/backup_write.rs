@@ -6,8 +6,8 @@ use halyard_storage::WriteTransaction;
 use super::{ItemAction, ItemWrite, Outcome, Publish, StatsDeltas, WriteOrigin, WriterLoop};
 use crate::backups::{self, change_log, pitr, CHUNK};
 use crate::error::{Error, Result};
+use crate::item_seal::SealForm;
 use crate::keys::{self, Pairs};
-use crate::model::item_codec::decode_item;
 use crate::model::{BackupRecord, BackupStatus, Item, RestoreStep};
 
 #[derive(Debug, Clone)]
@@ -145,6 +145,13 @@ impl WriterLoop {
             return Ok(Outcome::Backfill { next: None });
         };
         let key_of = |item: &Item| target.definition.primary_key.key_of(item);
+        let source = self.catalog.seals.of_source(
+            target
+                .definition
+                .restore
+                .as_ref()
+                .and_then(|r| r.sealed_source.as_ref()),
+        )?;
         let (writes, next): (Vec<(Item, ItemAction)>, Option<Vec<u8>>) = match step {
             RestoreStep::Copy { keyspace } => {
                 let pairs = keys::read_chunk(&*tx, &keyspace, after, CHUNK)?;
@@ -153,7 +160,11 @@ impl WriterLoop {
                     .flatten();
                 let writes = pairs
                     .iter()
-                    .map(|(_, value)| decode_item(value).map(|item| (key_of(&item), ItemAction::Put(item))))
+                    .map(|(key, value)| {
+                        source
+                            .decode(SealForm::Item, key, value)
+                            .map(|item| (key_of(&item), ItemAction::Put(item)))
+                    })
                     .collect::<std::result::Result<_, _>>()?;
                 (writes, next)
             }
@@ -170,7 +181,7 @@ impl WriterLoop {
                     )),
                     None => from,
                 };
-                let changes = change_log::read(&*tx, &source_table_id, after, until, CHUNK)?;
+                let changes = change_log::read(&*tx, &source, &source_table_id, after, until, CHUNK)?;
                 let next = (changes.len() == CHUNK)
                     .then(|| changes.last().map(|(stamp, _)| stamp.to_be_bytes().to_vec()))
                     .flatten();

@@ -11,7 +11,7 @@ use super::{add_delta, ItemAction, ItemWrite, Outcome, StatsDeltas, WriteOrigin,
 use crate::backups::change_log;
 use crate::catalog::{Table, COLLECTIONS_KEYSPACE};
 use crate::error::{Error, Result};
-use crate::model::item_codec::{decode_item, encode_item};
+use crate::item_seal::{ItemSeal, SealForm};
 use crate::model::{item_size, item_too_deep, IndexKind, Item, TableDefinition, ITEM_TOO_DEEP, MAX_ITEM_SIZE};
 use crate::{indexes, keys, time_to_live};
 
@@ -33,9 +33,10 @@ impl WriterLoop {
             return Err(keys::table_not_found());
         }
         let storage_key = keys::storage_key(&definition.primary_key, &write.key)?;
+        let seal = self.catalog.seals.of(definition)?;
         let old = tx
             .get(&definition.keyspace, &storage_key)?
-            .map(|bytes| decode_item(&bytes))
+            .map(|bytes| seal.decode(SealForm::Item, &storage_key, &bytes))
             .transpose()?;
         if let Some(condition) = &write.condition {
             // An absent item is checked as an empty one.
@@ -55,6 +56,7 @@ impl WriterLoop {
             ItemAction::ConditionCheck => {
                 return Ok(PreparedWrite {
                     table,
+                    seal,
                     storage_key,
                     new: old.clone(),
                     old,
@@ -112,6 +114,7 @@ impl WriterLoop {
         };
         Ok(PreparedWrite {
             table,
+            seal,
             storage_key,
             old,
             new,
@@ -132,6 +135,7 @@ impl WriterLoop {
     ) -> Result<Outcome> {
         let PreparedWrite {
             table,
+            seal,
             storage_key,
             old,
             new,
@@ -144,12 +148,17 @@ impl WriterLoop {
         if changes {
             let definition = &table.definition;
             match &new {
-                Some(item) => tx.put(&definition.keyspace, &storage_key, &encode_item(item))?,
+                Some(item) => tx.put(
+                    &definition.keyspace,
+                    &storage_key,
+                    &seal.encode(SealForm::Item, &storage_key, item)?,
+                )?,
                 None if old.is_some() => tx.delete(&definition.keyspace, &storage_key)?,
                 None => {}
             }
             self.stream_log.borrow_mut().append(
                 tx,
+                &seal,
                 definition,
                 old.as_ref(),
                 new.as_ref(),
@@ -158,11 +167,11 @@ impl WriterLoop {
             )?;
             time_to_live::index_item_write(tx, definition, &storage_key, old.as_ref(), new.as_ref())?;
             if definition.point_in_time_recovery.is_some() {
-                change_log::append(tx, definition, old.as_ref(), new.as_ref())?;
+                change_log::append(tx, &seal, definition, old.as_ref(), new.as_ref())?;
             }
             for change in &index_changes {
                 let index = &definition.indexes[change.index];
-                indexes::apply(tx, index, change)?;
+                indexes::apply(tx, &seal, index, change)?;
                 add_delta(deltas, &table, Some(index), change.count_delta, change.size_delta);
                 // A removed entry costs one unit, a written one a unit per KB.
                 let units = f64::from(u8::from(change.remove.is_some()))
@@ -240,6 +249,7 @@ pub(crate) struct IndexUnits {
 /// An item write whose checks have passed, ready to be written.
 pub(super) struct PreparedWrite {
     table: Arc<Table>,
+    seal: ItemSeal,
     storage_key: Vec<u8>,
     old: Option<Item>,
     new: Option<Item>,

@@ -685,7 +685,8 @@ impl WriterLoop {
                 after,
             } => {
                 let current = self.live_table(table, table_id)?;
-                match time_to_live::backfill_chunk(tx, &current.definition, *enabled_at, after.as_deref())? {
+                let seal = self.catalog.seals.of(&current.definition)?;
+                match time_to_live::backfill_chunk(tx, &seal, &current.definition, *enabled_at, after.as_deref())? {
                     Backfilled::More(next) => Ok(Outcome::Backfill { next: Some(next) }),
                     Backfilled::Done(definition) => {
                         self.replace_definition(tx, &current, *definition, published)?;
@@ -701,7 +702,8 @@ impl WriterLoop {
                 limit,
             } => {
                 let table = self.live_table(table, table_id)?;
-                let deletes = time_to_live::due_deletes(tx, &table.definition, *now, *limit)?;
+                let seal = self.catalog.seals.of(&table.definition)?;
+                let deletes = time_to_live::due_deletes(tx, &seal, &table.definition, *now, *limit)?;
                 self.apply_independent_writes(tx, &deletes, deltas)
             }
             Command::System(command) => {
@@ -782,7 +784,8 @@ impl WriterLoop {
             Some(index) if index.status == IndexStatus::Creating => index,
             _ => return Ok(Outcome::Backfill { next: None }),
         };
-        let copied = indexes::backfill_chunk(tx, definition, index, after, BACKFILL_CHUNK)?;
+        let seal = self.catalog.seals.of(definition)?;
+        let copied = indexes::backfill_chunk(tx, &seal, definition, index, after, BACKFILL_CHUNK)?;
         add_delta(deltas, table, Some(index), copied.count_delta, copied.size_delta);
         if let Some(next) = copied.next {
             return Ok(Outcome::Backfill { next: Some(next) });

@@ -295,6 +295,7 @@ pub(super) async fn handle(
     let stream_specification = stream_view_type(stream_specification)?;
     let name = engine.resolve_table_name(name, "CreateTable")?;
     authorize_table(engine, authorizer, "dynamodb:CreateTable", name)?;
+    sse_specification::authorize_key(authorizer, &sse, name)?;
     let resource_policy = resource_policy.map(checked_document).transpose()?;
 
     let description = engine

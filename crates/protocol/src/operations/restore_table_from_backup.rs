@@ -27,6 +27,7 @@ pub(super) async fn handle(
             access::table_check(engine, action, target, None),
         ],
     )?;
+    super::sse_specification::authorize_key(authorizer, &overrides.sse, target)?;
     let description = engine.restore_table_from_backup(arn, target, &overrides).await?;
     Ok(json!({ "TableDescription": table_description::to_json(&description) }))
 }

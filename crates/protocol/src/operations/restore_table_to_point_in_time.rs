@@ -60,6 +60,7 @@ pub(super) async fn handle(
             access::table_check(engine, action, target, None),
         ],
     )?;
+    super::sse_specification::authorize_key(authorizer, &overrides.sse, target)?;
     let description = engine
         .restore_table_to_point_in_time(source, target, time, &overrides)
         .await?;

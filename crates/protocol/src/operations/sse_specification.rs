@@ -63,10 +63,23 @@ pub(super) fn check(spec: Option<Specification>) -> Result<Option<SseRequest>, P
     }
 }
 
+/// Checks the caller's use of the customer managed key `sse` names for
+/// `table` (the AWS managed key is DynamoDB's own to use).
+pub(super) fn authorize_key(
+    authorizer: &dyn crate::access::Authorizer,
+    sse: &SseRequest,
+    table: &str,
+) -> Result<(), ProtocolError> {
+    if let SseRequest::Kms { key_id: Some(key_id) } = sse {
+        authorizer.authorize_key_use(key_id, table)?;
+    }
+    Ok(())
+}
+
 /// SSEDescription: only for a table under a KMS key (a table under the
 /// service's own key has none, as DynamoDB reports it).
 pub(super) fn description(table: &TableDescription, status: &str) -> Option<Value> {
-    let sse = table.definition.sse.as_ref()?;
+    let sse = table.definition.sse.as_ref()?.reported()?;
     let mut description = json!({"Status": status, "SSEType": "KMS", "KMSMasterKeyArn": sse.key_arn});
     if let Some(since) = table.inaccessible_since {
         description["InaccessibleEncryptionDateTime"] = json!(since);

@@ -74,6 +74,9 @@ pub(super) async fn handle(
     refuse_unsupported(request, &["ReplicaUpdates"])?;
     let name = engine.resolve_table_name(name, "UpdateTable")?;
     authorize_table(engine, authorizer, "dynamodb:UpdateTable", name)?;
+    if let Some(sse) = &sse {
+        sse_specification::authorize_key(authorizer, sse, name)?;
+    }
 
     let description = engine
         .update_table(UpdateTableInput {

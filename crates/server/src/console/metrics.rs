@@ -85,6 +85,7 @@ pub(super) async fn table_metrics(
             let authorizer = authorizer::RequestAuthorizer {
                 caller: &caller,
                 engine: &app.engine,
+                keys: &app.keys,
                 policies: &app.resource_policies,
             };
             authorizer
