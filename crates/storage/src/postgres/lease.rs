@@ -167,7 +167,15 @@ pub(super) fn acquire(
     let mut announced = false;
     let mut unreachable = false;
     loop {
-        let claim = match node.claim(connection).map_err(error) {
+        let claimed = node.claim(connection);
+        if let Err(race) = &claimed {
+            // The holder renewed the row at the same moment: look again.
+            if race.code() == Some(&tokio_postgres::error::SqlState::T_R_SERIALIZATION_FAILURE) {
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        }
+        let claim = match claimed.map_err(error) {
             Ok(claim) => claim,
             Err(StorageError::Unavailable(reason)) => {
                 if !unreachable {
