@@ -105,7 +105,7 @@ start() {
   done
   mkdir -p "$dir/tls"
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
-    -keyout "$dir/tls/server.key" -out "$dir/tls/server.crt" 2>"$dir/tls/openssl.log" \
+    -addext basicConstraints=critical,CA:FALSE -addext extendedKeyUsage=serverAuth -keyout "$dir/tls/server.key" -out "$dir/tls/server.crt" 2>"$dir/tls/openssl.log" \
     || { cat "$dir/tls/openssl.log" >&2; exit 1; }
   chmod 600 "$dir/tls/server.key"
   # PostgreSQL and Patroni's REST API: one port each per member.

@@ -262,7 +262,8 @@ impl Connector {
 
 #[derive(Debug, thiserror::Error)]
 pub(super) enum ConnectError {
-    #[error(transparent)]
+    /// With its causes (a TLS handshake's says which certificate failed).
+    #[error("{}", with_causes(.0))]
     Database(#[from] tokio_postgres::Error),
     #[error("the storage is shutting down")]
     Stopped,
@@ -292,6 +293,17 @@ impl r2d2::ManageConnection for Connector {
     fn has_broken(&self, connection: &mut PgConnection) -> bool {
         connection.broken || connection.client.is_closed()
     }
+}
+
+/// An error's message followed by its sources'.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    message
 }
 
 /// The storage error for a failed statement, noting in `health` a server
