@@ -19,10 +19,6 @@ pub struct Response {
 }
 
 impl Response {
-    pub fn body(&self) -> &[u8] {
-        &self.body
-    }
-
     pub fn into_body(self) -> Vec<u8> {
         self.body
     }
