@@ -197,7 +197,12 @@ def start_nodes(workdir, url):
                 node.serving = True
         return any(node.serving for node in nodes)
 
-    wait_until(some_node_serves, "a Halyard node to serve", timeout=60)
+    try:
+        wait_until(some_node_serves, "a Halyard node to serve", timeout=60)
+    except BaseException:
+        for node in nodes:
+            node.stop()
+        raise
     return nodes
 
 
