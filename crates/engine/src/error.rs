@@ -102,6 +102,12 @@ pub enum Error {
     /// DynamoDB's InternalServerError, with this message.
     #[error("The write conflicted with concurrent writes to the same items and was not applied; retry it")]
     Conflict,
+    /// The storage lost its answer to the commit (the database connection
+    /// died during COMMIT, or its synchronous standby was not waited for):
+    /// the write may or may not be applied, so it is neither acknowledged
+    /// nor applied again. DynamoDB's InternalServerError, with this message.
+    #[error("The write's outcome is unknown: the database did not confirm its commit")]
+    CommitOutcomeUnknown,
 }
 
 impl Error {
@@ -142,7 +148,11 @@ impl Error {
             Error::ConditionalCheckFailed { .. } => "ConditionalCheckFailedException",
             Error::ExpiredIterator(_) => "ExpiredIteratorException",
             Error::TrimmedDataAccess(_) => "TrimmedDataAccessException",
-            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped | Error::Conflict => "InternalServerError",
+            Error::Internal(_)
+            | Error::OutOfSpace
+            | Error::WritesStopped
+            | Error::Conflict
+            | Error::CommitOutcomeUnknown => "InternalServerError",
         }
     }
 
@@ -151,7 +161,11 @@ impl Error {
     pub fn is_server_fault(&self) -> bool {
         matches!(
             self,
-            Error::Internal(_) | Error::OutOfSpace | Error::WritesStopped | Error::Conflict
+            Error::Internal(_)
+                | Error::OutOfSpace
+                | Error::WritesStopped
+                | Error::Conflict
+                | Error::CommitOutcomeUnknown
         )
     }
 }
@@ -164,6 +178,7 @@ impl From<halyard_storage::StorageError> for Error {
             StorageError::OutOfSpace(_) => Error::OutOfSpace,
             StorageError::WritesStopped(_) => Error::WritesStopped,
             StorageError::Conflict(_) => Error::Conflict,
+            StorageError::CommitOutcomeUnknown(_) => Error::CommitOutcomeUnknown,
             other => Error::Internal(other.to_string()),
         }
     }

@@ -75,7 +75,8 @@ impl ProtocolError {
                 EngineError::Internal(_)
                 | EngineError::OutOfSpace
                 | EngineError::WritesStopped
-                | EngineError::Conflict => (500, DYNAMODB, "InternalServerError"),
+                | EngineError::Conflict
+                | EngineError::CommitOutcomeUnknown => (500, DYNAMODB, "InternalServerError"),
                 other => (400, DYNAMODB, other.type_name()),
             },
             ProtocolError::Serialization(_) => (400, CORAL_SERVICE, "SerializationException"),

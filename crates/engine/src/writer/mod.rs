@@ -403,16 +403,7 @@ impl WriterLoop {
                 // of the batch that holds it retry.
                 self.commit_halves(&commands, &audits)
             }
-            Err(error) => {
-                // The whole batch rolled back. Retry each command alone, so
-                // that one command's storage fault fails only that command.
-                tracing::warn!(%error, size, "batch failed; retrying its commands one by one");
-                commands
-                    .iter()
-                    .zip(&audits)
-                    .map(|(command, audit)| self.commit_alone(command, audit))
-                    .collect()
-            }
+            Err(error) => self.after_failed_commit(error, &commands, &audits),
         };
         for (reply, outcome) in jobs.into_iter().zip(outcomes) {
             let _ = reply.send(outcome);
@@ -435,15 +426,35 @@ impl WriterLoop {
             match self.apply_and_commit(commands, audits) {
                 Ok(committed) => outcomes.extend(committed),
                 Err(Error::Conflict) => outcomes.extend(self.commit_halves(commands, audits)),
-                Err(_) => outcomes.extend(
-                    commands
-                        .iter()
-                        .zip(audits)
-                        .map(|(command, audit)| self.commit_alone(command, audit)),
-                ),
+                Err(error) => outcomes.extend(self.after_failed_commit(error, commands, audits)),
             }
         }
         outcomes
+    }
+
+    /// The outcomes of commands whose batch failed. A batch that rolled
+    /// back is retried a command at a time, so that one command's storage
+    /// fault fails only that command; one whose commit may have happened
+    /// is not applied again (a retry could apply an update twice).
+    fn after_failed_commit(
+        &self,
+        error: Error,
+        commands: &[Command],
+        audits: &[Option<Arc<dyn AttachedRecord>>],
+    ) -> Vec<Result<Outcome>> {
+        if let Error::CommitOutcomeUnknown = error {
+            tracing::error!(
+                size = commands.len(),
+                "a batch's commit was not confirmed: its writes are not acknowledged"
+            );
+            return commands.iter().map(|_| Err(Error::CommitOutcomeUnknown)).collect();
+        }
+        tracing::warn!(%error, size = commands.len(), "batch failed; retrying its commands one by one");
+        commands
+            .iter()
+            .zip(audits)
+            .map(|(command, audit)| self.commit_alone(command, audit))
+            .collect()
     }
 
     /// Commits one command in a transaction of its own, applying it again

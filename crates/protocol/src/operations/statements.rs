@@ -104,9 +104,11 @@ pub(super) fn batch_error(error: &EngineError) -> Value {
             _ => "ProvisionedThroughputExceeded",
         },
         EngineError::AccessDenied(_) => "AccessDenied",
-        EngineError::Internal(_) | EngineError::OutOfSpace | EngineError::WritesStopped | EngineError::Conflict => {
-            "InternalServerError"
-        }
+        EngineError::Internal(_)
+        | EngineError::OutOfSpace
+        | EngineError::WritesStopped
+        | EngineError::Conflict
+        | EngineError::CommitOutcomeUnknown => "InternalServerError",
         _ => "ValidationError",
     };
     let message = match error {

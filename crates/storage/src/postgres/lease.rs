@@ -23,7 +23,7 @@ use std::io::Read;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use super::pool::{Connector, PgConnection};
+use super::pool::PgConnection;
 use crate::{private_files, Result, StorageError};
 
 /// A node's identity, kept in its own directory.
@@ -95,7 +95,12 @@ impl Node {
 
     /// The task leases the node holds, as of its last renewal.
     pub(super) fn held_tasks(&self) -> Vec<String> {
-        self.held.lock().unwrap_or_else(|p| p.into_inner()).iter().cloned().collect()
+        self.held
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Takes (or renews) the lease `task` unless another node holds it

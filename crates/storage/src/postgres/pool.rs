@@ -136,7 +136,6 @@ impl PgConnection {
         self.settle(answer)
     }
 
-
     /// Commits the session's transaction; `Ok` only when the commit is
     /// known to be durable as the server is configured (on the synchronous
     /// standby too, in the failover recipe).
