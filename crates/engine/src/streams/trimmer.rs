@@ -11,13 +11,18 @@ impl Engine {
     /// its retention by much, in bounded steps.
     pub(crate) fn start_stream_trimmer(&self) {
         let writer = self.writer.clone();
-        let storage = self.storage.clone();
+        // Held weakly, so that a stopping server closes its store without
+        // waiting for this thread's pause to end.
+        let storage = std::sync::Arc::downgrade(&self.storage);
         let pause = Duration::from_secs_f64((self.config.streams.retention / 24.0).clamp(1.0, 60.0));
         let spawned = std::thread::Builder::new()
             .name("halyard-stream-trim".into())
             .spawn(move || loop {
                 // One node at a time trims (several nodes over one store).
-                if !storage.hold_lease("stream-trim").unwrap_or(false) {
+                let Some(store) = storage.upgrade() else { break };
+                let held = store.hold_lease("stream-trim").unwrap_or(false);
+                drop(store);
+                if !held {
                     std::thread::sleep(pause);
                     continue;
                 }
