@@ -178,7 +178,11 @@ impl From<halyard_storage::StorageError> for Error {
             StorageError::OutOfSpace(_) => Error::OutOfSpace,
             StorageError::WritesStopped(_) => Error::WritesStopped,
             StorageError::Conflict(_) => Error::Conflict,
-            StorageError::CommitOutcomeUnknown(_) => Error::CommitOutcomeUnknown,
+            StorageError::CommitOutcomeUnknown(detail) => {
+                // Not logged by the storage: say here why the write is not acknowledged.
+                tracing::error!("a write's commit was not confirmed, so it is not acknowledged: {detail}");
+                Error::CommitOutcomeUnknown
+            }
             other => Error::Internal(other.to_string()),
         }
     }
