@@ -263,11 +263,14 @@ def test_acknowledged_writes_survive_killing_the_primary_and_the_nodes_find_the_
             assert "panicked" not in node.read_log()
         served = [watcher for watcher in watchers if watcher.node.serving]
         for watcher in served:
-            # 200 before the kill, 503 during the switch, 200 after it.
-            assert watcher.seen[0] == 200 and watcher.seen[-1] == 200 and 503 in watcher.seen, \
-                (watcher.seen, watcher.bodies)
-            down = watcher.bodies[watcher.seen.index(503)]
-            assert down["writesAccepted"] is False and down["status"] == "database_unreachable", down
+            # 200 before the kill and after it. With both nodes serving, a
+            # node's 503 can last less than the 100 ms between samples (its
+            # next write on a new connection reports it healthy again), so
+            # a 503 is checked when seen, not required to be seen.
+            assert watcher.seen[0] == 200 and watcher.seen[-1] == 200, (watcher.seen, watcher.bodies)
+            if 503 in watcher.seen:
+                down = watcher.bodies[watcher.seen.index(503)]
+                assert down["writesAccepted"] is False and down["status"] == "database_unreachable", down
         print(f"{len(acknowledged)} writes acknowledged, all present; {len(statuses)} refused with "
               f"{sorted({code for _, code in statuses})} over {ROUNDS} failover(s)")
     finally:
